@@ -1,0 +1,488 @@
+"""The asyncio IRC client: connects, negotiates capabilities, logs in, keeps
+the connection alive (PING, reconnect with backoff, re-join) and turns lines
+into events. State tracking lives in :mod:`hubbub.client.state`, transports in
+:mod:`hubbub.client.transport`; this module is the part that does I/O."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import socket
+import ssl
+from datetime import UTC, datetime
+from types import TracebackType
+
+from websockets.exceptions import InvalidHandshake, InvalidURI
+
+from hubbub.client import events as ev
+from hubbub.client.config import ClientConfig
+from hubbub.client.flood import TokenBucket
+from hubbub.client.state import ClientState, nick_of
+from hubbub.client.stream import EventStream
+from hubbub.client.tofu import CertificateChanged
+from hubbub.client.transport import Transport, open_transport
+from hubbub.protocol import numerics as rpl
+from hubbub.protocol.casemap import fold
+from hubbub.protocol.message import Message, ProtocolError, parse, parse_line, serialize
+
+log = logging.getLogger(__name__)
+
+WANTED_CAPS = (
+    "server-time",
+    "message-tags",
+    "echo-message",
+    "batch",
+    "labeled-response",
+    "away-notify",
+    "account-tag",
+    "multi-prefix",
+    "cap-notify",
+    "chathistory",
+    "draft/chathistory",
+)
+# Room left in a 512-byte line for the text after "PRIVMSG target :" and our prefix.
+MAX_TEXT_BYTES = 400
+FATAL_NUMERICS = {rpl.ERR_PASSWDMISMATCH, rpl.ERR_YOUREBANNEDCREEP}
+
+
+class NotConnected(ConnectionError):
+    pass
+
+
+def describe_connect_error(exc: BaseException, address: str) -> str:
+    """One readable sentence for a failed connection attempt."""
+    if isinstance(exc, CertificateChanged):
+        return str(exc)
+    if isinstance(exc, ConnectionRefusedError):
+        return f"Cannot connect to {address}: connection refused (is the server running?)"
+    if isinstance(exc, socket.gaierror):
+        return f"Cannot connect to {address}: unknown host"
+    if isinstance(exc, TimeoutError):
+        return f"Cannot connect to {address}: timed out"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate of {address} not trusted: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or str(exc)
+        return f"TLS handshake with {address} failed ({reason}); is this a TLS port?"
+    if isinstance(exc, InvalidHandshake | InvalidURI):
+        return f"WebSocket connection to {address} failed: {exc}"
+    if isinstance(exc, OSError):
+        return f"Cannot connect to {address}: {exc.strerror or exc}"
+    return f"Cannot connect to {address}: {exc}"
+
+
+def split_text(text: str, limit: int = MAX_TEXT_BYTES) -> list[str]:
+    """Split a message into lines that fit in one IRC line each, on UTF-8
+    character boundaries (and at newlines)."""
+    chunks: list[str] = []
+    for line in text.splitlines() or [""]:
+        while len(line.encode()) > limit:
+            cut = limit
+            encoded = line.encode()
+            while cut > 0 and (encoded[cut] & 0xC0) == 0x80:
+                cut -= 1
+            space = encoded.rfind(b" ", 0, cut)
+            if space > limit // 2:
+                cut = space + 1
+            chunks.append(encoded[:cut].decode().rstrip(" "))
+            line = encoded[cut:].decode()
+        if line:
+            chunks.append(line)
+    return chunks
+
+
+class Client:
+    """One connection to an IRC server, kept alive until :meth:`quit`.
+
+    Use ``await client.connect()`` (or ``async with client``) and iterate
+    ``client.events()``; send with :meth:`send` or the helpers (:meth:`say`,
+    :meth:`join`...). All methods must be called on the client's event loop.
+    """
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        self.state = ClientState(nick=config.nick)
+        self._streams: list[EventStream] = []
+        self._default = self.subscribe()
+        self._outgoing: asyncio.Queue[Message] = asyncio.Queue()
+        self._transport: Transport | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._fatal = False
+        self._registered = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._wanted: dict[str, str] = {fold(c): c for c in config.channels}
+        self._available_caps: dict[str, str] = {}
+        self._nick_attempt = 0
+
+    # ---------------------------------------------------------------- events
+    def subscribe(self, raw: bool = False) -> EventStream:
+        """A new independent stream of all events from now on."""
+        stream = EventStream(raw)
+        self._streams.append(stream)
+        return stream
+
+    def events(self) -> EventStream:
+        """The default stream, which holds every event since the client was made."""
+        return self._default
+
+    def _publish(self, event: ev.AnyEvent | None) -> None:
+        for stream in self._streams:
+            stream.put(event)
+
+    def _now(self) -> datetime:
+        return datetime.now(UTC)
+
+    # -------------------------------------------------------------- lifecycle
+    @property
+    def nick(self) -> str:
+        return self.state.nick
+
+    @property
+    def connected(self) -> bool:
+        return self._registered.is_set()
+
+    @property
+    def caps(self) -> set[str]:
+        return self.state.caps
+
+    def start(self) -> None:
+        """Begin connecting in the background; progress arrives as events."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="irc-client")
+
+    async def connect(self, timeout: float | None = None) -> None:
+        """Start and wait until registered; raise ConnectionError with a readable
+        reason if the first attempt fails (the client is then closed)."""
+        watch = self.subscribe()
+        self.start()
+        try:
+            async with asyncio.timeout(timeout or self.config.connect_timeout * 2):
+                async for event in watch:
+                    if isinstance(event, ev.Connected):
+                        return
+                    if isinstance(event, ev.Disconnected):
+                        await self.close()
+                        raise ConnectionError(event.reason)
+            raise ConnectionError("the client was closed")
+        except TimeoutError:
+            await self.close()
+            raise ConnectionError(f"Cannot connect to {self.config.address}: timed out") from None
+        finally:
+            self._streams.remove(watch)
+
+    async def __aenter__(self) -> Client:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.quit()
+
+    async def quit(self, reason: str = "Leaving", wait: float = 2.0) -> None:
+        """Send QUIT, give the server ``wait`` seconds to close, then stop."""
+        self._closing = True
+        if self._transport is not None and self.connected:
+            with contextlib.suppress(OSError, ConnectionError):
+                await self._transport.write(serialize(Message("QUIT", [reason])))
+            if self._task is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(self._stopped.wait()), wait)
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop at once without saying goodbye."""
+        self._closing = True
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._transport is not None:
+            await self._transport.close()
+            self._transport = None
+        if not self._stopped.is_set():
+            self._stopped.set()
+            self._publish(None)
+
+    async def wait_closed(self) -> None:
+        await self._stopped.wait()
+
+    # ---------------------------------------------------------------- sending
+    def send(self, msg: Message) -> None:
+        """Queue a message (flood-limited). Without echo-message, our own
+        PRIVMSG/NOTICE are reported back as events so UIs can show them."""
+        if not self.connected:
+            raise NotConnected(f"not connected to {self.config.address}")
+        self._outgoing.put_nowait(msg)
+        if msg.command in ("PRIVMSG", "NOTICE") and "echo-message" not in self.state.caps:
+            event = self.state.local_echo(msg)
+            if event is not None:
+                self._publish(event)
+
+    def send_raw(self, line: str) -> None:
+        self.send(parse(line))
+
+    def say(self, target: str, text: str) -> None:
+        for chunk in split_text(text):
+            self.send(Message("PRIVMSG", [target, chunk]))
+
+    def notice(self, target: str, text: str) -> None:
+        for chunk in split_text(text):
+            self.send(Message("NOTICE", [target, chunk]))
+
+    def action(self, target: str, text: str) -> None:
+        for chunk in split_text(text, MAX_TEXT_BYTES - 9):
+            self.send(Message("PRIVMSG", [target, f"\x01ACTION {chunk}\x01"]))
+
+    def join(self, channel: str, key: str | None = None) -> None:
+        self.send(Message("JOIN", [channel, key] if key else [channel]))
+
+    def part(self, channel: str, reason: str = "") -> None:
+        self.send(Message("PART", [channel, reason] if reason else [channel]))
+
+    def set_nick(self, nick: str) -> None:
+        self.send(Message("NICK", [nick]))
+
+    # ------------------------------------------------------------ connection
+    async def _run(self) -> None:
+        attempt = 0
+        try:
+            while not self._closing:
+                reason = await self._connect_once()
+                if self.connected:
+                    attempt = 0
+                self._registered.clear()
+                self._transport = None
+                again = self.config.reconnect and not self._closing and not self._fatal
+                delay = min(
+                    self.config.reconnect_max_delay,
+                    self.config.reconnect_min_delay * (2**attempt),
+                )
+                attempt += 1
+                if again:
+                    reason = f"{reason}; reconnecting in {delay:g} s"
+                self._publish(ev.Disconnected(reason, again, time=self._now()))
+                if not again:
+                    break
+                await asyncio.sleep(delay)
+        finally:
+            if not self._stopped.is_set():
+                self._stopped.set()
+                self._publish(None)
+
+    async def _connect_once(self) -> str:
+        address = self.config.address
+        try:
+            transport = await open_transport(self.config)
+        except CertificateChanged as exc:
+            self._fatal = True
+            self._publish(ev.Error(str(exc), fatal=True, time=self._now()))
+            return "TLS certificate changed; connection refused"
+        except (OSError, TimeoutError, ssl.SSLError, InvalidHandshake, InvalidURI) as exc:
+            return describe_connect_error(exc, address)
+        self._transport = transport
+        writer = asyncio.get_running_loop().create_task(self._write_loop(transport))
+        try:
+            return await self._session(transport)
+        except (OSError, ssl.SSLError) as exc:
+            return f"Connection to {address} lost: {exc.strerror or exc}"
+        finally:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+            await transport.close()
+            while not self._outgoing.empty():
+                self._outgoing.get_nowait()
+
+    async def _write_now(self, *msgs: Message) -> None:
+        """Protocol replies (registration, PONG) skip the flood queue."""
+        if self._transport is not None:
+            for msg in msgs:
+                await self._transport.write(serialize(msg))
+
+    async def _write_loop(self, transport: Transport) -> None:
+        bucket = TokenBucket(self.config.flood_burst, self.config.flood_rate)
+        while True:
+            msg = await self._outgoing.get()
+            delay = bucket.delay() if self.config.flood_control else 0.0
+            if delay:
+                await asyncio.sleep(delay)
+            bucket.take()
+            try:
+                await transport.write(serialize(msg))
+            except (OSError, ConnectionError):
+                return
+
+    async def _session(self, transport: Transport) -> str:
+        cfg = self.config
+        self.state.reset()
+        self.state.nick = cfg.nick
+        self._nick_attempt = 0
+        self._available_caps.clear()
+        hello = [Message("CAP", ["LS", "302"])]
+        if cfg.server_password:
+            hello.append(Message("PASS", [cfg.server_password]))
+        hello.append(Message("NICK", [cfg.nick]))
+        hello.append(Message("USER", [cfg.username or cfg.nick, "0", "*", cfg.realname]))
+        await self._write_now(*hello)
+        idle_pinged = False
+        while True:
+            try:
+                line = await asyncio.wait_for(transport.readline(), cfg.ping_interval)
+            except TimeoutError:
+                if idle_pinged:
+                    return f"Connection to {cfg.address} lost: ping timeout"
+                idle_pinged = True
+                await self._write_now(Message("PING", ["hubbub"]))
+                continue
+            idle_pinged = False
+            if line is None:
+                return f"Connection to {cfg.address} closed by the server"
+            if not line:
+                continue
+            msg = self._parse(line)
+            if msg is not None:
+                await self._handle(msg)
+
+    @staticmethod
+    def _parse(line: bytes) -> Message | None:
+        try:
+            return parse_line(line, client=False)
+        except ProtocolError:
+            try:
+                return parse(line.decode("utf-8", "replace"))
+            except ProtocolError:
+                log.debug("unparsable line from server: %r", line)
+                return None
+
+    async def _handle(self, msg: Message) -> None:
+        self._publish(ev.Raw(msg, time=self._now()))
+        command = msg.command
+        if command == "PING":
+            await self._write_now(Message("PONG", msg.params or ["hubbub"]))
+            return
+        if command == "CAP":
+            await self._on_cap(msg)
+            return
+        if command == "AUTHENTICATE":
+            await self._on_authenticate(msg)
+            return
+        if not self.state.registered and command in (
+            rpl.ERR_NICKNAMEINUSE,
+            rpl.ERR_ERRONEUSNICKNAME,
+            "436",
+        ):
+            await self._next_nick(msg)
+        if command in (rpl.RPL_SASLSUCCESS, rpl.ERR_SASLFAIL, rpl.ERR_SASLTOOLONG, "906", "907"):
+            await self._write_now(Message("CAP", ["END"]))
+        if command in FATAL_NUMERICS:
+            self._fatal = True
+        if command == "PRIVMSG" and msg.param(1).upper() in ("\x01VERSION\x01", "\x01VERSION"):
+            self.send(Message("NOTICE", [nick_of(msg.source), "\x01VERSION hubbub\x01"]))
+            return
+        for event in self.state.apply(msg):
+            self._after(event)
+            self._publish(event)
+
+    def _after(self, event: ev.AnyEvent) -> None:
+        """Bookkeeping that needs to send: re-join, history backfill."""
+        if isinstance(event, ev.Connected):
+            self._registered.set()
+            if self._wanted:
+                self._outgoing.put_nowait(Message("JOIN", [",".join(self._wanted.values())]))
+        elif isinstance(event, ev.Join) and event.own:
+            self._wanted[fold(event.channel)] = event.channel
+            history = self._history_cap()
+            if history and self.config.history_on_join > 0:
+                limit = str(self.config.history_on_join)
+                self._outgoing.put_nowait(
+                    Message("CHATHISTORY", ["LATEST", event.channel, "*", limit])
+                )
+        elif isinstance(event, ev.Part | ev.Kick) and event.own:
+            self._wanted.pop(fold(event.channel), None)
+
+    def _history_cap(self) -> str | None:
+        for cap in ("chathistory", "draft/chathistory"):
+            if cap in self.state.caps:
+                return cap
+        return None
+
+    async def _next_nick(self, msg: Message) -> None:
+        """Registration-time fallback: nick_, nick__, nick1, nick2..."""
+        self._nick_attempt += 1
+        base = self.config.nick
+        if msg.command == rpl.ERR_ERRONEUSNICKNAME:
+            base = "guest"
+        n = self._nick_attempt
+        candidate = base + "_" * n if n <= 2 else f"{base}{n - 2}"
+        if n > 50:
+            self._fatal = True
+            await self._write_now(Message("QUIT", ["no usable nickname"]))
+            return
+        self.state.nick = candidate
+        await self._write_now(Message("NICK", [candidate]))
+
+    # ------------------------------------------------------------ CAP + SASL
+    def _sasl_wanted(self) -> bool:
+        cfg = self.config
+        if not (cfg.sasl_account and cfg.sasl_password) or "sasl" not in self._available_caps:
+            return False
+        mechs = self._available_caps["sasl"]
+        return not mechs or "PLAIN" in mechs.upper().split(",")
+
+    async def _on_cap(self, msg: Message) -> None:
+        sub = msg.param(1).upper()
+        rest = msg.params[2:]
+        if sub in ("LS", "NEW"):
+            more = len(rest) > 1 and rest[0] == "*"
+            for item in (rest[-1] if rest else "").split():
+                name, _, value = item.partition("=")
+                self._available_caps[name] = value
+            if more:
+                return
+            names = rest[-1].split() if sub == "NEW" and rest else list(self._available_caps)
+            wanted = [c for c in WANTED_CAPS if c in names and c not in self.state.caps]
+            if self._sasl_wanted() and "sasl" not in self.state.caps and sub == "LS":
+                wanted.append("sasl")
+            if wanted:
+                await self._write_now(Message("CAP", ["REQ", " ".join(wanted)]))
+            elif sub == "LS":
+                await self._write_now(Message("CAP", ["END"]))
+        elif sub == "ACK":
+            acked = (rest[-1] if rest else "").split()
+            for cap in acked:
+                if cap.startswith("-"):
+                    self.state.caps.discard(cap[1:])
+                else:
+                    self.state.caps.add(cap)
+            if self.state.registered:
+                return
+            if "sasl" in acked:
+                await self._write_now(Message("AUTHENTICATE", ["PLAIN"]))
+            else:
+                await self._write_now(Message("CAP", ["END"]))
+        elif sub == "NAK":
+            if not self.state.registered:
+                await self._write_now(Message("CAP", ["END"]))
+        elif sub == "DEL":
+            for cap in (rest[-1] if rest else "").split():
+                self.state.caps.discard(cap)
+                self._available_caps.pop(cap, None)
+
+    async def _on_authenticate(self, msg: Message) -> None:
+        if msg.param(0) != "+":
+            return
+        cfg = self.config
+        account, password = cfg.sasl_account or "", cfg.sasl_password or ""
+        blob = base64.b64encode(f"{account}\0{account}\0{password}".encode()).decode()
+        chunks = [blob[i : i + 400] for i in range(0, len(blob), 400)] or ["+"]
+        if len(chunks[-1]) == 400:
+            chunks.append("+")
+        await self._write_now(*(Message("AUTHENTICATE", [c]) for c in chunks))
