@@ -1,0 +1,149 @@
+"""Connecting and registering N clients with an adaptive window, so that we
+measure the server's registration rate rather than TCP retransmission timers.
+
+As in ircload: the window starts small and grows by half every 10 ms until the
+kernel reports a listen-queue overflow; then it is halved, capped at ¾ of
+that level and from there grows by one every 50 ms. A connect() that has not
+completed after the SYN timeout is abandoned and started again."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import ssl
+from time import monotonic_ns
+
+from hubbub.bench import procfs
+from hubbub.bench.client import BenchClient
+from hubbub.bench.options import BenchOptions
+from hubbub.bench.plan import nick
+from hubbub.bench.session import Session
+
+_IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
+_MAX_TRIES = 20
+_SOURCES_PER_IP = 8000  # stay well inside one address's ephemeral ports
+
+
+class ConnectWindow:
+    """How many connects plus registrations may be in flight."""
+
+    def __init__(self, start: int, limit: int) -> None:
+        self.size = min(start, limit)
+        self.limit = limit
+        self.peak = self.size
+        self.cuts = 0
+        self._slow_start = True
+        self._last_change = 0
+        self._last_overflows: int | None = None
+
+    def adapt(self, now: int, overflows: int | None) -> None:
+        if overflows is not None and self._last_overflows is not None:
+            if overflows > self._last_overflows:
+                self.cuts += 1
+                self._slow_start = False
+                self.limit = min(self.limit, max(self.size * 3 // 4, 1))
+                self.size = max(self.size // 2, 1)
+                self._last_change = now
+            elif self._slow_start and now - self._last_change >= 10_000_000:
+                self.size += max(self.size // 2, 1)
+                self._last_change = now
+            elif not self._slow_start and now - self._last_change >= 50_000_000:
+                self.size += 1
+                self._last_change = now
+        elif overflows is None:  # no /proc: plain slow start
+            self.size += max(self.size // 2, 1)
+        self._last_overflows = overflows
+        self.size = min(self.size, self.limit)
+        self.peak = max(self.peak, self.size)
+
+
+class Connector:
+    """Brings every client to the registered state (or gives up on it)."""
+
+    def __init__(self, opts: BenchOptions, session: Session, addr: tuple[str, int]) -> None:
+        self.opts = opts
+        self.session = session
+        self.addr = addr
+        self.clients: list[BenchClient | None] = [None] * opts.clients
+        self.window = ConnectWindow(opts.conn_start, opts.conn_window)
+        self.first_connect = 0
+        self.in_flight = 0
+        loopback = ipaddress.ip_address(addr[0]).is_loopback
+        self._sources = 1 + opts.clients // _SOURCES_PER_IP if loopback else 0
+        self._ssl: ssl.SSLContext | None = None
+        if opts.tls:
+            self._ssl = ssl.create_default_context()
+            self._ssl.check_hostname = False
+            self._ssl.verify_mode = ssl.CERT_NONE
+
+    async def run(self) -> None:
+        """Return once every client is registered or has failed."""
+        tasks: set[asyncio.Task[None]] = set()
+        pending = iter(range(self.opts.clients))
+        exhausted = False
+        self.first_connect = monotonic_ns()
+        while not exhausted or tasks:
+            self.window.adapt(monotonic_ns(), procfs.listen_overflows())
+            while not exhausted and self.in_flight < self.window.size:
+                index = next(pending, None)
+                if index is None:
+                    exhausted = True
+                    break
+                self.in_flight += 1
+                task = asyncio.create_task(self._client(index))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            await asyncio.sleep(0.01)
+
+    async def _client(self, index: int) -> None:
+        try:
+            for _ in range(_MAX_TRIES):
+                client = await self._attempt(index)
+                if client is not None:
+                    self.clients[index] = client
+                    self.session.registered += 1
+                    return
+                self.session.connect_retries += 1
+            self.session.failed += 1
+            self.session.note(f"client {index}: no registration after {_MAX_TRIES} attempts")
+        finally:
+            self.in_flight -= 1
+
+    def _socket(self, index: int) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self._sources:
+            sock.setsockopt(socket.IPPROTO_IP, _IP_BIND_ADDRESS_NO_PORT, 1)
+            sock.bind((f"127.0.0.{1 + index % self._sources}", 0))
+        return sock
+
+    async def _attempt(self, index: int) -> BenchClient | None:
+        """One connect + NICK/USER; the client once 001 arrives, else None."""
+        loop = asyncio.get_running_loop()
+        client = BenchClient(self.session, index, nick(self.opts, index))
+        client.started = monotonic_ns()
+        sock = self._socket(index)
+        try:
+            async with asyncio.timeout(self.opts.syn_timeout or None):
+                await loop.sock_connect(sock, self.addr)
+        except (TimeoutError, OSError):
+            sock.close()
+            await asyncio.sleep(0.01)
+            return None
+        try:
+            await loop.create_connection(
+                lambda: client,
+                sock=sock,
+                ssl=self._ssl,
+                server_hostname=self.opts.host if self._ssl else None,
+            )
+        except OSError as exc:
+            sock.close()
+            self.session.note(f"client {index}: {exc}")
+            return None
+        if await client.registered:
+            return client
+        client.close()
+        return None

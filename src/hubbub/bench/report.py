@@ -1,0 +1,106 @@
+"""The outcome of a run, as readable text and as one JSON line whose field
+names follow ircload's RESULT line, so both tools' output fits one table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from hubbub.bench.options import Scenario
+
+EXIT_OK = 0
+EXIT_DISCONNECTED = 1  # the server closed connections or died
+EXIT_SETUP_FAILED = 3  # not everyone registered/joined, or nothing delivered
+
+
+@dataclass(slots=True)
+class Result:
+    scenario: str
+    clients: int
+    channels: int
+    senders: int
+    rate: float
+    window: int
+    msg_size: int
+    duration_s: float
+    sent_per_s: float
+    deliveries_per_s: float
+    fanout: float
+    p50_ms: float | None
+    p90_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    latency_samples: int
+    reg_per_s: float
+    reg_time_s: float | None
+    join_time_s: float | None
+    rss_kb_base: int | None
+    rss_kb_start: int | None
+    rss_kb_end: int | None
+    hwm_kb_end: int | None
+    rss_kb_per_client: float | None
+    server_cpu_s: float | None
+    server_cpu_pct: float | None
+    gen_cpu_s: float
+    gen_cpu_pct: float
+    sent_total: int
+    delivered_total: int
+    expected_total: int
+    lost: int
+    window_resets: int
+    skipped: int
+    conn_window_max: int
+    conn_window_cuts: int
+    connect_retries: int
+    registered: int
+    failed: int
+    errors: int
+    disconnects: int
+    server_died: bool
+    exit: int
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    def to_text(self) -> str:
+        lines = [
+            f"---- {self.scenario}: {self.clients} clients, {self.channels} channel(s), "
+            f"{self.senders} sender(s)",
+            f"registration: {self.registered} ok, {self.failed} failed, "
+            f"{_num(self.reg_time_s, '.3f')} s, {self.reg_per_s:,.0f} reg/s",
+        ]
+        if self.join_time_s is not None:
+            lines.append(f"join: {_num(self.join_time_s, '.3f')} s")
+        if self.scenario in (Scenario.FANOUT, Scenario.DIRECT):
+            mode = f"open loop {self.rate:g}/s" if self.rate > 0 else f"window {self.window}"
+            lines += [
+                f"measured {self.duration_s:.2f} s ({mode}): {self.sent_per_s:,.0f} messages/s, "
+                f"{self.deliveries_per_s:,.0f} deliveries/s (fanout {self.fanout:.1f})",
+                f"latency ms: p50 {_num(self.p50_ms)} p90 {_num(self.p90_ms)} "
+                f"p99 {_num(self.p99_ms)} max {_num(self.max_ms)}",
+                f"totals: sent {self.sent_total:,}, delivered {self.delivered_total:,} of "
+                f"{self.expected_total:,} expected, lost {self.lost:,}, "
+                f"window resets {self.window_resets}, skipped {self.skipped}",
+            ]
+        elif self.scenario == Scenario.CONNECT:
+            lines.append(
+                f"connect->001 ms: p50 {_num(self.p50_ms)} p99 {_num(self.p99_ms)} "
+                f"max {_num(self.max_ms)}"
+            )
+        if self.rss_kb_end is not None:
+            lines.append(
+                f"server: rss {self.rss_kb_base} -> {self.rss_kb_end} kB "
+                f"({_num(self.rss_kb_per_client, '.2f')} kB/client), "
+                f"cpu {_num(self.server_cpu_s, '.2f')} s ({_num(self.server_cpu_pct, '.0f')}%)"
+            )
+        warn = "  <-- the generator may be the bottleneck" if self.gen_cpu_pct > 90 else ""
+        lines.append(f"generator cpu {self.gen_cpu_s:.2f} s ({self.gen_cpu_pct:.0f}%){warn}")
+        lines.append(
+            f"errors {self.errors}, disconnects {self.disconnects}, "
+            f"connect retries {self.connect_retries}, exit {self.exit}"
+        )
+        return "\n".join(lines)
+
+
+def _num(value: float | None, spec: str = ".3f") -> str:
+    return "-" if value is None else format(value, spec)
