@@ -1,0 +1,74 @@
+"""Write-behind buffer: the hot path appends to a list and returns; a task
+writes the list in one transaction every interval or once it is large."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class BatchWriter(Generic[T]):
+    """Buffers items and hands them to ``write`` in order, in batches."""
+
+    def __init__(
+        self,
+        write: Callable[[list[T]], Awaitable[None]],
+        interval: float,
+        max_batch: int,
+    ) -> None:
+        self._write = write
+        self._interval = interval
+        self._max_batch = max_batch
+        self._pending: list[T] = []
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the writer task on the running loop."""
+        self._task = asyncio.create_task(self._run(), name="hubbub-store-writer")
+
+    def append(self, item: T) -> None:
+        if self._closing:
+            raise RuntimeError("the store is closed")
+        self._pending.append(item)
+        if len(self._pending) >= self._max_batch:
+            self._wake.set()
+
+    async def flush(self) -> None:
+        """Write everything buffered so far; errors reach the caller."""
+        async with self._lock:
+            if not self._pending:
+                return
+            batch, self._pending = self._pending, []
+            await self._write(batch)
+
+    async def close(self) -> None:
+        """Stop the task after a last flush."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        await self.flush()
+
+    async def _run(self) -> None:
+        while not self._closing:
+            try:
+                async with asyncio.timeout(self._interval):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:
+                # A batch that cannot be written is dropped rather than retried
+                # forever; the writer must outlive a bad moment of the disk.
+                log.exception("could not write a batch of history; it is lost")

@@ -1,0 +1,181 @@
+"""The async interface the server programs against. The SQLite implementation
+lives in ``hubbub.store.sql``; a PostgreSQL one can follow without callers
+noticing, since nothing here names a database."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from hubbub.store.records import (
+    AccessLevel,
+    Account,
+    BanKind,
+    ChannelRegistration,
+    HistoryRecord,
+    HistoryTarget,
+    ListKind,
+    ScramCredentials,
+    Selector,
+    ServerBan,
+    Topic,
+)
+
+
+class AccountStore(Protocol):
+    """Accounts, looked up case-insensitively (ASCII) and stored as given."""
+
+    async def create(self, name: str, password: str, email: str | None = None) -> Account:
+        """Raise AlreadyExists if taken, ValueError if ``name`` is unusable."""
+
+    async def get(self, name: str) -> Account | None: ...
+
+    async def list(self) -> builtins.list[Account]: ...
+
+    async def delete(self, name: str) -> bool:
+        """Delete with its fingerprints; False if there was no such account."""
+
+    async def set_password(self, name: str, password: str) -> None:
+        """Replace the argon2 hash and the SCRAM keys; raise NotFound."""
+
+    async def verify_password(self, name: str, password: str) -> Account | None:
+        """The account if ``password`` is right, else None, in the same time
+        whether or not the account exists."""
+
+    async def get_scram(self, name: str) -> ScramCredentials | None: ...
+
+    async def add_certfp(self, name: str, fingerprint: str) -> None:
+        """Bind a SHA-256 fingerprint (hex, colons allowed); raise NotFound,
+        AlreadyExists if another account has it, ValueError if malformed."""
+
+    async def remove_certfp(self, name: str, fingerprint: str) -> bool: ...
+
+    async def list_certfps(self, name: str) -> builtins.list[str]: ...
+
+    async def find_by_certfp(self, fingerprint: str) -> Account | None: ...
+
+
+class ChannelStore(Protocol):
+    """ChanServ registrations. Every setter raises NotFound for a channel
+    that is not registered."""
+
+    async def register(self, channel: str, founder: str) -> ChannelRegistration:
+        """Raise AlreadyExists if the channel is registered."""
+
+    async def get(self, channel: str) -> ChannelRegistration | None: ...
+
+    async def list(self) -> builtins.list[ChannelRegistration]: ...
+
+    async def drop(self, channel: str) -> bool: ...
+
+    async def set_founder(self, channel: str, account: str) -> None: ...
+
+    async def set_topic(self, channel: str, topic: Topic | None) -> None: ...
+
+    async def set_topic_lock(self, channel: str, locked: bool) -> None: ...
+
+    async def set_modes(self, channel: str, modes: str) -> None: ...
+
+    async def add_list_entry(
+        self, channel: str, kind: ListKind, mask: str, setter: str, set_at: datetime | None = None
+    ) -> bool:
+        """Add to +b/+e/+I; False if the mask (case-insensitively) is there."""
+
+    async def remove_list_entry(self, channel: str, kind: ListKind, mask: str) -> bool: ...
+
+    async def set_access(self, channel: str, account: str, level: AccessLevel | None) -> None:
+        """Grant ``level`` to ``account``, or revoke with None."""
+
+
+class ServerBanStore(Protocol):
+    """K-lines (user@host masks) and D-lines (IP addresses or CIDR ranges)."""
+
+    async def add(
+        self,
+        kind: BanKind,
+        mask: str,
+        reason: str,
+        setter: str,
+        duration: timedelta | None = None,
+    ) -> ServerBan:
+        """Add or replace; ``duration`` None is permanent. ValueError if the
+        mask does not fit the kind. D-line masks come back normalised."""
+
+    async def remove(self, kind: BanKind, mask: str) -> bool: ...
+
+    async def list_active(self, kind: BanKind | None = None) -> builtins.list[ServerBan]:
+        """Bans in force now; expired ones are deleted on the way."""
+
+
+class HistoryStore(Protocol):
+    """Message history for IRCv3 chathistory.
+
+    ``target`` in queries is a channel name or ``keys.conversation_key(me,
+    other)``; results are in chronological order. A msgid selector unknown
+    in that target gives an empty result."""
+
+    def append(self, record: HistoryRecord) -> None:
+        """Buffer the record; a writer task stores it within the flush interval."""
+
+    async def flush(self) -> None: ...
+
+    async def latest(
+        self, target: str, after: Selector | None, limit: int
+    ) -> builtins.list[HistoryRecord]: ...
+
+    async def before(
+        self, target: str, selector: Selector, limit: int
+    ) -> builtins.list[HistoryRecord]: ...
+
+    async def after(
+        self, target: str, selector: Selector, limit: int
+    ) -> builtins.list[HistoryRecord]: ...
+
+    async def around(
+        self, target: str, selector: Selector, limit: int
+    ) -> builtins.list[HistoryRecord]: ...
+
+    async def between(
+        self, target: str, start: Selector, end: Selector, limit: int
+    ) -> builtins.list[HistoryRecord]: ...
+
+    async def targets(
+        self,
+        viewer: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        channels: Iterable[str] = (),
+    ) -> builtins.list[HistoryTarget]:
+        """Conversations of ``viewer`` (its party key) and the given
+        ``channels`` with messages in the window, ordered by latest message."""
+
+    async def delete_older_than(self, age: timedelta) -> int:
+        """Retention by age; returns how many messages went."""
+
+    async def trim_per_target(self, max_messages: int) -> int:
+        """Keep only the newest ``max_messages`` of every target."""
+
+
+class Store(Protocol):
+    """Everything the server persists, behind one handle from ``open_store``."""
+
+    @property
+    def accounts(self) -> AccountStore: ...
+
+    @property
+    def channels(self) -> ChannelStore: ...
+
+    @property
+    def bans(self) -> ServerBanStore: ...
+
+    @property
+    def history(self) -> HistoryStore: ...
+
+    async def flush(self) -> None:
+        """Write buffered history now."""
+
+    async def close(self) -> None:
+        """Flush everything and release the database."""

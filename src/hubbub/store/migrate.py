@@ -1,0 +1,34 @@
+"""Bring a database to the newest schema at open. Alembic is driven in code
+with the packaged migrations; an old database is upgraded in place, never
+recreated, and the upgrade runs on the async engine's connection through
+``run_sync`` so it works inside the server's event loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config pointing at the packaged migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_sync(connection: Connection, revision: str = "head") -> None:
+    """Upgrade through a synchronous connection (what ``run_sync`` hands out)."""
+    command.upgrade(alembic_config(connection), revision)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Upgrade the database behind ``engine`` to ``revision``."""
+    async with engine.begin() as conn:
+        await conn.run_sync(upgrade_sync, revision)

@@ -1,0 +1,37 @@
+"""``open_store``: the one way the server and the CLI get a Store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from argon2 import PasswordHasher
+
+from hubbub.store.engine import sqlite_engine
+from hubbub.store.interface import Store
+from hubbub.store.migrate import upgrade
+from hubbub.store.sql.store import SqlStore
+
+FLUSH_INTERVAL = 0.2  # seconds a history message may wait in memory
+FLUSH_MAX = 500  # messages that trigger a write before the interval is up
+
+
+async def open_store(
+    path: str | Path,
+    *,
+    flush_interval: float = FLUSH_INTERVAL,
+    flush_max: int = FLUSH_MAX,
+    hasher: PasswordHasher | None = None,
+) -> Store:
+    """Open (creating if needed) the SQLite database at ``path`` and migrate
+    it to the current schema. Must be called inside the event loop that will
+    use the store: the history writer task starts on it. ``hasher`` replaces
+    the default argon2id parameters (tests use cheap ones)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = sqlite_engine(path)
+    try:
+        await upgrade(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return SqlStore(engine, flush_interval=flush_interval, flush_max=flush_max, hasher=hasher)

@@ -1,0 +1,103 @@
+"""The plain values the store hands out and takes in. Frozen dataclasses, so the
+server can keep them in its world state without fear of aliasing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+AccessLevel = Literal["op", "voice"]
+ListKind = Literal["b", "e", "I"]  # ban, ban exception, invite exception
+BanKind = Literal["K", "D"]  # K-line (user@host mask), D-line (IP or CIDR)
+HistoryCommand = Literal["PRIVMSG", "NOTICE", "TAGMSG"]
+Selector = str | datetime  # a msgid, or a point in time (UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ScramCredentials:
+    """What SCRAM-SHA-256 needs on the server side (RFC 5802 section 3)."""
+
+    salt: bytes
+    iterations: int
+    stored_key: bytes
+    server_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    name: str  # as registered; compare with casemap.fold
+    email: str | None
+    registered_at: datetime
+    certfps: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    text: str
+    setter: str
+    set_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    """One entry of a channel's +b, +e or +I list."""
+
+    mask: str
+    setter: str
+    set_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRegistration:
+    name: str
+    founder: str  # account name
+    registered_at: datetime
+    topic: Topic | None = None
+    topic_lock: bool = False
+    modes: str = "+nt"  # with parameters, e.g. "+ntkl secret 10"
+    bans: tuple[ListEntry, ...] = ()
+    excepts: tuple[ListEntry, ...] = ()
+    invexes: tuple[ListEntry, ...] = ()
+    access: Mapping[str, AccessLevel] = field(default_factory=dict)  # account -> level
+
+
+@dataclass(frozen=True, slots=True)
+class ServerBan:
+    kind: BanKind
+    mask: str
+    reason: str
+    setter: str
+    set_at: datetime
+    expires_at: datetime | None  # None: permanent
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRecord:
+    """One message worth replaying.
+
+    ``target`` is what the sender wrote (``#chan`` or the recipient's nick).
+    For a private message, ``parties`` holds the keys of sender and recipient
+    (folded account name when logged in, else folded nick); the store files it
+    under ``conversation_key(*parties)`` so only those two can read it back.
+    """
+
+    msgid: str
+    time: datetime
+    sender: str  # nick!user@host
+    account: str | None
+    target: str
+    command: HistoryCommand
+    text: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+    parties: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryTarget:
+    """One line of CHATHISTORY TARGETS: a channel name, or for a private
+    conversation the other party's key, with the time of its latest message."""
+
+    name: str
+    latest: datetime

@@ -1,0 +1,144 @@
+"""The tables, as SQLAlchemy Core metadata the queries are written against.
+
+Alembic migrations in ``migrations/versions`` create and evolve them; a test
+checks the migrated database matches this file. Only portable types are used
+(times are integer milliseconds, booleans are Boolean) so PostgreSQL can take
+the same queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, PostgreSQL wants BIGINT.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", RowId, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("name_key", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("email", String(255)),
+    Column("registered_at", BigInteger, nullable=False),
+    Column("scram_salt", LargeBinary),
+    Column("scram_iterations", Integer),
+    Column("scram_stored_key", LargeBinary),
+    Column("scram_server_key", LargeBinary),
+)
+
+account_certfps = Table(
+    "account_certfps",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column(
+        "account_id",
+        RowId,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", RowId, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("name_key", String(64), nullable=False, unique=True),
+    Column("founder", String(64), nullable=False),
+    Column("registered_at", BigInteger, nullable=False),
+    Column("topic_text", Text),
+    Column("topic_setter", String(255)),
+    Column("topic_set_at", BigInteger),
+    Column("topic_lock", Boolean, nullable=False),
+    Column("modes", String(255), nullable=False),
+)
+
+channel_lists = Table(
+    "channel_lists",
+    metadata,
+    Column("id", RowId, primary_key=True),
+    Column(
+        "channel_id",
+        RowId,
+        ForeignKey("channels.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("kind", String(1), nullable=False),
+    Column("mask", String(255), nullable=False),
+    Column("mask_key", String(255), nullable=False),
+    Column("setter", String(255), nullable=False),
+    Column("set_at", BigInteger, nullable=False),
+    UniqueConstraint("channel_id", "kind", "mask_key"),
+)
+
+channel_access = Table(
+    "channel_access",
+    metadata,
+    Column(
+        "channel_id",
+        RowId,
+        ForeignKey("channels.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("account_key", String(64), primary_key=True),
+    Column("account", String(64), nullable=False),
+    Column("level", String(8), nullable=False),
+)
+
+server_bans = Table(
+    "server_bans",
+    metadata,
+    Column("id", RowId, primary_key=True),
+    Column("kind", String(1), nullable=False),
+    Column("mask", String(255), nullable=False),
+    Column("mask_key", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("setter", String(255), nullable=False),
+    Column("set_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, index=True),
+    UniqueConstraint("kind", "mask_key"),
+)
+
+history = Table(
+    "history",
+    metadata,
+    Column("id", RowId, primary_key=True),
+    Column("msgid", String(64), nullable=False, unique=True),
+    Column("target_key", String(255), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("time_ms", BigInteger, nullable=False, index=True),
+    Column("sender", String(512), nullable=False),
+    Column("account", String(64)),
+    Column("command", String(8), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("party_a", String(64)),
+    Column("party_b", String(64)),
+    Index("ix_history_target_time", "target_key", "time_ms", "id"),
+    Index("ix_history_party_a", "party_a", "time_ms"),
+    Index("ix_history_party_b", "party_b", "time_ms"),
+)

@@ -1,0 +1,281 @@
+"""Message history: batched appends and the IRCv3 chathistory queries.
+
+Messages are ordered by (time, row id): the id breaks ties between messages
+of the same millisecond in the order they were appended. Private messages are
+filed under ``conversation_key(sender, recipient)`` and carry both party keys,
+so either party, and nobody else, can ask for them."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hubbub.store.batching import BatchWriter
+from hubbub.store.keys import conversation_key, history_key, name_key, other_party
+from hubbub.store.records import HistoryCommand, HistoryRecord, HistoryTarget, Selector
+from hubbub.store.schema import history
+from hubbub.store.timeutil import from_ms, to_ms, utcnow
+
+log = logging.getLogger(__name__)
+
+_ID_MAX = 2**62
+
+Position = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Bounds:
+    """Where a selector sits: messages strictly before it are < ``low``,
+    strictly after it are > ``high``. Equal for a msgid; for a timestamp they
+    bracket every message of that millisecond."""
+
+    low: Position
+    high: Position
+
+
+class SqlHistory:
+    def __init__(self, engine: AsyncEngine, flush_interval: float, flush_max: int) -> None:
+        self._engine = engine
+        self._buffer = BatchWriter(self._write, flush_interval, flush_max)
+
+    def start(self) -> None:
+        self._buffer.start()
+
+    def append(self, record: HistoryRecord) -> None:
+        self._buffer.append(record)
+
+    async def flush(self) -> None:
+        await self._buffer.flush()
+
+    async def close(self) -> None:
+        await self._buffer.close()
+
+    async def latest(
+        self, target: str, after: Selector | None, limit: int
+    ) -> builtins.list[HistoryRecord]:
+        key = history_key(target)
+        if after is None:
+            return await self._select(key, (), limit, newest_first=True)
+        bounds = await self._bounds(key, after)
+        if bounds is None:
+            return []
+        return await self._select(key, (_after(bounds.high),), limit, newest_first=True)
+
+    async def before(
+        self, target: str, selector: Selector, limit: int
+    ) -> builtins.list[HistoryRecord]:
+        key = history_key(target)
+        bounds = await self._bounds(key, selector)
+        if bounds is None:
+            return []
+        return await self._select(key, (_before(bounds.low),), limit, newest_first=True)
+
+    async def after(
+        self, target: str, selector: Selector, limit: int
+    ) -> builtins.list[HistoryRecord]:
+        key = history_key(target)
+        bounds = await self._bounds(key, selector)
+        if bounds is None:
+            return []
+        return await self._select(key, (_after(bounds.high),), limit, newest_first=False)
+
+    async def around(
+        self, target: str, selector: Selector, limit: int
+    ) -> builtins.list[HistoryRecord]:
+        """Up to ``limit // 2`` messages before the selector, the rest from it
+        on (a msgid selector's own message included)."""
+        key = history_key(target)
+        bounds = await self._bounds(key, selector)
+        if bounds is None:
+            return []
+        earlier = await self._select(key, (_before(bounds.low),), limit // 2, newest_first=True)
+        later = await self._select(
+            key, (_from(bounds.low),), limit - len(earlier), newest_first=False
+        )
+        return earlier + later
+
+    async def between(
+        self, target: str, start: Selector, end: Selector, limit: int
+    ) -> builtins.list[HistoryRecord]:
+        """Messages strictly between the selectors; when ``start`` is the later
+        one, the ``limit`` messages nearest to it."""
+        key = history_key(target)
+        first, second = await self._bounds(key, start), await self._bounds(key, end)
+        if first is None or second is None:
+            return []
+        if first.low <= second.low:
+            where = (_after(first.high), _before(second.low))
+            return await self._select(key, where, limit, newest_first=False)
+        where = (_before(first.low), _after(second.high))
+        return await self._select(key, where, limit, newest_first=True)
+
+    async def targets(
+        self,
+        viewer: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        channels: Iterable[str] = (),
+    ) -> builtins.list[HistoryTarget]:
+        """The window is inclusive and may be given in either order; when it
+        runs backwards, the ``limit`` targets nearest to ``start`` are kept."""
+        await self.flush()
+        viewer_key = name_key(viewer)
+        channel_names = {name_key(channel): channel for channel in channels}
+        low, high = sorted((to_ms(start), to_ms(end)))
+        latest = func.max(history.c.time_ms).label("latest")
+        query = (
+            select(history.c.target_key, latest)
+            .where(
+                or_(
+                    history.c.party_a == viewer_key,
+                    history.c.party_b == viewer_key,
+                    history.c.target_key.in_(builtins.list(channel_names)),
+                ),
+                history.c.time_ms.between(low, high),
+            )
+            .group_by(history.c.target_key)
+            .order_by(latest.desc() if start > end else latest, history.c.target_key)
+            .limit(max(limit, 0))
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        found = [
+            HistoryTarget(
+                name=channel_names.get(row.target_key) or other_party(row.target_key, viewer_key),
+                latest=from_ms(row.latest),
+            )
+            for row in rows
+        ]
+        return sorted(found, key=lambda target: target.latest)
+
+    async def delete_older_than(self, age: timedelta) -> int:
+        await self.flush()
+        cutoff = to_ms(utcnow() - age)
+        async with self._engine.begin() as conn:
+            result = await conn.execute(delete(history).where(history.c.time_ms < cutoff))
+        return int(result.rowcount)
+
+    async def trim_per_target(self, max_messages: int) -> int:
+        await self.flush()
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=history.c.target_key,
+                order_by=(history.c.time_ms.desc(), history.c.id.desc()),
+            )
+            .label("rank")
+        )
+        ranked = select(history.c.id, rank).subquery()
+        excess = select(ranked.c.id).where(ranked.c.rank > max_messages)
+        async with self._engine.begin() as conn:
+            result = await conn.execute(delete(history).where(history.c.id.in_(excess)))
+        return int(result.rowcount)
+
+    async def _bounds(self, key: str, selector: Selector) -> _Bounds | None:
+        """Locate ``selector`` in ``key``'s history; None for an unknown msgid.
+        Flushes first, so buffered messages can be found and returned."""
+        await self.flush()
+        if isinstance(selector, datetime):
+            ms = to_ms(selector)
+            return _Bounds(low=(ms, 0), high=(ms, _ID_MAX))
+        query = select(history.c.time_ms, history.c.id).where(
+            history.c.target_key == key, history.c.msgid == selector
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).one_or_none()
+        if row is None:
+            return None
+        return _Bounds(low=(row.time_ms, row.id), high=(row.time_ms, row.id))
+
+    async def _select(
+        self,
+        key: str,
+        where: Sequence[ColumnElement[bool]],
+        limit: int,
+        newest_first: bool,
+    ) -> builtins.list[HistoryRecord]:
+        """Up to ``limit`` messages nearest the start (or, newest_first, the
+        end) of the range, returned oldest first."""
+        if limit <= 0:
+            return []
+        await self.flush()
+        order = (
+            (history.c.time_ms.desc(), history.c.id.desc())
+            if newest_first
+            else (history.c.time_ms, history.c.id)
+        )
+        query = (
+            select(history).where(history.c.target_key == key, *where).order_by(*order).limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            records = [_record(row) for row in await conn.execute(query)]
+        return records[::-1] if newest_first else records
+
+    async def _write(self, batch: builtins.list[HistoryRecord]) -> None:
+        """One executemany transaction; if a row is refused (a msgid seen
+        before), the rest of the batch is still written row by row."""
+        rows = [_row(record) for record in batch]
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(history), rows)
+        except IntegrityError:
+            for row in rows:
+                try:
+                    async with self._engine.begin() as conn:
+                        await conn.execute(insert(history), row)
+                except IntegrityError:
+                    log.warning("history: dropped a message with duplicate msgid %s", row["msgid"])
+
+
+def _before(position: Position) -> ColumnElement[bool]:
+    return tuple_(history.c.time_ms, history.c.id) < tuple_(*position)
+
+
+def _after(position: Position) -> ColumnElement[bool]:
+    return tuple_(history.c.time_ms, history.c.id) > tuple_(*position)
+
+
+def _from(position: Position) -> ColumnElement[bool]:
+    return tuple_(history.c.time_ms, history.c.id) >= tuple_(*position)
+
+
+def _row(record: HistoryRecord) -> dict[str, Any]:
+    parties = record.parties
+    return {
+        "msgid": record.msgid,
+        "target_key": conversation_key(*parties) if parties else name_key(record.target),
+        "target": record.target,
+        "time_ms": to_ms(record.time),
+        "sender": record.sender,
+        "account": record.account,
+        "command": record.command,
+        "text": record.text,
+        "tags": json.dumps(dict(record.tags), separators=(",", ":")),
+        "party_a": name_key(parties[0]) if parties else None,
+        "party_b": name_key(parties[1]) if parties else None,
+    }
+
+
+def _record(row: Any) -> HistoryRecord:
+    parties = None if row.party_a is None else (row.party_a, row.party_b)
+    return HistoryRecord(
+        msgid=row.msgid,
+        time=from_ms(row.time_ms),
+        sender=row.sender,
+        account=row.account,
+        target=row.target,
+        command=cast(HistoryCommand, row.command),
+        text=row.text,
+        tags=json.loads(row.tags),
+        parties=parties,
+    )

@@ -1,0 +1,54 @@
+"""The SQL store: the four parts sharing one engine, started and closed together."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hubbub.store.passwords import Passwords
+from hubbub.store.sql.accounts import SqlAccounts
+from hubbub.store.sql.bans import SqlServerBans
+from hubbub.store.sql.channels import SqlChannels
+from hubbub.store.sql.history import SqlHistory
+
+
+class SqlStore:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        flush_interval: float,
+        flush_max: int,
+        hasher: PasswordHasher | None,
+    ) -> None:
+        self._engine = engine
+        self._accounts = SqlAccounts(engine, Passwords(hasher))
+        self._channels = SqlChannels(engine)
+        self._bans = SqlServerBans(engine)
+        self._history = SqlHistory(engine, flush_interval, flush_max)
+        self._history.start()
+
+    @property
+    def accounts(self) -> SqlAccounts:
+        return self._accounts
+
+    @property
+    def channels(self) -> SqlChannels:
+        return self._channels
+
+    @property
+    def bans(self) -> SqlServerBans:
+        return self._bans
+
+    @property
+    def history(self) -> SqlHistory:
+        return self._history
+
+    async def flush(self) -> None:
+        await self._history.flush()
+
+    async def close(self) -> None:
+        try:
+            await self._history.close()
+        finally:
+            await self._engine.dispose()
