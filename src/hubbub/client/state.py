@@ -105,6 +105,13 @@ class ClientState:
             return []
         return sorted(chan.members.values(), key=lambda m: (self.rank(m.prefixes), fold(m.nick)))
 
+    def member_lists(self) -> dict[str, list[str]]:
+        """Folded channel name -> members with their highest prefix, best first."""
+        return {
+            key: [m.prefixes[:1] + m.nick for m in self.sorted_members(chan.name)]
+            for key, chan in self.channels.items()
+        }
+
     def reset(self) -> None:
         """Forget the per-connection state before a reconnect."""
         self.registered = False
