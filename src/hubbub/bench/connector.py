@@ -69,6 +69,8 @@ class Connector:
         self.window = ConnectWindow(opts.conn_start, opts.conn_window)
         self.first_connect = 0
         self.in_flight = 0
+        self._pending = list(range(opts.clients - 1, -1, -1))
+        self._tasks: set[asyncio.Task[None]] = set()
         loopback = ipaddress.ip_address(addr[0]).is_loopback
         self._sources = 1 + opts.clients // _SOURCES_PER_IP if loopback else 0
         self._ssl: ssl.SSLContext | None = None
@@ -79,22 +81,20 @@ class Connector:
 
     async def run(self) -> None:
         """Return once every client is registered or has failed."""
-        tasks: set[asyncio.Task[None]] = set()
-        pending = iter(range(self.opts.clients))
-        exhausted = False
         self.first_connect = monotonic_ns()
-        while not exhausted or tasks:
+        while self._pending or self._tasks:
             self.window.adapt(monotonic_ns(), procfs.listen_overflows())
-            while not exhausted and self.in_flight < self.window.size:
-                index = next(pending, None)
-                if index is None:
-                    exhausted = True
-                    break
-                self.in_flight += 1
-                task = asyncio.create_task(self._client(index))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
+            self._launch()
             await asyncio.sleep(0.01)
+
+    def _launch(self) -> None:
+        """Fill the window; called on every tick and whenever a client settles,
+        so a free slot is reused at once rather than on the next tick."""
+        while self._pending and self.in_flight < self.window.size:
+            self.in_flight += 1
+            task = asyncio.create_task(self._client(self._pending.pop()))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _client(self, index: int) -> None:
         try:
@@ -109,6 +109,7 @@ class Connector:
             self.session.note(f"client {index}: no registration after {_MAX_TRIES} attempts")
         finally:
             self.in_flight -= 1
+            self._launch()
 
     def _socket(self, index: int) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -105,8 +105,8 @@ class Runner:
         if opts.scenario is Scenario.IDLE:
             await self._measure()
             return
-        self._wire_senders()
         self.session.sending = True
+        self._wire_senders()
         loops = [asyncio.create_task(self._open_loop() if opts.rate > 0 else self._stall_check())]
         try:
             self.phase = "warmup"

@@ -186,11 +186,14 @@ class Client:
         await self.quit()
 
     async def quit(self, reason: str = "Leaving", wait: float = 2.0) -> None:
-        """Send QUIT, give the server ``wait`` seconds to close, then stop."""
+        """Send QUIT after the lines still queued, give the server ``wait``
+        seconds (plus the time the flood limit needs) to close, then stop."""
         self._closing = True
         if self._transport is not None and self.connected:
-            with contextlib.suppress(OSError, ConnectionError):
-                await self._transport.write(serialize(Message("QUIT", [reason])))
+            backlog = self._outgoing.qsize()
+            self._outgoing.put_nowait(Message("QUIT", [reason]))
+            if self.config.flood_control:
+                wait += backlog / self.config.flood_rate
             if self._task is not None:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(self._stopped.wait()), wait)

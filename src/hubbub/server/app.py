@@ -1,0 +1,194 @@
+"""Wiring and lifecycle: listeners, housekeeping timers, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from hubbub import __version__
+from hubbub.server import commands  # noqa: F401  (registers every command)
+from hubbub.server.config import Config, ConfigError, load_config
+from hubbub.server.delivery import deliver
+from hubbub.server.net.connection import Connection, StreamConnection
+from hubbub.server.net.tls import ensure_self_signed, server_context
+from hubbub.server.net.websocket import start_websocket_listener
+from hubbub.server.state import User, World
+
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_INTERVAL = 1.0
+
+
+@dataclass(slots=True)
+class Listener:
+    host: str
+    port: int
+    tls: bool
+    websocket: bool
+    handle: Any
+
+    @property
+    def kind(self) -> str:
+        if self.websocket:
+            return "websocket+tls" if self.tls else "websocket"
+        return "tls" if self.tls else "plaintext"
+
+
+class Server:
+    """One running hubbub server: owns the world and the listeners."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.world = World()
+        self.version = f"hubbub-{__version__}"
+        self.started = time.time()
+        self.listeners: list[Listener] = []
+        self._ssl_context: ssl.SSLContext | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.stopped = asyncio.Event()
+
+    @property
+    def name(self) -> str:
+        return self.config.server.name
+
+    # --- lifecycle --------------------------------------------------------
+    async def start(self) -> None:
+        self.config.server.data_dir.mkdir(parents=True, exist_ok=True)
+        loop = asyncio.get_running_loop()
+        for spec in self.config.listen:
+            context = self._tls_context() if spec.tls else None
+            if spec.websocket:
+                handle: Any = await start_websocket_listener(self, spec.host, spec.port, context)
+                sockets = list(handle.sockets)
+            else:
+                tls = context is not None
+                handle = await loop.create_server(
+                    lambda tls=tls: self._new_stream(tls),
+                    spec.host,
+                    spec.port,
+                    ssl=context,
+                    reuse_address=True,
+                    backlog=1024,
+                )
+                sockets = list(handle.sockets)
+            port = sockets[0].getsockname()[1] if sockets else spec.port
+            self.listeners.append(Listener(spec.host, port, spec.tls, spec.websocket, handle))
+        self._housekeeping = asyncio.create_task(self._housekeep())
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            cert, key = self.config.tls.cert, self.config.tls.key
+            if cert is None or key is None:
+                cert, key = ensure_self_signed(self.config.server.data_dir, self.name)
+            self._ssl_context = server_context(cert, key)
+        return self._ssl_context
+
+    def _new_stream(self, tls: bool) -> StreamConnection:
+        return _PendingStream(self, tls)
+
+    async def stop(self, reason: str = "Server shutting down") -> None:
+        """Stop accepting, tell every client, close every connection."""
+        if self._stopping:
+            return
+        self._stopping = True
+        for listener in self.listeners:
+            listener.handle.close()
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+        for user in list(self.world.connections):
+            self.disconnect(user, reason, quit_message=reason)
+        for listener in self.listeners:
+            try:
+                await asyncio.wait_for(listener.handle.wait_closed(), timeout=2)
+            except (TimeoutError, asyncio.CancelledError):
+                pass
+        self.stopped.set()
+
+    def rehash(self) -> None:
+        """Reload the config file: opers, MOTD, limits, names (not listeners)."""
+        if self.config.source is None:
+            raise ConfigError("no config file was given at start")
+        fresh = load_config(self.config.source)
+        fresh.listen = self.config.listen
+        self.config = fresh
+        self._ssl_context = None
+
+    # --- connections --------------------------------------------------------
+    def connection_opened(self, conn: Connection) -> None:
+        self.world.connect(conn.user)
+
+    def disconnect(self, user: User, reason: str, quit_message: str | None = None) -> None:
+        """Remove ``user`` from the world, tell its neighbours, close the link.
+
+        Idempotent: the transport closing after we closed it lands here again.
+        """
+        conn = user.sink
+        assert isinstance(conn, Connection)
+        if conn.closed:
+            self.world.connections.discard(user)
+            return
+        if user in self.world.connections:
+            if user.registered:
+                text = quit_message if quit_message is not None else reason
+                deliver(self.world.neighbours(user), user.source, "QUIT", [text])
+                self.notify_monitors_offline(user)
+            self.world.remove_user(user)
+        conn.shutdown(f"Closing Link: {user.host} ({reason})")
+
+    def notify_monitors_offline(self, user: User) -> None:
+        watchers = self.world.watchers_of(user.nick)
+        if watchers:
+            deliver(watchers, self.name, "731", ["*", user.nick])
+
+    def notify_monitors_online(self, user: User) -> None:
+        watchers = self.world.watchers_of(user.nick)
+        if watchers:
+            deliver(watchers, self.name, "730", ["*", user.source])
+
+    async def _housekeep(self) -> None:
+        """Registration and ping timeouts, checked for everyone once a second."""
+        limits = self.config.limits
+        ping_line = f"PING :{self.name}\r\n".encode()
+        while True:
+            await asyncio.sleep(HOUSEKEEPING_INTERVAL)
+            now = time.monotonic()
+            wall = time.time()
+            for user in list(self.world.connections):
+                conn = user.sink
+                assert isinstance(conn, Connection)
+                if not user.registered:
+                    if wall - user.signon > limits.registration_timeout:
+                        self.disconnect(user, "Registration timed out")
+                    continue
+                silent = now - conn.last_received
+                if conn.ping_sent is not None:
+                    if now - conn.ping_sent > limits.ping_timeout:
+                        self.disconnect(user, f"Ping timeout: {int(silent)} seconds")
+                elif silent > limits.ping_interval:
+                    conn.ping_sent = now
+                    conn.write(ping_line)
+
+
+class _PendingStream(StreamConnection):
+    """A stream connection that learns its peer address when made."""
+
+    __slots__ = ()
+
+    def __init__(self, server: Server, tls: bool) -> None:
+        super().__init__(server, "0.0.0.0", 0, tls)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        peer = transport.get_extra_info("peername") or ("0.0.0.0", 0)
+        ip = str(peer[0])
+        if ip.startswith("::ffff:"):
+            ip = ip[7:]
+        self.user.ip = ip
+        # A host starting with ':' would read as a trailing parameter.
+        self.user.host = "0" + ip if ip.startswith(":") else ip
+        self.user.port = int(peer[1])
+        super().connection_made(transport)

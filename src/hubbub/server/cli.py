@@ -1,0 +1,145 @@
+"""``hubbub serve`` and ``hubbub passwd``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from hubbub.server.config import Config, ConfigError, ListenSection, load_config
+
+log = logging.getLogger("hubbub")
+
+
+def _host_port(value: str, option: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise click.BadParameter(f"expected HOST:PORT, got {value!r}", param_hint=option)
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _apply_overrides(config: Config, **opts: object) -> None:
+    listen: list[ListenSection] = []
+    for flag, tls, ws in (("listen", False, False), ("tls_listen", True, False), ("ws_listen", False, True)):
+        for value in opts[flag]:  # type: ignore[attr-defined]
+            host, port = _host_port(str(value), "--" + flag.replace("_", "-"))
+            listen.append(ListenSection(host=host, port=port, tls=tls, websocket=ws))
+    if listen:
+        config.listen = listen
+    if opts["data_dir"] is not None:
+        config.server.data_dir = Path(str(opts["data_dir"]))
+    if opts["name"] is not None:
+        config.server.name = str(opts["name"])
+    if opts["network"] is not None:
+        config.server.network = str(opts["network"])
+    if opts["no_flood_control"]:
+        config.limits.flood_control = False
+
+
+def _warn_about(config: Config) -> None:
+    where = config.source or "<defaults>"
+    for key in config.unknown_keys():
+        if key != "source":
+            click.echo(f"warning: {where}: unknown key {key!r} ignored", err=True)
+    for oper in config.opers:
+        if not oper.password.startswith("$argon2"):
+            click.echo(
+                f"warning: {where}: opers: password of {oper.name!r} is plain text; "
+                "make a hash with `hubbub passwd`",
+                err=True,
+            )
+
+
+def _describe_listeners(server: object) -> None:
+    from hubbub.server.app import Server
+
+    assert isinstance(server, Server)
+    click.echo(f"hubbub {server.version} is up as {server.name} ({server.config.server.network})")
+    click.echo(f"  data directory: {server.config.server.data_dir}")
+    for listener in server.listeners:
+        click.echo(f"  listening ({listener.kind}) on {listener.host}:{listener.port}")
+    plain = next((x for x in server.listeners if not x.tls and not x.websocket), None)
+    if plain is not None:
+        host = "127.0.0.1" if plain.host in ("0.0.0.0", "::", "") else plain.host
+        click.echo("Connect with:")
+        click.echo(f"  hubbub chat {host}:{plain.port} --nick yourname")
+        click.echo(f"  irssi -c {host} -p {plain.port} -n yourname")
+        click.echo(f"  weechat: /server add hubbub {host}/{plain.port} ; /connect hubbub")
+    click.echo("Stop with Ctrl-C.")
+
+
+async def _run(config: Config) -> None:
+    from hubbub.server.app import Server
+
+    server = Server(config)
+    try:
+        await server.start()
+    except OSError as exc:
+        await server.stop()
+        raise ConfigError(f"cannot listen: {exc.strerror or exc}") from None
+    _describe_listeners(server)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(server.stop()))
+    await server.stopped.wait()
+    click.echo("hubbub stopped.")
+
+
+def _event_loop_policy(use_uvloop: bool) -> None:
+    if not use_uvloop:
+        return
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="TOML config file (optional; defaults need none).")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Where the database and TLS certificate live [default: ./hubbub-data].")
+@click.option("--listen", multiple=True, metavar="HOST:PORT", help="Plaintext listener; repeatable. Any listener option replaces the configured listeners.")
+@click.option("--tls-listen", multiple=True, metavar="HOST:PORT", help="TLS listener; repeatable.")
+@click.option("--ws-listen", multiple=True, metavar="HOST:PORT", help="IRCv3 WebSocket listener; repeatable.")
+@click.option("--name", help="Server name used in message prefixes, e.g. irc.example.org.")
+@click.option("--network", help="Network name shown to clients.")
+@click.option("--no-flood-control", is_flag=True, help="Turn flood control off (for benchmarks).")
+@click.option("--uvloop/--no-uvloop", default=True, show_default=True, help="Use uvloop when installed.")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True, help="Logging verbosity.")
+def serve(config_path: Path | None, log_level: str, uvloop: bool, **opts: object) -> None:
+    """Run the chat server.
+
+    With no options it serves plaintext IRC on 127.0.0.1:6667, TLS on
+    0.0.0.0:6697 (self-signed certificate made in the data directory) and
+    IRCv3 WebSocket on 127.0.0.1:8097.
+    """
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    try:
+        config = load_config(config_path)
+        _apply_overrides(config, **opts)
+        _warn_about(config)
+        _event_loop_policy(uvloop)
+        asyncio.run(_run(config))
+    except ConfigError as exc:
+        click.echo(f"hubbub: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+def passwd() -> None:
+    """Read a password (without echo) and print its argon2id hash for the config."""
+    from argon2 import PasswordHasher
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        click.echo("hubbub: passwd: the password is empty", err=True)
+        sys.exit(2)
+    click.echo(PasswordHasher().hash(password))

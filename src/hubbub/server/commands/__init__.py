@@ -1,0 +1,8 @@
+"""Command families; importing this package fills the command table."""
+
+from hubbub.server.commands import (  # noqa: F401
+    channels,
+    info,
+    messaging,
+    registration,
+)

@@ -1,0 +1,322 @@
+"""Channel membership: JOIN, PART, TOPIC, NAMES, LIST, INVITE, KICK."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from hubbub.protocol import masks
+from hubbub.protocol import numerics as rpl
+from hubbub.protocol.casemap import fold, valid_channel
+from hubbub.protocol.message import Message
+from hubbub.server.commands.context import Context
+from hubbub.server.commands.registry import command
+from hubbub.server.delivery import Event, deliver, deliver_split
+from hubbub.server.state import Channel, User
+
+# Called after a user joined (ChanServ gives access-list prefixes, history
+# replays the last lines): hook(ctx, channel, created)
+JOIN_HOOKS: list[Callable[[Context, Channel, bool], None]] = []
+# Called when a channel is created, before the creator is given +o; a hook may
+# return False to withhold the creator's operator status (registered channels).
+CREATE_HOOKS: list[Callable[[Context, Channel], bool]] = []
+
+
+def send_names(ctx: Context, channel: Channel) -> None:
+    user = ctx.user
+    multi = "multi-prefix" in user.caps
+    full = "userhost-in-names" in user.caps
+    is_member = user in channel.members
+    symbol = "@" if "s" in channel.modes else "="
+    entries: list[str] = []
+    for member in channel.members:
+        if not is_member and "i" in member.modes:
+            continue
+        name = member.source if full else member.nick
+        entries.append(channel.prefix_of(member, multi) + name)
+    line: list[str] = []
+    length = 0
+    budget = 400 - len(ctx.server.name) - len(user.nick) - len(channel.name)
+    for entry in entries:
+        if line and length + len(entry) + 1 > budget:
+            ctx.reply(rpl.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
+            line, length = [], 0
+        line.append(entry)
+        length += len(entry) + 1
+    if line:
+        ctx.reply(rpl.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
+    ctx.reply(rpl.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
+
+
+def send_topic(ctx: Context, channel: Channel) -> None:
+    if channel.topic:
+        ctx.reply(rpl.RPL_TOPIC, channel.name, channel.topic)
+        ctx.reply(rpl.RPL_TOPICWHOTIME, channel.name, channel.topic_by, str(channel.topic_at))
+    else:
+        ctx.reply(rpl.RPL_NOTOPIC, channel.name, "No topic is set")
+
+
+def _join_refusal(channel: Channel, user: User, key: str | None) -> tuple[str, str] | None:
+    """The numeric and text refusing ``user``'s JOIN, or None to let it in."""
+    if user.folded in channel.invited:
+        return None
+    if channel.key is not None and key != channel.key:
+        return rpl.ERR_BADCHANNELKEY, "Cannot join channel (+k)"
+    if channel.limit is not None and len(channel.members) >= channel.limit:
+        return rpl.ERR_CHANNELISFULL, "Cannot join channel (+l)"
+    if "i" in channel.modes and not channel.matches_list("I", user):
+        return rpl.ERR_INVITEONLYCHAN, "Cannot join channel (+i)"
+    if channel.is_banned(user):
+        return rpl.ERR_BANNEDFROMCHAN, "Cannot join channel (+b)"
+    return None
+
+
+def part_all(ctx: Context, reason: str = "") -> None:
+    for channel in list(ctx.user.channels.values()):
+        _part(ctx, channel, reason)
+
+
+def join_channel(ctx: Context, name: str, key: str | None) -> None:
+    """Join one channel, checking every rule; used by JOIN and by services."""
+    user = ctx.user
+    server = ctx.server
+    world = server.world
+    limits = server.config.limits
+    if not valid_channel(name, limits.channellen):
+        ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
+        return
+    existing = world.find_channel(name)
+    if existing is not None and user in existing.members:
+        return
+    if len(user.channels) >= limits.max_channels_per_user:
+        ctx.reply(rpl.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
+        return
+    if existing is not None:
+        refusal = _join_refusal(existing, user, key)
+        if refusal is not None:
+            ctx.reply(refusal[0], existing.name, refusal[1])
+            return
+    channel, created = world.get_or_create_channel(name)
+    prefix = ""
+    if created and all(hook(ctx, channel) for hook in CREATE_HOOKS):
+        prefix = "o"
+    world.add_member(channel, user, prefix)
+    event = Event(user)
+    account = user.account or "*"
+    deliver_split(
+        channel.members,
+        "extended-join",
+        (user.source, "JOIN", [channel.name, account, user.realname]),
+        (user.source, "JOIN", [channel.name]),
+        event,
+    )
+    if user.away is not None:
+        watchers = [m for m in channel.members if m is not user and "away-notify" in m.caps]
+        deliver(watchers, user.source, "AWAY", [user.away])
+    if channel.topic:
+        send_topic(ctx, channel)
+    if "draft/no-implicit-names" not in user.caps:
+        send_names(ctx, channel)
+    for hook in JOIN_HOOKS:
+        hook(ctx, channel, created)
+
+
+@command("JOIN", min_params=1)
+def join(ctx: Context, msg: Message) -> None:
+    """JOIN <channel>[,<channel>] [<key>[,<key>]], or JOIN 0 to leave all."""
+    if msg.params[0] == "0":
+        part_all(ctx)
+        return
+    names = msg.params[0].split(",")
+    keys = msg.params[1].split(",") if len(msg.params) > 1 else []
+    for i, name in enumerate(names):
+        if name:
+            join_channel(ctx, name, keys[i] if i < len(keys) else None)
+
+
+def _part(ctx: Context, channel: Channel, reason: str) -> None:
+    user = ctx.user
+    params = [channel.name, reason] if reason else [channel.name]
+    deliver(channel.members, user.source, "PART", params, Event(user))
+    ctx.server.world.remove_member(channel, user)
+
+
+@command("PART", min_params=1)
+def part(ctx: Context, msg: Message) -> None:
+    """PART <channel>[,<channel>] [:reason]: leave channels."""
+    reason = msg.params[1] if len(msg.params) > 1 else ""
+    for name in msg.params[0].split(","):
+        if not name:
+            continue
+        channel = ctx.server.world.find_channel(name)
+        if channel is None:
+            ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
+        elif ctx.user not in channel.members:
+            ctx.reply(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+        else:
+            _part(ctx, channel, reason)
+
+
+def set_topic(ctx: Context, channel: Channel, text: str, setter: str) -> None:
+    """Change the topic and tell the channel (also used by ChanServ)."""
+    channel.topic = text[: ctx.server.config.limits.topiclen]
+    channel.topic_by = setter
+    channel.topic_at = int(time.time())
+    deliver(channel.members, setter, "TOPIC", [channel.name, channel.topic], Event(ctx.user))
+
+
+# Hooks that may refuse a topic change (ChanServ topic lock): return a reason.
+TOPIC_GUARDS: list[Callable[[Context, Channel], str | None]] = []
+
+
+@command("TOPIC", min_params=1)
+def topic(ctx: Context, msg: Message) -> None:
+    """TOPIC <channel> [:<topic>]: see or change a channel's topic."""
+    user = ctx.user
+    channel = ctx.server.world.find_channel(msg.params[0])
+    if channel is None:
+        ctx.reply(rpl.ERR_NOSUCHCHANNEL, msg.params[0], "No such channel")
+        return
+    member = user in channel.members
+    if len(msg.params) < 2:
+        if not member and "s" in channel.modes:
+            ctx.reply(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+            return
+        send_topic(ctx, channel)
+        return
+    if not member:
+        ctx.reply(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+        return
+    if "t" in channel.modes and not channel.is_op(user):
+        ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+        return
+    for guard in TOPIC_GUARDS:
+        reason = guard(ctx, channel)
+        if reason is not None:
+            ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, reason)
+            return
+    set_topic(ctx, channel, msg.params[1], user.source)
+
+
+@command("NAMES")
+def names(ctx: Context, msg: Message) -> None:
+    """NAMES [<channel>[,<channel>]]: who is in a channel."""
+    if not msg.params:
+        ctx.reply(rpl.RPL_ENDOFNAMES, "*", "End of /NAMES list")
+        return
+    for name in msg.params[0].split(","):
+        channel = ctx.server.world.find_channel(name)
+        if channel is None or ("s" in channel.modes and ctx.user not in channel.members):
+            ctx.reply(rpl.RPL_ENDOFNAMES, name, "End of /NAMES list")
+        else:
+            send_names(ctx, channel)
+
+
+def _list_filter(spec: str) -> Callable[[Channel], bool]:
+    """One ELIST condition (C, M, N, T, U) as a predicate."""
+    now = time.time()
+    if spec[:2] in ("C<", "C>", "T<", "T>"):
+        minutes = int(spec[2:]) if spec[2:].isdigit() else 0
+        cutoff = now - minutes * 60
+        if spec[0] == "C":
+            return (lambda c: c.created > cutoff) if spec[1] == "<" else (lambda c: c.created < cutoff)
+        return (
+            (lambda c: c.topic_at > cutoff) if spec[1] == "<" else (lambda c: 0 < c.topic_at < cutoff)
+        )
+    if spec[:1] in ("<", ">") and spec[1:].isdigit():
+        count = int(spec[1:])
+        if spec[0] == "<":
+            return lambda c: len(c.members) < count
+        return lambda c: len(c.members) > count
+    if spec.startswith("!"):
+        return lambda c: not masks.match(spec[1:], c.name)
+    if "*" in spec or "?" in spec:
+        return lambda c: masks.match(spec, c.name)
+    folded = fold(spec)
+    return lambda c: c.folded == folded
+
+
+@command("LIST", cost=2)
+def list_(ctx: Context, msg: Message) -> None:
+    """LIST [<filter>[,<filter>]]: channels, with ELIST filters C M N T U."""
+    filters = [_list_filter(s) for s in msg.params[0].split(",") if s] if msg.params else []
+    ctx.reply(rpl.RPL_LISTSTART, "Channel", "Users  Name")
+    for channel in ctx.server.world.visible_channels(ctx.user):
+        if filters and not all(f(channel) for f in filters):
+            continue
+        ctx.reply(rpl.RPL_LIST, channel.name, str(len(channel.members)), channel.topic)
+    ctx.reply(rpl.RPL_LISTEND, "End of /LIST")
+
+
+@command("INVITE")
+def invite(ctx: Context, msg: Message) -> None:
+    """INVITE <nick> <channel>: let someone into an invite-only channel."""
+    user = ctx.user
+    world = ctx.server.world
+    if not msg.params:
+        for channel in user.channels.values():
+            if user.folded in channel.invited:
+                ctx.reply(rpl.RPL_INVITELIST, channel.name)
+        ctx.reply(rpl.RPL_ENDOFINVITELIST, "End of /INVITE list")
+        return
+    if len(msg.params) < 2:
+        ctx.reply(rpl.ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters")
+        return
+    target_nick, name = msg.params[0], msg.params[1]
+    target = world.find_user(target_nick)
+    if target is None or not target.registered:
+        ctx.reply(rpl.ERR_NOSUCHNICK, target_nick, "No such nick/channel")
+        return
+    channel = world.find_channel(name)
+    if channel is None:
+        ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
+        return
+    if user not in channel.members:
+        ctx.reply(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+        return
+    if "i" in channel.modes and not channel.is_op(user):
+        ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+        return
+    if target in channel.members:
+        ctx.reply(rpl.ERR_USERONCHANNEL, target.nick, channel.name, "is already on channel")
+        return
+    channel.invited.add(target.folded)
+    ctx.reply(rpl.RPL_INVITING, target.nick, channel.name)
+    if target.away is not None:
+        ctx.reply(rpl.RPL_AWAY, target.nick, target.away)
+    event = Event(user)
+    deliver([target], user.source, "INVITE", [target.nick, channel.name], event)
+    notify = [
+        m
+        for m in channel.members
+        if m is not user
+        and "invite-notify" in m.caps
+        and ("i" not in channel.modes or channel.is_op(m))
+    ]
+    deliver(notify, user.source, "INVITE", [target.nick, channel.name], event)
+
+
+@command("KICK", min_params=2)
+def kick(ctx: Context, msg: Message) -> None:
+    """KICK <channel> <nick>[,<nick>] [:reason]: remove someone from a channel."""
+    user = ctx.user
+    world = ctx.server.world
+    channel = world.find_channel(msg.params[0])
+    if channel is None:
+        ctx.reply(rpl.ERR_NOSUCHCHANNEL, msg.params[0], "No such channel")
+        return
+    if user not in channel.members:
+        ctx.reply(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+        return
+    if not channel.is_op(user):
+        ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+        return
+    reason = msg.params[2] if len(msg.params) > 2 and msg.params[2] else user.nick
+    reason = reason[: ctx.server.config.limits.kicklen]
+    for nick in msg.params[1].split(","):
+        target = world.find_user(nick)
+        if target is None or target not in channel.members:
+            ctx.reply(rpl.ERR_USERNOTINCHANNEL, nick, channel.name, "They aren't on that channel")
+            continue
+        deliver(channel.members, user.source, "KICK", [channel.name, target.nick, reason], Event(user))
+        world.remove_member(channel, target)

@@ -1,0 +1,146 @@
+"""PRIVMSG, NOTICE and TAGMSG to nicks, channels and @#chan/+#chan."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hubbub.protocol import numerics as rpl
+from hubbub.protocol.casemap import is_channel_name
+from hubbub.protocol.message import Message
+from hubbub.server.commands.context import Context
+from hubbub.server.commands.registry import command
+from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver
+from hubbub.server.state import PREFIX_MODES, SYMBOL_TO_MODE, Channel, User
+
+
+@dataclass(slots=True)
+class Delivered:
+    """What was delivered, for listeners such as the history store."""
+
+    sender: User
+    command: str
+    target: str  # channel name or the recipient's nick
+    recipient: User | None  # set for private messages
+    text: str
+    event: Event
+
+
+# Called after every successful delivery (history storage hooks in here).
+MESSAGE_LISTENERS: list[Callable[[Delivered], None]] = []
+
+
+def client_tags(msg: Message) -> dict[str, str]:
+    return {k: v for k, v in msg.tags.items() if k.startswith("+")}
+
+
+def _check_channel_send(channel: Channel, user: User) -> str | None:
+    """Why ``user`` may not speak in ``channel``, or None."""
+    member = user in channel.members
+    if "n" in channel.modes and not member:
+        return "Cannot send to channel (no external messages)"
+    if channel.is_voiced_or_op(user):
+        return None
+    if "m" in channel.modes:
+        return "Cannot send to channel (+m)"
+    if channel.is_banned(user):
+        return "Cannot send to channel (you're banned)"
+    return None
+
+
+def _relay(ctx: Context, msg: Message, cmd: str) -> None:
+    user = ctx.user
+    if not msg.params or not msg.params[0]:
+        ctx.reply(rpl.ERR_NORECIPIENT, f"No recipient given ({cmd})")
+        return
+    text = ""
+    if cmd != "TAGMSG":
+        if len(msg.params) < 2 or not msg.params[1]:
+            ctx.reply(rpl.ERR_NOTEXTTOSEND, "No text to send")
+            return
+        text = msg.params[1]
+    tags = client_tags(msg)
+    if cmd == "TAGMSG" and not tags:
+        return
+    targets = msg.params[0].split(",")
+    limit = ctx.server.config.limits.targmax
+    if len(targets) > limit:
+        ctx.reply(rpl.ERR_TOOMANYTARGETS, msg.params[0], f"Too many targets (max {limit})")
+        return
+    if cmd == "PRIVMSG" or cmd == "NOTICE":
+        user.last_active = time.time()
+    world = ctx.server.world
+    echo = "echo-message" in user.caps
+    for target in targets:
+        if not target:
+            continue
+        event = Event(user, tags)
+        params = [target, text] if cmd != "TAGMSG" else [target]
+        status = ""
+        name = target
+        while name and name[0] in SYMBOL_TO_MODE and len(name) > 1:
+            status += name[0]
+            name = name[1:]
+        if is_channel_name(name):
+            channel = world.find_channel(name)
+            if channel is None:
+                ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
+                continue
+            reason = _check_channel_send(channel, user)
+            if reason is not None:
+                ctx.reply(rpl.ERR_CANNOTSENDTOCHAN, channel.name, reason)
+                continue
+            if status:
+                lowest = max(PREFIX_MODES.index(SYMBOL_TO_MODE[s]) for s in status)
+                allowed = PREFIX_MODES[: lowest + 1]
+                recipients = [
+                    m
+                    for m, modes in channel.members.items()
+                    if m is not user and any(p in modes for p in allowed)
+                ]
+            else:
+                recipients = [m for m in channel.members if m is not user]
+            if cmd == "TAGMSG":
+                recipients = [m for m in recipients if m.tag_mask & TAG_MESSAGE_TAGS]
+            if echo and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS):
+                recipients.append(user)
+            deliver(recipients, user.source, cmd, params, event)
+            if not status:
+                delivered = Delivered(user, cmd, channel.name, None, text, event)
+                for listener in MESSAGE_LISTENERS:
+                    listener(delivered)
+            continue
+        other = world.find_user(target)
+        if other is None or not other.registered:
+            ctx.reply(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
+            continue
+        recipients = [other]
+        if cmd == "TAGMSG" and not other.tag_mask & TAG_MESSAGE_TAGS:
+            recipients = []
+        if echo and other is not user and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS):
+            recipients.append(user)
+        deliver(recipients, user.source, cmd, [other.nick, *params[1:]], event)
+        if cmd == "PRIVMSG" and other.away is not None:
+            ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
+        delivered = Delivered(user, cmd, other.nick, other, text, event)
+        for listener in MESSAGE_LISTENERS:
+            listener(delivered)
+
+
+@command("PRIVMSG", cost=1)
+def privmsg(ctx: Context, msg: Message) -> None:
+    """PRIVMSG <target>[,<target>] :<text>: send a message."""
+    _relay(ctx, msg, "PRIVMSG")
+
+
+@command("NOTICE", cost=1)
+def notice(ctx: Context, msg: Message) -> None:
+    """NOTICE <target>[,<target>] :<text>: a message that must not be auto-answered."""
+    _relay(ctx, msg, "NOTICE")
+
+
+@command("TAGMSG", cost=1)
+def tagmsg(ctx: Context, msg: Message) -> None:
+    """TAGMSG <target>: a message made only of client tags (typing, reactions)."""
+    _relay(ctx, msg, "TAGMSG")

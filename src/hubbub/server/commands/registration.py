@@ -1,0 +1,213 @@
+"""Connection registration: PASS, NICK, USER, CAP, PING, PONG, QUIT."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+
+from hubbub.protocol import numerics as rpl
+from hubbub.protocol.casemap import valid_nick
+from hubbub.protocol.message import Message
+from hubbub.server.capabilities import all_capabilities, get_capability
+from hubbub.server.commands.context import Context
+from hubbub.server.commands.info import send_lusers, send_motd
+from hubbub.server.commands.registry import command
+from hubbub.server.delivery import Event, compute_tag_mask, deliver
+from hubbub.server.isupport import isupport_lines
+from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES, WhowasEntry
+
+# Hooks run when a user finishes registering (accounts add nick protection).
+REGISTRATION_HOOKS: list[Callable[[Context], None]] = []
+
+
+@command("PASS", min_params=1, pre_registration=True)
+def pass_(ctx: Context, msg: Message) -> None:
+    """PASS <password>: the connection password, sent before NICK/USER."""
+    if ctx.user.registered:
+        ctx.reply(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    ctx.user.password = msg.params[0]
+
+
+@command("NICK", pre_registration=True)
+def nick(ctx: Context, msg: Message) -> None:
+    """NICK <nickname>: choose or change your nickname."""
+    user = ctx.user
+    world = ctx.server.world
+    if not msg.params or not msg.params[0]:
+        ctx.reply(rpl.ERR_NONICKNAMEGIVEN, "No nickname given")
+        return
+    new = msg.params[0]
+    if not valid_nick(new, ctx.server.config.limits.nicklen):
+        ctx.reply(rpl.ERR_ERRONEUSNICKNAME, new, "Erroneous nickname")
+        return
+    if world.nick_taken(new, user):
+        ctx.reply(rpl.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
+        return
+    if new == user.nick:
+        return
+    if not user.registered:
+        world.set_nick(user, new)
+        try_register(ctx)
+        return
+    old_source = user.source
+    old_nick = user.nick
+    recipients = world.neighbours(user)
+    recipients.add(user)
+    ctx.server.notify_monitors_offline(user)
+    world.set_nick(user, new)
+    deliver(recipients, old_source, "NICK", [new], Event(user))
+    world.whowas.appendleft(WhowasEntry(old_nick, user.user, user.host, user.realname, time.time()))
+    ctx.server.notify_monitors_online(user)
+
+
+@command("USER", min_params=4, pre_registration=True)
+def user_(ctx: Context, msg: Message) -> None:
+    """USER <username> 0 * :<realname>."""
+    user = ctx.user
+    if user.registered or user.user:
+        ctx.reply(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    username = "".join(ch for ch in msg.params[0] if ch.isascii() and (ch.isalnum() or ch in "-_."))
+    realname = msg.params[3]
+    if not username or not realname:
+        ctx.reply(rpl.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
+        return
+    user.user = "~" + username[: ctx.server.config.limits.userlen - 1]
+    user.realname = realname[:200]
+    try_register(ctx)
+
+
+def try_register(ctx: Context) -> None:
+    """Finish registration once NICK and USER are in and CAP is not pending."""
+    user = ctx.user
+    if user.registered or not user.user or not user.folded or user.cap_negotiating:
+        return
+    expected = ctx.server.config.server.password
+    if expected is not None and not hmac.compare_digest(
+        (user.password or "").encode(), expected.encode()
+    ):
+        ctx.reply(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
+        ctx.server.disconnect(user, "Bad password")
+        return
+    user.password = None
+    ctx.server.world.register(user)
+    welcome(ctx)
+    for hook in REGISTRATION_HOOKS:
+        hook(ctx)
+    ctx.server.notify_monitors_online(user)
+
+
+def welcome(ctx: Context) -> None:
+    server = ctx.server
+    user = ctx.user
+    network = server.config.server.network
+    created = time.strftime("%a %b %d %Y at %H:%M:%S UTC", time.gmtime(server.started))
+    ctx.reply(rpl.RPL_WELCOME, f"Welcome to the {network} IRC Network, {user.source}")
+    ctx.reply(rpl.RPL_YOURHOST, f"Your host is {server.name}, running version {server.version}")
+    ctx.reply(rpl.RPL_CREATED, f"This server was created {created}")
+    chan_modes = "".join(sorted(FLAG_MODES + LIST_MODES + "kl" + PREFIX_MODES))
+    ctx.reply(rpl.RPL_MYINFO, server.name, server.version, USER_MODES, chan_modes, "beIklov")
+    for group in isupport_lines(server.config):
+        ctx.reply(rpl.RPL_ISUPPORT, *group, "are supported by this server")
+    send_lusers(ctx)
+    send_motd(ctx)
+
+
+# --- CAP ----------------------------------------------------------------------
+
+def _cap_ls_entries(version: int) -> list[str]:
+    entries = []
+    for cap in all_capabilities():
+        value = cap.value() if (cap.value is not None and version >= 302) else None
+        entries.append(f"{cap.name}={value}" if value else cap.name)
+    return entries
+
+
+def _send_cap_list(ctx: Context, sub: str, entries: list[str]) -> None:
+    """Send a CAP LS/LIST reply, split over several lines when needed (302)."""
+    nick = ctx.user.nick
+    lines: list[list[str]] = [[]]
+    length = 0
+    for entry in entries:
+        if length + len(entry) + 1 > 400 and lines[-1]:
+            lines.append([])
+            length = 0
+        lines[-1].append(entry)
+        length += len(entry) + 1
+    multiline = ctx.user.cap_version >= 302
+    if not multiline:
+        lines = [[e for line in lines for e in line]]
+    for i, line in enumerate(lines):
+        more = i < len(lines) - 1
+        params = [nick, sub, "*", " ".join(line)] if more else [nick, sub, " ".join(line)]
+        ctx.send("CAP", *params)
+
+
+@command("CAP", min_params=1, pre_registration=True, cost=0)
+def cap(ctx: Context, msg: Message) -> None:
+    """CAP LS|LIST|REQ|END: IRCv3 capability negotiation."""
+    user = ctx.user
+    sub = msg.params[0].upper()
+    if sub == "LS":
+        version = 301
+        if len(msg.params) > 1 and msg.params[1].isdigit():
+            version = int(msg.params[1])
+        user.cap_version = max(user.cap_version, version)
+        if user.cap_version >= 302:
+            user.caps.add("cap-notify")
+        if not user.registered:
+            user.cap_negotiating = True
+        _send_cap_list(ctx, "LS", _cap_ls_entries(user.cap_version))
+    elif sub == "LIST":
+        _send_cap_list(ctx, "LIST", sorted(user.caps))
+    elif sub == "REQ":
+        if len(msg.params) < 2:
+            ctx.reply(rpl.ERR_NEEDMOREPARAMS, "CAP", "Not enough parameters")
+            return
+        if not user.registered:
+            user.cap_negotiating = True
+        requested = msg.params[1].split()
+        enable: set[str] = set()
+        disable: set[str] = set()
+        for item in requested:
+            name = item[1:] if item.startswith("-") else item
+            if get_capability(name) is None:
+                ctx.send("CAP", user.nick, "NAK", msg.params[1])
+                return
+            (disable if item.startswith("-") else enable).add(name)
+        user.caps |= enable
+        user.caps -= disable
+        user.tag_mask = compute_tag_mask(user.caps)
+        ctx.send("CAP", user.nick, "ACK", msg.params[1])
+    elif sub == "END":
+        if not user.registered:
+            user.cap_negotiating = False
+            try_register(ctx)
+    else:
+        ctx.reply(rpl.ERR_INVALIDCAPCMD, msg.params[0], "Invalid CAP command")
+
+
+# --- liveness and leaving -----------------------------------------------------
+
+@command("PING", pre_registration=True, cost=0)
+def ping(ctx: Context, msg: Message) -> None:
+    """PING <token>: the server answers PONG with the same token."""
+    if not msg.params or not msg.params[0]:
+        ctx.reply(rpl.ERR_NEEDMOREPARAMS, "PING", "Not enough parameters")
+        return
+    ctx.send("PONG", ctx.server.name, msg.params[0])
+
+
+@command("PONG", pre_registration=True, cost=0)
+def pong(ctx: Context, msg: Message) -> None:
+    """PONG <token>: answer to the server's PING (any input resets the timer)."""
+
+
+@command("QUIT", pre_registration=True)
+def quit_(ctx: Context, msg: Message) -> None:
+    """QUIT [:reason]: leave the server."""
+    reason = msg.params[0] if msg.params else ""
+    text = f"Quit: {reason}" if reason else "Quit"
+    ctx.server.disconnect(ctx.user, text)

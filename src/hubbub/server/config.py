@@ -1,0 +1,202 @@
+"""Typed, validated configuration read from TOML (the documented interface).
+
+Every key of the documented format is kept exactly; unknown keys produce a
+warning naming them. A bad file raises :class:`ConfigError` whose message is
+one line naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased for the person who wrote it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+
+class ServerSection(_Section):
+    name: str = "irc.hubbub.local"
+    network: str = "hubbub"
+    description: str = "hubbub chat server"
+    motd: str | None = None
+    motd_file: Path | None = None
+    password: str | None = None
+    data_dir: Path = Path("hubbub-data")
+    admin_location: str = "hubbub"
+    admin_email: str = "admin@localhost"
+
+    @field_validator("name")
+    @classmethod
+    def _name_has_no_spaces(cls, value: str) -> str:
+        if not value or " " in value or "." not in value:
+            raise ValueError("must be a host-like name such as irc.example.org")
+        return value
+
+
+class ListenSection(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(6667, ge=0, le=65535)
+    tls: bool = False
+    websocket: bool = False
+
+
+class TlsSection(_Section):
+    cert: Path | None = None
+    key: Path | None = None
+
+
+class DatabaseSection(_Section):
+    path: Path | None = None
+
+
+class LimitsSection(_Section):
+    flood_control: bool = True
+    throttle: bool = True
+    nicklen: int = Field(30, ge=1, le=200)
+    channellen: int = Field(64, ge=2, le=200)
+    topiclen: int = Field(390, ge=1, le=400)
+    awaylen: int = Field(390, ge=1, le=400)
+    kicklen: int = Field(390, ge=1, le=400)
+    userlen: int = Field(18, ge=1, le=64)
+    max_channels_per_user: int = Field(100, ge=1)
+    max_list_entries: int = Field(100, ge=1)
+    monitor: int = Field(100, ge=1)
+    targmax: int = Field(4, ge=1, le=100)
+    sendq: int = Field(96 * 1024, ge=4096)
+    ping_interval: float = Field(90.0, gt=0)
+    ping_timeout: float = Field(120.0, gt=0)
+    registration_timeout: float = Field(60.0, gt=0)
+    # fakelag token bucket: `flood_burst` lines at once, then `flood_rate`/s
+    flood_burst: int = Field(10, ge=1)
+    flood_rate: float = Field(4.0, gt=0)
+    flood_max_queue: int = Field(40, ge=1)
+    max_clients: int = Field(10000, ge=1)
+    max_per_ip: int = Field(20, ge=1)
+    throttle_connections: int = Field(10, ge=1)
+    throttle_window: float = Field(60.0, gt=0)
+    exempt: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+
+
+class OperSection(_Section):
+    name: str
+    password: str
+    host: str = "*@*"
+
+
+def _default_listeners() -> list[ListenSection]:
+    return [
+        ListenSection(host="127.0.0.1", port=6667),
+        ListenSection(host="0.0.0.0", port=6697, tls=True),
+        ListenSection(host="127.0.0.1", port=8097, websocket=True),
+    ]
+
+
+class Config(_Section):
+    server: ServerSection = Field(default_factory=ServerSection)
+    listen: list[ListenSection] = Field(default_factory=_default_listeners)
+    tls: TlsSection = Field(default_factory=TlsSection)
+    database: DatabaseSection = Field(default_factory=DatabaseSection)
+    limits: LimitsSection = Field(default_factory=LimitsSection)
+    opers: list[OperSection] = Field(default_factory=list)
+    source: Path | None = None
+
+    @property
+    def database_path(self) -> Path:
+        return self.database.path or self.server.data_dir / "hubbub.db"
+
+    def motd_lines(self) -> list[str]:
+        if self.server.motd_file is not None:
+            try:
+                text = self.server.motd_file.read_text(encoding="utf-8")
+            except OSError:
+                return []
+        elif self.server.motd is not None:
+            text = self.server.motd
+        else:
+            text = f"Welcome to {self.server.network}. Be kind; have fun."
+        return text.splitlines() or [""]
+
+    def unknown_keys(self) -> list[str]:
+        """Dotted names of keys this version does not know (for a warning)."""
+        found: list[str] = []
+
+        def walk(model: BaseModel, prefix: str) -> None:
+            for key in model.model_extra or {}:
+                found.append(prefix + key)
+            for name in type(model).model_fields:
+                value = getattr(model, name)
+                if isinstance(value, BaseModel):
+                    walk(value, f"{prefix}{name}.")
+                elif isinstance(value, list):
+                    for i, item in enumerate(value):
+                        if isinstance(item, BaseModel):
+                            walk(item, f"{prefix}{name}[{i}].")
+
+        walk(self, "")
+        return found
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    return f"{key}: {error['msg']}"
+
+
+def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
+    where = str(source) if source else "<config>"
+    try:
+        config = Config.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {_describe(exc.errors()[0])}") from None
+    base = source.parent if source else Path.cwd()
+    # Relative paths in a config file are relative to that file.
+    if source is not None:
+        if not config.server.data_dir.is_absolute() and "data_dir" in data.get("server", {}):
+            config.server.data_dir = base / config.server.data_dir
+        if config.database.path is not None and not config.database.path.is_absolute():
+            config.database.path = base / config.database.path
+        if config.server.motd_file is not None and not config.server.motd_file.is_absolute():
+            config.server.motd_file = base / config.server.motd_file
+        for attr in ("cert", "key"):
+            value = getattr(config.tls, attr)
+            if value is not None and not value.is_absolute():
+                setattr(config.tls, attr, base / value)
+    _check_files(config, where)
+    return config
+
+
+def _check_files(config: Config, where: str) -> None:
+    if (config.tls.cert is None) != (config.tls.key is None):
+        missing = "tls.key" if config.tls.key is None else "tls.cert"
+        raise ConfigError(f"{where}: {missing}: cert and key must be given together")
+    for attr in ("cert", "key"):
+        value = getattr(config.tls, attr)
+        if value is not None and not value.is_file():
+            raise ConfigError(f"{where}: tls.{attr}: file not found: {value}")
+    motd_file = config.server.motd_file
+    if motd_file is not None and not motd_file.is_file():
+        raise ConfigError(f"{where}: server.motd_file: file not found: {motd_file}")
+    if not config.listen:
+        raise ConfigError(f"{where}: listen: at least one [[listen]] section is needed")
+
+
+def load_config(path: Path | None) -> Config:
+    """Read ``path`` (or return the defaults when None)."""
+    if path is None:
+        return parse_config({})
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
+    return parse_config(data, path.resolve())

@@ -1,0 +1,127 @@
+"""The one delivery function: serialise an event once per tag variant and
+queue the same bytes to every recipient (the fan-out rule of DESIGN.md).
+
+A recipient's ``tag_mask`` says which tags it asked for (server-time,
+message-tags, account-tag); recipients with the same mask share one bytes
+object. Nothing here awaits.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Iterable
+
+from hubbub.protocol.message import escape_tag_value, serialize_body
+from hubbub.server.state import User
+
+TAG_TIME = 1
+TAG_MESSAGE_TAGS = 2
+TAG_ACCOUNT = 4
+
+CAP_TAG_BITS = {"server-time": TAG_TIME, "message-tags": TAG_MESSAGE_TAGS, "account-tag": TAG_ACCOUNT}
+
+_BOOT = os.urandom(4).hex()
+_counter = itertools.count(1)
+
+
+def new_msgid() -> str:
+    return f"{_BOOT}{next(_counter):x}"
+
+
+def server_time(at: float | None = None) -> str:
+    now = time.time() if at is None else at
+    seconds = int(now)
+    millis = int((now - seconds) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+
+
+def compute_tag_mask(caps: set[str]) -> int:
+    mask = 0
+    for cap, bit in CAP_TAG_BITS.items():
+        if cap in caps:
+            mask |= bit
+    return mask
+
+
+class Event:
+    """The tags one event carries; rendered lazily per recipient variant."""
+
+    __slots__ = ("account", "bot", "client_tags", "msgid", "time")
+
+    def __init__(
+        self,
+        sender: User | None = None,
+        client_tags: dict[str, str] | None = None,
+        at: float | None = None,
+    ) -> None:
+        self.time = server_time(at)
+        self.msgid = new_msgid()
+        self.account = sender.account if sender is not None else None
+        self.bot = sender is not None and "B" in sender.modes
+        self.client_tags = client_tags or {}
+
+    def tag_prefix(self, mask: int) -> str:
+        """``@tags `` for a recipient whose tag mask is ``mask`` ('' if none)."""
+        parts: list[str] = []
+        if mask & TAG_MESSAGE_TAGS:
+            if self.bot:
+                parts.append("bot")
+            parts.append("msgid=" + self.msgid)
+            for key, value in self.client_tags.items():
+                parts.append(f"{key}={escape_tag_value(value)}" if value else key)
+        if mask & TAG_TIME:
+            parts.append("time=" + self.time)
+        if mask & TAG_ACCOUNT and self.account:
+            parts.append("account=" + escape_tag_value(self.account))
+        return "@" + ";".join(parts) + " " if parts else ""
+
+
+def render(body: str, event: Event | None, mask: int) -> bytes:
+    if event is None or not mask:
+        return (body + "\r\n").encode()
+    return (event.tag_prefix(mask) + body + "\r\n").encode()
+
+
+def add_tag(line: bytes, tag: str) -> bytes:
+    """Put one more tag on an already serialised line."""
+    if line.startswith(b"@"):
+        return b"@" + tag.encode() + b";" + line[1:]
+    return b"@" + tag.encode() + b" " + line
+
+
+def deliver(
+    recipients: Iterable[User],
+    source: str | None,
+    command: str,
+    params: list[str],
+    event: Event | None = None,
+) -> None:
+    """Queue one message to every recipient, serialised once per variant."""
+    body = serialize_body(source, command, params)
+    cache: dict[int, bytes] = {}
+    for user in recipients:
+        mask = user.tag_mask
+        data = cache.get(mask)
+        if data is None:
+            data = cache[mask] = render(body, event, mask)
+        user.sink.write(data)
+
+
+def deliver_split(
+    recipients: Iterable[User],
+    cap: str,
+    with_cap: tuple[str | None, str, list[str]],
+    without_cap: tuple[str | None, str, list[str]] | None,
+    event: Event | None = None,
+) -> None:
+    """Deliver one of two forms depending on a capability (extended-join, chghost)."""
+    have: list[User] = []
+    lack: list[User] = []
+    for user in recipients:
+        (have if cap in user.caps else lack).append(user)
+    if have:
+        deliver(have, *with_cap, event=event)
+    if lack and without_cap is not None:
+        deliver(lack, *without_cap, event=event)

@@ -1,0 +1,1 @@
+"""Listeners (TCP, TLS, WebSocket) and the per-client connection."""

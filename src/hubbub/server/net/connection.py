@@ -1,0 +1,362 @@
+"""One client connection, independent of its transport.
+
+Input: bytes are split into lines with hard limits, queued, and processed
+under a fakelag token bucket (flood control). Output: writes are appended to
+a buffer that is flushed once per event-loop pass, and a client whose unsent
+output passes the send-queue limit is dropped ("SendQ exceeded").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections import deque
+from typing import TYPE_CHECKING, cast
+
+from hubbub.protocol import numerics as rpl
+from hubbub.protocol.message import (
+    MAX_BODY_BYTES,
+    MAX_CLIENT_TAG_BYTES,
+    EmptyLine,
+    ForbiddenCharacter,
+    InvalidUTF8,
+    LineTooLong,
+    Message,
+    ProtocolError,
+    TagsTooLong,
+    TooManyParams,
+    parse_line,
+)
+from hubbub.server.commands.context import Context
+from hubbub.server.commands.registry import COMMANDS
+from hubbub.server.delivery import add_tag
+from hubbub.server.state import User
+
+if TYPE_CHECKING:
+    from hubbub.server.app import Server
+
+log = logging.getLogger(__name__)
+
+# A complete line may be this long; a partial line longer than this is abuse.
+MAX_LINE_BYTES = MAX_CLIENT_TAG_BYTES + MAX_BODY_BYTES
+MAX_PARTIAL_BYTES = 2 * MAX_LINE_BYTES
+
+
+class Connection:
+    """Transport-neutral core; subclasses supply the four transport hooks."""
+
+    __slots__ = (
+        "_busy",
+        "_capture",
+        "_closed",
+        "_flush_handle",
+        "_inbuf",
+        "_lines",
+        "_loop",
+        "_out",
+        "_out_size",
+        "_resume_handle",
+        "_tokens",
+        "_tokens_at",
+        "last_received",
+        "ping_sent",
+        "server",
+        "user",
+    )
+
+    def __init__(self, server: Server, ip: str, port: int, tls: bool) -> None:
+        self.server = server
+        self.user = User(self, ip, ip, port, tls)
+        self._loop = asyncio.get_running_loop()
+        self._inbuf = b""
+        self._lines: deque[bytes] = deque()
+        self._out: list[bytes] = []
+        self._out_size = 0
+        self._flush_handle: asyncio.Handle | None = None
+        self._resume_handle: asyncio.TimerHandle | None = None
+        self._busy = False
+        self._closed = False
+        self._capture: list[bytes] | None = None
+        limits = server.config.limits
+        self._tokens = float(limits.flood_burst)
+        self._tokens_at = time.monotonic()
+        self.last_received = self._tokens_at
+        self.ping_sent: float | None = None
+
+    # --- transport hooks ----------------------------------------------------
+    def transport_write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def transport_buffered(self) -> int:
+        raise NotImplementedError
+
+    def transport_close(self) -> None:
+        raise NotImplementedError
+
+    def set_reading(self, on: bool) -> None:
+        raise NotImplementedError
+
+    # --- output ---------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def write(self, data: bytes) -> None:
+        if self._closed:
+            return
+        if self._capture is not None:
+            self._capture.append(data)
+            return
+        self._out.append(data)
+        self._out_size += len(data)
+        if self._flush_handle is None:
+            self._flush_handle = self._loop.call_soon(self.flush)
+        if self._out_size + self.transport_buffered() > self.server.config.limits.sendq:
+            self._out.clear()
+            self._out_size = 0
+            self.server.disconnect(self.user, "SendQ exceeded")
+
+    def flush(self) -> None:
+        self._flush_handle = None
+        if self._out:
+            data = b"".join(self._out) if len(self._out) > 1 else self._out[0]
+            self._out.clear()
+            self._out_size = 0
+            self.transport_write(data)
+
+    def close(self, reason: str) -> None:
+        """Ask the server to disconnect this user (QUIT to neighbours, ERROR)."""
+        self.server.disconnect(self.user, reason)
+
+    def shutdown(self, error_text: str) -> None:
+        """Send ``ERROR`` and close; called by the server once the user is gone."""
+        if self._closed:
+            return
+        self._capture = None
+        self.write(f"ERROR :{error_text}\r\n".encode())
+        self.flush()
+        self._closed = True
+        if self._resume_handle is not None:
+            self._resume_handle.cancel()
+        self.transport_close()
+
+    # --- input ----------------------------------------------------------------
+    def feed(self, data: bytes) -> None:
+        """Take bytes from the transport; queue complete lines."""
+        if self._closed:
+            return
+        self.last_received = time.monotonic()
+        self.ping_sent = None
+        buffer = self._inbuf + data if self._inbuf else data
+        if b"\n" not in buffer:
+            self._inbuf = buffer
+            if len(buffer) > MAX_PARTIAL_BYTES:
+                self._inbuf = b""
+                self.server.disconnect(self.user, "Input line too long")
+            return
+        *lines, self._inbuf = buffer.split(b"\n")
+        if len(self._inbuf) > MAX_PARTIAL_BYTES:
+            self._inbuf = b""
+            self.server.disconnect(self.user, "Input line too long")
+            return
+        for line in lines:
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if line:
+                self._lines.append(line)
+        self.process()
+
+    def feed_line(self, line: bytes) -> None:
+        """Take one whole line (WebSocket messages are one line each)."""
+        if self._closed:
+            return
+        self.last_received = time.monotonic()
+        self.ping_sent = None
+        line = line.rstrip(b"\r\n")
+        if line:
+            self._lines.append(line)
+            self.process()
+
+    def process(self) -> None:
+        """Run queued lines while flood control allows."""
+        limits = self.server.config.limits
+        flood_control = limits.flood_control
+        while self._lines and not self._busy and not self._closed:
+            if flood_control and not self.user.is_oper:
+                now = time.monotonic()
+                self._tokens = min(
+                    float(limits.flood_burst),
+                    self._tokens + (now - self._tokens_at) * limits.flood_rate,
+                )
+                self._tokens_at = now
+                if self._tokens < 1.0:
+                    if len(self._lines) > limits.flood_max_queue:
+                        self.server.disconnect(self.user, "Excess Flood")
+                        return
+                    self._schedule_resume((1.0 - self._tokens) / limits.flood_rate)
+                    return
+                self._tokens -= 1.0
+            self.handle_line(self._lines.popleft())
+
+    def _schedule_resume(self, delay: float) -> None:
+        if self._resume_handle is None:
+            self.set_reading(len(self._lines) < self.server.config.limits.flood_max_queue)
+            self._resume_handle = self._loop.call_later(delay, self._resume)
+
+    def _resume(self) -> None:
+        self._resume_handle = None
+        if not self._closed:
+            self.set_reading(True)
+            self.process()
+
+    def handle_line(self, line: bytes) -> None:
+        try:
+            msg = parse_line(line)
+        except EmptyLine:
+            return
+        except ProtocolError as exc:
+            self._reject(exc)
+            return
+        self.dispatch(msg)
+
+    def _reject(self, exc: ProtocolError) -> None:
+        ctx = Context(self.server, self.user)
+        if isinstance(exc, InvalidUTF8):
+            ctx.fail(
+                exc.command,
+                "INVALID_UTF8",
+                description="Message rejected, your IRC software MUST use UTF-8 encoding",
+            )
+        elif isinstance(exc, LineTooLong | TagsTooLong):
+            ctx.reply(rpl.ERR_INPUTTOOLONG, "Input line was too long")
+        elif isinstance(exc, TooManyParams):
+            ctx.reply(rpl.ERR_UNKNOWNERROR, exc.command, "Too many parameters")
+        elif isinstance(exc, ForbiddenCharacter):
+            ctx.reply(rpl.ERR_UNKNOWNERROR, exc.command, "Line contains forbidden characters")
+
+    def dispatch(self, msg: Message) -> None:
+        user = self.user
+        ctx = Context(self.server, user)
+        spec = COMMANDS.get(msg.command)
+        if spec is None:
+            if user.registered:
+                ctx.reply(rpl.ERR_UNKNOWNCOMMAND, msg.command, "Unknown command")
+            else:
+                ctx.reply(rpl.ERR_NOTREGISTERED, "You have not registered")
+            return
+        if not user.registered and not spec.pre_registration:
+            ctx.reply(rpl.ERR_NOTREGISTERED, "You have not registered")
+            return
+        if len(msg.params) < spec.min_params:
+            ctx.reply(rpl.ERR_NEEDMOREPARAMS, msg.command, "Not enough parameters")
+            return
+        if spec.oper and not user.is_oper:
+            ctx.reply(rpl.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator")
+            return
+        if spec.cost > 1:
+            self._tokens -= spec.cost - 1
+        label = msg.tags.get("label") if "labeled-response" in user.caps else None
+        if label is not None:
+            self._capture = []
+        try:
+            result = spec.handler(ctx, msg)
+        except Exception:
+            self._handler_failed(msg)
+            result = None
+        if inspect.isawaitable(result):
+            self._busy = True
+            task = asyncio.ensure_future(result)
+            task.add_done_callback(lambda t: self._async_done(t, msg, label))
+            return
+        if label is not None:
+            self._finish_label(label)
+
+    def _handler_failed(self, msg: Message) -> None:
+        log.exception("command %s from %s failed", msg.command, self.user.nick)
+        Context(self.server, self.user).reply(
+            rpl.ERR_UNKNOWNERROR, msg.command, "Internal error; the command was not completed"
+        )
+
+    def _async_done(self, task: asyncio.Future[None], msg: Message, label: str | None) -> None:
+        self._busy = False
+        if not task.cancelled() and task.exception() is not None:
+            log.error("command %s failed", msg.command, exc_info=task.exception())
+            Context(self.server, self.user).reply(
+                rpl.ERR_UNKNOWNERROR, msg.command, "Internal error; the command was not completed"
+            )
+        if label is not None:
+            self._finish_label(label)
+        self.process()
+
+    def _finish_label(self, label: str) -> None:
+        """Wrap what the command produced per the labeled-response spec."""
+        lines = self._capture or []
+        self._capture = None
+        ctx = Context(self.server, self.user)
+        if not lines:
+            self.write(add_tag(f":{self.server.name} ACK\r\n".encode(), f"label={label}"))
+        elif len(lines) == 1:
+            self.write(add_tag(lines[0], f"label={label}"))
+        else:
+            ref = f"L{self.user.connection_id}x{int(time.monotonic() * 1000)}"
+            if "batch" not in self.user.caps:
+                for line in lines:
+                    self.write(line)
+                return
+            self.write(add_tag(f":{self.server.name} BATCH +{ref} labeled-response\r\n".encode(), f"label={label}"))
+            for line in lines:
+                self.write(line if _has_batch_tag(line) else add_tag(line, f"batch={ref}"))
+            ctx.send("BATCH", "-" + ref)
+
+
+def _has_batch_tag(line: bytes) -> bool:
+    if not line.startswith(b"@"):
+        return False
+    tags = line[1 : line.find(b" ")]
+    return any(t.startswith(b"batch=") for t in tags.split(b";"))
+
+
+class StreamConnection(Connection, asyncio.Protocol):
+    """A TCP or TLS client."""
+
+    __slots__ = ("transport",)
+
+    def __init__(self, server: Server, ip: str, port: int, tls: bool) -> None:
+        super().__init__(server, ip, port, tls)
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self.server.connection_opened(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.feed(data)
+
+    def eof_received(self) -> bool | None:
+        self.server.disconnect(self.user, "Connection closed")
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.disconnect(self.user, "Connection closed" if exc is None else "Connection reset")
+        self._closed = True
+
+    def transport_write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def transport_buffered(self) -> int:
+        return self.transport.get_write_buffer_size() if self.transport is not None else 0
+
+    def transport_close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def set_reading(self, on: bool) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        if on:
+            self.transport.resume_reading()
+        else:
+            self.transport.pause_reading()

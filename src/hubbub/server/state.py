@@ -1,0 +1,337 @@
+"""The world: users, channels, memberships, modes, mask lists and the rules.
+
+Plain objects, no I/O. A user is reached only through its ``sink`` (the
+connection's non-blocking ``write``), so the network layer stays outside.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from hubbub.protocol import masks
+from hubbub.protocol.casemap import fold
+
+# Prefix modes, highest first, with their NAMES/WHO symbols.
+PREFIX_MODES = "ov"
+PREFIX_SYMBOLS = {"o": "@", "v": "+"}
+SYMBOL_TO_MODE = {v: k for k, v in PREFIX_SYMBOLS.items()}
+LIST_MODES = "beI"
+FLAG_MODES = "imnst"
+USER_MODES = "iowB"
+
+
+class Sink(Protocol):
+    """What the world needs of a connection: queue bytes, close."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self, reason: str) -> None: ...
+
+
+class User:
+    __slots__ = (
+        "account",
+        "away",
+        "cap_version",
+        "cap_negotiating",
+        "caps",
+        "channels",
+        "connection_id",
+        "folded",
+        "host",
+        "ip",
+        "last_active",
+        "modes",
+        "monitoring",
+        "nick",
+        "oper_name",
+        "password",
+        "port",
+        "realname",
+        "registered",
+        "signon",
+        "sink",
+        "tag_mask",
+        "tls",
+        "user",
+    )
+
+    def __init__(self, sink: Sink, ip: str, host: str, port: int, tls: bool) -> None:
+        self.sink = sink
+        self.ip = ip
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.nick = "*"
+        self.folded = ""
+        self.user = ""
+        self.realname = ""
+        self.modes: set[str] = set()
+        self.away: str | None = None
+        self.account: str | None = None
+        self.caps: set[str] = set()
+        self.cap_version = 0
+        self.cap_negotiating = False
+        self.password: str | None = None
+        self.tag_mask = 0
+        self.channels: dict[str, Channel] = {}
+        self.monitoring: set[str] = set()
+        self.registered = False
+        self.signon = time.time()
+        self.last_active = self.signon
+        self.oper_name: str | None = None
+        self.connection_id = 0
+
+    @property
+    def source(self) -> str:
+        return f"{self.nick}!{self.user}@{self.host}"
+
+    @property
+    def is_oper(self) -> bool:
+        return "o" in self.modes
+
+    def send(self, data: bytes) -> None:
+        self.sink.write(data)
+
+    def __repr__(self) -> str:
+        return f"<User {self.nick}>"
+
+
+@dataclass(slots=True)
+class ListEntry:
+    mask: str
+    setter: str
+    set_at: int
+
+
+class Channel:
+    __slots__ = (
+        "created",
+        "folded",
+        "invited",
+        "key",
+        "limit",
+        "lists",
+        "members",
+        "modes",
+        "name",
+        "topic",
+        "topic_at",
+        "topic_by",
+    )
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.folded = fold(name)
+        self.members: dict[User, str] = {}
+        self.topic = ""
+        self.topic_by = ""
+        self.topic_at = 0
+        self.created = int(time.time())
+        self.modes: set[str] = {"n", "t"}
+        self.key: str | None = None
+        self.limit: int | None = None
+        self.lists: dict[str, list[ListEntry]] = {m: [] for m in LIST_MODES}
+        self.invited: set[str] = set()
+
+    # --- membership -------------------------------------------------------
+    def prefix_of(self, user: User, multi: bool = False) -> str:
+        modes = self.members.get(user, "")
+        symbols = [PREFIX_SYMBOLS[m] for m in PREFIX_MODES if m in modes]
+        if not symbols:
+            return ""
+        return "".join(symbols) if multi else symbols[0]
+
+    def is_op(self, user: User) -> bool:
+        return "o" in self.members.get(user, "")
+
+    def is_voiced_or_op(self, user: User) -> bool:
+        return bool(self.members.get(user, ""))
+
+    def set_prefix(self, user: User, mode: str, on: bool) -> bool:
+        """Give or take a prefix mode; False when nothing changed."""
+        current = self.members[user]
+        if on == (mode in current):
+            return False
+        updated = current + mode if on else current.replace(mode, "")
+        self.members[user] = "".join(m for m in PREFIX_MODES if m in updated)
+        return True
+
+    # --- mask lists -------------------------------------------------------
+    def matches_list(self, mode: str, user: User) -> bool:
+        return any(mask_matches_user(entry.mask, user) for entry in self.lists[mode])
+
+    def is_banned(self, user: User) -> bool:
+        return self.matches_list("b", user) and not self.matches_list("e", user)
+
+    def mode_string(self, reveal_key: bool) -> tuple[str, list[str]]:
+        flags = "".join(sorted(self.modes))
+        params: list[str] = []
+        if self.key is not None:
+            flags += "k"
+            params.append(self.key if reveal_key else "*")
+        if self.limit is not None:
+            flags += "l"
+            params.append(str(self.limit))
+        return "+" + flags, params
+
+
+def mask_matches_user(mask: str, user: User) -> bool:
+    """Match a ban-style mask, including the ``$a:account`` extban."""
+    if mask.startswith("$a"):
+        if user.account is None:
+            return False
+        if mask in ("$a", "$a:*"):
+            return True
+        return mask.startswith("$a:") and masks.match(mask[3:], user.account)
+    return masks.match(mask, user.source) or masks.match(mask, f"{user.nick}!{user.user}@{user.ip}")
+
+
+@dataclass(slots=True)
+class WhowasEntry:
+    nick: str
+    user: str
+    host: str
+    realname: str
+    left_at: float
+
+
+class World:
+    """All users and channels of this server, indexed by folded name."""
+
+    def __init__(self, whowas_size: int = 1000) -> None:
+        self.users: dict[str, User] = {}
+        self.channels: dict[str, Channel] = {}
+        self.connections: set[User] = set()
+        self.whowas: deque[WhowasEntry] = deque(maxlen=whowas_size)
+        self.monitors: dict[str, set[User]] = {}
+        self.max_users = 0
+        self._next_connection_id = 0
+
+    # --- users ------------------------------------------------------------
+    def connect(self, user: User) -> None:
+        self._next_connection_id += 1
+        user.connection_id = self._next_connection_id
+        self.connections.add(user)
+
+    def find_user(self, nick: str) -> User | None:
+        return self.users.get(fold(nick))
+
+    def nick_taken(self, nick: str, by: User) -> bool:
+        other = self.users.get(fold(nick))
+        return other is not None and other is not by
+
+    def set_nick(self, user: User, nick: str) -> None:
+        if user.folded and self.users.get(user.folded) is user:
+            del self.users[user.folded]
+        user.nick = nick
+        user.folded = fold(nick)
+        self.users[user.folded] = user
+
+    def register(self, user: User) -> None:
+        user.registered = True
+        self.max_users = max(self.max_users, self.registered_count())
+
+    def remove_user(self, user: User) -> list[Channel]:
+        """Forget ``user`` everywhere; return the channels it left."""
+        self.connections.discard(user)
+        if user.folded and self.users.get(user.folded) is user:
+            del self.users[user.folded]
+            if user.registered:
+                self.whowas.appendleft(
+                    WhowasEntry(user.nick, user.user, user.host, user.realname, time.time())
+                )
+        left = list(user.channels.values())
+        for channel in left:
+            self._drop_member(channel, user)
+        user.channels.clear()
+        for target in user.monitoring:
+            watchers = self.monitors.get(target)
+            if watchers is not None:
+                watchers.discard(user)
+                if not watchers:
+                    del self.monitors[target]
+        user.monitoring.clear()
+        return left
+
+    def registered_count(self) -> int:
+        return sum(1 for u in self.users.values() if u.registered)
+
+    def invisible_count(self) -> int:
+        return sum(1 for u in self.users.values() if u.registered and "i" in u.modes)
+
+    def oper_count(self) -> int:
+        return sum(1 for u in self.users.values() if u.registered and u.is_oper)
+
+    def unregistered_count(self) -> int:
+        return sum(1 for u in self.connections if not u.registered)
+
+    def neighbours(self, user: User) -> set[User]:
+        """Everyone sharing at least one channel with ``user`` (not ``user``)."""
+        seen: set[User] = set()
+        for channel in user.channels.values():
+            seen.update(channel.members)
+        seen.discard(user)
+        return seen
+
+    def whowas_for(self, nick: str) -> Iterator[WhowasEntry]:
+        folded = fold(nick)
+        return (e for e in self.whowas if fold(e.nick) == folded)
+
+    # --- channels ---------------------------------------------------------
+    def find_channel(self, name: str) -> Channel | None:
+        return self.channels.get(fold(name))
+
+    def get_or_create_channel(self, name: str) -> tuple[Channel, bool]:
+        folded = fold(name)
+        channel = self.channels.get(folded)
+        if channel is not None:
+            return channel, False
+        channel = Channel(name)
+        self.channels[folded] = channel
+        return channel, True
+
+    def add_member(self, channel: Channel, user: User, prefix: str = "") -> None:
+        channel.members[user] = prefix
+        user.channels[channel.folded] = channel
+        channel.invited.discard(user.folded)
+
+    def remove_member(self, channel: Channel, user: User) -> None:
+        user.channels.pop(channel.folded, None)
+        self._drop_member(channel, user)
+
+    def _drop_member(self, channel: Channel, user: User) -> None:
+        channel.members.pop(user, None)
+        if not channel.members:
+            self.channels.pop(channel.folded, None)
+
+    def visible_channels(self, viewer: User) -> Iterable[Channel]:
+        for channel in self.channels.values():
+            if "s" not in channel.modes or viewer in channel.members:
+                yield channel
+
+    # --- monitor ----------------------------------------------------------
+    def watchers_of(self, nick: str) -> set[User]:
+        return self.monitors.get(fold(nick), set())
+
+    def monitor_add(self, user: User, nick: str) -> None:
+        folded = fold(nick)
+        user.monitoring.add(folded)
+        self.monitors.setdefault(folded, set()).add(user)
+
+    def monitor_remove(self, user: User, nick: str) -> None:
+        folded = fold(nick)
+        user.monitoring.discard(folded)
+        watchers = self.monitors.get(folded)
+        if watchers is not None:
+            watchers.discard(user)
+            if not watchers:
+                del self.monitors[folded]
+
+    def monitor_clear(self, user: User) -> None:
+        for folded in list(user.monitoring):
+            self.monitor_remove(user, folded)

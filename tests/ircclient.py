@@ -1,0 +1,110 @@
+"""A raw IRC test client over a real socket: send lines, wait for lines."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Callable
+
+from hubbub.protocol.message import Message, parse
+
+TIMEOUT = 5.0
+
+
+class RawClient:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.nick = "*"
+        self.log: list[Message] = []
+
+    @classmethod
+    async def connect(
+        cls, host: str, port: int, *, tls: bool = False, timeout: float = TIMEOUT
+    ) -> RawClient:
+        context = None
+        if tls:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, ssl=context, limit=1 << 20), timeout
+        )
+        return cls(reader, writer)
+
+    async def send(self, line: str) -> None:
+        self.writer.write(line.encode() + b"\r\n")
+        await self.writer.drain()
+
+    async def send_raw(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def read(self, timeout: float = TIMEOUT) -> Message:
+        raw = await asyncio.wait_for(self.reader.readline(), timeout)
+        if not raw:
+            raise ConnectionError("connection closed")
+        msg = parse(raw.decode().rstrip("\r\n"))
+        self.log.append(msg)
+        return msg
+
+    async def expect(
+        self, command: str | Callable[[Message], bool], timeout: float = TIMEOUT
+    ) -> Message:
+        """Read until a message with this command (or matching predicate) arrives."""
+        check = command if callable(command) else (lambda m: m.command == command)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise TimeoutError(f"no {command!r} within {timeout}s")
+            msg = await self.read(left)
+            if check(msg):
+                return msg
+
+    async def collect_until(self, command: str, timeout: float = TIMEOUT) -> list[Message]:
+        """All messages up to and including the first with ``command``."""
+        out: list[Message] = []
+        while True:
+            msg = await self.read(timeout)
+            out.append(msg)
+            if msg.command == command:
+                return out
+
+    async def nothing(self, wait: float = 0.3) -> None:
+        """Assert that nothing arrives within ``wait`` seconds."""
+        try:
+            msg = await self.read(wait)
+        except TimeoutError:
+            return
+        raise AssertionError(f"unexpected message: {msg}")
+
+    async def register(self, nick: str, caps: list[str] | None = None) -> None:
+        if caps:
+            await self.send("CAP LS 302")
+            await self.send("CAP REQ :" + " ".join(caps))
+        await self.send(f"NICK {nick}")
+        await self.send(f"USER {nick} 0 * :{nick} realname")
+        if caps:
+            ack = await self.expect("CAP")
+            assert ack.params[1] == "ACK", ack
+            await self.send("CAP END")
+        await self.expect("376")
+        self.nick = nick
+
+    async def closed(self, timeout: float = TIMEOUT) -> bool:
+        """Read until EOF; True when the server closed the connection."""
+        try:
+            while True:
+                raw = await asyncio.wait_for(self.reader.readline(), timeout)
+                if not raw:
+                    return True
+        except (TimeoutError, ConnectionError):
+            return False
+
+    async def close(self) -> None:
+        self.writer.close()
+        try:
+            await self.writer.wait_closed()
+        except (ConnectionError, OSError):
+            pass
