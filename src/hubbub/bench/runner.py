@@ -184,9 +184,10 @@ class Runner:
             )
             sender.writer = by_index[plan.index]
             self.senders.append(sender)
-            observer = by_index[plan.observer]
-            observer.observed = observer.observed or {}
-            observer.observed[str(plan.index).encode()] = sender
+            if self.opts.closed_loop:
+                observer = by_index[plan.observer]
+                observer.observed = observer.observed or {}
+                observer.observed[str(plan.index).encode()] = sender
         if self.opts.closed_loop:
             for client in self.clients:
                 self._simplify_observer(client)
