@@ -86,7 +86,7 @@ class RawClient:
         await self.send(f"NICK {nick}")
         await self.send(f"USER {nick} 0 * :{nick} realname")
         if caps:
-            ack = await self.expect("CAP")
+            ack = await self.expect(lambda m: m.command == "CAP" and m.params[1] != "LS")
             assert ack.params[1] == "ACK", ack
             await self.send("CAP END")
         await self.expect("376")

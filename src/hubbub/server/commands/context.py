@@ -29,11 +29,12 @@ class Context:
 
     @property
     def nick(self) -> str:
-        return self.user.nick
+        """The nick replies are addressed to: ``*`` until registration completes."""
+        return self.user.nick if self.user.registered else "*"
 
     def reply(self, numeric: str, *params: str) -> None:
         """Send a numeric: ``:server NUMERIC <nick> params...``."""
-        body = serialize_body(self.server.name, numeric, [self.user.nick, *params])
+        body = serialize_body(self.server.name, numeric, [self.nick, *params])
         self.user.send((body + "\r\n").encode())
 
     def send(

@@ -127,7 +127,7 @@ def _cap_ls_entries(version: int) -> list[str]:
 
 def _send_cap_list(ctx: Context, sub: str, entries: list[str]) -> None:
     """Send a CAP LS/LIST reply, split over several lines when needed (302)."""
-    nick = ctx.user.nick
+    nick = ctx.nick
     lines: list[list[str]] = [[]]
     length = 0
     for entry in entries:
@@ -174,13 +174,13 @@ def cap(ctx: Context, msg: Message) -> None:
         for item in requested:
             name = item[1:] if item.startswith("-") else item
             if get_capability(name) is None:
-                ctx.send("CAP", user.nick, "NAK", msg.params[1])
+                ctx.send("CAP", ctx.nick, "NAK", msg.params[1])
                 return
             (disable if item.startswith("-") else enable).add(name)
         user.caps |= enable
         user.caps -= disable
         user.tag_mask = compute_tag_mask(user.caps)
-        ctx.send("CAP", user.nick, "ACK", msg.params[1])
+        ctx.send("CAP", ctx.nick, "ACK", msg.params[1])
     elif sub == "END":
         if not user.registered:
             user.cap_negotiating = False
