@@ -4,5 +4,6 @@ from hubbub.server.commands import (  # noqa: F401
     channels,
     info,
     messaging,
+    modes,
     registration,
 )
