@@ -43,7 +43,7 @@ class Passwords:
 
     def __init__(self, hasher: PasswordHasher | None = None) -> None:
         self._hasher = hasher or PasswordHasher()
-        self._dummy = self._hasher.hash(secrets.token_hex(16))
+        self._dummy: str | None = None
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
@@ -51,6 +51,10 @@ class Passwords:
     def verify(self, stored_hash: str | None, password: str) -> bool:
         """True if ``password`` matches; ``None`` means no such account, which
         is checked against a dummy hash to spend the same time."""
+        # The dummy is made on the first check of any name, known or not, so
+        # even that first check does not tell the two apart.
+        if self._dummy is None:
+            self._dummy = self._hasher.hash(secrets.token_hex(16))
         if stored_hash is None:
             self._check(self._dummy, password)
             return False
