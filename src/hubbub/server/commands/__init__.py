@@ -5,5 +5,7 @@ from hubbub.server.commands import (  # noqa: F401
     info,
     messaging,
     modes,
+    operators,
+    queries,
     registration,
 )

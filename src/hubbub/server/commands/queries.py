@@ -1,0 +1,518 @@
+"""User queries and presence: WHO (with WHOX), WHOIS, WHOWAS, ISON, USERHOST,
+AWAY, SETNAME, MONITOR; and :func:`change_host` for the chghost capability.
+
+Formats follow https://modern.ircdocs.horse and https://ircv3.net (whox,
+away-notify, setname, monitor, chghost, bot-mode).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from hubbub.protocol import masks
+from hubbub.protocol import numerics as rpl
+from hubbub.protocol.casemap import fold, is_channel_name, valid_nick
+from hubbub.protocol.message import Message
+from hubbub.server.commands.context import Context
+from hubbub.server.commands.registry import command
+from hubbub.server.delivery import Event, deliver, deliver_split
+from hubbub.server.state import PREFIX_MODES, Channel, User
+
+if TYPE_CHECKING:
+    from hubbub.server.app import Server
+
+# Numerics not (yet) in hubbub.protocol.numerics.
+RPL_WHOISBOT = "335"
+RPL_MONONLINE = "730"
+RPL_MONOFFLINE = "731"
+RPL_MONLIST = "732"
+RPL_ENDOFMONLIST = "733"
+ERR_MONLISTFULL = "734"
+
+# The longest realname SETNAME accepts (USER truncates to the same length).
+REALNAME_LEN = 200
+# Budget for the list part of a numeric that packs several items in one line.
+LIST_BUDGET = 400
+# WHOX field letters in the order their values appear in RPL_WHOSPCRPL.
+WHOX_ORDER = "tcuihsnfdlaor"
+HIDDEN_IP = "255.255.255.255"
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def shares_channel(a: User, b: User) -> bool:
+    if len(a.channels) > len(b.channels):
+        a, b = b, a
+    return any(folded in b.channels for folded in a.channels)
+
+
+def _can_see(viewer: User, target: User) -> bool:
+    """May ``viewer`` find ``target`` through a wildcard query (+i hides)?"""
+    return (
+        viewer is target
+        or "i" not in target.modes
+        or viewer.is_oper
+        or shares_channel(viewer, target)
+    )
+
+
+def _show_ip(viewer: User, target: User) -> str:
+    if viewer is target or viewer.is_oper or target.host == target.ip:
+        return target.ip
+    return HIDDEN_IP
+
+
+def _packed(items: Iterable[str], budget: int = LIST_BUDGET, sep: str = " ") -> list[str]:
+    """Join ``items`` into as few strings of at most ``budget`` chars as fit."""
+    lines: list[str] = []
+    current = ""
+    for item in items:
+        if current and len(current) + len(sep) + len(item) > budget:
+            lines.append(current)
+            current = item
+        else:
+            current = current + sep + item if current else item
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _find(ctx: Context, nick: str) -> User | None:
+    user = ctx.server.world.find_user(nick)
+    return user if user is not None and user.registered else None
+
+
+# --- WHO -----------------------------------------------------------------------
+
+
+def _who_flags(viewer: User, target: User, channel: Channel | None) -> str:
+    flags = "G" if target.away is not None else "H"
+    if target.is_oper:
+        flags += "*"
+    if channel is not None:
+        flags += channel.prefix_of(target, "multi-prefix" in viewer.caps)
+    if "B" in target.modes:
+        flags += "B"
+    return flags
+
+
+def _who_reply(
+    ctx: Context,
+    target: User,
+    channel: Channel | None,
+    fields: str | None,
+    token: str,
+) -> None:
+    viewer = ctx.user
+    chan_name = channel.name if channel is not None else "*"
+    flags = _who_flags(viewer, target, channel)
+    if fields is None:
+        ctx.reply(
+            rpl.RPL_WHOREPLY,
+            chan_name,
+            target.user,
+            target.host,
+            ctx.server.name,
+            target.nick,
+            flags,
+            f"0 {target.realname}",
+        )
+        return
+    values: list[str] = []
+    for letter in WHOX_ORDER:
+        if letter not in fields:
+            continue
+        if letter == "t":
+            values.append(token)
+        elif letter == "c":
+            values.append(chan_name)
+        elif letter == "u":
+            values.append(target.user)
+        elif letter == "i":
+            values.append(_show_ip(viewer, target))
+        elif letter == "h":
+            values.append(target.host)
+        elif letter == "s":
+            values.append(ctx.server.name)
+        elif letter == "n":
+            values.append(target.nick)
+        elif letter == "f":
+            values.append(flags)
+        elif letter == "d":
+            values.append("0")
+        elif letter == "l":
+            values.append(str(max(0, int(time.time() - target.last_active))))
+        elif letter == "a":
+            values.append(target.account or "0")
+        elif letter == "o":
+            values.append("n/a")
+        elif letter == "r":
+            # The realname is last; make it a trailing parameter even if it
+            # has no spaces so that an empty realname survives.
+            values.append(target.realname)
+    ctx.reply(rpl.RPL_WHOSPCRPL, *values)
+
+
+def _who_matches(mask: str, target: User, server_name: str) -> bool:
+    return (
+        masks.match(mask, target.nick)
+        or masks.match(mask, target.source)
+        or masks.match(mask, target.user)
+        or masks.match(mask, target.host)
+        or masks.match(mask, target.realname)
+        or masks.match(mask, server_name)
+    )
+
+
+@command("WHO", min_params=1, cost=2)
+def who(ctx: Context, msg: Message) -> None:
+    """WHO <mask> [<flags>[%<fields>[,<token>]]]: list users (WHOX supported)."""
+    viewer = ctx.user
+    world = ctx.server.world
+    mask = msg.params[0]
+    options = msg.param(1)
+    flags, percent, spec = options.partition("%")
+    fields: str | None = None
+    token = "0"
+    if percent:
+        fields, _, raw_token = spec.partition(",")
+        if raw_token:
+            token = raw_token[:3]
+    opers_only = "o" in flags
+
+    def wanted(target: User) -> bool:
+        return target.is_oper or not opers_only
+
+    if is_channel_name(mask):
+        channel = world.find_channel(mask)
+        if channel is not None:
+            member = viewer in channel.members
+            if member or viewer.is_oper or "s" not in channel.modes:
+                for target in list(channel.members):
+                    if not member and not viewer.is_oper and "i" in target.modes:
+                        continue
+                    if wanted(target):
+                        _who_reply(ctx, target, channel, fields, token)
+    elif mask in ("*", "0") or "*" in mask or "?" in mask:
+        everyone = mask in ("*", "0")
+        for target in list(world.users.values()):
+            if not target.registered or not wanted(target) or not _can_see(viewer, target):
+                continue
+            if everyone or _who_matches(mask, target, ctx.server.name):
+                _who_reply(ctx, target, None, fields, token)
+    else:
+        found = _find(ctx, mask)
+        if found is not None:
+            if wanted(found):
+                _who_reply(ctx, found, None, fields, token)
+        else:
+            # Not a nick: a username, host or realname (e.g. WHO 127.0.0.1).
+            for other in list(world.users.values()):
+                if (
+                    other.registered
+                    and wanted(other)
+                    and _can_see(viewer, other)
+                    and _who_matches(mask, other, ctx.server.name)
+                ):
+                    _who_reply(ctx, other, None, fields, token)
+    ctx.reply(rpl.RPL_ENDOFWHO, mask, "End of WHO list")
+
+
+# --- WHOIS ---------------------------------------------------------------------
+
+
+def _whois_channels(viewer: User, target: User) -> list[str]:
+    multi = "multi-prefix" in viewer.caps
+    shown: list[str] = []
+    for channel in target.channels.values():
+        visible = (
+            viewer is target
+            or viewer.is_oper
+            or viewer in channel.members
+            or ("s" not in channel.modes and "i" not in target.modes)
+        )
+        if visible:
+            shown.append(channel.prefix_of(target, multi) + channel.name)
+    return shown
+
+
+def send_whois(ctx: Context, target: User) -> None:
+    viewer = ctx.user
+    server = ctx.server
+    nick = target.nick
+    ctx.reply(rpl.RPL_WHOISUSER, nick, target.user, target.host, "*", target.realname)
+    channels = _whois_channels(viewer, target)
+    budget = LIST_BUDGET - len(server.name) - len(viewer.nick) - len(nick)
+    for line in _packed(channels, budget):
+        ctx.reply(rpl.RPL_WHOISCHANNELS, nick, line)
+    ctx.reply(rpl.RPL_WHOISSERVER, nick, server.name, server.config.server.description)
+    if target.is_oper:
+        ctx.reply(rpl.RPL_WHOISOPERATOR, nick, "is an IRC operator")
+    if "B" in target.modes:
+        ctx.reply(RPL_WHOISBOT, nick, f"is a bot on {server.config.server.network}")
+    if target.away is not None:
+        ctx.reply(rpl.RPL_AWAY, nick, target.away)
+    idle = max(0, int(time.time() - target.last_active))
+    ctx.reply(
+        rpl.RPL_WHOISIDLE, nick, str(idle), str(int(target.signon)), "seconds idle, signon time"
+    )
+    if target.account is not None:
+        ctx.reply(rpl.RPL_WHOISACCOUNT, nick, target.account, "is logged in as")
+    if target.tls:
+        ctx.reply(rpl.RPL_WHOISSECURE, nick, "is using a secure connection")
+    if viewer is target or viewer.is_oper:
+        ctx.reply(
+            rpl.RPL_WHOISHOST, nick, f"is connecting from {target.user}@{target.host} {target.ip}"
+        )
+        ctx.reply(rpl.RPL_WHOISACTUALLY, nick, target.ip, "Is actually using host")
+
+
+@command("WHOIS", min_params=1, cost=2)
+def whois(ctx: Context, msg: Message) -> None:
+    """WHOIS [<server>] <nick>: who someone is."""
+    server = ctx.server
+    if len(msg.params) >= 2:
+        where, nick = msg.params[0], msg.params[1]
+        # The server may be given as a mask or as a nick on that server.
+        if not masks.match(where, server.name) and _find(ctx, where) is None:
+            ctx.reply(rpl.ERR_NOSUCHSERVER, where, "No such server")
+            return
+    else:
+        nick = msg.params[0]
+    if not nick:
+        ctx.reply(rpl.ERR_NONICKNAMEGIVEN, "No nickname given")
+        return
+    target = _find(ctx, nick.split(",")[0])
+    if target is None:
+        ctx.reply(rpl.ERR_NOSUCHNICK, nick, "No such nick/channel")
+    else:
+        send_whois(ctx, target)
+    ctx.reply(rpl.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+
+
+# --- WHOWAS --------------------------------------------------------------------
+
+
+@command("WHOWAS", cost=2)
+def whowas(ctx: Context, msg: Message) -> None:
+    """WHOWAS <nick> [<count>]: who used a nickname recently."""
+    if not msg.params or not msg.params[0]:
+        ctx.reply(rpl.ERR_NONICKNAMEGIVEN, "No nickname given")
+        ctx.reply(rpl.RPL_ENDOFWHOWAS, "*", "End of WHOWAS")
+        return
+    raw = msg.params[0]
+    count = 0
+    if len(msg.params) > 1:
+        try:
+            count = int(msg.params[1])
+        except ValueError:
+            count = 0
+    server = ctx.server
+    for nick in raw.split(","):
+        if not nick:
+            continue
+        if "*" in nick or "?" in nick:
+            entries = [e for e in server.world.whowas if masks.match(nick, e.nick)]
+        else:
+            entries = list(server.world.whowas_for(nick))
+        if count > 0:
+            entries = entries[:count]
+        if not entries:
+            ctx.reply(rpl.ERR_WASNOSUCHNICK, nick, "There was no such nickname")
+            continue
+        for entry in entries:
+            ctx.reply(rpl.RPL_WHOWASUSER, entry.nick, entry.user, entry.host, "*", entry.realname)
+            left = time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(entry.left_at))
+            ctx.reply(rpl.RPL_WHOISSERVER, entry.nick, server.name, left)
+    ctx.reply(rpl.RPL_ENDOFWHOWAS, raw, "End of WHOWAS")
+
+
+# --- ISON, USERHOST ------------------------------------------------------------
+
+
+@command("ISON", min_params=1)
+def ison(ctx: Context, msg: Message) -> None:
+    """ISON <nick>{ <nick>}: which of these nicks are online."""
+    online: list[str] = []
+    for param in msg.params:
+        for nick in param.split():
+            target = _find(ctx, nick)
+            if target is not None:
+                online.append(target.nick)
+    ctx.reply(rpl.RPL_ISON, " ".join(online))
+
+
+@command("USERHOST", min_params=1)
+def userhost(ctx: Context, msg: Message) -> None:
+    """USERHOST <nick>{ <nick>}: user@host of up to five nicks."""
+    replies: list[str] = []
+    nicks = [n for param in msg.params for n in param.split()]
+    for nick in nicks[:5]:
+        target = _find(ctx, nick)
+        if target is None:
+            continue
+        oper = "*" if target.is_oper else ""
+        away = "-" if target.away is not None else "+"
+        host = target.ip if target is ctx.user else target.host
+        replies.append(f"{target.nick}{oper}={away}{target.user}@{host}")
+    ctx.reply(rpl.RPL_USERHOST, " ".join(replies))
+
+
+# --- AWAY, SETNAME -------------------------------------------------------------
+
+
+@command("AWAY")
+def away(ctx: Context, msg: Message) -> None:
+    """AWAY [:<message>]: mark yourself away, or back with no message."""
+    user = ctx.user
+    text = msg.param(0)[: ctx.server.config.limits.awaylen]
+    if text:
+        user.away = text
+        ctx.reply(rpl.RPL_NOWAWAY, "You have been marked as being away")
+        params = [text]
+    else:
+        was_away = user.away is not None
+        user.away = None
+        ctx.reply(rpl.RPL_UNAWAY, "You are no longer marked as being away")
+        if not was_away:
+            return
+        params = []
+    watchers = [u for u in ctx.server.world.neighbours(user) if "away-notify" in u.caps]
+    if watchers:
+        deliver(watchers, user.source, "AWAY", params, Event(user))
+
+
+@command("SETNAME", min_params=1)
+def setname(ctx: Context, msg: Message) -> None:
+    """SETNAME :<realname>: change your realname (IRCv3 setname)."""
+    user = ctx.user
+    realname = msg.params[0]
+    if not realname or len(realname) > REALNAME_LEN:
+        ctx.fail("SETNAME", "INVALID_REALNAME", description="Realname is not valid")
+        return
+    user.realname = realname
+    recipients = [u for u in ctx.server.world.neighbours(user) if "setname" in u.caps]
+    if "setname" in user.caps:
+        recipients.append(user)
+    deliver(recipients, user.source, "SETNAME", [realname], Event(user))
+
+
+# --- MONITOR -------------------------------------------------------------------
+
+
+def _send_monitor_status(ctx: Context, nicks: Iterable[str]) -> None:
+    online: list[str] = []
+    offline: list[str] = []
+    for nick in nicks:
+        target = _find(ctx, nick)
+        if target is not None:
+            online.append(target.source)
+        else:
+            offline.append(nick)
+    budget = LIST_BUDGET - len(ctx.server.name) - len(ctx.user.nick)
+    for line in _packed(online, budget, ","):
+        ctx.reply(RPL_MONONLINE, line)
+    for line in _packed(offline, budget, ","):
+        ctx.reply(RPL_MONOFFLINE, line)
+
+
+@command("MONITOR", min_params=1)
+def monitor(ctx: Context, msg: Message) -> None:
+    """MONITOR +|-|C|L|S [<nick>[,<nick>]]: be told when nicks come and go."""
+    user = ctx.user
+    world = ctx.server.world
+    sub = msg.params[0].upper()
+    if sub in ("+", "-"):
+        if len(msg.params) < 2 or not msg.params[1]:
+            ctx.reply(rpl.ERR_NEEDMOREPARAMS, "MONITOR", "Not enough parameters")
+            return
+        nicklen = ctx.server.config.limits.nicklen
+        targets = [t for t in msg.params[1].split(",") if t]
+        if sub == "-":
+            for nick in targets:
+                world.monitor_remove(user, nick)
+            return
+        limit = ctx.server.config.limits.monitor
+        added: list[str] = []
+        for i, nick in enumerate(targets):
+            if not valid_nick(nick, nicklen):
+                continue
+            if fold(nick) in user.monitoring:
+                added.append(nick)
+                continue
+            if len(user.monitoring) >= limit:
+                rest = ",".join(t for t in targets[i:] if valid_nick(t, nicklen))
+                _send_monitor_status(ctx, added)
+                ctx.reply(ERR_MONLISTFULL, str(limit), rest, "Monitor list is full.")
+                return
+            world.monitor_add(user, nick)
+            added.append(nick)
+        _send_monitor_status(ctx, added)
+    elif sub == "C":
+        world.monitor_clear(user)
+    elif sub == "L":
+        budget = LIST_BUDGET - len(ctx.server.name) - len(user.nick)
+        for line in _packed(sorted(user.monitoring), budget, ","):
+            ctx.reply(RPL_MONLIST, line)
+        ctx.reply(RPL_ENDOFMONLIST, "End of MONITOR list")
+    elif sub == "S":
+        _send_monitor_status(ctx, sorted(user.monitoring))
+
+
+# --- chghost -------------------------------------------------------------------
+
+
+def change_host(
+    server: Server, user: User, new_user: str, new_host: str, *, cycle: bool = True
+) -> None:
+    """Give ``user`` a new user@host (vhost, cloak) and tell whoever can see it.
+
+    Neighbours (and the user) with ``chghost`` get ``:old CHGHOST user host``;
+    neighbours without it, when ``cycle`` is on, see the user quit and rejoin
+    every shared channel (with its prefixes restored by a server MODE).
+    """
+    if new_user == user.user and new_host == user.host:
+        return
+    old_source = user.source
+    neighbours = server.world.neighbours(user)
+    user.user = new_user
+    user.host = new_host
+    event = Event(user)
+    with_cap = [u for u in neighbours if "chghost" in u.caps]
+    if "chghost" in user.caps:
+        with_cap.append(user)
+    deliver(with_cap, old_source, "CHGHOST", [new_user, new_host], event)
+    if not cycle:
+        return
+    without_cap = {u for u in neighbours if "chghost" not in u.caps}
+    if not without_cap:
+        return
+    deliver(without_cap, old_source, "QUIT", ["Changing host"], event)
+    account = user.account or "*"
+    for channel in user.channels.values():
+        watchers = [m for m in channel.members if m in without_cap]
+        if not watchers:
+            continue
+        deliver_split(
+            watchers,
+            "extended-join",
+            (user.source, "JOIN", [channel.name, account, user.realname]),
+            (user.source, "JOIN", [channel.name]),
+            event,
+        )
+        prefix = channel.members.get(user, "")
+        if prefix:
+            modes = "+" + "".join(m for m in PREFIX_MODES if m in prefix)
+            deliver(
+                watchers,
+                server.name,
+                "MODE",
+                [channel.name, modes] + [user.nick] * (len(modes) - 1),
+            )
+        if user.away is not None:
+            notify = [m for m in watchers if "away-notify" in m.caps]
+            if notify:
+                deliver(notify, user.source, "AWAY", [user.away])
