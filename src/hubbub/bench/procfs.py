@@ -46,6 +46,17 @@ def alive(pid: int) -> bool:
     return fields is not None and fields[0] not in ("Z", "X")
 
 
+def machine_busy_seconds() -> float | None:
+    """CPU time all cores spent on anything but idle, iowait and softirq;
+    minus the server's and ours, it shows foreign load that skews a run."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq = (int(v) for v in fields[1:7])
+    return (user + nice + system + irq) / _TICKS
+
+
 def self_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime

@@ -43,6 +43,7 @@ class Result:
     server_cpu_pct: float | None
     gen_cpu_s: float
     gen_cpu_pct: float
+    other_cpu_s: float | None
     sent_total: int
     delivered_total: int
     expected_total: int
@@ -95,6 +96,10 @@ class Result:
             )
         warn = "  <-- the generator may be the bottleneck" if self.gen_cpu_pct > 90 else ""
         lines.append(f"generator cpu {self.gen_cpu_s:.2f} s ({self.gen_cpu_pct:.0f}%){warn}")
+        if self.other_cpu_s is not None and self.other_cpu_s > 0.1 * self.duration_s:
+            lines.append(
+                f"WARNING: other processes used {self.other_cpu_s:.2f} s of CPU while measuring"
+            )
         lines.append(
             f"errors {self.errors}, disconnects {self.disconnects}, "
             f"connect retries {self.connect_retries}, exit {self.exit}"

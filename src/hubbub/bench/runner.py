@@ -30,6 +30,7 @@ class Snapshot:
     delivered: int
     gen_cpu: float
     server_cpu: float | None
+    machine_busy: float | None
 
 
 class SetupFailed(Exception):
@@ -283,6 +284,7 @@ class Runner:
             self.session.delivered,
             procfs.self_cpu_seconds(),
             procfs.cpu_seconds(pid) if pid else None,
+            procfs.machine_busy_seconds(),
         )
 
     def _status(self, key: str) -> int | None:
@@ -306,6 +308,9 @@ class Runner:
         srv_cpu = None
         if start and end and start.server_cpu is not None and end.server_cpu is not None:
             srv_cpu = end.server_cpu - start.server_cpu
+        other_cpu = None
+        if start and end and start.machine_busy is not None and end.machine_busy is not None:
+            other_cpu = max(end.machine_busy - start.machine_busy - gen_cpu - (srv_cpu or 0), 0)
         hist = session.registration if opts.scenario is Scenario.CONNECT else session.latency
         base, rss_end = self.rss.get("base"), self.rss.get("end")
         messaging = opts.scenario in (Scenario.FANOUT, Scenario.DIRECT)
@@ -351,6 +356,7 @@ class Runner:
             server_cpu_pct=round(100 * srv_cpu / secs, 1) if srv_cpu is not None else None,
             gen_cpu_s=round(gen_cpu, 2),
             gen_cpu_pct=round(100 * gen_cpu / secs, 1),
+            other_cpu_s=round(other_cpu, 2) if other_cpu is not None else None,
             sent_total=session.sent,
             delivered_total=session.delivered,
             expected_total=session.expected,
