@@ -13,6 +13,7 @@ from hubbub import __version__
 from hubbub.server import commands  # noqa: F401  (registers every command)
 from hubbub.server.config import Config, ConfigError, load_config
 from hubbub.server.delivery import deliver
+from hubbub.server.net.admission import Admission
 from hubbub.server.net.connection import Connection, StreamConnection
 from hubbub.server.net.tls import ensure_self_signed, server_context
 from hubbub.server.net.websocket import start_websocket_listener
@@ -44,6 +45,7 @@ class Server:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.world = World()
+        self.admission = Admission(config.limits)
         self.version = f"hubbub-{__version__}"
         self.started = time.time()
         self.listeners: list[Listener] = []
@@ -116,10 +118,16 @@ class Server:
         fresh = load_config(self.config.source)
         fresh.listen = self.config.listen
         self.config = fresh
+        self.admission.limits = fresh.limits
         self._ssl_context = None
 
     # --- connections --------------------------------------------------------
     def connection_opened(self, conn: Connection) -> None:
+        ip = conn.user.ip
+        refusal = "Server is shutting down" if self._stopping else self.admission.admit(ip)
+        if refusal is not None:
+            conn.shutdown(f"Closing Link: {conn.user.host} ({refusal})")
+            return
         self.world.connect(conn.user)
 
     def disconnect(self, user: User, reason: str, quit_message: str | None = None) -> None:
@@ -129,10 +137,8 @@ class Server:
         """
         conn = user.sink
         assert isinstance(conn, Connection)
-        if conn.closed:
-            self.world.connections.discard(user)
-            return
         if user in self.world.connections:
+            self.admission.release(user.ip)
             if user.registered:
                 text = quit_message if quit_message is not None else reason
                 deliver(self.world.neighbours(user), user.source, "QUIT", [text])

@@ -76,15 +76,16 @@ async def _run(config: Config) -> None:
     from hubbub.server.app import Server
 
     server = Server(config)
+    loop = asyncio.get_running_loop()
+    # Handlers go in before the listeners open, so no signal can slip between.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(server.stop()))
     try:
         await server.start()
     except OSError as exc:
         await server.stop()
         raise ConfigError(f"cannot listen: {exc.strerror or exc}") from None
     _describe_listeners(server)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(server.stop()))
     await server.stopped.wait()
     click.echo("hubbub stopped.")
 
