@@ -1,0 +1,142 @@
+"""History writes: batching, private visibility, retention."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from hubbub.store import HistoryTarget, Store, conversation_key, open_store
+from store.history_helpers import at, channel_message, private_message
+
+
+def rows_on_disk(db_path: Path) -> list[str]:
+    """What another connection sees: only what has been committed."""
+    with sqlite3.connect(db_path) as conn:
+        return [msgid for (msgid,) in conn.execute("SELECT msgid FROM history ORDER BY id")]
+
+
+async def wait_for_rows(db_path: Path, count: int, timeout: float = 2.0) -> list[str]:
+    async with asyncio.timeout(timeout):
+        while len(rows := rows_on_disk(db_path)) < count:
+            await asyncio.sleep(0.01)
+    return rows
+
+
+async def test_append_buffers_and_the_writer_flushes_within_the_interval(
+    store: Store, db_path: Path
+) -> None:
+    store.history.append(channel_message("m0", 0))
+    store.history.append(channel_message("m1", 1))
+    assert rows_on_disk(db_path) == []  # nothing awaited, nothing written yet
+    assert await wait_for_rows(db_path, 2) == ["m0", "m1"]
+
+
+async def test_a_full_buffer_is_written_before_the_interval(db_path: Path) -> None:
+    store = await open_store(db_path, flush_interval=60, flush_max=10)
+    try:
+        for n in range(10):
+            store.history.append(channel_message(f"m{n}", n))
+        assert len(await wait_for_rows(db_path, 10)) == 10
+    finally:
+        await store.close()
+
+
+async def test_flush_writes_now_and_queries_see_the_buffer(db_path: Path) -> None:
+    store = await open_store(db_path, flush_interval=60)
+    try:
+        store.history.append(channel_message("m0", 0))
+        assert [r.msgid for r in await store.history.latest("#chan", None, 5)] == ["m0"]
+        store.history.append(channel_message("m1", 1))
+        await store.flush()
+        assert rows_on_disk(db_path) == ["m0", "m1"]
+    finally:
+        await store.close()
+
+
+async def test_close_flushes_and_later_appends_are_refused(db_path: Path) -> None:
+    store = await open_store(db_path, flush_interval=60)
+    store.history.append(channel_message("m0", 0))
+    await store.close()
+    assert rows_on_disk(db_path) == ["m0"]
+    with pytest.raises(RuntimeError):
+        store.history.append(channel_message("m1", 1))
+
+
+async def test_a_duplicate_msgid_does_not_lose_the_rest_of_the_batch(store: Store) -> None:
+    store.history.append(channel_message("m0", 0))
+    await store.flush()
+    for msgid in ("m1", "m0", "m2"):
+        store.history.append(channel_message(msgid, 1))
+    await store.flush()
+    assert [r.msgid for r in await store.history.latest("#chan", None, 10)] == ["m0", "m1", "m2"]
+
+
+async def test_a_large_batch_round_trips(store: Store) -> None:
+    for n in range(2000):
+        store.history.append(channel_message(f"m{n}", n))
+    await store.flush()
+    assert len(await store.history.latest("#chan", None, 5000)) == 2000
+
+
+async def test_private_history_is_visible_to_both_parties_only(store: Store) -> None:
+    store.history.append(private_message("p1", 1, "Alice", "Bob"))
+    store.history.append(private_message("p2", 2, "Bob", "Alice"))
+    store.history.append(private_message("p3", 3, "Alice", "Carol"))
+    alice_bob = await store.history.latest(conversation_key("alice", "BOB"), None, 10)
+    bob_alice = await store.history.latest(conversation_key("Bob", "alice"), None, 10)
+    assert [r.msgid for r in alice_bob] == [r.msgid for r in bob_alice] == ["p1", "p2"]
+    assert alice_bob[0].parties == ("alice", "bob") and alice_bob[1].target == "Alice"
+    assert await store.history.latest(conversation_key("carol", "bob"), None, 10) == []
+    # A PM is not filed under either nick as if it were a channel.
+    assert await store.history.latest("bob", None, 10) == []
+    assert await store.history.before(conversation_key("carol", "bob"), "p1", 10) == []
+
+
+async def test_targets_lists_conversations_and_joined_channels(store: Store) -> None:
+    store.history.append(channel_message("c1", 1, target="#chan"))
+    store.history.append(private_message("p1", 2, "Alice", "Bob"))
+    store.history.append(private_message("p2", 3, "Carol", "Alice"))
+    store.history.append(channel_message("c2", 4, target="#secret"))
+    store.history.append(private_message("p3", 5, "Dave", "Bob"))
+    found = await store.history.targets("ALICE", at(0), at(10), 10, channels=["#Chan"])
+    assert found == [
+        HistoryTarget("#Chan", at(1)),
+        HistoryTarget("bob", at(2)),
+        HistoryTarget("carol", at(3)),
+    ]
+    assert [t.name for t in await store.history.targets("alice", at(0), at(10), 2)] == [
+        "bob",
+        "carol",
+    ]
+    assert [t.name for t in await store.history.targets("alice", at(10), at(0), 1)] == ["carol"]
+    assert [t.name for t in await store.history.targets("alice", at(2.5), at(10), 10)] == ["carol"]
+    assert await store.history.targets("erin", at(0), at(10), 10) == []
+
+
+async def test_delete_older_than(store: Store) -> None:
+    now = datetime.now(UTC)
+    store.history.append(private_message("old", 0, "a", "b", when=now - timedelta(days=40)))
+    store.history.append(private_message("new", 0, "a", "b", when=now - timedelta(days=1)))
+    assert await store.history.delete_older_than(timedelta(days=30)) == 1
+    assert [r.msgid for r in await store.history.latest(conversation_key("a", "b"), None, 9)] == [
+        "new"
+    ]
+
+
+async def test_trim_per_target(store: Store) -> None:
+    for n in range(5):
+        store.history.append(channel_message(f"a{n}", n, target="#a"))
+    store.history.append(channel_message("b0", 0, target="#b"))
+    for n in range(3):
+        store.history.append(private_message(f"p{n}", n, "x", "y"))
+    assert await store.history.trim_per_target(2) == 4
+    assert [r.msgid for r in await store.history.latest("#a", None, 9)] == ["a3", "a4"]
+    assert [r.msgid for r in await store.history.latest("#b", None, 9)] == ["b0"]
+    assert [r.msgid for r in await store.history.latest(conversation_key("y", "x"), None, 9)] == [
+        "p1",
+        "p2",
+    ]

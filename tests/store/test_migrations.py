@@ -1,0 +1,83 @@
+"""Schema migrations at open, and the SQLite settings every connection gets."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from hubbub.store import open_store
+from hubbub.store.engine import sqlite_engine
+from hubbub.store.migrate import upgrade
+from hubbub.store.schema import metadata
+from store.history_helpers import channel_message
+
+
+def revision(db_path: Path) -> str:
+    with sqlite3.connect(db_path) as conn:
+        [(version,)] = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    return str(version)
+
+
+async def test_an_old_database_is_upgraded_and_keeps_its_data(db_path: Path) -> None:
+    db_path.parent.mkdir()
+    engine = sqlite_engine(db_path)
+    await upgrade(engine, "0001")
+    await engine.dispose()
+    assert revision(db_path) == "0001"
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "INSERT INTO accounts (name, name_key, password_hash, registered_at)"
+            " VALUES ('Old', 'old', 'x', 0)"
+        )
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    assert "history" not in tables
+
+    store = await open_store(db_path)
+    try:
+        account = await store.accounts.get("old")
+        assert account is not None and account.name == "Old"
+        store.history.append(channel_message("m0", 0))
+        assert len(await store.history.latest("#chan", None, 5)) == 1
+    finally:
+        await store.close()
+    assert revision(db_path) == "0002"
+
+
+async def test_migrated_schema_matches_the_table_definitions(db_path: Path) -> None:
+    await (await open_store(db_path)).close()
+    engine = sqlite_engine(db_path)
+
+    def differences(conn: Connection) -> list[object]:
+        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+    try:
+        async with engine.connect() as conn:
+            assert await conn.run_sync(differences) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_reopening_is_harmless(db_path: Path) -> None:
+    for _ in range(2):
+        store = await open_store(db_path)
+        await store.close()
+    assert revision(db_path) == "0002"
+
+
+async def test_every_connection_uses_wal_and_foreign_keys(db_path: Path) -> None:
+    await (await open_store(db_path)).close()
+    engine = sqlite_engine(db_path)
+    try:
+        async with engine.connect() as conn:
+            pragmas = [
+                (await conn.execute(text(f"PRAGMA {name}"))).scalar_one()
+                for name in ("journal_mode", "synchronous", "foreign_keys")
+            ]
+    finally:
+        await engine.dispose()
+    assert pragmas == ["wal", 1, 1]  # synchronous=1 is NORMAL
