@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hubbub.store import HistoryTarget, Store, conversation_key, open_store
+from hubbub.store import HistoryTarget, Store, conversation_key, open_store, run_retention
 from store.history_helpers import at, channel_message, private_message
 
 
@@ -140,3 +140,21 @@ async def test_trim_per_target(store: Store) -> None:
         "p1",
         "p2",
     ]
+
+
+async def test_the_retention_job_applies_both_limits(store: Store) -> None:
+    now = datetime.now(UTC)
+    store.history.append(private_message("ancient", 0, "a", "b", when=now - timedelta(days=9)))
+    for n in range(4):
+        store.history.append(private_message(f"p{n}", 0, "a", "b", when=now + timedelta(seconds=n)))
+    job = asyncio.create_task(
+        run_retention(store.history, max_age=timedelta(days=7), max_per_target=2, interval=0.01)
+    )
+    try:
+        async with asyncio.timeout(2):
+            while len(await store.history.latest(conversation_key("a", "b"), None, 9)) > 2:
+                await asyncio.sleep(0.01)
+    finally:
+        job.cancel()
+    kept = await store.history.latest(conversation_key("a", "b"), None, 9)
+    assert [r.msgid for r in kept] == ["p2", "p3"]

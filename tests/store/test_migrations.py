@@ -5,12 +5,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from hubbub.store import open_store
+from hubbub.store import StoreError, open_store
 from hubbub.store.engine import sqlite_engine
 from hubbub.store.migrate import upgrade
 from hubbub.store.schema import metadata
@@ -81,3 +82,18 @@ async def test_every_connection_uses_wal_and_foreign_keys(db_path: Path) -> None
     finally:
         await engine.dispose()
     assert pragmas == ["wal", 1, 1]  # synchronous=1 is NORMAL
+
+
+async def test_a_database_from_a_newer_hubbub_is_refused_untouched(db_path: Path) -> None:
+    await (await open_store(db_path)).close()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(StoreError, match="9999"):
+        await open_store(db_path)
+    assert revision(db_path) == "9999"
+
+
+async def test_awkward_characters_in_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "odd #dir?x=1" / "my data.db"
+    await (await open_store(path)).close()
+    assert path.exists()

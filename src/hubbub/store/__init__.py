@@ -29,6 +29,7 @@ from hubbub.store.records import (
     ServerBan,
     Topic,
 )
+from hubbub.store.retention import run_retention
 
 __all__ = [
     "AccessLevel",
@@ -55,5 +56,6 @@ __all__ = [
     "conversation_key",
     "name_key",
     "open_store",
+    "run_retention",
     "scram_credentials",
 ]

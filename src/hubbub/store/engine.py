@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import URL, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 _PRAGMAS = (
@@ -22,7 +22,8 @@ _PRAGMAS = (
 def sqlite_engine(path: Path) -> AsyncEngine:
     """One pooled connection: SQLite has a single writer anyway, and one
     connection never hits SQLITE_BUSY upgrading a read lock to a write lock."""
-    engine = create_async_engine(f"sqlite+aiosqlite:///{path}", pool_size=1, max_overflow=0)
+    url = URL.create("sqlite+aiosqlite", database=str(path))
+    engine = create_async_engine(url, pool_size=1, max_overflow=0)
     event.listen(engine.sync_engine, "connect", _set_pragmas)
     return engine
 

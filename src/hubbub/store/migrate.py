@@ -9,8 +9,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hubbub.store.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -29,6 +32,10 @@ def upgrade_sync(connection: Connection, revision: str = "head") -> None:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Upgrade the database behind ``engine`` to ``revision``."""
-    async with engine.begin() as conn:
-        await conn.run_sync(upgrade_sync, revision)
+    """Upgrade the database behind ``engine`` to ``revision``. A database
+    from a newer hubbub (a revision we do not know) is refused, not touched."""
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(upgrade_sync, revision)
+    except CommandError as exc:
+        raise StoreError(f"cannot migrate the database: {exc}") from None

@@ -81,6 +81,7 @@ class HistoryRecord:
     For a private message, ``parties`` holds the keys of sender and recipient
     (folded account name when logged in, else folded nick); the store files it
     under ``conversation_key(*parties)`` so only those two can read it back.
+    Read back, ``parties`` holds the folded keys.
     """
 
     msgid: str
