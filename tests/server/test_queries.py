@@ -10,7 +10,7 @@ from ircclient import RawClient
 
 SERVER = "irc.test.local"
 HOST = "127.0.0.1"
-OPERS = {"opers": [{"name": "admin", "password": "secret"}]}  # type: ignore[dict-item]
+OPERS: dict[str, object] = {"opers": [{"name": "admin", "password": "secret"}]}
 
 _tokens = itertools.count(1)
 
@@ -19,7 +19,7 @@ async def sync(client: RawClient) -> list[Message]:
     """Everything the server sent before answering a PING of ours."""
     token = f"sync{next(_tokens)}"
     await client.send(f"PING {token}")
-    lines = []
+    lines: list[Message] = []
     while True:
         msg = await client.read()
         if msg.command == "PONG" and msg.params[-1] == token:

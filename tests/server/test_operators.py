@@ -1,0 +1,278 @@
+"""OPER, KILL, WALLOPS, REHASH, DIE: in-process and against `hubbub serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+import sys
+from pathlib import Path
+
+from argon2 import PasswordHasher
+
+from conftest import ServerFactory
+from hubbub.protocol.message import Message
+from hubbub.server.app import Server
+from hubbub.server.config import load_config
+from ircclient import RawClient
+
+SERVER = "irc.test.local"
+HOST = "127.0.0.1"
+# Cheap parameters keep the tests fast; verify() reads them from the hash.
+HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("s3cret")
+
+_tokens = itertools.count(1)
+
+
+async def sync(client: RawClient) -> list[Message]:
+    """Everything the server sent before answering a PING of ours."""
+    token = f"sync{next(_tokens)}"
+    await client.send(f"PING {token}")
+    lines: list[Message] = []
+    while True:
+        msg = await client.read()
+        if msg.command == "PONG" and msg.params[-1] == token:
+            return lines
+        lines.append(msg)
+
+
+async def ask(client: RawClient, line: str) -> list[Message]:
+    await client.send(line)
+    return await sync(client)
+
+
+def commands(messages: list[Message]) -> list[str]:
+    return [m.command for m in messages]
+
+
+OPERS: dict[str, object] = {
+    "opers": [
+        {"name": "admin", "password": HASH},
+        {"name": "plain", "password": "letmein"},
+        {"name": "remote", "password": "letmein", "host": "*@10.*"},
+    ]
+}
+
+
+# --- OPER ----------------------------------------------------------------------
+
+
+async def test_oper_with_argon2_hash(start_server: ServerFactory) -> None:
+    irc = await start_server(**OPERS)
+    alice = await irc.client("alice")
+    replies = await ask(alice, "OPER admin s3cret")
+    assert [(m.source, m.command, m.params) for m in replies] == [
+        ("alice", "MODE", ["alice", "+o"]),
+        (SERVER, "381", ["alice", "You are now an IRC operator"]),
+    ]
+    user = irc.server.world.find_user("alice")
+    assert user is not None and user.is_oper and user.oper_name == "admin"
+    bob = await irc.client("bob")
+    assert "313" in commands(await ask(bob, "WHOIS alice"))
+
+
+async def test_oper_plain_text_password(start_server: ServerFactory) -> None:
+    irc = await start_server(**OPERS)
+    alice = await irc.client("alice")
+    assert commands(await ask(alice, "OPER plain letmein")) == ["MODE", "381"]
+
+
+async def test_oper_failures(start_server: ServerFactory) -> None:
+    irc = await start_server(**OPERS)
+    alice = await irc.client("alice")
+    replies = await ask(alice, "OPER admin wrong")
+    assert [(m.command, m.params) for m in replies] == [("464", ["alice", "Password incorrect"])]
+    replies = await ask(alice, "OPER nobody s3cret")
+    assert [(m.command, m.params[:1]) for m in replies] == [("491", ["alice"])]
+    # right password, but this block only admits 10.* hosts
+    replies = await ask(alice, "OPER remote letmein")
+    assert [(m.command, m.params[:1]) for m in replies] == [("491", ["alice"])]
+    assert commands(await ask(alice, "OPER admin")) == ["461"]
+    user = irc.server.world.find_user("alice")
+    assert user is not None and not user.is_oper
+
+
+# --- KILL ----------------------------------------------------------------------
+
+
+async def test_kill(start_server: ServerFactory) -> None:
+    irc = await start_server(**OPERS)
+    op = await irc.client("op")
+    victim = await irc.client("victim")
+    friend = await irc.client("friend")
+    await ask(victim, "JOIN #chan")
+    await ask(friend, "JOIN #chan")
+    await sync(victim)
+    # only operators may kill
+    replies = await ask(friend, "KILL victim :go away")
+    assert [(m.command, m.params[:1]) for m in replies] == [("481", ["friend"])]
+    await ask(op, "OPER plain letmein")
+    assert [(m.command, m.params[:2]) for m in await ask(op, "KILL ghost :x")] == [
+        ("401", ["op", "ghost"])
+    ]
+    assert commands(await ask(op, f"KILL {SERVER} :x")) == ["483"]
+    await op.send("KILL victim :some reason")
+    text = "Killed (op (some reason))"
+    msg = await friend.expect("QUIT")
+    assert msg.source == f"victim!~victim@{HOST}" and msg.params == [text]
+    kill = await victim.expect("KILL")
+    assert kill.source is not None and kill.source.startswith("op!")
+    assert kill.params == ["victim", text]
+    error = await victim.expect("ERROR")
+    assert error.params == [f"Closing Link: {HOST} ({text})"]
+    assert await victim.closed()
+    assert irc.server.world.find_user("victim") is None
+    # one-argument KILL works too
+    other = await irc.client("other")
+    await op.send("KILL other")
+    assert await other.closed()
+
+
+# --- WALLOPS -------------------------------------------------------------------
+
+
+async def test_wallops(start_server: ServerFactory) -> None:
+    irc = await start_server(**OPERS)
+    op = await irc.client("op")
+    reader = await irc.client("reader")
+    deaf = await irc.client("deaf")
+    assert commands(await ask(reader, "WALLOPS :hi")) == ["481"]
+    await ask(reader, "MODE reader +w")
+    await ask(op, "OPER plain letmein")
+    replies = await ask(op, "WALLOPS :maintenance at noon")
+    assert [(m.source, m.command, m.params) for m in replies] == [
+        (f"op!~op@{HOST}", "WALLOPS", ["maintenance at noon"])
+    ]
+    msg = await reader.expect("WALLOPS")
+    assert msg.source == f"op!~op@{HOST}" and msg.params == ["maintenance at noon"]
+    assert await sync(deaf) == []
+
+
+# --- REHASH --------------------------------------------------------------------
+
+
+def write_config(path: Path, data_dir: Path, motd: str, opers: bool = True) -> None:
+    oper_block = '[[opers]]\nname = "admin"\npassword = "letmein"\n' if opers else ""
+    path.write_text(
+        "[server]\n"
+        f'name = "{SERVER}"\n'
+        f'data_dir = "{data_dir}"\n'
+        f'motd = "{motd}"\n'
+        "[[listen]]\n"
+        'host = "127.0.0.1"\n'
+        "port = 0\n"
+        "[limits]\n"
+        "flood_control = false\n"
+        "throttle = false\n" + oper_block
+    )
+
+
+async def test_rehash_reloads_motd_and_keeps_config_on_error(tmp_path: Path) -> None:
+    path = tmp_path / "hubbub.toml"
+    write_config(path, tmp_path / "data", "old motd")
+    server = Server(load_config(path))
+    await server.start()
+    client: RawClient | None = None
+    try:
+        port = next(x.port for x in server.listeners if x.kind == "plaintext")
+        client = await RawClient.connect(HOST, port)
+        await client.register("admin")
+        assert commands(await ask(client, "REHASH")) == ["481"]
+        await ask(client, "OPER admin letmein")
+        write_config(path, tmp_path / "data", "new motd")
+        replies = await ask(client, "REHASH")
+        assert [(m.command, m.params) for m in replies] == [
+            ("382", ["admin", str(path.resolve()), "Rehashing"])
+        ]
+        motd = await ask(client, "MOTD")
+        assert [m.params[1] for m in motd if m.command == "372"] == ["- new motd"]
+        # a broken file: FAIL naming the problem, the running config is kept
+        path.write_text("[server\nname = 1")
+        replies = await ask(client, "REHASH")
+        assert [(m.command, m.params[:2]) for m in replies] == [
+            ("FAIL", ["REHASH", "CONFIG_ERROR"])
+        ]
+        assert "TOML syntax error" in replies[0].params[-1]
+        motd = await ask(client, "MOTD")
+        assert [m.params[1] for m in motd if m.command == "372"] == ["- new motd"]
+    finally:
+        if client is not None:
+            await client.close()
+        await server.stop()
+
+
+async def test_rehash_without_config_file(start_server: ServerFactory) -> None:
+    irc = await start_server(**OPERS)
+    op = await irc.client("op")
+    await ask(op, "OPER plain letmein")
+    replies = await ask(op, "REHASH")
+    assert [(m.command, m.params[:2]) for m in replies] == [("FAIL", ["REHASH", "CONFIG_ERROR"])]
+
+
+# --- DIE -----------------------------------------------------------------------
+
+
+async def test_die_stops_the_server(start_server: ServerFactory) -> None:
+    irc = await start_server(**OPERS)
+    op = await irc.client("op")
+    bystander = await irc.client("bystander")
+    assert commands(await ask(bystander, "DIE")) == ["481"]
+    await ask(op, "OPER plain letmein")
+    await op.send("DIE :upgrade")
+    for client in (op, bystander):
+        error = await client.expect("ERROR")
+        assert "upgrade" in error.params[0]
+        assert await client.closed()
+    await asyncio.wait_for(irc.server.stopped.wait(), 5)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _hubbub_command() -> list[str]:
+    script = Path(sys.executable).parent / "hubbub"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "hubbub"]
+
+
+async def test_die_makes_hubbub_serve_exit_0(tmp_path: Path) -> None:
+    config = tmp_path / "hubbub.toml"
+    config.write_text(f'[[opers]]\nname = "admin"\npassword = "{HASH}"\n')
+    port, tls_port, ws_port = _free_port(), _free_port(), _free_port()
+    proc = await asyncio.create_subprocess_exec(
+        *_hubbub_command(),
+        "serve",
+        "--config", str(config),
+        "--data-dir", str(tmp_path / "data"),
+        "--listen", f"{HOST}:{port}",
+        "--tls-listen", f"{HOST}:{tls_port}",
+        "--ws-listen", f"{HOST}:{ws_port}",
+        "--no-uvloop",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        client = None
+        for _ in range(200):
+            try:
+                client = await RawClient.connect(HOST, port)
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        assert client is not None, "hubbub serve did not start listening"
+        await client.register("admin")
+        await client.send("OPER admin s3cret")
+        await client.expect("381")
+        await client.send("DIE :tests done")
+        error = await client.expect("ERROR")
+        assert "tests done" in error.params[0]
+        await client.close()
+        out, err = await asyncio.wait_for(proc.communicate(), 10)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, err.decode()
+    assert b"hubbub stopped." in out
