@@ -6,6 +6,7 @@ import asyncio
 import logging
 import ssl
 import time
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +19,13 @@ from hubbub.server.net.connection import Connection, StreamConnection
 from hubbub.server.net.tls import ensure_self_signed, server_context
 from hubbub.server.net.websocket import start_websocket_listener
 from hubbub.server.state import User, World
+from hubbub.store import Store, open_store
 
 log = logging.getLogger(__name__)
+
+# Coroutines run at start once the store is open, e.g. ChanServ loading
+# registered channels or the history retention job: hook(server).
+STARTUP_HOOKS: list[Callable[[Server], Awaitable[None]]] = []
 
 HOUSEKEEPING_INTERVAL = 1.0
 
@@ -53,6 +59,15 @@ class Server:
         self._housekeeping: asyncio.Task[None] | None = None
         self._stopping = False
         self.stopped = asyncio.Event()
+        self._store: Store | None = None
+        # Background jobs (retention, nick protection) cancelled at stop.
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the store is opened by Server.start()")
+        return self._store
 
     @property
     def name(self) -> str:
@@ -61,6 +76,11 @@ class Server:
     # --- lifecycle --------------------------------------------------------
     async def start(self) -> None:
         self.config.server.data_dir.mkdir(parents=True, exist_ok=True)
+        self._store = await open_store(
+            self.config.database_path, flush_interval=self.config.history.flush_interval
+        )
+        for hook in STARTUP_HOOKS:
+            await hook(self)
         loop = asyncio.get_running_loop()
         for spec in self.config.listen:
             context = self._tls_context() if spec.tls else None
@@ -102,6 +122,8 @@ class Server:
             listener.handle.close()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
+        for task in list(self.tasks):
+            task.cancel()
         for user in list(self.world.connections):
             self.disconnect(user, reason, quit_message=reason)
         for listener in self.listeners:
@@ -109,7 +131,16 @@ class Server:
                 await asyncio.wait_for(listener.handle.wait_closed(), timeout=2)
             except (TimeoutError, asyncio.CancelledError):
                 pass
+        if self._store is not None:
+            await self._store.close()
         self.stopped.set()
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run a background job that stop() cancels."""
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
 
     def rehash(self) -> None:
         """Reload the config file: opers, MOTD, limits, names (not listeners)."""

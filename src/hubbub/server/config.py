@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -85,6 +85,57 @@ class LimitsSection(_Section):
     exempt: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
 
 
+def parse_duration(value: str | int | float | None) -> float | None:
+    """Seconds from ``90``, ``"90s"``, ``"15m"``, ``"12h"``, ``"30d"``, ``"2w"``; None/0/"" = off."""
+    if value is None or value == "" or value == 0:
+        return None
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("must not be negative")
+        return float(value)
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    text = value.strip().lower()
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    try:
+        amount = float(number)
+    except ValueError:
+        raise ValueError("expected a duration such as 90s, 15m, 12h, 30d or 2w") from None
+    if amount < 0:
+        raise ValueError("must not be negative")
+    return amount * units[unit]
+
+
+class AccountsSection(_Section):
+    registration: bool = True
+    require_email: bool = False
+    registration_before_connect: bool = True
+    # "delay": rename after nick_protection_delay seconds; "strict": at once; "off"
+    nick_protection: Literal["delay", "strict", "off"] = "delay"
+    nick_protection_delay: float = Field(30.0, ge=0)
+    # SASL PLAIN over a plaintext listener is refused except from loopback
+    plaintext_sasl: bool = False
+
+
+class HistorySection(_Section):
+    enabled: bool = True
+    autoreplay_lines: int = Field(0, ge=0, le=1000)
+    max_age: str | int | float | None = None
+    max_messages_per_target: int = Field(0, ge=0)
+    chathistory_limit: int = Field(1000, ge=1)
+    flush_interval: float = Field(0.2, gt=0, le=10)
+    retention_interval: float = Field(3600.0, gt=0)
+
+    @field_validator("max_age")
+    @classmethod
+    def _duration(cls, value: str | int | float | None) -> str | int | float | None:
+        parse_duration(value)
+        return value
+
+    @property
+    def max_age_seconds(self) -> float | None:
+        return parse_duration(self.max_age)
+
+
 class OperSection(_Section):
     name: str
     password: str
@@ -105,6 +156,8 @@ class Config(_Section):
     tls: TlsSection = Field(default_factory=TlsSection)
     database: DatabaseSection = Field(default_factory=DatabaseSection)
     limits: LimitsSection = Field(default_factory=LimitsSection)
+    accounts: AccountsSection = Field(default_factory=AccountsSection)
+    history: HistorySection = Field(default_factory=HistorySection)
     opers: list[OperSection] = Field(default_factory=list)
     source: Path | None = None
 

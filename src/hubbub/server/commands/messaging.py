@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from hubbub.protocol import numerics as rpl
@@ -12,6 +12,7 @@ from hubbub.protocol.message import Message
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver
+from hubbub.server.services import find_service
 from hubbub.server.state import PREFIX_MODES, SYMBOL_TO_MODE, Channel, User
 
 
@@ -49,7 +50,7 @@ def _check_channel_send(channel: Channel, user: User) -> str | None:
     return None
 
 
-def _relay(ctx: Context, msg: Message, cmd: str) -> None:
+def _relay(ctx: Context, msg: Message, cmd: str) -> Awaitable[None] | None:
     user = ctx.user
     if not msg.params or not msg.params[0]:
         ctx.reply(rpl.ERR_NORECIPIENT, f"No recipient given ({cmd})")
@@ -72,6 +73,7 @@ def _relay(ctx: Context, msg: Message, cmd: str) -> None:
         user.last_active = time.time()
     world = ctx.server.world
     echo = "echo-message" in user.caps
+    pending: list[Awaitable[None]] = []
     for target in targets:
         if not target:
             continue
@@ -111,6 +113,13 @@ def _relay(ctx: Context, msg: Message, cmd: str) -> None:
                 for listener in MESSAGE_LISTENERS:
                     listener(delivered)
             continue
+        service = find_service(target)
+        if service is not None:
+            if cmd == "PRIVMSG":
+                result = service.handler(ctx, text)
+                if result is not None:
+                    pending.append(result)
+            continue
         other = world.find_user(target)
         if other is None or not other.registered:
             ctx.reply(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
@@ -126,18 +135,26 @@ def _relay(ctx: Context, msg: Message, cmd: str) -> None:
         delivered = Delivered(user, cmd, other.nick, other, text, event)
         for listener in MESSAGE_LISTENERS:
             listener(delivered)
+    if pending:
+        return _wait_all(pending)
+    return None
+
+
+async def _wait_all(pending: list[Awaitable[None]]) -> None:
+    for item in pending:
+        await item
 
 
 @command("PRIVMSG", cost=1)
-def privmsg(ctx: Context, msg: Message) -> None:
+def privmsg(ctx: Context, msg: Message) -> Awaitable[None] | None:
     """PRIVMSG <target>[,<target>] :<text>: send a message."""
-    _relay(ctx, msg, "PRIVMSG")
+    return _relay(ctx, msg, "PRIVMSG")
 
 
 @command("NOTICE", cost=1)
 def notice(ctx: Context, msg: Message) -> None:
     """NOTICE <target>[,<target>] :<text>: a message that must not be auto-answered."""
-    _relay(ctx, msg, "NOTICE")
+    _relay(ctx, msg, "NOTICE")  # services never answer a NOTICE
 
 
 @command("TAGMSG", cost=1)

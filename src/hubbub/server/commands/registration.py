@@ -15,6 +15,7 @@ from hubbub.server.commands.info import send_lusers, send_motd
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import Event, compute_tag_mask, deliver
 from hubbub.server.isupport import isupport_lines
+from hubbub.server.services import find_service
 from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES, WhowasEntry
 
 # Hooks run when a user finishes registering (accounts add nick protection).
@@ -42,7 +43,7 @@ def nick(ctx: Context, msg: Message) -> None:
     if not valid_nick(new, ctx.server.config.limits.nicklen):
         ctx.reply(rpl.ERR_ERRONEUSNICKNAME, new, "Erroneous nickname")
         return
-    if world.nick_taken(new, user):
+    if world.nick_taken(new, user) or find_service(new) is not None:
         ctx.reply(rpl.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
         return
     if new == user.nick:
