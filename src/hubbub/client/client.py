@@ -269,9 +269,8 @@ class Client:
                     self.config.reconnect_min_delay * (2**attempt),
                 )
                 attempt += 1
-                if again:
-                    reason = f"{reason}; reconnecting in {delay:g} s"
-                self._publish(ev.Disconnected(reason, again, time=self._now()))
+                retry = delay if again else None
+                self._publish(ev.Disconnected(reason, retry, time=self._now()))
                 if not again:
                     break
                 await asyncio.sleep(delay)
@@ -336,9 +335,10 @@ class Client:
         hello.append(Message("USER", [cfg.username or cfg.nick, "0", "*", cfg.realname]))
         await self._write_now(*hello)
         idle_pinged = False
-        while True:
+        while not self._closing or self.connected:
             try:
-                line = await asyncio.wait_for(transport.readline(), cfg.ping_interval)
+                async with asyncio.timeout(cfg.ping_interval):
+                    line = await transport.readline()
             except TimeoutError:
                 if idle_pinged:
                     return f"Connection to {cfg.address} lost: ping timeout"
@@ -353,6 +353,7 @@ class Client:
             msg = self._parse(line)
             if msg is not None:
                 await self._handle(msg)
+        return "Connection closed"
 
     @staticmethod
     def _parse(line: bytes) -> Message | None:

@@ -33,10 +33,15 @@ class Connected(Event):
 
 @dataclass(frozen=True, slots=True)
 class Disconnected(Event):
-    """The connection ended; ``reconnecting`` says whether the library retries."""
+    """The connection ended; ``retry_in`` is the delay before the library
+    reconnects, None when it gives up (quit, or a fatal error)."""
 
     reason: str
-    reconnecting: bool
+    retry_in: float | None = None
+
+    @property
+    def reconnecting(self) -> bool:
+        return self.retry_in is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,7 +170,9 @@ class ChatSession:
             case ev.Connected(nick=nick, server=server):
                 self.nick = nick
                 say(self.server, f"Connected to {server or 'the server'} as {nick}")
-            case ev.Disconnected(reason=reason):
+            case ev.Disconnected(reason=reason, retry_in=retry_in):
+                if retry_in is not None:
+                    reason += f"; reconnecting in {retry_in:g} s"
                 for conv in self.conversations.values():
                     if conv.joined or conv is self.server:
                         conv.joined = False

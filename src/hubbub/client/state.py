@@ -387,6 +387,10 @@ def readable_numeric(msg: Message) -> str:
         return f"{params[0]} is on {params[1]}"
     if code == rpl.RPL_WHOISIDLE and len(params) >= 3:
         return f"{params[0]} has been idle {params[1]} s"
+    if code in (rpl.RPL_LUSEROP, rpl.RPL_LUSERUNKNOWN, rpl.RPL_LUSERCHANNELS) and params:
+        return " ".join(params)
+    if code in (rpl.RPL_LOCALUSERS, rpl.RPL_GLOBALUSERS) and params:
+        return params[-1]
     if not params:
         return ""
     if len(params) == 1:

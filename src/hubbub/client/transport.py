@@ -49,7 +49,8 @@ class StreamTransport:
     async def close(self) -> None:
         self._writer.close()
         with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
-            await asyncio.wait_for(self._writer.wait_closed(), 2)
+            async with asyncio.timeout(2):
+                await self._writer.wait_closed()
 
 
 class WebSocketTransport:
@@ -99,12 +100,10 @@ async def _open_once(config: ClientConfig, verify: bool) -> tuple[Transport, byt
         sslobj = ws.transport.get_extra_info("ssl_object")
         der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
         return WebSocketTransport(ws), der
-    reader, writer = await asyncio.wait_for(
-        asyncio.open_connection(
+    async with asyncio.timeout(config.connect_timeout):
+        reader, writer = await asyncio.open_connection(
             host, port, ssl=ctx, server_hostname=host if ctx else None, limit=READ_LIMIT
-        ),
-        config.connect_timeout,
-    )
+        )
     sslobj = writer.get_extra_info("ssl_object")
     der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
     return StreamTransport(reader, writer), der

@@ -1,0 +1,1 @@
+"""``hubbub chat``: the terminal client (Textual) and its plain line mode."""

@@ -1,0 +1,168 @@
+"""The Textual chat window: conversations on the left, messages in the middle,
+members on the right, topic on top, input at the bottom. The client library
+runs on Textual's own event loop, so no threads are involved."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Input, OptionList, RichLog, Static
+from textual.widgets.option_list import Option
+
+from hubbub.client import events as ev
+from hubbub.client.client import Client, NotConnected
+from hubbub.client.config import ClientConfig
+from hubbub.client.session import ChatSession, Conversation, Line
+from hubbub.tui.chatinput import ChatInput
+from hubbub.tui.render import render_conversation, render_line, render_member
+
+_MEMBERSHIP = (
+    ev.Connected,
+    ev.Disconnected,
+    ev.Join,
+    ev.Part,
+    ev.Kick,
+    ev.Quit,
+    ev.NickChange,
+    ev.ModeChange,
+    ev.Names,
+)
+
+
+class ChatApp(App[None]):
+    TITLE = "hubbub chat"
+    CSS = """
+    #topic { height: 1; background: $boost; color: $text; padding: 0 1; }
+    #conversations { width: 22; border: none; border-right: solid $panel-lighten-2; }
+    #members { width: 20; border: none; border-left: solid $panel-lighten-2; }
+    #messages { width: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
+    #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    ChatInput { border: none; height: 1; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("ctrl+q", "leave", "Quit"),
+        Binding("ctrl+n", "cycle(1)", "Next conversation", show=False),
+        Binding("ctrl+p", "cycle(-1)", "Previous conversation", show=False),
+    ]
+
+    def __init__(self, config: ClientConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.client = Client(config)
+        self.session = ChatSession(config.nick, server_name=config.host)
+        self._sidebar_key: list[tuple[str, int, bool, bool]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="topic")
+        with Horizontal():
+            yield OptionList(id="conversations")
+            yield RichLog(id="messages", wrap=True, markup=False, auto_scroll=True)
+            yield OptionList(id="members")
+        yield Static("", id="status")
+        yield ChatInput(self.session, placeholder="Type a message or /help", id="input")
+
+    def on_mount(self) -> None:
+        self.client.start()
+        self.run_worker(self._pump(), name="irc-events", exit_on_error=False)
+        self.query_one(ChatInput).focus()
+        self._refresh_all()
+
+    # ------------------------------------------------------------- network
+    async def _pump(self) -> None:
+        async for event in self.client.events():
+            lines = self.session.apply(event)
+            if isinstance(event, _MEMBERSHIP):
+                self.session.set_members(self.client.state.member_lists())
+            self._show(lines)
+            if isinstance(event, ev.Disconnected) and not event.reconnecting:
+                self._status(f"disconnected - {event.reason}  (Ctrl+Q quits)")
+
+    def _show(self, lines: list[tuple[Conversation, Line]]) -> None:
+        log = self.query_one("#messages", RichLog)
+        for conv, line in lines:
+            if conv is self.session.current:
+                log.write(render_line(line))
+        self._refresh_sidebar()
+        self._refresh_current()
+
+    # ------------------------------------------------------------ rendering
+    def _status(self, text: str | None = None) -> None:
+        if text is None:
+            state = "connected" if self.client.connected else "connecting..."
+            text = f"{self.session.nick} on {self.config.address} - {state}"
+        self.query_one("#status", Static).update(text)
+
+    def _refresh_all(self) -> None:
+        log = self.query_one("#messages", RichLog)
+        log.clear()
+        for line in self.session.current.lines:
+            log.write(render_line(line))
+        self._sidebar_key = []
+        self._refresh_sidebar()
+        self._refresh_current()
+
+    def _refresh_sidebar(self) -> None:
+        convs = self.session.ordered()
+        key = [(c.name, c.unread, c.highlight, c.joined) for c in convs]
+        if key == self._sidebar_key:
+            return
+        self._sidebar_key = key
+        sidebar = self.query_one("#conversations", OptionList)
+        sidebar.clear_options()
+        sidebar.add_options([Option(render_conversation(c), id=c.key) for c in convs])
+        sidebar.highlighted = convs.index(self.session.current)
+
+    def _refresh_current(self) -> None:
+        conv = self.session.current
+        topic = conv.topic if conv.kind == "channel" else ""
+        title = conv.name if conv.kind != "server" else f"server {self.config.address}"
+        self.query_one("#topic", Static).update(f"{title}: {topic}" if topic else title)
+        members = self.query_one("#members", OptionList)
+        members.clear_options()
+        members.add_options([Option(render_member(m)) for m in conv.members])
+        self._status()
+
+    def switch_to(self, name: str) -> None:
+        self.session.switch(name)
+        self._refresh_all()
+
+    # --------------------------------------------------------------- input
+    def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
+        if message.option_list.id == "conversations" and message.option.id:
+            conv = self.session.conversations.get(message.option.id)
+            if conv is not None and conv is not self.session.current:
+                self.switch_to(conv.name)
+            self.query_one(ChatInput).focus()
+
+    async def on_input_submitted(self, message: Input.Submitted) -> None:
+        field = self.query_one(ChatInput)
+        text = message.value
+        field.remember(text)
+        field.value = ""
+        before = self.session.current
+        outcome, added = self.session.submit(text)
+        try:
+            for msg in outcome.send:
+                self.client.send(msg)
+        except NotConnected as exc:
+            added.append(self.session.note(f"Not sent: {exc}", "error"))
+        if self.session.current is not before:
+            self._refresh_all()
+        else:
+            self._show(added)
+        if outcome.quit is not None:
+            await self._leave(outcome.quit)
+
+    async def _leave(self, reason: str) -> None:
+        self._status("quitting...")
+        await self.client.quit(reason)
+        self.exit()
+
+    async def action_leave(self) -> None:
+        await self._leave("Leaving")
+
+    def action_cycle(self, step: int) -> None:
+        convs = self.session.ordered()
+        index = (convs.index(self.session.current) + step) % len(convs)
+        self.switch_to(convs[index].name)

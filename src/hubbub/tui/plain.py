@@ -1,0 +1,82 @@
+"""Line mode, like the classic console chat client: read lines from stdin and
+send them to the current channel, print what arrives on stdout. Used with
+``--plain`` or when stdin/stdout is not a terminal, so it can be scripted."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from typing import TextIO
+
+from hubbub.client import events as ev
+from hubbub.client.client import Client, NotConnected
+from hubbub.client.config import ClientConfig
+from hubbub.client.session import ChatSession, Conversation, Line
+
+
+def format_plain(conv: Conversation, line: Line) -> str:
+    where = "" if conv.kind == "server" else f"[{conv.name}] "
+    return where + line.plain()
+
+
+def _read_stdin(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
+    """Blocking reads in a thread: works the same for pipes, files and ttys."""
+    for raw in sys.stdin:
+        loop.call_soon_threadsafe(queue.put_nowait, raw.rstrip("\r\n"))
+    loop.call_soon_threadsafe(queue.put_nowait, None)
+
+
+async def run_plain(config: ClientConfig, out: TextIO = sys.stdout) -> int:
+    """Chat in line mode; returns the exit status (1 when the server is unreachable)."""
+    client = Client(config)
+    session = ChatSession(config.nick, server_name=config.host)
+
+    def emit(lines: list[tuple[Conversation, Line]]) -> None:
+        for conv, line in lines:
+            print(format_plain(conv, line), file=out, flush=True)
+
+    try:
+        await client.connect()
+    except ConnectionError as exc:
+        print(f"hubbub chat: {exc}", file=sys.stderr)
+        return 1
+    if config.channels:
+        session.open(config.channels[0], switch=True)
+
+    async def pump() -> None:
+        async for event in client.events():
+            emit(session.apply(event))
+            if isinstance(event, ev.Connected | ev.Join | ev.Part | ev.Kick | ev.Names):
+                session.set_members(client.state.member_lists())
+
+    printer = asyncio.create_task(pump())
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    reader = threading.Thread(
+        target=_read_stdin, args=(asyncio.get_running_loop(), queue), daemon=True
+    )
+    reader.start()
+    reason = "Leaving"
+    closed = asyncio.create_task(client.wait_closed())
+    while True:
+        getter = asyncio.create_task(queue.get())
+        done, _ = await asyncio.wait({getter, closed}, return_when=asyncio.FIRST_COMPLETED)
+        if getter not in done:
+            getter.cancel()
+            break
+        text = getter.result()
+        if text is None:
+            break
+        outcome, added = session.submit(text)
+        emit(added)
+        try:
+            for msg in outcome.send:
+                client.send(msg)
+        except NotConnected as exc:
+            print(f"! Not sent: {exc}", file=out, flush=True)
+        if outcome.quit is not None:
+            reason = outcome.quit
+            break
+    await client.quit(reason)
+    await printer
+    return 0

@@ -1,0 +1,59 @@
+"""How one chat line looks in the terminal: time, coloured nick, highlights."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from hubbub.client.colours import nick_colour
+from hubbub.client.session import Conversation, Line
+
+HIGHLIGHT_STYLE = "bold black on #e5c07b"
+_KIND_STYLES = {
+    "event": "italic #8a8f98",
+    "info": "#8a8f98",
+    "error": "bold #ff6b6b",
+    "notice": "#d19a66",
+}
+
+
+def render_line(line: Line) -> Text:
+    text = Text(no_wrap=False)
+    text.append(line.time.astimezone().strftime("%H:%M "), style="dim")
+    body_style = "dim" if line.history else ""
+    if line.nick and line.kind in ("message", "action", "notice"):
+        colour = nick_colour(line.nick)
+        if line.kind == "message":
+            text.append("<", style="dim")
+            text.append(line.nick, style=f"bold {colour}")
+            text.append("> ", style="dim")
+        elif line.kind == "action":
+            text.append("* ", style=colour)
+            text.append(line.nick + " ", style=f"bold {colour}")
+        else:
+            text.append(f"-{line.nick}- ", style=f"bold {_KIND_STYLES['notice']}")
+        style = HIGHLIGHT_STYLE if line.highlight else body_style
+        text.append(line.text, style=style)
+    else:
+        prefix = "!! " if line.kind == "error" else "-- "
+        text.append(prefix + line.text, style=_KIND_STYLES.get(line.kind, ""))
+    return text
+
+
+def render_conversation(conv: Conversation) -> Text:
+    """The entry in the conversation list: name, unread count, highlight."""
+    label = Text(conv.name if conv.kind != "server" else "(server)")
+    if conv.unread:
+        label.append(f" {conv.unread}", style="bold #61afef")
+    if conv.highlight:
+        label.stylize("bold #e5c07b")
+    elif conv.kind == "channel" and not conv.joined:
+        label.stylize("dim")
+    return label
+
+
+def render_member(entry: str) -> Text:
+    nick = entry.lstrip("~&@%+")
+    prefix = entry[: len(entry) - len(nick)]
+    label = Text(prefix, style="bold #98c379")
+    label.append(nick, style=nick_colour(nick))
+    return label
