@@ -1,7 +1,26 @@
 """Persistence for hubbub: accounts, channel registrations, server bans and
-message history, behind the async ``Store`` interface.
+message history, behind the async ``Store`` interface (see ``interface``).
 
-Use ``store = await open_store(path)`` and ``await store.close()`` at exit."""
+    store = await open_store(data_dir / "hubbub.db")   # migrates, starts the writer
+    store.history.append(record)                        # no await: buffered
+    ...
+    await store.close()                                 # flushes, then closes
+
+History in brief:
+
+- Channel messages are filed under the folded channel name. A private
+  message carries ``parties=(sender_key, recipient_key)`` (folded account
+  name if logged in, else folded nick) and is filed under
+  ``conversation_key(a, b)``, the same from both sides. Asking for
+  ``conversation_key(me, other)`` with ``me`` taken from the asker's own
+  identity is what keeps private history private.
+- Messages are ordered by (time, append order). A msgid selector must belong
+  to the queried target; a timestamp selector brackets its millisecond.
+- ``append`` only appends to a list; a task writes the list in one
+  transaction every ``flush_interval`` seconds or ``flush_max`` messages.
+  Queries flush first, so they see everything appended before them.
+- ``run_retention`` is the periodic job that applies age and per-target limits.
+"""
 
 from hubbub.store.errors import AlreadyExists, NotFound, StoreError
 from hubbub.store.interface import (
