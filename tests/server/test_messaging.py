@@ -1,0 +1,340 @@
+"""PRIVMSG, NOTICE and TAGMSG over real sockets: targets, errors, tags,
+echo-message, labeled-response, and that nothing can be injected into
+another client's stream."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+
+from conftest import RunningServer
+from hubbub.protocol.message import Message
+from ircclient import RawClient
+
+_tokens = itertools.count(1)
+
+
+async def sync(client: RawClient) -> list[Message]:
+    """Everything the server sent before answering a PING of ours."""
+    token = f"sync{next(_tokens)}"
+    await client.send(f"PING {token}")
+    lines = []
+    while True:
+        msg = await client.read()
+        if msg.command == "PONG" and msg.params[-1] == token:
+            return lines
+        lines.append(msg)
+
+
+async def joined(client: RawClient, channel: str) -> None:
+    await client.send(f"JOIN {channel}")
+    await sync(client)
+
+
+async def in_channel(
+    irc: RunningServer, *nicks: str, caps: list[str] | None = None
+) -> list[RawClient]:
+    clients = []
+    for nick in nicks:
+        c = await irc.client(nick, caps=caps)
+        await joined(c, "#chan")
+        clients.append(c)
+    for c in clients:
+        await sync(c)
+    return clients
+
+
+def seen(lines: list[Message]) -> list[tuple[str, list[str]]]:
+    return [(m.command, m.params) for m in lines]
+
+
+# --- private messages -----------------------------------------------------------
+@pytest.mark.parametrize("cmd", ["PRIVMSG", "NOTICE"])
+async def test_private_message_only_reaches_target(irc: RunningServer, cmd: str) -> None:
+    alice = await irc.client("alice")
+    bob = await irc.client("bob")
+    carol = await irc.client("carol")
+    await alice.send(f"{cmd} BOB :hello there")
+    assert await sync(alice) == []
+    lines = await sync(bob)
+    assert seen(lines) == [(cmd, ["bob", "hello there"])]
+    assert lines[0].source is not None and lines[0].source.startswith("alice!~alice@")
+    assert lines[0].tags == {}
+    assert await sync(carol) == []
+
+
+async def test_channel_message_reaches_members_except_sender(irc: RunningServer) -> None:
+    alice, bob, carol = await in_channel(irc, "alice", "bob", "carol")
+    outsider = await irc.client("outsider")
+    await alice.send("PRIVMSG #CHAN :hi all")
+    assert await sync(alice) == []
+    for c in (bob, carol):
+        lines = await sync(c)
+        assert seen(lines) == [("PRIVMSG", ["#CHAN", "hi all"])]
+    assert await sync(outsider) == []
+    await bob.send("NOTICE #chan :a notice")
+    assert await sync(bob) == []
+    for c in (alice, carol):
+        assert seen(await sync(c)) == [("NOTICE", ["#chan", "a notice"])]
+
+
+async def test_statusmsg(irc: RunningServer) -> None:
+    alice, bob, carol, dave = await in_channel(irc, "alice", "bob", "carol", "dave")
+    await alice.send("MODE #chan +ov bob carol")
+    for c in (alice, bob, carol, dave):
+        await sync(c)
+    await dave.send("PRIVMSG @#chan :to the ops")
+    assert await sync(dave) == []
+    assert seen(await sync(alice)) == [("PRIVMSG", ["@#chan", "to the ops"])]
+    assert seen(await sync(bob)) == [("PRIVMSG", ["@#chan", "to the ops"])]
+    assert await sync(carol) == []
+    await alice.send("NOTICE +#chan :voiced and up")
+    assert await sync(alice) == []
+    for c in (bob, carol):
+        assert seen(await sync(c)) == [("NOTICE", ["+#chan", "voiced and up"])]
+    assert await sync(dave) == []
+
+
+async def test_multiple_targets_and_targmax(irc: RunningServer) -> None:
+    alice, bob = await in_channel(irc, "alice", "bob")
+    carol = await irc.client("carol")
+    dave = await irc.client("dave")
+    await alice.send("PRIVMSG #chan,carol,nobody,dave :many")
+    lines = await sync(alice)
+    assert seen(lines) == [("401", ["alice", "nobody", "No such nick/channel"])]
+    assert seen(await sync(bob)) == [("PRIVMSG", ["#chan", "many"])]
+    assert seen(await sync(carol)) == [("PRIVMSG", ["carol", "many"])]
+    assert seen(await sync(dave)) == [("PRIVMSG", ["dave", "many"])]
+    await alice.send("PRIVMSG a,b,c,d,e :too many")
+    lines = await sync(alice)
+    assert len(lines) == 1
+    assert lines[0].command == "407"
+    assert lines[0].params[:2] == ["alice", "a,b,c,d,e"]
+
+
+async def test_errors(irc: RunningServer) -> None:
+    alice = await irc.client("alice")
+    await alice.send("PRIVMSG nobody :hi")
+    assert seen(await sync(alice)) == [("401", ["alice", "nobody", "No such nick/channel"])]
+    await alice.send("PRIVMSG #nowhere :hi")
+    assert seen(await sync(alice)) == [("403", ["alice", "#nowhere", "No such channel"])]
+    await alice.send("PRIVMSG")
+    assert seen(await sync(alice)) == [("411", ["alice", "No recipient given (PRIVMSG)"])]
+    await alice.send("NOTICE")
+    assert seen(await sync(alice)) == [("411", ["alice", "No recipient given (NOTICE)"])]
+    await alice.send("PRIVMSG alice")
+    assert seen(await sync(alice)) == [("412", ["alice", "No text to send"])]
+    await alice.send("PRIVMSG alice :")
+    assert seen(await sync(alice)) == [("412", ["alice", "No text to send"])]
+    (bob,) = await in_channel(irc, "bob")
+    await alice.send("PRIVMSG #chan :from outside")
+    assert [m.command for m in await sync(alice)] == ["404"]
+    assert await sync(bob) == []
+
+
+# --- echo-message -------------------------------------------------------------------
+async def test_echo_message(irc: RunningServer) -> None:
+    alice = await irc.client("alice", caps=["echo-message"])
+    await joined(alice, "#chan")
+    bob = await irc.client("bob")
+    await joined(bob, "#chan")
+    await sync(alice)
+    await alice.send("PRIVMSG #chan :echoed")
+    lines = await sync(alice)
+    assert seen(lines) == [("PRIVMSG", ["#chan", "echoed"])]
+    assert lines[0].source is not None and lines[0].source.startswith("alice!")
+    assert seen(await sync(bob)) == [("PRIVMSG", ["#chan", "echoed"])]
+    await alice.send("NOTICE bob :direct")
+    assert seen(await sync(alice)) == [("NOTICE", ["bob", "direct"])]
+    assert seen(await sync(bob)) == [("NOTICE", ["bob", "direct"])]
+    # without message-tags, a TAGMSG is not echoed
+    await alice.send("@+typing=active TAGMSG bob")
+    assert await sync(alice) == []
+
+
+async def test_echo_shares_msgid(irc: RunningServer) -> None:
+    alice = await irc.client("alice", caps=["echo-message", "message-tags"])
+    bob = await irc.client("bob", caps=["message-tags"])
+    await alice.send("PRIVMSG bob :same id")
+    (mine,) = await sync(alice)
+    (theirs,) = await sync(bob)
+    assert mine.tags["msgid"] == theirs.tags["msgid"]
+
+
+# --- tags ----------------------------------------------------------------------------
+async def test_server_tags_only_for_clients_that_asked(irc: RunningServer) -> None:
+    alice = await irc.client("alice")
+    tagged = await irc.client("tagged", caps=["message-tags"])
+    timed = await irc.client("timed", caps=["server-time"])
+    both = await irc.client("both", caps=["message-tags", "server-time"])
+    plain = await irc.client("plain")
+    for c in (tagged, timed, both, plain):
+        await joined(c, "#chan")
+    await joined(alice, "#chan")
+    for c in (alice, tagged, timed, both, plain):
+        await sync(c)
+    await alice.send("PRIVMSG #chan :tags?")
+    (line,) = await sync(tagged)
+    assert set(line.tags) == {"msgid"}
+    (line,) = await sync(timed)
+    assert set(line.tags) == {"time"}
+    assert line.tags["time"].endswith("Z")
+    (first,) = await sync(both)
+    assert set(first.tags) == {"msgid", "time"}
+    (line,) = await sync(plain)
+    assert line.tags == {}
+    # every message gets its own id
+    await alice.send("PRIVMSG #chan :again")
+    (again,) = await sync(both)
+    assert again.tags["msgid"] != first.tags["msgid"]
+
+
+async def test_client_tags_relayed_only_to_message_tags_clients(irc: RunningServer) -> None:
+    alice = await irc.client("alice", caps=["message-tags"])
+    bob = await irc.client("bob", caps=["message-tags"])
+    carol = await irc.client("carol")
+    for c in (alice, bob, carol):
+        await joined(c, "#chan")
+    for c in (alice, bob, carol):
+        await sync(c)
+    await alice.send(
+        "@+draft/react=\\:)\\s;+example.com/x;msgid=forged;time=2000 PRIVMSG #chan :hi"
+    )
+    (line,) = await sync(bob)
+    assert line.tags["+draft/react"] == ";) "
+    assert line.tags["+example.com/x"] == ""
+    assert line.tags["msgid"] != "forged"
+    assert "time" not in line.tags
+    (line,) = await sync(carol)
+    assert line.tags == {}
+    assert line.params == ["#chan", "hi"]
+    # TAGMSG reaches message-tags clients only
+    await alice.send("@+typing=active TAGMSG #chan")
+    lines = await sync(bob)
+    assert seen(lines) == [("TAGMSG", ["#chan"])]
+    assert lines[0].tags["+typing"] == "active"
+    assert await sync(carol) == []
+    await alice.send("@+typing=active TAGMSG carol")
+    assert await sync(carol) == []
+    await alice.send("@+typing=paused TAGMSG bob")
+    lines = await sync(bob)
+    assert seen(lines) == [("TAGMSG", ["bob"])]
+    assert lines[0].tags["+typing"] == "paused"
+    # a TAGMSG without client tags is dropped
+    await alice.send("TAGMSG bob")
+    assert await sync(alice) == []
+    assert await sync(bob) == []
+
+
+# --- labeled-response -------------------------------------------------------------------
+async def test_labeled_response(irc: RunningServer) -> None:
+    caps = ["labeled-response", "batch", "message-tags"]
+    alice = await irc.client("alice", caps=caps)
+    await joined(alice, "#chan")
+    bob = await irc.client("bob")
+    await joined(bob, "#chan")
+    await sync(alice)
+    # no output: ACK
+    await alice.send("@label=one PRIVMSG bob :hi")
+    lines = await sync(alice)
+    assert seen(lines) == [("ACK", [])]
+    assert lines[0].tags["label"] == "one"
+    assert lines[0].source == "irc.test.local"
+    assert seen(await sync(bob)) == [("PRIVMSG", ["bob", "hi"])]
+    # one line: the label goes on it
+    await alice.send("@label=two MODE alice")
+    lines = await sync(alice)
+    assert seen(lines) == [("221", ["alice", "+"])]
+    assert lines[0].tags["label"] == "two"
+    # several lines: a labeled-response batch
+    await alice.send("@label=three NAMES #chan")
+    lines = await sync(alice)
+    assert [m.command for m in lines] == ["BATCH", "353", "366", "BATCH"]
+    start, *inner, end = lines
+    assert start.tags["label"] == "three"
+    assert start.params[0].startswith("+")
+    assert start.params[1] == "labeled-response"
+    ref = start.params[0][1:]
+    assert all(m.tags.get("batch") == ref for m in inner)
+    assert end.params == ["-" + ref]
+    assert all("label" not in m.tags for m in (*inner, end))
+    # an error is labeled too
+    await alice.send("@label=four PRIVMSG nobody :hi")
+    lines = await sync(alice)
+    assert [(m.command, m.tags.get("label")) for m in lines] == [("401", "four")]
+
+
+async def test_labeled_echo(irc: RunningServer) -> None:
+    alice = await irc.client("alice", caps=["labeled-response", "batch", "echo-message"])
+    bob = await irc.client("bob")
+    await alice.send("@label=e1 PRIVMSG bob :echo me")
+    lines = await sync(alice)
+    assert seen(lines) == [("PRIVMSG", ["bob", "echo me"])]
+    assert lines[0].tags["label"] == "e1"
+    (line,) = await sync(bob)
+    assert "label" not in line.tags
+
+
+async def test_label_ignored_without_capability(irc: RunningServer) -> None:
+    alice = await irc.client("alice")
+    await irc.client("bob")
+    await alice.send("@label=x PRIVMSG bob :hi")
+    assert await sync(alice) == []
+
+
+# --- no injection -------------------------------------------------------------------------
+async def read_raw_until_pong(client: RawClient, token: str) -> list[bytes]:
+    lines = []
+    while True:
+        raw = await asyncio.wait_for(client.reader.readline(), 5)
+        assert raw, "connection closed"
+        lines.append(raw)
+        if b"PONG" in raw and token.encode() in raw:
+            return lines
+
+
+async def test_no_line_injection(irc: RunningServer) -> None:
+    alice = await irc.client("alice", caps=["message-tags"])
+    bob = await irc.client("bob", caps=["message-tags"])
+    plain = await irc.client("plain")
+    for c in (alice, bob, plain):
+        await joined(c, "#chan")
+    for c in (alice, bob, plain):
+        await sync(c)
+    # escaped CR/LF/NUL-ish content in a client tag value
+    await alice.send("@+x=a\\rQUIT\\n:evil\\0 PRIVMSG #chan :tagged")
+    # raw CR and NUL in the middle of a line
+    await alice.send_raw(b"PRIVMSG #chan :one\rPRIVMSG #chan :two\r\n")
+    await alice.send_raw(b"PRIVMSG #chan :nul\x00byte\r\n")
+    # a lone LF still ends a line: this is two lines, both fine
+    await alice.send_raw(b"PRIVMSG #chan :first\nPRIVMSG #chan :second\r\n")
+    replies = await sync(alice)
+    assert [m.command for m in replies] == ["400", "400"]
+    for client, name in ((bob, "bob"), (plain, "plain")):
+        token = f"raw-{name}"
+        await client.send(f"PING {token}")
+        raw = await read_raw_until_pong(client, token)
+        for line in raw:
+            assert line.endswith(b"\r\n")
+            assert b"\r" not in line[:-2]
+            assert b"\x00" not in line
+        texts = [line.rstrip(b"\r\n").rsplit(b" ", 1)[-1] for line in raw[:-1]]
+        assert texts == [b"tagged", b"first", b"second"]
+        if client is bob:
+            tagged = raw[0]
+            assert tagged.startswith(b"@")
+            assert b"+x=a\\rQUIT\\n:evil0" in tagged
+    # everyone is still connected and talking
+    await bob.send("PRIVMSG #chan :still here")
+    assert seen(await sync(alice)) == [("PRIVMSG", ["#chan", "still here"])]
+
+
+async def test_no_injection_via_params(irc: RunningServer) -> None:
+    alice = await irc.client("alice")
+    bob = await irc.client("bob")
+    # the only way to get CR into text is raw bytes, which are refused whole
+    await alice.send_raw(b"PRIVMSG bob :hello\r:evil!x@y PRIVMSG bob :fake\r\n")
+    assert [m.command for m in await sync(alice)] == ["400"]
+    assert await sync(bob) == []
