@@ -39,6 +39,14 @@ async def test_unusable_names_are_refused(store: Store, name: str) -> None:
         await store.accounts.create(name, "pw")
 
 
+async def test_empty_passwords_are_refused(store: Store) -> None:
+    with pytest.raises(ValueError):
+        await store.accounts.create("Alice", "")
+    await store.accounts.create("Alice", "pw")
+    with pytest.raises(ValueError):
+        await store.accounts.set_password("Alice", "")
+
+
 async def test_verify_password(store: Store) -> None:
     await store.accounts.create("Alice", "correct horse")
     account = await store.accounts.verify_password("alice", "correct horse")

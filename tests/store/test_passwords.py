@@ -7,6 +7,7 @@ import hashlib
 import hmac
 
 import pytest
+from argon2 import PasswordHasher, profiles
 
 from hubbub.store import scram_credentials
 from hubbub.store.passwords import Passwords
@@ -57,9 +58,13 @@ def test_saslprep_rejects_prohibited_and_mixed_bidi(given: str) -> None:
 
 
 def test_default_hasher_is_argon2id() -> None:
-    passwords = Passwords()
-    stored = passwords.hash("hunter2")
+    stored = Passwords().hash("hunter2")
     assert stored.startswith("$argon2id$")
+
+
+def test_verify() -> None:
+    passwords = Passwords(PasswordHasher.from_parameters(profiles.CHEAPEST))
+    stored = passwords.hash("hunter2")
     assert passwords.verify(stored, "hunter2")
     assert not passwords.verify(stored, "hunter3")
     assert not passwords.verify(None, "hunter2")

@@ -155,6 +155,8 @@ class SqlAccounts:
 
     def _secrets(self, password: str) -> dict[str, Any]:
         """The columns a password sets; CPU-heavy, so run in a thread."""
+        if not password:
+            raise ValueError("the password is empty")
         scram = scram_credentials(password)
         return {
             "password_hash": self._passwords.hash(password),
