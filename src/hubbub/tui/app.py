@@ -68,6 +68,9 @@ class ChatApp(App[None]):
         self.query_one(ChatInput).focus()
         self._refresh_all()
 
+    async def on_unmount(self) -> None:
+        await self.client.close()
+
     # ------------------------------------------------------------- network
     async def _pump(self) -> None:
         async for event in self.client.events():

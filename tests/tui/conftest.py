@@ -1,0 +1,18 @@
+"""Fixtures for the terminal client tests: library peers on a real server."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "client"))
+from libpeers import PeerFactory, peers
+
+
+@pytest.fixture
+async def peer(irc: object, tmp_path: Path) -> AsyncIterator[PeerFactory]:
+    async with peers(irc.port(), tmp_path / "config") as make:  # type: ignore[attr-defined]
+        yield make

@@ -1,0 +1,91 @@
+"""``hubbub chat`` in line mode as a subprocess with piped stdin and stdout,
+and its command-line errors."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from click.testing import CliRunner
+from libpeers import PeerFactory, free_port
+
+from hubbub.client import Join, MessageEvent, Names, Quit
+from hubbub.tui.cli import chat, split_address
+
+
+async def test_plain_mode_over_pipes(irc: object, peer: PeerFactory) -> None:
+    bob = await peer("bob", channels=["#lobby"])
+    await bob.events().wait_for(Names)
+    port = irc.port()  # type: ignore[attr-defined]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hubbub",
+        "chat",
+        f"127.0.0.1:{port}",
+        "--nick",
+        "piper",
+        "--join",
+        "lobby",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        await bob.events().wait_for(Join, lambda e: e.nick == "piper", timeout=10)
+        proc.stdin.write(b"hello from a pipe\n/me waves\n")
+        await proc.stdin.drain()
+        said = await bob.events().wait_for(MessageEvent)
+        assert (said.source, said.text) == ("piper", "hello from a pipe")
+        waved = await bob.events().wait_for(MessageEvent)
+        assert (waved.kind, waved.text) == ("action", "waves")
+
+        bob.say("#lobby", "hello piper")
+        async with asyncio.timeout(5):
+            while b"[#lobby] <bob> hello piper" not in await proc.stdout.readline():
+                pass
+        proc.stdin.write(b"{quit}\n")
+        await proc.stdin.drain()
+        gone = await bob.events().wait_for(Quit)
+        assert gone.nick == "piper"
+        assert await asyncio.wait_for(proc.wait(), 5) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_unreachable_server_is_one_line() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hubbub",
+        "chat",
+        f"127.0.0.1:{free_port()}",
+        "--plain",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 10)
+    assert proc.returncode == 1
+    lines = err.decode().splitlines()
+    assert len(lines) == 1 and "connection refused" in lines[0]
+
+
+def test_cli_errors_are_one_line_with_status_2() -> None:
+    runner = CliRunner()
+    for args in (["host:notaport"], ["--nick", "9lives"], ["--no-such-option"]):
+        result = runner.invoke(chat, args)
+        assert result.exit_code == 2, args
+        assert len(result.output.strip().splitlines()) == 1, result.output
+        assert result.output.startswith("hubbub chat: error:")
+
+
+def test_split_address() -> None:
+    assert split_address(None) == ("127.0.0.1", None)
+    assert split_address("irc.example.org") == ("irc.example.org", None)
+    assert split_address("irc.example.org:7000") == ("irc.example.org", 7000)
+    assert split_address("[::1]:6697") == ("::1", 6697)
+    assert split_address(":6668") == ("127.0.0.1", 6668)

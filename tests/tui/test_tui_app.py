@@ -1,0 +1,138 @@
+"""The Textual client driven through its test pilot against a real server,
+with a library client on the other side."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from libpeers import PeerFactory, client_config
+from textual.pilot import Pilot
+from textual.widgets import RichLog
+
+from hubbub.client import Kick, MessageEvent, Names, TopicChange
+from hubbub.tui.app import ChatApp
+from hubbub.tui.chatinput import ChatInput
+
+
+async def until(pilot: Pilot[None], check: Callable[[], object], timeout: float = 5.0) -> None:
+    for _ in range(int(timeout / 0.02)):
+        if check():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition not met in time")
+
+
+def shown(app: ChatApp) -> str:
+    log = app.query_one("#messages", RichLog)
+    return "\n".join(strip.text for strip in log.lines)
+
+
+async def type_line(pilot: Pilot[None], text: str) -> None:
+    field = pilot.app.query_one(ChatInput)
+    field.value = text
+    field.cursor_position = len(text)
+    await pilot.press("enter")
+
+
+def make_app(irc: object, tmp_path: Path, nick: str = "alice") -> ChatApp:
+    port = irc.port()  # type: ignore[attr-defined]
+    return ChatApp(client_config(port, nick, tmp_path / "tui", channels=["#lobby"]))
+
+
+def joined(app: ChatApp, channel: str) -> bool:
+    conv = app.session.get(channel)
+    return conv is not None and conv.joined and bool(conv.members)
+
+
+async def test_message_goes_out_and_comes_in(
+    irc: object, peer: PeerFactory, tmp_path: Path
+) -> None:
+    bob = await peer("bob", channels=["#lobby"])
+    await bob.events().wait_for(Names)
+    app = make_app(irc, tmp_path)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await until(pilot, lambda: joined(app, "#lobby"))
+        assert app.session.current.name == "#lobby"
+        await pilot.press(*"hello bob", "enter")
+        got = await bob.events().wait_for(MessageEvent)
+        assert (got.source, got.text) == ("alice", "hello bob")
+
+        bob.say("#lobby", "hi alice, welcome")
+        await until(pilot, lambda: "<bob> hi alice, welcome" in shown(app))
+        assert "<alice> hello bob" in shown(app)
+        assert "alice has joined" not in shown(app) and "You have joined #lobby" in shown(app)
+        line = app.session.current.lines[-1]
+        assert line.highlight and line.nick == "bob"
+        assert app.session.current.members == ["@bob", "alice"]
+
+        bob.say("alice", "a secret")
+        await until(pilot, lambda: app.session.get("bob") is not None)
+        private = app.session.get("bob")
+        assert private is not None and private.unread == 1 and private.highlight
+
+
+async def test_commands(irc: object, peer: PeerFactory, tmp_path: Path) -> None:
+    app = make_app(irc, tmp_path)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await until(pilot, lambda: joined(app, "#lobby"))
+        bob = await peer("bob", channels=["#lobby"])
+        await bob.events().wait_for(Names)
+        await until(pilot, lambda: "bob has joined #lobby" in shown(app))
+
+        await type_line(pilot, "/topic Tea and biscuits")
+        topic = await bob.events().wait_for(TopicChange)
+        assert topic.topic == "Tea and biscuits"
+        await until(pilot, lambda: "Tea and biscuits" in str(app.query_one("#topic").render()))
+
+        await type_line(pilot, "/me pours the tea")
+        action = await bob.events().wait_for(MessageEvent)
+        assert (action.kind, action.text) == ("action", "pours the tea")
+
+        await type_line(pilot, "/msg bob just you")
+        private = await bob.events().wait_for(MessageEvent)
+        assert (private.conversation, private.text) == ("alice", "just you")
+
+        await type_line(pilot, "/op bob")
+        await until(pilot, lambda: "@bob" in app.session.current.members)
+
+        await type_line(pilot, "/help")
+        assert "/join #channel [key]" in shown(app)
+        await type_line(pilot, "/frobnicate")
+        assert "Unknown command /frobnicate" in shown(app)
+
+        await type_line(pilot, "/kick bob out you go")
+        kick = await bob.events().wait_for(Kick)
+        assert (kick.nick, kick.by, kick.reason) == ("bob", "alice", "out you go")
+        await until(pilot, lambda: "bob was kicked from #lobby by alice (out you go)" in shown(app))
+
+        await type_line(pilot, "/join #second")
+        await until(pilot, lambda: joined(app, "#second"))
+        assert app.session.current.name == "#second"
+
+        await type_line(pilot, "/quit see you")
+    assert not app.client.connected
+
+
+async def test_history_and_completion(irc: object, peer: PeerFactory, tmp_path: Path) -> None:
+    bob = await peer("bobby", channels=["#lobby"])
+    await bob.events().wait_for(Names)
+    app = make_app(irc, tmp_path)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await until(pilot, lambda: "@bobby" in app.session.current.members)
+        field = app.query_one(ChatInput)
+        await pilot.press(*"/jo", "tab")
+        assert field.value == "/join "
+        field.value = ""
+        await pilot.press(*"bo", "tab")
+        assert field.value == "bobby: "
+        await pilot.press(*"tea?", "enter")
+        await pilot.press(*"/names", "enter")
+        await pilot.press("up")
+        assert field.value == "/names"
+        await pilot.press("up")
+        assert field.value == "bobby: tea?"
+        await pilot.press("down", "down")
+        assert field.value == ""
+        got = await bob.events().wait_for(MessageEvent)
+        assert got.text == "bobby: tea?"
