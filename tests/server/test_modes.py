@@ -522,3 +522,18 @@ async def test_bot_mode_tag(irc: RunningServer) -> None:
     await alice.send("PRIVMSG bob :beep")
     msg = await bob.expect("PRIVMSG")
     assert "bot" in msg.tags
+
+
+async def test_mode_filters_hook(irc: RunningServer) -> None:
+    from hubbub.server.commands import modes as modes_module
+
+    def no_secret(_ctx: object, _channel: object, changes: list[ModeChange]) -> list[ModeChange]:
+        return [c for c in changes if c.mode != "s"]
+
+    (alice,) = await setup(irc, "alice")
+    modes_module.MODE_FILTERS.append(no_secret)
+    try:
+        await alice.send("MODE #chan +sm")
+        assert modes(await sync(alice)) == [["#chan", "+m"]]
+    finally:
+        modes_module.MODE_FILTERS.remove(no_secret)

@@ -75,6 +75,9 @@ class ModeChange:
 # Called after changes were applied to a channel (ChanServ keeps its mode
 # lock and persisted modes in step): listener(channel, setter_source, applied)
 MODE_LISTENERS: list[Callable[[Channel, str, list[ModeChange]], None]] = []
+# Called with a channel operator's requested changes before they apply; a
+# filter returns the changes to keep (ChanServ's mode lock drops some).
+MODE_FILTERS: list[Callable[[Context, Channel, list[ModeChange]], list[ModeChange]]] = []
 
 
 # --- parsing ---------------------------------------------------------------
@@ -319,6 +322,8 @@ def _channel_mode(ctx: Context, msg: Message) -> None:
         elif not channel.is_op(user):
             ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
         else:
+            for keep in MODE_FILTERS:
+                changes = keep(ctx, channel, changes)
             apply_channel_modes(ctx.server, channel, user.source, changes, user, ctx.reply)
     for mode in queries:
         if member or "s" not in channel.modes:
