@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from hubbub.server.net.client_cert import request_client_certificates
+
 
 def ensure_self_signed(data_dir: Path, hostname: str) -> tuple[Path, Path]:
     """Return (cert, key) in ``data_dir``, generating them when missing."""
@@ -61,6 +63,7 @@ def server_context(cert: Path, key: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(cert, key)
+    request_client_certificates(context)  # for SASL EXTERNAL
     return context
 
 
