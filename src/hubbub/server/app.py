@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from argon2 import PasswordHasher
+
 from hubbub import __version__
 from hubbub.server import commands  # noqa: F401  (registers every command)
 from hubbub.server.config import Config, ConfigError, load_config
@@ -48,6 +50,10 @@ class Listener:
 class Server:
     """One running hubbub server: owns the world and the listeners."""
 
+    # argon2 parameters for account passwords; None: argon2-cffi's defaults.
+    # Tests set cheap ones.
+    password_hasher: PasswordHasher | None = None
+
     def __init__(self, config: Config) -> None:
         self.config = config
         self.world = World()
@@ -77,7 +83,9 @@ class Server:
     async def start(self) -> None:
         self.config.server.data_dir.mkdir(parents=True, exist_ok=True)
         self._store = await open_store(
-            self.config.database_path, flush_interval=self.config.history.flush_interval
+            self.config.database_path,
+            flush_interval=self.config.history.flush_interval,
+            hasher=self.password_hasher,
         )
         for hook in STARTUP_HOOKS:
             await hook(self)
