@@ -1,0 +1,1 @@
+"""``hubbub gui``: the desktop chat client (Tk, from the standard library)."""

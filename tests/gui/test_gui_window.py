@@ -1,0 +1,137 @@
+"""The Tk client in a real window on Xvfb, driven through its widgets, with
+library clients on the other end of a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tkinter as tk
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from libpeers import PeerFactory
+
+from hubbub.client import ClientConfig, Kick, MessageEvent, Names, Quit, TopicChange
+from hubbub.gui.app import GuiApp
+from hubbub.gui.window import ChatWindow
+
+
+async def pump(root: tk.Tk, check: Callable[[], object], timeout: float = 5.0) -> None:
+    """Run Tk and the test's event loop (where the server lives) together."""
+    for _ in range(int(timeout / 0.01)):
+        if check():
+            return
+        root.update()
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not met in time")
+
+
+def shown(window: ChatWindow) -> str:
+    return window.messages.get("1.0", "end")
+
+
+def type_and_enter(window: ChatWindow, text: str) -> None:
+    window.entry.delete(0, "end")
+    window.entry.insert(0, text)
+    window.entry.event_generate("<Return>")
+
+
+@pytest.fixture
+def root(display: str) -> Iterator[tk.Tk]:
+    root = tk.Tk()
+    yield root
+    with contextlib.suppress(tk.TclError):
+        root.destroy()
+
+
+async def test_connect_chat_and_close(
+    root: tk.Tk, irc: object, peer: PeerFactory, tmp_path: Path
+) -> None:
+    port = irc.port()  # type: ignore[attr-defined]
+    app = GuiApp(root, ClientConfig(port=port, nick="guest", config_dir=tmp_path))
+    dialog = app.dialog
+    assert dialog is not None
+    dialog.entries["nickname"].delete(0, "end")
+    dialog.entries["nickname"].insert(0, "carol")
+    dialog.entries["channels"].insert(0, "#lobby")
+    dialog.connect_button.invoke()
+    window = app.window
+    assert window is not None
+    await pump(root, lambda: "You have joined #lobby" in shown(window))
+    assert window.topic.get() == "#lobby"
+
+    bob = await peer("bob", channels=["#lobby"])
+    await bob.events().wait_for(Names)
+    await pump(root, lambda: list(window.members.get(0, "end")) == ["@carol", "bob"])
+
+    type_and_enter(window, "hello from the desktop")
+    got = await bob.events().wait_for(MessageEvent)
+    assert (got.source, got.text) == ("carol", "hello from the desktop")
+
+    bob.say("#lobby", "hi carol!")
+    await pump(root, lambda: "<bob> hi carol!" in shown(window))
+    assert window.messages.tag_ranges("highlight")
+
+    window.entry.insert(0, "/topic Desktop hour")
+    window.send_button.invoke()
+    topic = await bob.events().wait_for(TopicChange)
+    assert topic.topic == "Desktop hour"
+    await pump(root, lambda: window.topic.get() == "#lobby: Desktop hour")
+
+    bob.say("carol", "psst")
+    await pump(root, lambda: "bob (1)" in window.conversations.get(0, "end"))
+    labels = list(window.conversations.get(0, "end"))
+    window.conversations.selection_clear(0, "end")
+    window.conversations.selection_set(labels.index("bob (1)"))
+    window.conversations.event_generate("<<ListboxSelect>>")
+    await pump(root, lambda: "<bob> psst" in shown(window))
+    assert window.session.current.name == "bob"
+    type_and_enter(window, "/join #lobby")
+    await pump(root, lambda: window.session.current.name == "#lobby")
+
+    type_and_enter(window, "/kick bob enough")
+    kick = await bob.events().wait_for(Kick)
+    assert (kick.nick, kick.reason) == ("bob", "enough")
+
+    type_and_enter(window, "/nosuch")
+    await pump(root, lambda: "Unknown command /nosuch" in shown(window))
+
+    # Closing the window sends QUIT and exits cleanly.
+    other = await peer("dave", channels=["#lobby"])
+    await other.events().wait_for(Names)
+    root.tk.call(root.protocol("WM_DELETE_WINDOW"))
+    await pump(root, lambda: app.closed)
+    gone = await other.events().wait_for(Quit)
+    assert gone.nick == "carol"
+    assert app.network is not None and app.network.finished
+
+
+async def test_dialog_rejects_bad_input(root: tk.Tk, tmp_path: Path) -> None:
+    app = GuiApp(root, ClientConfig(config_dir=tmp_path))
+    dialog = app.dialog
+    assert dialog is not None
+    dialog.port.set("70000")
+    dialog.connect_button.invoke()
+    assert "port" in dialog.error.get() and app.window is None
+    dialog.port.set("6667")
+    dialog.nick.set("9lives")
+    dialog.connect_button.invoke()
+    assert "nickname" in dialog.error.get() and app.window is None
+    dialog.tls_check.invoke()
+    assert dialog.port.get() == "6697"
+    dialog.cancel_button.invoke()
+    assert app.closed
+
+
+async def test_unreachable_server_shows_in_window(root: tk.Tk, tmp_path: Path) -> None:
+    from libpeers import free_port
+
+    app = GuiApp(root, ClientConfig(port=free_port(), nick="lonely", config_dir=tmp_path))
+    assert app.dialog is not None
+    app.dialog.connect_button.invoke()
+    window = app.window
+    assert window is not None
+    await pump(root, lambda: "connection refused" in shown(window))
+    window.quit_button.invoke()
+    await pump(root, lambda: app.closed)
