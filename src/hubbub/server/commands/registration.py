@@ -20,6 +20,8 @@ from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES
 
 # Hooks run when a user finishes registering (accounts add nick protection).
 REGISTRATION_HOOKS: list[Callable[[Context], None]] = []
+# Hooks run after a registered user changed nick: hook(ctx, old_nick).
+NICK_HOOKS: list[Callable[[Context, str], None]] = []
 
 
 @command("PASS", min_params=1, pre_registration=True)
@@ -61,6 +63,8 @@ def nick(ctx: Context, msg: Message) -> None:
     deliver(recipients, old_source, "NICK", [new], Event(user))
     world.whowas.appendleft(WhowasEntry(old_nick, user.user, user.host, user.realname, time.time()))
     ctx.server.notify_monitors_online(user)
+    for hook in NICK_HOOKS:
+        hook(ctx, old_nick)
 
 
 @command("USER", min_params=4, pre_registration=True)
