@@ -18,8 +18,11 @@ from hubbub.server.state import Channel, User
 # replays the last lines): hook(ctx, channel, created)
 JOIN_HOOKS: list[Callable[[Context, Channel, bool], None]] = []
 # Called when a channel is created, before the creator is given +o; a hook may
-# return False to withhold the creator's operator status (registered channels).
+# return False to withhold the creator's operator status (registered channels)
+# and may restore state (key, limit, bans), which the creator is then held to.
 CREATE_HOOKS: list[Callable[[Context, Channel], bool]] = []
+# Called after every topic change (ChanServ persists registered topics).
+TOPIC_LISTENERS: list[Callable[[Context, Channel], None]] = []
 
 
 def send_names(ctx: Context, channel: Channel) -> None:
@@ -98,8 +101,15 @@ def join_channel(ctx: Context, name: str, key: str | None) -> None:
             return
     channel, created = world.get_or_create_channel(name)
     prefix = ""
-    if created and all(hook(ctx, channel) for hook in CREATE_HOOKS):
-        prefix = "o"
+    if created:
+        if all(hook(ctx, channel) for hook in CREATE_HOOKS):
+            prefix = "o"
+        # A hook may have restored a registered channel's key, limit and lists.
+        refusal = _join_refusal(channel, user, key)
+        if refusal is not None:
+            world.channels.pop(channel.folded, None)
+            ctx.reply(refusal[0], channel.name, refusal[1])
+            return
     world.add_member(channel, user, prefix)
     event = Event(user)
     account = user.account or "*"
@@ -163,6 +173,8 @@ def set_topic(ctx: Context, channel: Channel, text: str, setter: str) -> None:
     channel.topic_by = setter
     channel.topic_at = int(time.time())
     deliver(channel.members, setter, "TOPIC", [channel.name, channel.topic], Event(ctx.user))
+    for listener in TOPIC_LISTENERS:
+        listener(ctx, channel)
 
 
 # Hooks that may refuse a topic change (ChanServ topic lock): return a reason.

@@ -73,8 +73,8 @@ class ModeChange:
 
 
 # Called after changes were applied to a channel (ChanServ keeps its mode
-# lock and persisted modes in step): listener(channel, setter_source, applied)
-MODE_LISTENERS: list[Callable[[Channel, str, list[ModeChange]], None]] = []
+# lock and persisted modes in step): listener(server, channel, setter, applied)
+MODE_LISTENERS: list[Callable[[Server, Channel, str, list[ModeChange]], None]] = []
 # Called with a channel operator's requested changes before they apply; a
 # filter returns the changes to keep (ChanServ's mode lock drops some).
 MODE_FILTERS: list[Callable[[Context, Channel, list[ModeChange]], list[ModeChange]]] = []
@@ -284,7 +284,7 @@ def apply_channel_modes(
             Event(actor),
         )
         for listener in MODE_LISTENERS:
-            listener(channel, setter, applied)
+            listener(server, channel, setter, applied)
     return applied
 
 
