@@ -1,0 +1,156 @@
+"""The chat model shared by the UIs, fed with events (no network needed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hubbub.client import events as ev
+from hubbub.client.completion import complete
+from hubbub.client.flood import TokenBucket
+from hubbub.client.session import ChatSession, mentions
+from hubbub.client.state import ClientState
+from hubbub.protocol.message import parse
+
+NOW = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+
+
+def texts(session: ChatSession, name: str) -> list[str]:
+    conv = session.get(name)
+    assert conv is not None
+    return [line.plain() for line in conv.lines]
+
+
+def test_readable_channel_events() -> None:
+    s = ChatSession("alice")
+    s.apply(ev.Join("alice", "#lobby", own=True, time=NOW))
+    assert s.current.name == "#lobby"
+    for event in [
+        ev.Join("bob", "#lobby", time=NOW),
+        ev.TopicChange("#lobby", "Tea", "bob", time=NOW),
+        ev.NickChange("bob", "rob", ("#lobby",), time=NOW),
+        ev.Kick("#lobby", "rob", "alice", "bye", time=NOW),
+        ev.Part("carol", "#lobby", "", time=NOW),
+        ev.Quit("dave", "Ping timeout", ("#lobby",), time=NOW),
+        ev.ModeChange("#lobby", "alice", "+o", ("rob",), time=NOW),
+    ]:
+        s.apply(event)
+    assert texts(s, "#lobby") == [
+        "-- You have joined #lobby",
+        "-- bob has joined #lobby",
+        "-- bob changed the topic to: Tea",
+        "-- bob is now known as rob",
+        "-- rob was kicked from #lobby by alice (bye)",
+        "-- carol has left #lobby",
+        "-- dave has quit (Ping timeout)",
+        "-- alice sets mode +o rob on #lobby",
+    ]
+    assert s.current.topic == "Tea"
+
+
+def test_unread_highlight_and_private_chats() -> None:
+    s = ChatSession("alice")
+    s.apply(ev.Join("alice", "#lobby", own=True, time=NOW))
+    s.apply(ev.Join("alice", "#other", own=True, time=NOW))
+    msg = ev.MessageEvent(
+        kind="privmsg", source="bob", target="#other", text="hi", conversation="#other", time=NOW
+    )
+    s.apply(msg)
+    other = s.get("#other")
+    assert other is not None and other.unread == 1 and not other.highlight
+    s.apply(
+        ev.MessageEvent(
+            kind="privmsg",
+            source="bob",
+            target="#other",
+            text="Alice: look",
+            conversation="#other",
+            msgid="m1",
+            time=NOW,
+        )
+    )
+    assert other.unread == 2 and other.highlight
+    s.apply(
+        ev.MessageEvent(
+            kind="privmsg",
+            source="bob",
+            target="#other",
+            text="Alice: look",
+            conversation="#other",
+            msgid="m1",
+            history=True,
+            time=NOW,
+        )
+    )
+    assert len(other.lines) == 3  # the replayed msgid was not added twice
+    s.apply(
+        ev.MessageEvent(
+            kind="privmsg", source="bob", target="alice", text="psst", conversation="bob", time=NOW
+        )
+    )
+    private = s.get("bob")
+    assert private is not None and private.kind == "private" and private.highlight
+    s.switch("#other")
+    assert other.unread == 0 and not other.highlight
+    assert [c.name for c in s.ordered()] == [s.server.name, "#lobby", "#other", "bob"]
+
+
+def test_mentions_are_whole_words() -> None:
+    assert mentions("hey alice!", "alice")
+    assert mentions("ALICE: hi", "alice")
+    assert not mentions("malice aforethought", "alice")
+    assert not mentions("alice_ is another person", "alice")
+
+
+def test_tab_completion() -> None:
+    s = ChatSession("alice")
+    s.apply(ev.Join("alice", "#lobby", own=True, time=NOW))
+    s.set_members({"#lobby": ["@alice", "+bobby", "bonnie", "carol"]})
+    assert complete(s, "/to", 3) == ("/topic ", 7)
+    assert complete(s, "ca", 2) == ("carol: ", 7)
+    assert complete(s, "hi bob", 6) == ("hi bobby ", 9)
+    assert complete(s, "bo", 2) is None  # bobby and bonnie share only "bo"
+    assert complete(s, "/join #lo", 9) == ("/join #lobby ", 13)
+    assert complete(s, "al", 2) is None  # never complete our own nick
+
+
+def test_state_tracks_prefixes_and_modes() -> None:
+    state = ClientState(nick="alice")
+    for line in [
+        ":irc 001 alice :Welcome",
+        ":irc 005 alice PREFIX=(qov)~@+ CHANMODES=b,k,l,mnt :are supported",
+        ":alice!a@h JOIN #x",
+        ":irc 353 alice = #x :~@alice +bob carol",
+        ":irc 366 alice #x :End",
+        ":alice!a@h MODE #x +ov-v carol carol bob",
+        ":alice!a@h MODE #x +k secret",
+    ]:
+        state.apply(parse(line))
+    members = [m.prefixes + m.nick for m in state.sorted_members("#x")]
+    assert members == ["~@alice", "@+carol", "bob"]
+    assert state.member_lists() == {"#x": ["~alice", "@carol", "bob"]}
+
+
+def test_state_server_time_and_history_batches() -> None:
+    state = ClientState(nick="alice")
+    state.apply(parse(":irc BATCH +b1 chathistory #x"))
+    (event,) = state.apply(
+        parse("@batch=b1;time=2025-05-06T07:08:09.000Z;msgid=z :bob!b@h PRIVMSG #x :old")
+    )
+    assert isinstance(event, ev.MessageEvent)
+    assert event.history and event.msgid == "z"
+    assert event.time == datetime(2025, 5, 6, 7, 8, 9, tzinfo=UTC)
+    state.apply(parse(":irc BATCH -b1"))
+    (live,) = state.apply(parse(":bob!b@h PRIVMSG #x :\x01ACTION naps\x01"))
+    assert isinstance(live, ev.MessageEvent) and not live.history and live.kind == "action"
+
+
+def test_token_bucket_bursts_then_paces() -> None:
+    now = [0.0]
+    bucket = TokenBucket(burst=5, rate=2.0, clock=lambda: now[0])
+    for _ in range(5):
+        assert bucket.delay() == 0
+        bucket.take()
+    assert bucket.delay() == 0.5
+    now[0] += 0.5
+    assert bucket.delay() == 0
+    assert TokenBucket(burst=1, rate=0).delay() == 0  # rate 0 disables pacing
