@@ -6,7 +6,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from hubbub import __version__
 from hubbub.server import commands  # noqa: F401  (registers every command)
 from hubbub.server.config import Config, ConfigError, load_config
 from hubbub.server.delivery import deliver
+from hubbub.server.hooks import CONNECT_CHECKS, SHUTDOWN_HOOKS, STARTUP_HOOKS
 from hubbub.server.net.admission import Admission
 from hubbub.server.net.connection import Connection, StreamConnection
 from hubbub.server.net.tls import ensure_self_signed, server_context
@@ -25,9 +26,6 @@ from hubbub.store import Store, open_store
 
 log = logging.getLogger(__name__)
 
-# Coroutines run at start once the store is open, e.g. ChanServ loading
-# registered channels or the history retention job: hook(server).
-STARTUP_HOOKS: list[Callable[[Server], Awaitable[None]]] = []
 
 HOUSEKEEPING_INTERVAL = 1.0
 
@@ -139,6 +137,11 @@ class Server:
                 await asyncio.wait_for(listener.handle.wait_closed(), timeout=2)
             except (TimeoutError, asyncio.CancelledError):
                 pass
+        for hook in SHUTDOWN_HOOKS:
+            try:
+                await hook(self)
+            except Exception:
+                log.exception("shutdown hook %r failed", hook)
         if self._store is not None:
             await self._store.close()
         self.stopped.set()
@@ -163,7 +166,13 @@ class Server:
     # --- connections --------------------------------------------------------
     def connection_opened(self, conn: Connection) -> None:
         ip = conn.user.ip
-        refusal = "Server is shutting down" if self._stopping else self.admission.admit(ip)
+        refusal = "Server is shutting down" if self._stopping else None
+        for check in CONNECT_CHECKS:
+            if refusal is not None:
+                break
+            refusal = check(self, conn)
+        if refusal is None:
+            refusal = self.admission.admit(ip)
         if refusal is not None:
             conn.shutdown(f"Closing Link: {conn.user.host} ({refusal})")
             return
