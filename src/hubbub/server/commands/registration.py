@@ -22,6 +22,9 @@ from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES
 REGISTRATION_HOOKS: list[Callable[[Context], None]] = []
 # Hooks run after a registered user changed nick: hook(ctx, old_nick).
 NICK_HOOKS: list[Callable[[Context, str], None]] = []
+# Checks run just before registration completes (K-lines): a check that
+# refuses the user replies and disconnects it itself, and returns True.
+REGISTRATION_CHECKS: list[Callable[[Context], bool]] = []
 
 
 @command("PASS", min_params=1, pre_registration=True)
@@ -97,6 +100,8 @@ def try_register(ctx: Context) -> None:
         ctx.server.disconnect(user, "Bad password")
         return
     user.password = None
+    if any(check(ctx) for check in REGISTRATION_CHECKS):
+        return
     ctx.server.world.register(user)
     welcome(ctx)
     for hook in REGISTRATION_HOOKS:
