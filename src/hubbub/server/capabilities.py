@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hubbub.server.config import Config
 
 
 @dataclass(slots=True)
@@ -15,13 +19,25 @@ class Capability:
     name: str
     # value for CAP LS 302 (None: no value); called so it can reflect config
     value: Callable[[], str | None] | None = None
+    # the same, for values that depend on the server's config
+    config_value: Callable[[Config], str | None] | None = None
+
+    def value_for(self, config: Config) -> str | None:
+        if self.config_value is not None:
+            return self.config_value(config)
+        return self.value() if self.value is not None else None
 
 
 _REGISTRY: dict[str, Capability] = {}
 
 
-def register_capability(name: str, value: Callable[[], str | None] | None = None) -> None:
-    _REGISTRY[name] = Capability(name, value)
+def register_capability(
+    name: str,
+    value: Callable[[], str | None] | None = None,
+    *,
+    config_value: Callable[[Config], str | None] | None = None,
+) -> None:
+    _REGISTRY[name] = Capability(name, value, config_value)
 
 
 def unregister_capability(name: str) -> None:

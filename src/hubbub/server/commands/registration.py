@@ -13,6 +13,7 @@ from hubbub.server.capabilities import all_capabilities, get_capability
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.info import send_lusers, send_motd
 from hubbub.server.commands.registry import command
+from hubbub.server.config import Config
 from hubbub.server.delivery import Event, compute_tag_mask, deliver
 from hubbub.server.isupport import isupport_lines
 from hubbub.server.services import find_service
@@ -127,10 +128,10 @@ def welcome(ctx: Context) -> None:
 
 # --- CAP ----------------------------------------------------------------------
 
-def _cap_ls_entries(version: int) -> list[str]:
+def _cap_ls_entries(version: int, config: Config) -> list[str]:
     entries = []
     for cap in all_capabilities():
-        value = cap.value() if (cap.value is not None and version >= 302) else None
+        value = cap.value_for(config) if version >= 302 else None
         entries.append(f"{cap.name}={value}" if value else cap.name)
     return entries
 
@@ -169,7 +170,7 @@ def cap(ctx: Context, msg: Message) -> None:
             user.caps.add("cap-notify")
         if not user.registered:
             user.cap_negotiating = True
-        _send_cap_list(ctx, "LS", _cap_ls_entries(user.cap_version))
+        _send_cap_list(ctx, "LS", _cap_ls_entries(user.cap_version, ctx.server.config))
     elif sub == "LIST":
         _send_cap_list(ctx, "LIST", sorted(user.caps))
     elif sub == "REQ":
