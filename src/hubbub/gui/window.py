@@ -30,6 +30,7 @@ class ChatWindow(ttk.Frame):
         self._history_pos = 0
         self._quitting = False
         self._colour_tags: set[str] = set()
+        self._shown: Conversation = self.session.current
         self._build()
         self._render_all()
         self.after(POLL_MS, self._poll)
@@ -109,6 +110,9 @@ class ChatWindow(ttk.Frame):
             text.insert("end", prefix + line.text + "\n", (line.kind,))
 
     def _append(self, lines: list[tuple[Conversation, Line]]) -> None:
+        if self.session.current is not self._shown:
+            self._render_all()  # the session switched, e.g. to a channel just joined
+            return
         current = [line for conv, line in lines if conv is self.session.current]
         if current:
             at_bottom = self.messages.yview()[1] >= 0.999
@@ -121,6 +125,7 @@ class ChatWindow(ttk.Frame):
         self._render_lists()
 
     def _render_all(self) -> None:
+        self._shown = self.session.current
         self.messages.configure(state="normal")
         self.messages.delete("1.0", "end")
         for line in self.session.current.lines:
@@ -185,14 +190,10 @@ class ChatWindow(ttk.Frame):
         if text and (not self._history or self._history[-1] != text):
             self._history.append(text)
         self._history_pos = len(self._history)
-        before = self.session.current
         outcome, added = self.session.submit(text)
         if outcome.send:
             self.network.send(outcome.send)
-        if self.session.current is not before:
-            self._render_all()
-        else:
-            self._append(added)
+        self._append(added)
         if outcome.quit is not None:
             self.quit_chat(outcome.quit)
 

@@ -52,12 +52,13 @@ class ChatApp(App[None]):
         self.client = Client(config)
         self.session = ChatSession(config.nick, server_name=config.host)
         self._sidebar_key: list[tuple[str, int, bool, bool]] = []
+        self._shown: Conversation = self.session.current
 
     def compose(self) -> ComposeResult:
         yield Static("", id="topic")
         with Horizontal():
             yield OptionList(id="conversations")
-            yield RichLog(id="messages", wrap=True, markup=False, auto_scroll=True)
+            yield RichLog(id="messages", wrap=True, markup=False, min_width=20)
             yield OptionList(id="members")
         yield Static("", id="status")
         yield ChatInput(self.session, placeholder="Type a message or /help", id="input")
@@ -82,6 +83,9 @@ class ChatApp(App[None]):
                 self._status(f"disconnected - {event.reason}  (Ctrl+Q quits)")
 
     def _show(self, lines: list[tuple[Conversation, Line]]) -> None:
+        if self.session.current is not self._shown:
+            self._refresh_all()  # the session switched, e.g. to a channel just joined
+            return
         log = self.query_one("#messages", RichLog)
         for conv, line in lines:
             if conv is self.session.current:
@@ -97,6 +101,7 @@ class ChatApp(App[None]):
         self.query_one("#status", Static).update(text)
 
     def _refresh_all(self) -> None:
+        self._shown = self.session.current
         log = self.query_one("#messages", RichLog)
         log.clear()
         for line in self.session.current.lines:
@@ -143,17 +148,13 @@ class ChatApp(App[None]):
         text = message.value
         field.remember(text)
         field.value = ""
-        before = self.session.current
         outcome, added = self.session.submit(text)
         try:
             for msg in outcome.send:
                 self.client.send(msg)
         except NotConnected as exc:
             added.append(self.session.note(f"Not sent: {exc}", "error"))
-        if self.session.current is not before:
-            self._refresh_all()
-        else:
-            self._show(added)
+        self._show(added)
         if outcome.quit is not None:
             await self._leave(outcome.quit)
 

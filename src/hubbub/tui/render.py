@@ -43,7 +43,7 @@ def render_conversation(conv: Conversation) -> Text:
     """The entry in the conversation list: name, unread count, highlight."""
     label = Text(conv.name if conv.kind != "server" else "(server)")
     if conv.unread:
-        label.append(f" {conv.unread}", style="bold #61afef")
+        label.append(f" ({conv.unread})", style="bold #61afef")
     if conv.highlight:
         label.stylize("bold #e5c07b")
     elif conv.kind == "channel" and not conv.joined:
