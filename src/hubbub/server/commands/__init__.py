@@ -2,6 +2,8 @@
 
 from hubbub.server.commands import (  # noqa: F401
     channels,
+    chanserv,
+    chathistory,
     info,
     messaging,
     modes,

@@ -1,0 +1,225 @@
+"""IRCv3 chathistory (https://ircv3.net/specs/extensions/chathistory).
+
+``CHATHISTORY LATEST|BEFORE|AFTER|AROUND|BETWEEN|TARGETS``, answered from the
+store's history. Channel history is for the channel's current members;
+private history only for its two parties, identified by account when logged
+in (else by nick). Results go in a ``chathistory`` batch (a
+``draft/chathistory-targets`` one for TARGETS) when the client has the batch
+capability, as plain lines otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from datetime import UTC, datetime
+
+from hubbub.protocol.casemap import fold, is_channel_name, valid_nick
+from hubbub.protocol.message import Message
+from hubbub.server.capabilities import register_capability
+from hubbub.server.commands.context import Context
+from hubbub.server.commands.registry import command
+from hubbub.server.history import REPLAYED, format_server_time, history_line, party_key
+from hubbub.server.isupport import register_token
+from hubbub.store import HistoryRecord, Selector, conversation_key
+
+log = logging.getLogger(__name__)
+
+CAP = "draft/chathistory"
+SUBCOMMANDS = ("LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN", "TARGETS")
+# Parameters after the subcommand each one needs.
+_ARITY = {"LATEST": 3, "BEFORE": 3, "AFTER": 3, "AROUND": 3, "BETWEEN": 4, "TARGETS": 3}
+
+_LOST = "Messages could not be retrieved"
+
+register_capability(CAP)
+register_token("CHATHISTORY", lambda config: str(config.history.chathistory_limit))
+register_token("MSGREFTYPES", lambda _config: "msgid,timestamp")
+
+
+class _Invalid(Exception):
+    """A parameter that cannot be parsed: FAIL ... INVALID_PARAMS <param>."""
+
+    def __init__(self, param: str, description: str) -> None:
+        super().__init__(description)
+        self.param = param
+        self.description = description
+
+
+def parse_timestamp(text: str) -> datetime:
+    """``YYYY-MM-DDThh:mm:ss.sssZ`` (seconds fraction optional), in UTC."""
+    if not text.endswith("Z") or "T" not in text:
+        raise ValueError(text)
+    when = datetime.fromisoformat(text[:-1])
+    if when.tzinfo is not None:
+        raise ValueError(text)
+    return when.replace(tzinfo=UTC)
+
+
+def _selector(param: str, allow_star: bool = False) -> Selector | None:
+    """``msgid=…`` or ``timestamp=…`` (``*`` for LATEST, as None)."""
+    if allow_star and param == "*":
+        return None
+    kind, sep, value = param.partition("=")
+    if sep and value and kind == "msgid":
+        return value
+    if sep and value and kind == "timestamp":
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            raise _Invalid(param, "Invalid timestamp") from None
+    raise _Invalid(param, "Invalid message reference")
+
+
+def _timestamp_only(param: str) -> datetime:
+    selector = _selector(param)
+    if not isinstance(selector, datetime):
+        raise _Invalid(param, "TARGETS takes timestamps only")
+    return selector
+
+
+def _limit(ctx: Context, param: str) -> int:
+    if not param.isdigit() or int(param) <= 0:
+        raise _Invalid(param, "Invalid limit")
+    return min(int(param), ctx.server.config.history.chathistory_limit)
+
+
+@command("CHATHISTORY", min_params=1, cost=2)
+def chathistory(ctx: Context, msg: Message) -> Awaitable[None] | None:
+    """CHATHISTORY <subcommand> <target> <reference> [<reference>] <limit>: message history."""
+    sub = msg.params[0].upper()
+    if sub not in SUBCOMMANDS:
+        ctx.fail("CHATHISTORY", "UNKNOWN_COMMAND", msg.params[0], description="Unknown command")
+        return None
+    args = msg.params[1:]
+    if len(args) < _ARITY[sub]:
+        ctx.fail("CHATHISTORY", "NEED_MORE_PARAMS", sub, description="Missing parameters")
+        return None
+    if len(args) > _ARITY[sub]:
+        ctx.fail("CHATHISTORY", "INVALID_PARAMS", sub, description="Too many parameters")
+        return None
+    try:
+        if sub == "TARGETS":
+            start, end = _timestamp_only(args[0]), _timestamp_only(args[1])
+            return _targets(ctx, start, end, _limit(ctx, args[2]))
+        target = args[0]
+        first = _selector(args[1], allow_star=sub == "LATEST")
+        second = _selector(args[2]) if sub == "BETWEEN" else None
+        limit = _limit(ctx, args[-1])
+    except _Invalid as exc:
+        ctx.fail("CHATHISTORY", "INVALID_PARAMS", sub, exc.param, description=exc.description)
+        return None
+    return _history(ctx, sub, target, first, second, limit)
+
+
+def _channel_key(ctx: Context, target: str) -> str | None:
+    """The channel's canonical name if ``ctx.user`` may read its history."""
+    channel = ctx.server.world.find_channel(target)
+    if channel is None or ctx.user not in channel.members:
+        return None
+    return channel.name
+
+
+async def _private_key(ctx: Context, target: str) -> tuple[str, str] | None:
+    """(conversation key, canonical name) of the user's conversation with
+    ``target``: the other party is known by account when logged in (or, when
+    offline, when an account of that name exists), else by nick."""
+    if not valid_nick(target, 64):
+        return None
+    other = ctx.server.world.find_user(target)
+    if other is not None and other.registered:
+        return conversation_key(party_key(ctx.user), party_key(other)), other.nick
+    account = await ctx.server.store.accounts.get(target)
+    other_key = fold(account.name) if account is not None else fold(target)
+    return conversation_key(party_key(ctx.user), other_key), target
+
+
+async def _history(
+    ctx: Context,
+    sub: str,
+    target: str,
+    first: Selector | None,
+    second: Selector | None,
+    limit: int,
+) -> None:
+    history = ctx.server.store.history
+    try:
+        if is_channel_name(target):
+            channel = _channel_key(ctx, target)
+            if channel is None:
+                ctx.fail(
+                    "CHATHISTORY",
+                    "INVALID_TARGET",
+                    sub,
+                    target,
+                    description=_LOST,
+                )
+                return
+            key, name = channel, channel
+        else:
+            found = await _private_key(ctx, target)
+            if found is None:
+                ctx.fail(
+                    "CHATHISTORY",
+                    "INVALID_TARGET",
+                    sub,
+                    target,
+                    description=_LOST,
+                )
+                return
+            key, name = found
+        records: list[HistoryRecord]
+        if sub == "LATEST":
+            records = await history.latest(key, first, limit)
+        elif sub == "BEFORE":
+            assert first is not None
+            records = await history.before(key, first, limit)
+        elif sub == "AFTER":
+            assert first is not None
+            records = await history.after(key, first, limit)
+        elif sub == "AROUND":
+            assert first is not None
+            records = await history.around(key, first, limit)
+        else:
+            assert first is not None and second is not None
+            records = await history.between(key, first, second, limit)
+    except Exception:
+        log.exception("CHATHISTORY %s %s failed", sub, target)
+        ctx.fail(
+            "CHATHISTORY",
+            "MESSAGE_ERROR",
+            sub,
+            target,
+            description="Messages could not be retrieved",
+        )
+        return
+    ref = ctx.start_batch("chathistory", name)
+    user = ctx.user
+    mask = user.tag_mask
+    for record in records:
+        if record.command in REPLAYED:
+            user.send(history_line(record, mask, ref))
+    ctx.end_batch(ref)
+
+
+async def _targets(ctx: Context, start: datetime, end: datetime, limit: int) -> None:
+    user = ctx.user
+    channels = [channel.name for channel in user.channels.values()]
+    try:
+        found = await ctx.server.store.history.targets(
+            party_key(user), start, end, limit, channels=channels
+        )
+    except Exception:
+        log.exception("CHATHISTORY TARGETS failed")
+        ctx.fail(
+            "CHATHISTORY",
+            "MESSAGE_ERROR",
+            "TARGETS",
+            "*",
+            description="Messages could not be retrieved",
+        )
+        return
+    ref = ctx.start_batch("draft/chathistory-targets")
+    for entry in found:
+        ctx.send("CHATHISTORY", "TARGETS", entry.name, format_server_time(entry.latest), batch=ref)
+    ctx.end_batch(ref)

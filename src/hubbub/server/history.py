@@ -1,0 +1,151 @@
+"""Message history: what is stored, how a stored message is replayed, and the
+jobs around it.
+
+* every channel and private PRIVMSG/NOTICE (and TAGMSG carrying client tags)
+  is appended to the store's history as it is delivered. ``append`` only
+  buffers; the store writes batches in the background, so the message path
+  never waits for the disk;
+* with ``[history] autoreplay_lines`` > 0, a client that did not ask for
+  ``draft/chathistory`` gets the last lines of a channel when it joins;
+* a retention job applies ``max_age`` and ``max_messages_per_target``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, cast
+
+from hubbub.protocol.casemap import fold
+from hubbub.protocol.message import escape_tag_value, serialize_body
+from hubbub.server.commands.channels import JOIN_HOOKS
+from hubbub.server.commands.context import Context
+from hubbub.server.commands.messaging import MESSAGE_LISTENERS, Delivered
+from hubbub.server.delivery import TAG_ACCOUNT, TAG_MESSAGE_TAGS, TAG_TIME
+from hubbub.server.hooks import STARTUP_HOOKS
+from hubbub.server.state import Channel, User
+from hubbub.store import HistoryCommand, HistoryRecord, run_retention
+
+if TYPE_CHECKING:
+    from hubbub.server.app import Server
+
+log = logging.getLogger(__name__)
+
+# Commands replayed to clients without draft/event-playback (the spec allows
+# only these two in a chathistory batch).
+REPLAYED = frozenset(("PRIVMSG", "NOTICE"))
+
+
+def party_key(user: User) -> str:
+    """Who a user is for private history: the folded account name when logged
+    in, else the folded nick."""
+    return fold(user.account) if user.account else user.folded
+
+
+def parse_server_time(text: str) -> datetime:
+    """``2024-01-02T03:04:05.678Z`` as an aware UTC datetime."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def format_server_time(when: datetime) -> str:
+    """The server-time form of ``when`` (UTC, milliseconds)."""
+    when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def _server_of(user: User) -> Server | None:
+    server: Server | None = getattr(user.sink, "server", None)
+    return server
+
+
+def record_delivery(delivered: Delivered) -> None:
+    """MESSAGE_LISTENERS hook: append one delivered message to the history."""
+    server = _server_of(delivered.sender)
+    if server is None or not server.config.history.enabled:
+        return
+    event = delivered.event
+    if delivered.command == "TAGMSG" and not event.client_tags:
+        return
+    sender = delivered.sender
+    parties = None
+    if delivered.recipient is not None:
+        parties = (party_key(sender), party_key(delivered.recipient))
+    record = HistoryRecord(
+        msgid=event.msgid,
+        time=parse_server_time(event.time),
+        sender=sender.source,
+        account=sender.account,
+        target=delivered.target,
+        command=cast(HistoryCommand, delivered.command),
+        text=delivered.text,
+        tags=event.client_tags,
+        parties=parties,
+    )
+    try:
+        server.store.history.append(record)
+    except RuntimeError:  # the store is closing: the server is going down
+        log.debug("history: message %s not stored, store closed", event.msgid)
+
+
+def history_line(record: HistoryRecord, mask: int, batch: str | None = None) -> bytes:
+    """A stored message as the line a client with tag mask ``mask`` gets."""
+    tags: list[str] = []
+    if batch is not None:
+        tags.append("batch=" + batch)
+    if mask & TAG_MESSAGE_TAGS:
+        tags.append("msgid=" + record.msgid)
+        for key, value in record.tags.items():
+            tags.append(f"{key}={escape_tag_value(value)}" if value else key)
+    if mask & TAG_TIME:
+        tags.append("time=" + format_server_time(record.time))
+    if mask & TAG_ACCOUNT and record.account:
+        tags.append("account=" + escape_tag_value(record.account))
+    params = [record.target] if record.command == "TAGMSG" else [record.target, record.text]
+    body = serialize_body(record.sender, record.command, params)
+    prefix = "@" + ";".join(tags) + " " if tags else ""
+    return (prefix + body + "\r\n").encode()
+
+
+# --- autoreplay on JOIN --------------------------------------------------------
+def _autoreplay(ctx: Context, channel: Channel, created: bool) -> None:
+    settings = ctx.server.config.history
+    lines = settings.autoreplay_lines
+    if lines <= 0 or not settings.enabled or "draft/chathistory" in ctx.user.caps:
+        return
+    joined_at = datetime.now(UTC)
+    ctx.server.spawn(_replay(ctx.server, ctx.user, channel, lines, joined_at))
+
+
+async def _replay(server: Server, user: User, channel: Channel, lines: int, at: datetime) -> None:
+    try:
+        records = await server.store.history.before(channel.name, at, lines)
+    except Exception:
+        log.exception("history: autoreplay of %s failed", channel.name)
+        return
+    if user not in channel.members:
+        return
+    for record in records:
+        if record.command in REPLAYED:
+            user.send(history_line(record, user.tag_mask))
+
+
+# --- retention -----------------------------------------------------------------
+async def _start_retention(server: Server) -> None:
+    settings = server.config.history
+    max_age = settings.max_age_seconds
+    max_per_target = settings.max_messages_per_target or None
+    if max_age is None and max_per_target is None:
+        return
+    server.spawn(
+        run_retention(
+            server.store.history,
+            max_age=timedelta(seconds=max_age) if max_age is not None else None,
+            max_per_target=max_per_target,
+            interval=settings.retention_interval,
+        )
+    )
+
+
+MESSAGE_LISTENERS.append(record_delivery)
+JOIN_HOOKS.append(_autoreplay)
+STARTUP_HOOKS.append(_start_retention)
