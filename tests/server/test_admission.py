@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ServerFactory
+from harness import ServerFactory
 
 from hubbub.server.config import LimitsSection
 from hubbub.server.net.admission import Admission

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from conftest import RunningServer
+from harness import RunningServer
 from hubbub.protocol.message import Message
 from ircclient import RawClient
 

@@ -9,7 +9,7 @@ import itertools
 
 import pytest
 
-from conftest import RunningServer
+from harness import RunningServer
 from hubbub.protocol.message import Message
 from ircclient import RawClient
 

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from conftest import RunningServer
+from harness import RunningServer
 from hubbub.protocol.message import Message
 from hubbub.server.commands.modes import (
     ModeChange,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 
-from conftest import ServerFactory
+from harness import ServerFactory
 from hubbub.protocol.message import Message
 from hubbub.server.app import Server
 from hubbub.server.config import load_config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from conftest import RunningServer, ServerFactory
+from harness import RunningServer, ServerFactory
 from hubbub.protocol.message import Message
 from ircclient import RawClient
 

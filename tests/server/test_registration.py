@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import RunningServer, ServerFactory
+from harness import RunningServer, ServerFactory
 from ircclient import RawClient
 
 

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import ssl
 
-from conftest import RunningServer
+from harness import RunningServer
 from ircclient import RawClient
 from websockets.asyncio.client import connect
 

@@ -1,0 +1,1 @@
+"""The server panel: a Tk window that runs a hubbub server in-process."""

@@ -1,0 +1,30 @@
+"""``hubbub panel``: open the server window."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--port", default=6667, show_default=True, type=click.IntRange(0, 65535), help="Port to serve on.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("hubbub-data"), show_default=True, help="Data directory of the server.")
+@click.option("--start", is_flag=True, help="Start the server as soon as the window opens.")
+def panel(host: str, port: int, data_dir: Path, start: bool) -> None:
+    """Server window: Start/Stop, address and port, live list of clients."""
+    import tkinter as tk
+
+    from hubbub.panel.window import PanelWindow
+
+    try:
+        root = tk.Tk()
+    except tk.TclError as exc:
+        click.echo(f"hubbub panel: cannot open a window ({exc})", err=True)
+        sys.exit(2)
+    window = PanelWindow(root, host=host, port=port, data_dir=data_dir)
+    if start:
+        root.after(100, window.start)
+    root.mainloop()

@@ -1,0 +1,196 @@
+"""The panel window: address fields, Start/Stop, status, live client table,
+log pane, Kick/Kill. Tk only runs on its own thread; the server runs in a
+:class:`ServerRunner` thread."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import tkinter as tk
+from pathlib import Path
+from tkinter import scrolledtext, ttk
+
+from hubbub.panel.runner import ClientRow, ServerRunner
+from hubbub.server.config import ConfigError, ListenSection, parse_config
+
+REFRESH_MS = 500
+COLUMNS = ("nick", "address", "channels", "since", "tls")
+
+
+class QueueHandler(logging.Handler):
+    """Carries log records from the server thread to the Tk thread."""
+
+    def __init__(self, records: queue.Queue[str]) -> None:
+        super().__init__()
+        self.records = records
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.put(self.format(record))
+
+
+class PanelWindow:
+    def __init__(
+        self, root: tk.Tk, *, host: str = "127.0.0.1", port: int = 6667, data_dir: Path | None = None
+    ) -> None:
+        self.root = root
+        self.runner = ServerRunner()
+        self.data_dir = data_dir or Path("hubbub-data")
+        self.logs: queue.Queue[str] = queue.Queue()
+        self._log_handler = QueueHandler(self.logs)
+        logging.getLogger("hubbub").addHandler(self._log_handler)
+        logging.getLogger("hubbub").setLevel(logging.INFO)
+        self._refresh_job: str | None = None
+        self._rows: dict[str, ClientRow] = {}
+        self.closed = False
+
+        root.title("hubbub server panel")
+        root.geometry("820x520")
+        root.minsize(640, 400)
+        root.protocol("WM_DELETE_WINDOW", self.close)
+
+        top = ttk.Frame(root, padding=8)
+        top.pack(fill="x")
+        ttk.Label(top, text="Address").pack(side="left")
+        self.host_var = tk.StringVar(value=host)
+        self.host_entry = ttk.Entry(top, textvariable=self.host_var, width=16)
+        self.host_entry.pack(side="left", padx=(4, 12))
+        ttk.Label(top, text="Port").pack(side="left")
+        self.port_var = tk.StringVar(value=str(port))
+        self.port_entry = ttk.Entry(top, textvariable=self.port_var, width=7)
+        self.port_entry.pack(side="left", padx=(4, 12))
+        self.start_button = ttk.Button(top, text="Start", command=self.start)
+        self.start_button.pack(side="left")
+        self.stop_button = ttk.Button(top, text="Stop", command=self.stop, state="disabled")
+        self.stop_button.pack(side="left", padx=4)
+
+        self.status_var = tk.StringVar(value="Stopped.")
+        ttk.Label(root, textvariable=self.status_var, padding=(8, 0)).pack(fill="x")
+
+        panes = ttk.PanedWindow(root, orient="vertical")
+        panes.pack(fill="both", expand=True, padx=8, pady=8)
+        table_frame = ttk.Frame(panes)
+        self.table = ttk.Treeview(table_frame, columns=COLUMNS, show="headings", height=8)
+        for column, width in zip(COLUMNS, (140, 160, 260, 90, 50), strict=True):
+            self.table.heading(column, text=column.capitalize() if column != "tls" else "TLS")
+            self.table.column(column, width=width, anchor="w")
+        self.table.pack(side="left", fill="both", expand=True)
+        buttons = ttk.Frame(table_frame, padding=(8, 0))
+        buttons.pack(side="right", fill="y")
+        self.count_var = tk.StringVar(value="0 clients")
+        ttk.Label(buttons, textvariable=self.count_var).pack(pady=(0, 8))
+        self.kick_button = ttk.Button(buttons, text="Kick", command=self.kick_selected)
+        self.kick_button.pack(fill="x")
+        self.kill_button = ttk.Button(buttons, text="Kill", command=self.kill_selected)
+        self.kill_button.pack(fill="x", pady=4)
+        panes.add(table_frame, weight=3)
+        self.log_view = scrolledtext.ScrolledText(panes, height=8, state="disabled")
+        panes.add(self.log_view, weight=2)
+        self.root.after(REFRESH_MS, self._drain_logs)
+
+    # --- actions ---------------------------------------------------------------
+    def start(self) -> None:
+        if self.runner.running:
+            return
+        host = self.host_var.get().strip() or "127.0.0.1"
+        port_text = self.port_var.get().strip()
+        if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+            self.status_var.set(f"Port must be a number from 0 to 65535, not {port_text!r}.")
+            return
+        try:
+            config = parse_config({"server": {"data_dir": str(self.data_dir)}})
+            config.listen = [ListenSection(host=host, port=int(port_text))]
+            listeners = self.runner.start(config)
+        except (OSError, ConfigError) as exc:
+            self.status_var.set(f"Could not start: {getattr(exc, 'strerror', None) or exc}")
+            return
+        where = ", ".join(f"{h}:{p}" for _, h, p in listeners)
+        self.status_var.set(f"Running on {where}. Connect: hubbub chat {where.split(',')[0]}")
+        self._log(f"server started on {where}")
+        self.start_button.configure(state="disabled")
+        self.stop_button.configure(state="normal")
+        self.host_entry.configure(state="disabled")
+        self.port_entry.configure(state="disabled")
+        self._schedule_refresh()
+
+    def stop(self) -> None:
+        if not self.runner.running:
+            return
+        if self._refresh_job is not None:
+            self.root.after_cancel(self._refresh_job)
+            self._refresh_job = None
+        self.runner.stop()
+        self._show_rows([])
+        self.status_var.set("Stopped.")
+        self._log("server stopped")
+        self.start_button.configure(state="normal")
+        self.stop_button.configure(state="disabled")
+        self.host_entry.configure(state="normal")
+        self.port_entry.configure(state="normal")
+
+    def close(self) -> None:
+        """Window closed: stop the server cleanly, then go."""
+        self.stop()
+        logging.getLogger("hubbub").removeHandler(self._log_handler)
+        self.closed = True
+        self.root.destroy()
+
+    def selected(self) -> ClientRow | None:
+        selection = self.table.selection()
+        return self._rows.get(selection[0]) if selection else None
+
+    def kick_selected(self) -> None:
+        row = self.selected()
+        if row is None:
+            self.status_var.set("Select a client first.")
+            return
+        count = self.runner.kick(row.connection_id, "Kicked by the server operator")
+        self._log(f"kicked {row.nick} from {count} channel(s)")
+        self.refresh()
+
+    def kill_selected(self) -> None:
+        row = self.selected()
+        if row is None:
+            self.status_var.set("Select a client first.")
+            return
+        if self.runner.kill(row.connection_id, "Disconnected by the server operator"):
+            self._log(f"disconnected {row.nick} ({row.address})")
+        self.refresh()
+
+    # --- refreshing --------------------------------------------------------------
+    def _schedule_refresh(self) -> None:
+        self.refresh()
+        self._refresh_job = self.root.after(REFRESH_MS, self._schedule_refresh)
+
+    def refresh(self) -> None:
+        if self.runner.running:
+            self._show_rows(self.runner.clients())
+
+    def _show_rows(self, rows: list[ClientRow]) -> None:
+        wanted = {str(row.connection_id): row for row in rows}
+        for item in self.table.get_children():
+            if item not in wanted:
+                self.table.delete(item)
+        for item, row in wanted.items():
+            values = (row.nick, row.address, row.channels, row.since, "yes" if row.tls else "no")
+            if self.table.exists(item):
+                self.table.item(item, values=values)
+            else:
+                self.table.insert("", "end", iid=item, values=values)
+        self._rows = wanted
+        self.count_var.set(f"{len(rows)} client{'s' if len(rows) != 1 else ''}")
+
+    def _log(self, line: str) -> None:
+        self.log_view.configure(state="normal")
+        self.log_view.insert("end", line + "\n")
+        self.log_view.see("end")
+        self.log_view.configure(state="disabled")
+
+    def _drain_logs(self) -> None:
+        try:
+            while True:
+                self._log(self.logs.get_nowait())
+        except queue.Empty:
+            pass
+        if not self.closed:
+            self.root.after(REFRESH_MS, self._drain_logs)

@@ -1,0 +1,121 @@
+"""The server panel as a person uses it: a real Tk window on Xvfb, real clients."""
+
+from __future__ import annotations
+
+import socket
+import time
+import tkinter as tk
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from hubbub.panel.window import PanelWindow
+
+
+@pytest.fixture
+def window(display: str, tmp_path: Path) -> Iterator[PanelWindow]:
+    root = tk.Tk()
+    panel = PanelWindow(root, host="127.0.0.1", port=0, data_dir=tmp_path / "data")
+    yield panel
+    if not panel.closed:
+        panel.close()
+
+
+def pump(window: PanelWindow, until: Callable[[], bool], timeout: float = 8.0) -> None:
+    """Run the Tk event loop until ``until()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not until():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        window.root.update()
+        time.sleep(0.02)
+
+
+def served_port(window: PanelWindow) -> int:
+    server = window.runner.server
+    assert server is not None
+    return server.listeners[0].port
+
+
+class LineClient:
+    def __init__(self, port: int, nick: str) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.buffer = b""
+        self.sock.sendall(f"NICK {nick}\r\nUSER {nick} 0 * :{nick}\r\n".encode())
+        self.wait_for(b" 376 ")
+
+    def wait_for(self, needle: bytes) -> bytes:
+        while needle not in self.buffer:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                break
+            self.buffer += chunk
+        return self.buffer
+
+    def read_all(self) -> bytes:
+        while chunk := self.sock.recv(4096):
+            self.buffer += chunk
+        return self.buffer
+
+
+def nicks(window: PanelWindow) -> list[str]:
+    return [window.table.item(i, "values")[0] for i in window.table.get_children()]
+
+
+def test_start_list_clients_and_stop(window: PanelWindow) -> None:
+    window.start_button.invoke()
+    assert window.runner.running
+    assert "Running on 127.0.0.1:" in window.status_var.get()
+    assert str(window.stop_button["state"]) == "normal"
+    assert str(window.start_button["state"]) == "disabled"
+    port = served_port(window)
+
+    alice = LineClient(port, "alice")
+    alice.sock.sendall(b"JOIN #lobby\r\n")
+    pump(window, lambda: "alice" in nicks(window))
+    pump(window, lambda: "#lobby" in window.table.item(window.table.get_children()[0], "values")[2])
+    assert window.count_var.get() == "1 client"
+
+    alice.sock.sendall(b"QUIT :bye\r\n")
+    alice.read_all()
+    pump(window, lambda: nicks(window) == [])
+
+    bob = LineClient(port, "bob")
+    pump(window, lambda: "bob" in nicks(window))
+    window.stop_button.invoke()
+    assert b"ERROR :Closing Link" in bob.read_all()
+    assert window.status_var.get() == "Stopped."
+    assert not window.runner.running
+
+
+def test_kick_and_kill_selected_client(window: PanelWindow) -> None:
+    window.start_button.invoke()
+    port = served_port(window)
+    carol = LineClient(port, "carol")
+    carol.sock.sendall(b"JOIN #room\r\n")
+    carol.wait_for(b" 366 ")
+    pump(window, lambda: "carol" in nicks(window))
+    item = window.table.get_children()[0]
+    window.table.selection_set(item)
+    window.kick_button.invoke()
+    assert b"KICK #room carol :Kicked by the server operator" in carol.wait_for(b" KICK #room")
+    window.kill_button.invoke()
+    assert b"Disconnected by the server operator" in carol.read_all()
+    pump(window, lambda: nicks(window) == [])
+
+
+def test_bad_port_is_reported_not_raised(window: PanelWindow) -> None:
+    window.port_var.set("not-a-port")
+    window.start_button.invoke()
+    assert "Port must be a number" in window.status_var.get()
+    assert not window.runner.running
+
+
+def test_closing_window_stops_server(window: PanelWindow) -> None:
+    window.start_button.invoke()
+    port = served_port(window)
+    dave = LineClient(port, "dave")
+    window.close()
+    assert b"ERROR :Closing Link" in dave.read_all()
+    assert not window.runner.running
