@@ -6,6 +6,7 @@ deliveries per second."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from time import monotonic_ns
 from typing import cast
@@ -33,6 +34,7 @@ class BenchClient(asyncio.Protocol):
         self.index = index
         self.nick = nick
         self.transport: asyncio.Transport | None = None
+        self.fd: int | None = None
         self.partial = b""
         self.started = 0
         self.registered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -44,10 +46,13 @@ class BenchClient(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
+        if transport.get_extra_info("sslcontext") is None:
+            self.fd = transport.get_extra_info("socket").fileno()
         self.transport.write(f"NICK {self.nick}\r\nUSER {self.nick} 0 * :bench\r\n".encode())
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        self.fd = None
         if not self.registered.done():
             self.registered.set_result(False)
             return
@@ -81,8 +86,22 @@ class BenchClient(asyncio.Protocol):
     # Writer (for Sender) ----------------------------------------------
 
     def write(self, data: bytes) -> None:
-        if self.transport is not None:
-            self.transport.write(data)
+        """Send now when nothing is queued: uvloop would hold the bytes until
+        the end of the loop iteration, and in a closed loop that delay is
+        round-trip time, which caps throughput below the server's."""
+        transport = self.transport
+        if transport is None:
+            return
+        if self.fd is not None and not transport.get_write_buffer_size():
+            try:
+                data = data[os.write(self.fd, data) :]
+            except (BlockingIOError, InterruptedError):
+                pass
+            except OSError:
+                return  # the transport will notice and report the loss
+            if not data:
+                return
+        transport.write(data)
 
     def backlog(self) -> int:
         return self.transport.get_write_buffer_size() if self.transport is not None else 0
