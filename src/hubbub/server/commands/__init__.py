@@ -10,4 +10,5 @@ from hubbub.server.commands import (  # noqa: F401
     operators,
     queries,
     registration,
+    serverbans,
 )
