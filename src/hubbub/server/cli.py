@@ -119,7 +119,8 @@ def serve(config_path: Path | None, log_level: str, uvloop: bool, **opts: object
     IRCv3 WebSocket on 127.0.0.1:8097.
     """
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+    for noisy in ("websockets", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         config = load_config(config_path)
         _apply_overrides(config, **opts)
