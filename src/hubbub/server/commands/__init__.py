@@ -1,14 +1,17 @@
 """Command families; importing this package fills the command table."""
 
 from hubbub.server.commands import (  # noqa: F401
+    account_registration,
     channels,
     chanserv,
     chathistory,
     info,
     messaging,
     modes,
+    nickserv,
     operators,
     queries,
     registration,
+    sasl,
     serverbans,
 )

@@ -32,9 +32,11 @@ _SSL_VERIFY_PEER = 1
 _VERIFY_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
 
 
-@_VERIFY_CALLBACK
-def _accept_any(preverify_ok: int, store_ctx: int | None) -> int:
+def _accept(preverify_ok: int, store_ctx: int | None) -> int:
     return 1
+
+
+_accept_any = _VERIFY_CALLBACK(_accept)  # kept alive for as long as OpenSSL may call it
 
 
 _libssl: Any = None

@@ -1,0 +1,347 @@
+"""NickServ: accounts by private message, for clients without SASL or REGISTER.
+
+    /msg NickServ REGISTER <password> [email]
+    /msg NickServ IDENTIFY [account] <password>
+    /msg NickServ INFO [account]
+    /msg NickServ GHOST <nick>
+    /msg NickServ SET PASSWORD <new password>
+    /msg NickServ CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST
+    /msg NickServ DROP <account>
+    /msg NickServ HELP [command]
+
+Every answer is a NOTICE from NickServ. Passwords are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from hubbub.protocol.casemap import fold
+from hubbub.server import accounts, nick_protection
+from hubbub.server.commands.account_registration import check_password, create_account
+from hubbub.server.commands.context import Context
+from hubbub.server.net.client_cert import peer_fingerprint
+from hubbub.server.services import register_service, service_notice
+from hubbub.server.state import User
+from hubbub.store import AlreadyExists, NotFound
+
+log = logging.getLogger(__name__)
+
+NICKSERV = "NickServ"
+
+Subcommand = Callable[[Context, list[str]], Awaitable[None] | None]
+
+HELP: dict[str, str] = {
+    "REGISTER": (
+        "REGISTER <password> [email]\n"
+        "Registers your current nick as an account and logs you in. The nick is then\n"
+        "protected: anyone else using it without logging in is renamed. Passwords need\n"
+        "at least 8 characters. Clients that support it can use the REGISTER command\n"
+        "(draft/account-registration) instead."
+    ),
+    "IDENTIFY": (
+        "IDENTIFY [account] <password>\n"
+        "Logs you in to an account (by default the one named like your nick).\n"
+        "Better: let your client log in with SASL when it connects (PLAIN over TLS,\n"
+        "SCRAM-SHA-256, or EXTERNAL with a client certificate)."
+    ),
+    "INFO": "INFO [account]\nShows when an account was registered and who is logged in to it.",
+    "GHOST": (
+        "GHOST <nick>\n"
+        "Disconnects a connection using <nick> when that nick is your account's name or\n"
+        "is logged in to your account, e.g. your own stale connection."
+    ),
+    "SET": "SET PASSWORD <new password>\nChanges your account's password.",
+    "CERT": (
+        "CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST\n"
+        "Manages the TLS client certificates that log you in with SASL EXTERNAL.\n"
+        "CERT ADD without a fingerprint adds the certificate you are connected with.\n"
+        "Fingerprints are SHA-256, e.g. from: openssl x509 -noout -fingerprint -sha256 -in cert.pem"
+    ),
+    "DROP": (
+        "DROP <account>\n"
+        "Deletes your account (give its name to confirm). Everyone logged in to it is\n"
+        "logged out and the nick is no longer protected. This cannot be undone."
+    ),
+    "LOGOUT": "LOGOUT\nLogs you out of your account.",
+    "HELP": "HELP [command]\nLists the commands, or explains one.",
+}
+
+SUMMARY = {
+    "REGISTER": "Register your current nick as an account",
+    "IDENTIFY": "Log in to your account",
+    "LOGOUT": "Log out",
+    "INFO": "Show information about an account",
+    "GHOST": "Disconnect a connection that uses your nick",
+    "SET": "Change your password (SET PASSWORD)",
+    "CERT": "Manage client certificates for SASL EXTERNAL",
+    "DROP": "Delete your account",
+    "HELP": "Show this help, or HELP <command>",
+}
+
+
+def _say(ctx: Context, text: str) -> None:
+    service_notice(ctx, NICKSERV, text)
+
+
+def _need_login(ctx: Context) -> str | None:
+    account = ctx.user.account
+    if account is None:
+        _say(ctx, "You are not logged in. Use IDENTIFY first.")
+    return account
+
+
+def handle(ctx: Context, text: str) -> Awaitable[None] | None:
+    words = text.split()
+    if not words:
+        _help(ctx, [])
+        return None
+    name = words[0].upper()
+    handler = _COMMANDS.get(name)
+    if handler is None:
+        _say(ctx, f"Unknown command {words[0]}. Type /msg {NICKSERV} HELP for a list of commands.")
+        return None
+    return handler(ctx, words[1:])
+
+
+# --- commands --------------------------------------------------------------------
+
+
+def _help(ctx: Context, args: list[str]) -> None:
+    if args:
+        topic = args[0].upper()
+        text = HELP.get(topic)
+        if text is None:
+            _say(ctx, f"No help for {args[0]}. Type /msg {NICKSERV} HELP for a list of commands.")
+            return
+        _say(ctx, text)
+        return
+    lines = [
+        f"{NICKSERV} keeps accounts. A registered nick is protected: others using it",
+        "without logging in are renamed. Commands:",
+    ]
+    lines += [f"  {name:<9} {summary}" for name, summary in SUMMARY.items()]
+    lines.append(f"Type /msg {NICKSERV} HELP <command> for details.")
+    _say(ctx, "\n".join(lines))
+
+
+def _register(ctx: Context, args: list[str]) -> Awaitable[None] | None:
+    if not args or len(args) > 2:
+        _say(ctx, "Syntax: REGISTER <password> [email]")
+        return None
+    return _do_register(ctx, args[0], args[1] if len(args) > 1 else None)
+
+
+async def _do_register(ctx: Context, password: str, email: str | None) -> None:
+    nick = ctx.user.nick
+    refusal = await create_account(ctx, nick, email, password)
+    if refusal is not None:
+        _say(ctx, f"Registration failed: {refusal.text}.")
+        return
+    _say(ctx, f"The account {nick} is registered and you are logged in. Keep your password safe.")
+
+
+def _identify(ctx: Context, args: list[str]) -> Awaitable[None] | None:
+    if len(args) == 1:
+        return _do_identify(ctx, ctx.user.nick, args[0])
+    if len(args) == 2:
+        return _do_identify(ctx, args[0], args[1])
+    _say(ctx, "Syntax: IDENTIFY [account] <password>")
+    return None
+
+
+async def _do_identify(ctx: Context, name: str, password: str) -> None:
+    if ctx.user.account is not None:
+        _say(ctx, f"You are already logged in as {ctx.user.account}.")
+        return
+    account = await ctx.server.store.accounts.verify_password(name, password)
+    if account is None:
+        log.info("failed IDENTIFY for %s from %s", name, ctx.user.ip)
+        _say(ctx, "Invalid account name or password.")
+        return
+    if ctx.user.account is not None:
+        return
+    accounts.login(ctx, account.name)
+    _say(ctx, f"You are now logged in as {account.name}.")
+
+
+def _logout(ctx: Context, args: list[str]) -> None:
+    if _need_login(ctx) is None:
+        return
+    accounts.logout(ctx)
+    _say(ctx, "You are now logged out.")
+    nick_protection.check(ctx)
+
+
+def _logged_in(ctx: Context, account: str) -> list[User]:
+    folded = fold(account)
+    return [
+        u
+        for u in ctx.server.world.users.values()
+        if u.registered and u.account is not None and fold(u.account) == folded
+    ]
+
+
+def _info(ctx: Context, args: list[str]) -> Awaitable[None] | None:
+    name = args[0] if args else (ctx.user.account or ctx.user.nick)
+    return _do_info(ctx, name)
+
+
+async def _do_info(ctx: Context, name: str) -> None:
+    account = await ctx.server.store.accounts.get(name)
+    if account is None:
+        _say(ctx, f"{name} is not registered.")
+        return
+    own = ctx.user.account is not None and fold(ctx.user.account) == fold(account.name)
+    lines = [
+        f"Account: {account.name}",
+        f"Registered: {account.registered_at.strftime('%Y-%m-%d %H:%M:%S UTC')}",
+    ]
+    online = [u.nick for u in _logged_in(ctx, account.name)]
+    lines.append("Logged in now: " + (", ".join(online) if online else "nobody"))
+    if own or ctx.user.is_oper:
+        lines.append(f"Email: {account.email or 'none'}")
+        fingerprints = await ctx.server.store.accounts.list_certfps(account.name)
+        lines.append(f"Client certificates: {len(fingerprints)}")
+    _say(ctx, "\n".join(lines))
+
+
+def _ghost(ctx: Context, args: list[str]) -> None:
+    if len(args) != 1:
+        _say(ctx, "Syntax: GHOST <nick>")
+        return
+    account = _need_login(ctx)
+    if account is None:
+        return
+    target = ctx.server.world.find_user(args[0])
+    if target is None or not target.registered:
+        _say(ctx, f"{args[0]} is not online.")
+        return
+    if target is ctx.user:
+        _say(ctx, "You cannot ghost yourself.")
+        return
+    mine = fold(target.nick) == fold(account) or (
+        target.account is not None and fold(target.account) == fold(account)
+    )
+    if not mine:
+        _say(ctx, f"{target.nick} is not your nick and not logged in to your account.")
+        return
+    reason = f"GHOST command used by {ctx.user.nick}"
+    ctx.server.disconnect(target, reason, quit_message=reason)
+    _say(ctx, f"{target.nick} has been disconnected.")
+
+
+def _set(ctx: Context, args: list[str]) -> Awaitable[None] | None:
+    if len(args) != 2 or args[0].upper() != "PASSWORD":
+        _say(ctx, "Syntax: SET PASSWORD <new password>")
+        return None
+    account = _need_login(ctx)
+    if account is None:
+        return None
+    refusal = check_password(args[1])
+    if refusal is not None:
+        _say(ctx, f"Password not changed: {refusal.text}.")
+        return None
+    return _do_set_password(ctx, account, args[1])
+
+
+async def _do_set_password(ctx: Context, account: str, password: str) -> None:
+    try:
+        await ctx.server.store.accounts.set_password(account, password)
+    except NotFound:
+        _say(ctx, f"The account {account} no longer exists.")
+        return
+    _say(ctx, "Your password has been changed.")
+
+
+def _cert(ctx: Context, args: list[str]) -> Awaitable[None] | None:
+    sub = args[0].upper() if args else ""
+    if sub not in ("ADD", "DEL", "LIST") or (sub == "DEL" and len(args) != 2):
+        _say(ctx, "Syntax: CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST")
+        return None
+    account = _need_login(ctx)
+    if account is None:
+        return None
+    if sub == "LIST":
+        return _cert_list(ctx, account)
+    if sub == "DEL":
+        return _cert_del(ctx, account, args[1])
+    fingerprint = args[1] if len(args) > 1 else None
+    if fingerprint is None:
+        fingerprint = peer_fingerprint(getattr(ctx.user.sink, "transport", None))
+        if fingerprint is None:
+            _say(ctx, "You are not connected with a TLS client certificate; give a fingerprint.")
+            return None
+    return _cert_add(ctx, account, fingerprint)
+
+
+async def _cert_list(ctx: Context, account: str) -> None:
+    fingerprints = await ctx.server.store.accounts.list_certfps(account)
+    if not fingerprints:
+        _say(ctx, f"No client certificates are linked to {account}.")
+        return
+    _say(ctx, "\n".join([f"Client certificates of {account}:", *fingerprints]))
+
+
+async def _cert_add(ctx: Context, account: str, fingerprint: str) -> None:
+    try:
+        await ctx.server.store.accounts.add_certfp(account, fingerprint)
+    except ValueError as exc:
+        _say(ctx, f"Not added: {exc}.")
+        return
+    except AlreadyExists:
+        _say(ctx, "That certificate is already linked to an account.")
+        return
+    except NotFound:
+        _say(ctx, f"The account {account} no longer exists.")
+        return
+    _say(ctx, f"Added {fingerprint.replace(':', '').lower()} to {account}.")
+
+
+async def _cert_del(ctx: Context, account: str, fingerprint: str) -> None:
+    try:
+        removed = await ctx.server.store.accounts.remove_certfp(account, fingerprint)
+    except ValueError as exc:
+        _say(ctx, f"Not removed: {exc}.")
+        return
+    if removed:
+        _say(ctx, f"Removed {fingerprint} from {account}.")
+    else:
+        _say(ctx, f"{fingerprint} is not linked to {account}.")
+
+
+def _drop(ctx: Context, args: list[str]) -> Awaitable[None] | None:
+    account = _need_login(ctx)
+    if account is None:
+        return None
+    if len(args) != 1 or fold(args[0]) != fold(account):
+        _say(ctx, f"To delete your account, type: /msg {NICKSERV} DROP {account}")
+        return None
+    return _do_drop(ctx, account)
+
+
+async def _do_drop(ctx: Context, account: str) -> None:
+    if not await ctx.server.store.accounts.delete(account):
+        _say(ctx, f"The account {account} does not exist.")
+        return
+    log.info("account %s dropped by %s", account, ctx.user.nick)
+    for user in _logged_in(ctx, account):
+        accounts.logout(Context(ctx.server, user))
+    _say(ctx, f"The account {account} has been deleted.")
+
+
+_COMMANDS: dict[str, Subcommand] = {
+    "HELP": _help,
+    "REGISTER": _register,
+    "IDENTIFY": _identify,
+    "LOGIN": _identify,
+    "LOGOUT": _logout,
+    "INFO": _info,
+    "GHOST": _ghost,
+    "SET": _set,
+    "CERT": _cert,
+    "DROP": _drop,
+}
+
+register_service(NICKSERV, handle, "Accounts: REGISTER, IDENTIFY, CERT, GHOST")

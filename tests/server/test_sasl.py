@@ -1,0 +1,382 @@
+"""SASL 3.2: PLAIN, EXTERNAL (TLS client certificates) and SCRAM-SHA-256."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime
+import hashlib
+import hmac
+import secrets
+import socket
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher, profiles
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from ircclient import RawClient
+
+from hubbub.server.app import Server
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(Server, "password_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+    yield
+
+
+def b64(data: bytes | str) -> str:
+    return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
+
+
+async def start_sasl(client: RawClient, mechanism: str) -> None:
+    await client.send(f"AUTHENTICATE {mechanism}")
+    challenge = await client.expect("AUTHENTICATE")
+    assert challenge.params == ["+"]
+
+
+async def send_response(client: RawClient, data: bytes) -> None:
+    """Send a client response in 400-byte chunks, ending with + when needed."""
+    encoded = b64(data) if data else ""
+    for start in range(0, len(encoded), 400):
+        await client.send("AUTHENTICATE " + encoded[start : start + 400])
+    if len(encoded) % 400 == 0:
+        await client.send("AUTHENTICATE +")
+
+
+async def plain(client: RawClient, account: str, password: str) -> str:
+    """Run SASL PLAIN; returns the final numeric (903 or 904)."""
+    await start_sasl(client, "PLAIN")
+    await send_response(client, f"\0{account}\0{password}".encode())
+    reply = await client.expect(lambda m: m.command in ("903", "904"))
+    return reply.command
+
+
+async def scram(client: RawClient, account: str, password: str) -> str:
+    """Run SASL SCRAM-SHA-256 as RFC 5802's client; returns 903 or 904."""
+    await start_sasl(client, "SCRAM-SHA-256")
+    client_nonce = secrets.token_urlsafe(18)
+    first_bare = f"n={account},r={client_nonce}"
+    await send_response(client, f"n,,{first_bare}".encode())
+    reply = await client.expect(lambda m: m.command in ("AUTHENTICATE", "904"))
+    if reply.command == "904":
+        return "904"
+    server_first = base64.b64decode(reply.params[0]).decode()
+    attrs = dict(part.split("=", 1) for part in server_first.split(","))
+    assert attrs["r"].startswith(client_nonce) and len(attrs["r"]) > len(client_nonce)
+    salted = hashlib.pbkdf2_hmac(
+        "sha256", password.encode(), base64.b64decode(attrs["s"]), int(attrs["i"])
+    )
+    client_key = hmac.digest(salted, b"Client Key", "sha256")
+    stored_key = hashlib.sha256(client_key).digest()
+    without_proof = f"c=biws,r={attrs['r']}"
+    auth_message = f"{first_bare},{server_first},{without_proof}".encode()
+    signature = hmac.digest(stored_key, auth_message, "sha256")
+    proof = bytes(a ^ b for a, b in zip(client_key, signature, strict=True))
+    await send_response(client, f"{without_proof},p={b64(proof)}".encode())
+    reply = await client.expect(lambda m: m.command in ("AUTHENTICATE", "904"))
+    if reply.command == "904":
+        return "904"
+    server_final = base64.b64decode(reply.params[0]).decode()
+    server_key = hmac.digest(salted, b"Server Key", "sha256")
+    expected = b64(hmac.digest(server_key, auth_message, "sha256"))
+    assert server_final == f"v={expected}"
+    await client.send("AUTHENTICATE +")
+    reply = await client.expect(lambda m: m.command in ("903", "904"))
+    return reply.command
+
+
+async def finish_registration(client: RawClient, nick: str) -> None:
+    await client.send("CAP END")
+    await client.send(f"NICK {nick}")
+    await client.send(f"USER {nick} 0 * :{nick}")
+    await client.expect("376")
+    client.nick = nick
+
+
+async def request_sasl(client: RawClient) -> None:
+    await client.send("CAP LS 302")
+    await client.send("CAP REQ :sasl")
+    await client.expect(lambda m: m.command == "CAP" and m.params[1] == "ACK")
+
+
+async def whois_account(client: RawClient, nick: str) -> str | None:
+    await client.send(f"WHOIS {nick}")
+    replies = await client.collect_until("318")
+    found = [m.params[2] for m in replies if m.command == "330"]
+    return found[0] if found else None
+
+
+async def test_cap_ls_advertises_mechanisms(irc) -> None:
+    client = await irc.client()
+    await client.send("CAP LS 302")
+    ls = await client.expect("CAP")
+    assert "sasl=PLAIN,EXTERNAL,SCRAM-SHA-256" in ls.params[-1].split()
+
+
+async def test_plain_before_registration(irc) -> None:
+    await irc.server.store.accounts.create("alice", PASSWORD)
+    client = await irc.client()
+    await request_sasl(client)
+    await start_sasl(client, "PLAIN")
+    await send_response(client, f"\0alice\0{PASSWORD}".encode())
+    logged_in = await client.expect("900")
+    assert logged_in.params[2] == "alice"
+    success = await client.expect("903")
+    assert success.params[-1] == "SASL authentication successful"
+    await finish_registration(client, "alice")
+    assert await whois_account(client, "alice") == "alice"
+
+
+async def test_plain_wrong_password_and_unknown_account(irc) -> None:
+    await irc.server.store.accounts.create("alice", PASSWORD)
+    client = await irc.client()
+    await request_sasl(client)
+    assert await plain(client, "alice", "wrong password") == "904"
+    assert await plain(client, "nobody", PASSWORD) == "904"
+    assert await plain(client, "ALICE", PASSWORD) == "903"  # names are case-insensitive
+
+
+async def test_plain_over_tls(irc) -> None:
+    await irc.server.store.accounts.create("alice", PASSWORD)
+    client = await RawClient.connect("127.0.0.1", irc.port("tls"), tls=True)
+    irc.clients.append(client)
+    await request_sasl(client)
+    assert await plain(client, "alice", PASSWORD) == "903"
+    await finish_registration(client, "alice")
+
+
+async def test_plain_authzid_must_match(irc) -> None:
+    await irc.server.store.accounts.create("alice", PASSWORD)
+    client = await irc.client()
+    await start_sasl(client, "PLAIN")
+    await send_response(client, f"bob\0alice\0{PASSWORD}".encode())
+    await client.expect("904")
+
+
+async def test_chunked_responses(irc) -> None:
+    # a 300-byte response is exactly 400 base64 characters: it needs a "+" after it
+    exact = "p" * (300 - len("\0alice\0"))
+    longer = "q" * 350
+    await irc.server.store.accounts.create("alice", exact)
+    await irc.server.store.accounts.create("bob", longer)
+    client = await irc.client()
+    assert len(b64(f"\0alice\0{exact}")) == 400
+    assert await plain(client, "alice", exact) == "903"
+    other = await irc.client()
+    assert len(b64(f"\0bob\0{longer}")) > 400
+    assert await plain(other, "bob", longer) == "903"
+
+
+async def test_too_long_abort_unknown_mechanism(irc) -> None:
+    client = await irc.client()
+    await start_sasl(client, "PLAIN")
+    await client.send("AUTHENTICATE " + "A" * 404)
+    await client.expect("905")
+    await start_sasl(client, "PLAIN")
+    await client.send("AUTHENTICATE *")
+    await client.expect("906")
+    await client.send("AUTHENTICATE DIGEST-MD5")
+    mechs = await client.expect("908")
+    assert mechs.params[1] == "PLAIN,EXTERNAL,SCRAM-SHA-256"
+    await client.expect("904")
+    # after all that, a normal exchange still works
+    await irc.server.store.accounts.create("alice", PASSWORD)
+    assert await plain(client, "alice", PASSWORD) == "903"
+
+
+async def test_invalid_base64_fails(irc) -> None:
+    client = await irc.client()
+    await start_sasl(client, "PLAIN")
+    await client.send("AUTHENTICATE !!!notbase64")
+    await client.expect("904")
+
+
+async def test_cap_end_during_exchange_aborts(irc) -> None:
+    client = await irc.client()
+    await request_sasl(client)
+    await start_sasl(client, "PLAIN")
+    await finish_registration(client, "alice")
+    aborted = await client.expect("906")
+    assert aborted.params[0] == "alice"
+
+
+async def test_after_registration_and_already_authenticated(irc) -> None:
+    await irc.server.store.accounts.create("alice", PASSWORD)
+    peer = await irc.client("peer", ["account-notify", "extended-join"])
+    client = await irc.client("alice")
+    await client.send("JOIN #room")
+    await peer.send("JOIN #room")
+    await peer.expect("366")
+    assert await plain(client, "alice", PASSWORD) == "903"
+    notify = await peer.expect("ACCOUNT")
+    assert notify.source.startswith("alice!") and notify.params == ["alice"]
+    await client.send("AUTHENTICATE PLAIN")
+    await client.expect("907")
+    assert await whois_account(peer, "alice") == "alice"
+
+
+async def test_plain_refused_on_plaintext_unless_allowed(start_server) -> None:
+    address = _non_loopback_address()
+    if address is None:
+        pytest.skip("no non-loopback address to connect from")
+    listen = [{"host": "0.0.0.0", "port": 0}]
+    for allowed in (False, True):
+        irc = await start_server(listen=listen, accounts={"plaintext_sasl": allowed})
+        await irc.server.store.accounts.create("alice", PASSWORD)
+        client = await RawClient.connect(address, irc.port())
+        irc.clients.append(client)
+        await client.send("AUTHENTICATE PLAIN")
+        if allowed:
+            await client.expect("AUTHENTICATE")
+            await send_response(client, f"\0alice\0{PASSWORD}".encode())
+            await client.expect("903")
+        else:
+            refused = await client.expect("904")
+            assert "TLS" in refused.params[-1]
+            # SCRAM does not reveal the password, so it stays available
+            assert await scram(client, "alice", PASSWORD) == "903"
+
+
+def _non_loopback_address() -> str | None:
+    """This host's address on its default route (a UDP connect sends nothing)."""
+    for target in ("10.255.255.255", "198.51.100.1"):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.connect((target, 9))
+            except OSError:
+                continue
+            address = str(probe.getsockname()[0])
+        if not address.startswith("127.") and address != "0.0.0.0":
+            return address
+    return None
+
+
+# --- SCRAM-SHA-256 -----------------------------------------------------------------
+
+
+async def test_scram_sha_256(irc) -> None:
+    await irc.server.store.accounts.create("alice", PASSWORD)
+    client = await irc.client()
+    await request_sasl(client)
+    assert await scram(client, "alice", PASSWORD) == "903"
+    assert client.log[-2].command == "900"
+    await finish_registration(client, "alice")
+    assert await whois_account(client, "alice") == "alice"
+
+
+async def test_scram_wrong_password_and_unknown_account(irc) -> None:
+    await irc.server.store.accounts.create("alice", PASSWORD)
+    client = await irc.client()
+    assert await scram(client, "alice", "not the password") == "904"
+    assert await scram(client, "nobody", PASSWORD) == "904"  # same flow, fails at the proof
+    assert await scram(client, "alice", PASSWORD) == "903"
+
+
+async def test_scram_rejects_bad_nonce_and_channel_binding(irc) -> None:
+    await irc.server.store.accounts.create("alice", PASSWORD)
+    client = await irc.client()
+    await start_sasl(client, "SCRAM-SHA-256")
+    await send_response(client, b"p=tls-unique,,n=alice,r=abc")
+    await client.expect("904")
+    await start_sasl(client, "SCRAM-SHA-256")
+    await send_response(client, b"n,,n=alice,r=abc")
+    await client.expect("AUTHENTICATE")
+    await send_response(client, b"c=biws,r=abcWRONG,p=" + b64(b"x" * 32).encode())
+    await client.expect("904")
+
+
+# --- EXTERNAL ------------------------------------------------------------------------
+
+
+def make_client_cert(directory: Path, name: str) -> tuple[Path, Path, str]:
+    """A self-signed client certificate; returns (cert, key, sha256 hex)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    fingerprint = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+    return cert_path, key_path, fingerprint
+
+
+async def tls_client(irc, cert: Path | None = None, key: Path | None = None) -> RawClient:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    if cert is not None:
+        context.load_cert_chain(cert, key)
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection("127.0.0.1", irc.port("tls"), ssl=context), 5
+    )
+    client = RawClient(reader, writer)
+    irc.clients.append(client)
+    return client
+
+
+async def test_external_with_client_certificate(irc, tmp_path: Path) -> None:
+    cert, key, fingerprint = make_client_cert(tmp_path, "alice")
+    await irc.server.store.accounts.create("alice", PASSWORD)
+    await irc.server.store.accounts.add_certfp("alice", fingerprint)
+    client = await tls_client(irc, cert, key)
+    await request_sasl(client)
+    await start_sasl(client, "EXTERNAL")
+    await client.send("AUTHENTICATE +")
+    logged_in = await client.expect("900")
+    assert logged_in.params[2] == "alice"
+    await client.expect("903")
+    await finish_registration(client, "alice")
+    assert await whois_account(client, "alice") == "alice"
+
+
+async def test_external_failures(irc, tmp_path: Path) -> None:
+    cert, key, fingerprint = make_client_cert(tmp_path, "stranger")
+    await irc.server.store.accounts.create("alice", PASSWORD)
+    # no certificate at all
+    bare = await tls_client(irc)
+    await start_sasl(bare, "EXTERNAL")
+    await bare.send("AUTHENTICATE +")
+    refused = await bare.expect("904")
+    assert "certificate" in refused.params[-1]
+    # a certificate no account knows
+    stranger = await tls_client(irc, cert, key)
+    await start_sasl(stranger, "EXTERNAL")
+    await stranger.send("AUTHENTICATE +")
+    await stranger.expect("904")
+    # a certificate of alice's, but asking to be someone else
+    await irc.server.store.accounts.add_certfp("alice", fingerprint)
+    await start_sasl(stranger, "EXTERNAL")
+    await send_response(stranger, b"bob")
+    await stranger.expect("904")
+    await start_sasl(stranger, "EXTERNAL")
+    await send_response(stranger, b"alice")
+    await stranger.expect("903")
+    # plaintext connections have no certificate
+    plain_client = await irc.client()
+    await start_sasl(plain_client, "EXTERNAL")
+    await plain_client.send("AUTHENTICATE +")
+    await plain_client.expect("904")
