@@ -182,6 +182,7 @@ async def soak(args: argparse.Namespace) -> dict[str, object]:
     started = time.monotonic()
 
     def sample() -> dict[str, object]:
+        rss = rss_kib(args.server_pid) if args.server_pid else None
         entry: dict[str, object] = {
             "t": round(time.monotonic() - started, 1),
             "connected": stats.connected,
@@ -189,15 +190,14 @@ async def soak(args: argparse.Namespace) -> dict[str, object]:
             "sent": stats.sent,
             "received_privmsg": stats.received_privmsg,
             "unexpected_disconnects": sum(stats.disconnects.values()),
-            "server_rss_kib": rss_kib(args.server_pid) if args.server_pid else None,
+            "server_rss_kib": rss,
         }
         samples.append(entry)
-        rss = entry["server_rss_kib"]
         print(
             f"t={entry['t']:>7}s connected={stats.connected:>5} registered={stats.registered:>5} "
             f"sent={stats.sent:>8} recv={stats.received_privmsg:>9} "
             f"disconnects={entry['unexpected_disconnects']:>4} "
-            f"rss={'-' if rss is None else f'{int(rss) / 1024:.1f}MiB'}",
+            f"rss={'-' if rss is None else f'{rss / 1024:.1f}MiB'}",
             flush=True,
         )
         return entry
