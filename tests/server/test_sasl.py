@@ -19,16 +19,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from ircclient import RawClient
 
 from hubbub.server.app import Server
+from ircclient import RawClient
 
 PASSWORD = "correct horse"
 
 
 @pytest.fixture(autouse=True)
 def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(Server, "password_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    monkeypatch.setattr(Server, "password_hasher", cheap)
     yield
 
 
