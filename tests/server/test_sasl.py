@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import datetime
 import hashlib
 import hmac
 import secrets
 import socket
-import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher, profiles
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from certs import make_client_cert, tls_client
 from hubbub.server.app import Server
 from ircclient import RawClient
 
@@ -295,48 +289,6 @@ async def test_scram_rejects_bad_nonce_and_channel_binding(irc) -> None:
 
 
 # --- EXTERNAL ------------------------------------------------------------------------
-
-
-def make_client_cert(directory: Path, name: str) -> tuple[Path, Path, str]:
-    """A self-signed client certificate; returns (cert, key, sha256 hex)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    fingerprint = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-    return cert_path, key_path, fingerprint
-
-
-async def tls_client(irc, cert: Path | None = None, key: Path | None = None) -> RawClient:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    if cert is not None:
-        context.load_cert_chain(cert, key)
-    reader, writer = await asyncio.wait_for(
-        asyncio.open_connection("127.0.0.1", irc.port("tls"), ssl=context), 5
-    )
-    client = RawClient(reader, writer)
-    irc.clients.append(client)
-    return client
 
 
 async def test_external_with_client_certificate(irc, tmp_path: Path) -> None:
