@@ -51,7 +51,7 @@ class Connection:
         "_busy",
         "_capture",
         "_closed",
-        "_flush_handle",
+        "_sendq",
         "_inbuf",
         "_lines",
         "_loop",
@@ -74,7 +74,7 @@ class Connection:
         self._lines: deque[bytes] = deque()
         self._out: list[bytes] = []
         self._out_size = 0
-        self._flush_handle: asyncio.Handle | None = None
+        self._sendq = server.config.limits.sendq
         self._resume_handle: asyncio.TimerHandle | None = None
         self._busy = False
         self._closed = False
@@ -104,27 +104,40 @@ class Connection:
         return self._closed
 
     def write(self, data: bytes) -> None:
-        if self._closed:
-            return
+        """Queue ``data``; the first write of a loop pass schedules one flush.
+
+        This runs once per recipient of every message, so it does the least
+        it can: the transport's own buffer is checked at flush time.
+        """
         if self._capture is not None:
             self._capture.append(data)
             return
-        self._out.append(data)
+        out = self._out
+        if not out:
+            if self._closed:
+                return
+            self._loop.call_soon(self.flush)
+        out.append(data)
         self._out_size += len(data)
-        if self._flush_handle is None:
-            self._flush_handle = self._loop.call_soon(self.flush)
-        if self._out_size + self.transport_buffered() > self.server.config.limits.sendq:
-            self._out.clear()
-            self._out_size = 0
-            self.server.disconnect(self.user, "SendQ exceeded")
+        if self._out_size > self._sendq:
+            self._sendq_exceeded()
 
     def flush(self) -> None:
-        self._flush_handle = None
-        if self._out:
-            data = b"".join(self._out) if len(self._out) > 1 else self._out[0]
-            self._out.clear()
-            self._out_size = 0
-            self.transport_write(data)
+        out = self._out
+        if not out:
+            return
+        data = b"".join(out) if len(out) > 1 else out[0]
+        out.clear()
+        self._out_size = 0
+        if self.transport_buffered() + len(data) > self._sendq and not self._closed:
+            self._sendq_exceeded()
+            return
+        self.transport_write(data)
+
+    def _sendq_exceeded(self) -> None:
+        self._out.clear()
+        self._out_size = 0
+        self.server.disconnect(self.user, "SendQ exceeded")
 
     def close(self, reason: str) -> None:
         """Ask the server to disconnect this user (QUIT to neighbours, ERROR)."""
