@@ -15,5 +15,5 @@ from libpeers import PeerFactory, peers
 @pytest.fixture
 async def peer(irc: object, tmp_path: Path) -> AsyncIterator[PeerFactory]:
     """Connected library clients on the test server: ``await peer("alice")``."""
-    async with peers(irc.port(), tmp_path / "config") as make:  # type: ignore[attr-defined]
+    async with peers(irc, tmp_path / "config") as make:
         yield make

@@ -4,11 +4,13 @@ client, terminal and desktop client tests."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -63,13 +65,22 @@ def client_config(port: int, nick: str, config_dir: Path, **options: object) -> 
     return config
 
 
+async def settle(server: Any, timeout: float = 2.0) -> None:
+    """Wait for the server's background jobs (started by our connections) to
+    finish, so stopping it never cancels one in the middle of a store call."""
+    for _ in range(int(timeout / 0.01)):
+        if not server.tasks:
+            return
+        await asyncio.sleep(0.01)
+
+
 @asynccontextmanager
-async def peers(port: int, config_dir: Path) -> AsyncIterator[PeerFactory]:
-    """Connected library clients on a server: ``await make("alice")``."""
+async def peers(irc: Any, config_dir: Path) -> AsyncIterator[PeerFactory]:
+    """Connected library clients on the running test server: ``await make("alice")``."""
     made: list[Client] = []
 
     async def make(nick: str, **options: object) -> Client:
-        client = Client(client_config(port, nick, config_dir, **options))
+        client = Client(client_config(irc.port(), nick, config_dir, **options))
         made.append(client)
         await client.connect()
         return client
@@ -77,3 +88,4 @@ async def peers(port: int, config_dir: Path) -> AsyncIterator[PeerFactory]:
     yield make
     for client in made:
         await client.close()
+    await settle(irc.server)

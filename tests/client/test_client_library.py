@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from libpeers import PeerFactory, client_config, free_port, make_cert
+from libpeers import PeerFactory, client_config, free_port, make_cert, settle
 
 from hubbub.client import (
     CertificateChanged,
+    CertificatePinned,
     Client,
     ClientConfig,
     Connected,
@@ -20,6 +21,7 @@ from hubbub.client import (
     MessageEvent,
     Names,
     NickChange,
+    Numeric,
     TopicChange,
     fingerprint,
 )
@@ -105,16 +107,18 @@ async def test_reconnects_and_rejoins_after_restart(start_server, tmp_path: Path
     events = client.events()
     try:
         await events.wait_for(Join, lambda e: e.own)
+        await settle(server.server)
         await server.server.stop()
         gone = await events.wait_for(Disconnected)
         assert gone.reconnecting
-        await start_server(**listen)
+        second = await start_server(**listen)
         await events.wait_for(Connected, timeout=10)
         again = await events.wait_for(Join, lambda e: e.own)
         assert again.channel == "#keep"
         assert client.state.channel("#keep") is not None
     finally:
         await client.close()
+    await settle(second.server)
 
 
 async def test_tls_trust_on_first_use(start_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -131,6 +135,8 @@ async def test_tls_trust_on_first_use(start_server, tmp_path: Path) -> None:  # 
     client = Client(tls_config())
     await client.connect()
     assert client.connected
+    news = await client.events().wait_for(CertificatePinned)
+    assert news.fingerprint == fingerprint(_der(first_cert))
     await client.quit()
     pinned = json.loads((pins / "known_servers.json").read_text())
     der = _der(first_cert)
@@ -144,6 +150,7 @@ async def test_tls_trust_on_first_use(start_server, tmp_path: Path) -> None:  # 
     await again.connect()
     await again.quit()
 
+    await settle(server.server)
     await server.server.stop()
     await start_server(listen=listen, tls={"cert": second_cert, "key": second_key})
     changed = Client(tls_config())
@@ -153,6 +160,21 @@ async def test_tls_trust_on_first_use(start_server, tmp_path: Path) -> None:  # 
     warning = await errors.wait_for(Error)
     assert warning.fatal and "CHANGED" in warning.message and str(pins) in warning.message
     assert json.loads((pins / "known_servers.json").read_text()) == pinned
+
+
+async def test_sasl_plain_login(irc: object, peer: PeerFactory) -> None:
+    owner = await peer("rosa")
+    owner.send_raw("REGISTER * * correct-horse-battery")
+    await owner.events().wait_for(Numeric, lambda e: e.code == "900")
+    await owner.quit()
+
+    member = await peer("visitor", sasl_account="rosa", sasl_password="correct-horse-battery")
+    logged_in = await member.events().wait_for(Numeric, lambda e: e.code == "900")
+    assert "rosa" in logged_in.params and "sasl" in member.caps
+
+    wrong = await peer("intruder", sasl_account="rosa", sasl_password="guess")
+    failed = await wrong.events().wait_for(Numeric, lambda e: e.code == "904")
+    assert failed.is_error and wrong.connected  # carries on without an account
 
 
 async def test_unreachable_server_is_a_readable_error(tmp_path: Path) -> None:

@@ -49,5 +49,5 @@ def display() -> Iterator[str]:
 
 @pytest.fixture
 async def peer(irc: object, tmp_path: Path) -> AsyncIterator[PeerFactory]:
-    async with peers(irc.port(), tmp_path / "config") as make:  # type: ignore[attr-defined]
+    async with peers(irc, tmp_path / "config") as make:
         yield make

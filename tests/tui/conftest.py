@@ -14,5 +14,5 @@ from libpeers import PeerFactory, peers
 
 @pytest.fixture
 async def peer(irc: object, tmp_path: Path) -> AsyncIterator[PeerFactory]:
-    async with peers(irc.port(), tmp_path / "config") as make:  # type: ignore[attr-defined]
+    async with peers(irc, tmp_path / "config") as make:
         yield make

@@ -13,6 +13,7 @@ from hubbub.client.config import ClientConfig, default_config_dir
 from hubbub.client.events import (
     AnyEvent,
     Away,
+    CertificatePinned,
     Connected,
     Disconnected,
     Error,
@@ -39,6 +40,7 @@ __all__ = [
     "AnyEvent",
     "Away",
     "CertificateChanged",
+    "CertificatePinned",
     "Channel",
     "Client",
     "ClientConfig",

@@ -21,7 +21,7 @@ from hubbub.client.config import ClientConfig
 from hubbub.client.flood import TokenBucket
 from hubbub.client.state import ClientState, nick_of
 from hubbub.client.stream import EventStream
-from hubbub.client.tofu import CertificateChanged
+from hubbub.client.tofu import CertificateChanged, PinStore
 from hubbub.client.transport import Transport, open_transport
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
@@ -282,7 +282,7 @@ class Client:
     async def _connect_once(self) -> str:
         address = self.config.address
         try:
-            transport = await open_transport(self.config)
+            transport = await open_transport(self.config, self._pinned)
         except CertificateChanged as exc:
             self._fatal = True
             self._publish(ev.Error(str(exc), fatal=True, time=self._now()))
@@ -302,6 +302,10 @@ class Client:
             await transport.close()
             while not self._outgoing.empty():
                 self._outgoing.get_nowait()
+
+    def _pinned(self, fp: str) -> None:
+        store = str(PinStore(self.config.config_dir).path)
+        self._publish(ev.CertificatePinned(self.config.address, fp, store, time=self._now()))
 
     async def _write_now(self, *msgs: Message) -> None:
         """Protocol replies (registration, PONG) skip the flood queue."""

@@ -170,6 +170,16 @@ class Error(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CertificatePinned(Event):
+    """First TLS connection to a self-signed server: its certificate is now
+    trusted on first use, and later connections must present the same one."""
+
+    address: str
+    fingerprint: str
+    store: str
+
+
+@dataclass(frozen=True, slots=True)
 class Raw(Event):
     """Every line received, for bots and debugging; not shown by the UIs."""
 
@@ -193,5 +203,6 @@ AnyEvent = (
     | ServerNotice
     | Numeric
     | Error
+    | CertificatePinned
     | Raw
 )

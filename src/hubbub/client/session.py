@@ -245,6 +245,13 @@ class ChatSession:
                     say(self.current, text, "info")
                 else:
                     say(self.server, text, "info")
+            case ev.CertificatePinned(address=address, fingerprint=fp, store=store):
+                say(
+                    self.server,
+                    f"First TLS connection to {address}: trusting its self-signed certificate "
+                    f"from now on (SHA-256 {fp}), pinned in {store}",
+                    "info",
+                )
             case ev.Error(message=message):
                 say(self.server, message, "error")
                 if self.current is not self.server:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from collections.abc import Callable
 from typing import Protocol
 
 from websockets.asyncio.client import ClientConnection
@@ -15,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from hubbub.client.config import ClientConfig
-from hubbub.client.tofu import PinStore
+from hubbub.client.tofu import PinStore, fingerprint
 
 READ_LIMIT = 16384
 WS_SUBPROTOCOL = Subprotocol("text.ircv3.net")
@@ -109,8 +110,11 @@ async def _open_once(config: ClientConfig, verify: bool) -> tuple[Transport, byt
     return StreamTransport(reader, writer), der
 
 
-async def open_transport(config: ClientConfig) -> Transport:
-    """Connect as ``config`` says, applying its TLS verification policy.
+async def open_transport(
+    config: ClientConfig, on_pinned: Callable[[str], None] | None = None
+) -> Transport:
+    """Connect as ``config`` says, applying its TLS verification policy;
+    ``on_pinned(fingerprint)`` is called when a certificate is pinned first.
 
     Raises OSError (refused, unreachable), TimeoutError, ssl.SSLError, or
     :class:`~hubbub.client.tofu.CertificateChanged`.
@@ -130,8 +134,10 @@ async def open_transport(config: ClientConfig) -> Transport:
         await transport.close()
         raise ssl.SSLError("the server sent no certificate")
     try:
-        PinStore(config.config_dir).check(config.address, der)
+        pinned_now = PinStore(config.config_dir).check(config.address, der)
     except BaseException:
         await transport.close()
         raise
+    if pinned_now and on_pinned is not None:
+        on_pinned(fingerprint(der))
     return transport
