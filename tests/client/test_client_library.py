@@ -74,6 +74,22 @@ async def test_state_follows_topic_and_nick(peer: PeerFactory) -> None:
     assert [m.nick for m in channel.members.values()] == ["alicia"]
 
 
+async def test_history_backfill_on_join(peer: PeerFactory) -> None:
+    early = await peer("early", channels=["#hist"])
+    await early.events().wait_for(Names)
+    for text in ("first", "second"):
+        early.say("#hist", text)
+        await early.events().wait_for(MessageEvent, lambda e, t=text: e.text == t)
+    late = await peer("late", channels=["#hist"])
+    assert late.caps & {"chathistory", "draft/chathistory"}
+    old = [await late.events().wait_for(MessageEvent) for _ in range(2)]
+    assert [(e.source, e.text, e.history) for e in old] == [
+        ("early", "first", True),
+        ("early", "second", True),
+    ]
+    assert old[0].msgid and old[0].time <= old[1].time
+
+
 async def test_nick_in_use_falls_back(peer: PeerFactory) -> None:
     first = await peer("sam")
     second = await peer("sam")

@@ -23,8 +23,6 @@ _QUIET_NUMERICS = {
     rpl.RPL_NOTOPIC,
     rpl.RPL_TOPICWHOTIME,
     rpl.RPL_CREATIONTIME,
-    rpl.RPL_UNAWAY,
-    rpl.RPL_NOWAWAY,
     rpl.RPL_ENDOFWHOIS,
     rpl.RPL_LISTSTART,
     rpl.RPL_LISTEND,
