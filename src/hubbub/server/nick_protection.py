@@ -18,6 +18,7 @@ from hubbub.server.commands import registration
 from hubbub.server.commands.context import Context
 from hubbub.server.services import service_notice
 from hubbub.server.state import User
+from hubbub.store import Account
 
 if TYPE_CHECKING:
     from hubbub.server.app import Server
@@ -60,8 +61,20 @@ def check(ctx: Context) -> None:
     task.add_done_callback(forget)
 
 
+async def _lookup(server: Server, nick: str) -> Account | None:
+    """The account named ``nick``. A cancelled task (server stop, nick change)
+    still lets the query finish: SQLAlchemy's aiosqlite adapter can hang on a
+    query cancelled midway."""
+    query = asyncio.ensure_future(server.store.accounts.get(nick))
+    try:
+        return await asyncio.shield(query)
+    except asyncio.CancelledError:
+        await query
+        raise
+
+
 async def _protect(server: Server, user: User, folded: str) -> None:
-    account = await server.store.accounts.get(user.nick)
+    account = await _lookup(server, user.nick)
     if account is None or not _still_protected(server, user, folded):
         return
     ctx = Context(server, user)
