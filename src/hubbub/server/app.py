@@ -128,7 +128,8 @@ class Server:
             listener.handle.close()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
-        for task in list(self.tasks):
+        background = list(self.tasks)
+        for task in background:
             task.cancel()
         for user in list(self.world.connections):
             self.disconnect(user, reason, quit_message=reason)
@@ -142,6 +143,8 @@ class Server:
                 await hook(self)
             except Exception:
                 log.exception("shutdown hook %r failed", hook)
+        if background:  # let cancelled jobs finish their store calls before closing it
+            await asyncio.wait(background, timeout=2)
         if self._store is not None:
             await self._store.close()
         self.stopped.set()
