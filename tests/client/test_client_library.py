@@ -22,6 +22,7 @@ from hubbub.client import (
     Names,
     NickChange,
     Numeric,
+    Raw,
     TopicChange,
     fingerprint,
 )
@@ -191,6 +192,22 @@ async def test_sasl_plain_login(irc: object, peer: PeerFactory) -> None:
     wrong = await peer("intruder", sasl_account="rosa", sasl_password="guess")
     failed = await wrong.events().wait_for(Numeric, lambda e: e.code == "904")
     assert failed.is_error and wrong.connected  # carries on without an account
+
+
+async def test_answers_server_pings(start_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    limits = {"flood_control": False, "throttle": False, "ping_interval": 0.1, "ping_timeout": 0.3}
+    irc = await start_server(limits=limits)
+    client = Client(client_config(irc.port(), "pong", tmp_path))
+    raw = client.subscribe(raw=True)
+    await client.connect()
+    try:
+        # A second PING comes only if the first was answered in time.
+        for _ in range(2):
+            await raw.wait_for(Raw, lambda e: e.message.command == "PING")
+        assert client.connected
+    finally:
+        await client.close()
+    await settle(irc.server)
 
 
 async def test_unreachable_server_is_a_readable_error(tmp_path: Path) -> None:

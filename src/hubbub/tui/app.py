@@ -53,6 +53,7 @@ class ChatApp(App[None]):
         self.session = ChatSession(config.nick, server_name=config.host)
         self._sidebar_key: list[tuple[str, int, bool, bool]] = []
         self._shown: Conversation = self.session.current
+        self._members_shown: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Static("", id="topic")
@@ -107,6 +108,7 @@ class ChatApp(App[None]):
         for line in self.session.current.lines:
             log.write(render_line(line))
         self._sidebar_key = []
+        self._members_shown = ["(redraw)"]
         self._refresh_sidebar()
         self._refresh_current()
 
@@ -126,9 +128,11 @@ class ChatApp(App[None]):
         topic = conv.topic if conv.kind == "channel" else ""
         title = conv.name if conv.kind != "server" else f"server {self.config.address}"
         self.query_one("#topic", Static).update(f"{title}: {topic}" if topic else title)
-        members = self.query_one("#members", OptionList)
-        members.clear_options()
-        members.add_options([Option(render_member(m)) for m in conv.members])
+        if conv.members != self._members_shown:
+            self._members_shown = list(conv.members)
+            members = self.query_one("#members", OptionList)
+            members.clear_options()
+            members.add_options([Option(render_member(m)) for m in conv.members])
         self._status()
 
     def switch_to(self, name: str) -> None:
