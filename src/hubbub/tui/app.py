@@ -53,7 +53,7 @@ class ChatApp(App[None]):
         self.session = ChatSession(config.nick, server_name=config.host)
         self._sidebar_key: list[tuple[str, int, bool, bool]] = []
         self._shown: Conversation = self.session.current
-        self._members_shown: list[str] = []
+        self._members_shown: list[str] | None = None  # None: redraw next time
 
     def compose(self) -> ComposeResult:
         yield Static("", id="topic")
@@ -108,7 +108,7 @@ class ChatApp(App[None]):
         for line in self.session.current.lines:
             log.write(render_line(line))
         self._sidebar_key = []
-        self._members_shown = ["(redraw)"]
+        self._members_shown = None
         self._refresh_sidebar()
         self._refresh_current()
 
