@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from libpeers import PeerFactory, free_port
 
 from hubbub.client import Join, MessageEvent, Names, Quit
-from hubbub.tui.cli import chat, split_address
+from hubbub.client.cli_options import split_address
+from hubbub.tui.cli import chat
 
 
 async def test_plain_mode_over_pipes(irc: object, peer: PeerFactory) -> None:
@@ -80,7 +81,7 @@ def test_cli_errors_are_one_line_with_status_2() -> None:
         result = runner.invoke(chat, args)
         assert result.exit_code == 2, args
         assert len(result.output.strip().splitlines()) == 1, result.output
-        assert result.output.startswith("hubbub chat: error:")
+        assert result.output.startswith("chat: error:"), result.output
 
 
 def test_split_address() -> None:

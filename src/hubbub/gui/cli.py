@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from hubbub.tui.cli import OneLineErrors, build_config, connection_options
+from hubbub.client.cli_options import OneLineErrors, build_config, connection_options
 
 
 @click.command(cls=OneLineErrors)
