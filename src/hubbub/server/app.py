@@ -65,7 +65,7 @@ class Server:
         self.stopped = asyncio.Event()
         self._store: Store | None = None
         # Background jobs (retention, nick protection) cancelled at stop.
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks: set[asyncio.Future[None]] = set()
 
     @property
     def store(self) -> Store:
@@ -149,9 +149,10 @@ class Server:
             await self._store.close()
         self.stopped.set()
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """Run a background job that stop() cancels."""
-        task = asyncio.create_task(coro)
+    def spawn(self, coro: Awaitable[None]) -> asyncio.Future[None]:
+        """Run a background job or an async command handler; stop() cancels
+        it and waits for it, so nothing touches the store after it closes."""
+        task = asyncio.ensure_future(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task
