@@ -12,7 +12,9 @@ jobs around it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
@@ -104,6 +106,26 @@ def history_line(record: HistoryRecord, mask: int, batch: str | None = None) -> 
     body = serialize_body(record.sender, record.command, params)
     prefix = "@" + ";".join(tags) + " " if tags else ""
     return (prefix + body + "\r\n").encode()
+
+
+async def send_paced(user: User, lines: Iterable[bytes], budget: int) -> None:
+    """Queue ``lines`` to ``user`` a ``budget`` of bytes at a time, waiting
+    for the connection to pass each part on, so a long history reply never
+    trips the send-queue limit."""
+    sink = user.sink
+    buffered = getattr(sink, "transport_buffered", None)
+    pending = 0
+    for line in lines:
+        user.send(line)
+        pending += len(line)
+        if pending < budget:
+            continue
+        pending = 0
+        await asyncio.sleep(0)  # the connection flushes on the next loop pass
+        while buffered is not None and buffered() > budget:
+            if getattr(sink, "closed", False):
+                return
+            await asyncio.sleep(0.005)
 
 
 # --- autoreplay on JOIN --------------------------------------------------------

@@ -19,7 +19,13 @@ from hubbub.protocol.message import Message
 from hubbub.server.capabilities import register_capability
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
-from hubbub.server.history import REPLAYED, format_server_time, history_line, party_key
+from hubbub.server.history import (
+    REPLAYED,
+    format_server_time,
+    history_line,
+    party_key,
+    send_paced,
+)
 from hubbub.server.isupport import register_token
 from hubbub.store import HistoryRecord, Selector, conversation_key
 
@@ -196,9 +202,8 @@ async def _history(
     ref = ctx.start_batch("chathistory", name)
     user = ctx.user
     mask = user.tag_mask
-    for record in records:
-        if record.command in REPLAYED:
-            user.send(history_line(record, mask, ref))
+    lines = (history_line(r, mask, ref) for r in records if r.command in REPLAYED)
+    await send_paced(user, lines, ctx.server.config.limits.sendq // 4)
     ctx.end_batch(ref)
 
 
