@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 # A complete line may be this long; a partial line longer than this is abuse.
 MAX_LINE_BYTES = MAX_CLIENT_TAG_BYTES + MAX_BODY_BYTES
 MAX_PARTIAL_BYTES = 2 * MAX_LINE_BYTES
+# A closed connection whose peer does not take the last bytes (the ERROR line,
+# or a full send queue) is aborted after this many seconds.
+CLOSE_GRACE = 5.0
 
 
 class Connection:
@@ -51,13 +54,15 @@ class Connection:
         "_busy",
         "_capture",
         "_closed",
-        "_sendq",
         "_inbuf",
         "_lines",
         "_loop",
         "_out",
         "_out_size",
+        "_overflowed",
+        "_reading",
         "_resume_handle",
+        "_sendq",
         "_tokens",
         "_tokens_at",
         "last_received",
@@ -75,6 +80,8 @@ class Connection:
         self._out: list[bytes] = []
         self._out_size = 0
         self._sendq = server.config.limits.sendq
+        self._overflowed = False
+        self._reading = True
         self._resume_handle: asyncio.TimerHandle | None = None
         self._busy = False
         self._closed = False
@@ -98,6 +105,10 @@ class Connection:
     def set_reading(self, on: bool) -> None:
         raise NotImplementedError
 
+    def transport_abort(self) -> None:
+        """Drop the link at once, discarding unsent output."""
+        raise NotImplementedError
+
     # --- output ---------------------------------------------------------------
     @property
     def closed(self) -> bool:
@@ -114,7 +125,7 @@ class Connection:
             return
         out = self._out
         if not out:
-            if self._closed:
+            if self._closed or self._overflowed:
                 return
             self._loop.call_soon(self.flush)
         out.append(data)
@@ -135,9 +146,16 @@ class Connection:
         self.transport_write(data)
 
     def _sendq_exceeded(self) -> None:
+        """Drop the queue and everything written after it; disconnect soon.
+
+        Not at once: write() runs inside fan-out loops over channel members,
+        and disconnecting removes the user from those very channels.
+        """
         self._out.clear()
         self._out_size = 0
-        self.server.disconnect(self.user, "SendQ exceeded")
+        if not self._overflowed:
+            self._overflowed = True
+            self._loop.call_soon(self.server.disconnect, self.user, "SendQ exceeded")
 
     def close(self, reason: str) -> None:
         """Ask the server to disconnect this user (QUIT to neighbours, ERROR)."""
@@ -148,12 +166,17 @@ class Connection:
         if self._closed:
             return
         self._capture = None
-        self.write(f"ERROR :{error_text}\r\n".encode())
         self.flush()
         self._closed = True
+        self._lines.clear()
+        self._inbuf = b""
+        self.transport_write(f"ERROR :{error_text}\r\n".encode())
         if self._resume_handle is not None:
             self._resume_handle.cancel()
         self.transport_close()
+        if self.transport_buffered() > 0:
+            # The peer is not reading: give it a moment, then let go.
+            self._loop.call_later(CLOSE_GRACE, self.transport_abort)
 
     # --- input ----------------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -193,10 +216,16 @@ class Connection:
             self.process()
 
     def process(self) -> None:
-        """Run queued lines while flood control allows."""
+        """Run queued lines while flood control allows.
+
+        The queue is bounded: reading from the transport pauses while
+        ``flood_max_queue`` lines wait (flood control, or an async command
+        still running), and a flooder whose queue overflows is disconnected.
+        """
         limits = self.server.config.limits
         flood_control = limits.flood_control
-        while self._lines and not self._busy and not self._closed:
+        lines = self._lines
+        while lines and not self._busy and not self._closed:
             if flood_control and not self.user.is_oper:
                 now = time.monotonic()
                 self._tokens = min(
@@ -205,23 +234,24 @@ class Connection:
                 )
                 self._tokens_at = now
                 if self._tokens < 1.0:
-                    if len(self._lines) > limits.flood_max_queue:
+                    if len(lines) > limits.flood_max_queue:
                         self.server.disconnect(self.user, "Excess Flood")
                         return
-                    self._schedule_resume((1.0 - self._tokens) / limits.flood_rate)
-                    return
+                    if self._resume_handle is None:
+                        delay = (1.0 - self._tokens) / limits.flood_rate
+                        self._resume_handle = self._loop.call_later(delay, self._resume)
+                    break
                 self._tokens -= 1.0
-            self.handle_line(self._lines.popleft())
-
-    def _schedule_resume(self, delay: float) -> None:
-        if self._resume_handle is None:
-            self.set_reading(len(self._lines) < self.server.config.limits.flood_max_queue)
-            self._resume_handle = self._loop.call_later(delay, self._resume)
+            self.handle_line(lines.popleft())
+        if not self._closed:
+            reading = len(lines) <= limits.flood_max_queue
+            if reading != self._reading:
+                self._reading = reading
+                self.set_reading(reading)
 
     def _resume(self) -> None:
         self._resume_handle = None
         if not self._closed:
-            self.set_reading(True)
             self.process()
 
     def handle_line(self, line: bytes) -> None:
@@ -280,7 +310,7 @@ class Connection:
             result = None
         if inspect.isawaitable(result):
             self._busy = True
-            task = asyncio.ensure_future(result)
+            task = self.server.spawn(result)
             task.add_done_callback(lambda t: self._async_done(t, msg, label))
             return
         if label is not None:
@@ -318,7 +348,12 @@ class Connection:
                 for line in lines:
                     self.write(line)
                 return
-            self.write(add_tag(f":{self.server.name} BATCH +{ref} labeled-response\r\n".encode(), f"label={label}"))
+            self.write(
+                add_tag(
+                    f":{self.server.name} BATCH +{ref} labeled-response\r\n".encode(),
+                    f"label={label}",
+                )
+            )
             for line in lines:
                 self.write(line if _has_batch_tag(line) else add_tag(line, f"batch={ref}"))
             ctx.send("BATCH", "-" + ref)
@@ -352,7 +387,9 @@ class StreamConnection(Connection, asyncio.Protocol):
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.server.disconnect(self.user, "Connection closed" if exc is None else "Connection reset")
+        self.server.disconnect(
+            self.user, "Connection closed" if exc is None else "Connection reset"
+        )
         self._closed = True
 
     def transport_write(self, data: bytes) -> None:
@@ -365,6 +402,10 @@ class StreamConnection(Connection, asyncio.Protocol):
     def transport_close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+    def transport_abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
 
     def set_reading(self, on: bool) -> None:
         if self.transport is None or self.transport.is_closing():
