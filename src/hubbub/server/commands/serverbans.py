@@ -229,7 +229,7 @@ async def _add_ban(ctx: Context, msg: Message, kind: BanKind) -> None:
         target = server.world.find_user(mask)
         if target is not None and target.registered:
             mask = target.ip if kind == "D" else f"*@{target.ip}"
-    if kind == "K" and set(mask.partition("@")[2]) <= set("*?."):
+    if kind == "K" and "@" in mask and set(mask) <= set("*?.~@"):
         ctx.fail(name, "MASK_TOO_WIDE", mask, description="That mask would ban everyone")
         return
     if kind == "D":

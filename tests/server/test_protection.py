@@ -1,0 +1,415 @@
+"""Protections under abuse, over real sockets: flood control, send queue,
+receive limits, throttling, crash containment and input hardening."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import itertools
+import logging
+import socket
+import time
+import tracemalloc
+
+import pytest
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
+
+from harness import RunningServer, ServerFactory
+from hubbub.protocol.message import Message
+from hubbub.server.commands.context import Context
+from hubbub.server.commands.registry import COMMANDS, command
+from ircclient import RawClient
+
+_tokens = itertools.count(1)
+OPERS: dict[str, object] = {"opers": [{"name": "admin", "password": "letmein"}]}
+
+
+async def sync(client: RawClient, timeout: float = 5.0) -> list[Message]:
+    """Everything the server sent before answering a PING of ours."""
+    token = f"sync{next(_tokens)}"
+    await client.send(f"PING {token}")
+    lines: list[Message] = []
+    while True:
+        msg = await client.read(timeout)
+        if msg.command == "PONG" and msg.params[-1] == token:
+            return lines
+        lines.append(msg)
+
+
+async def gone(client: RawClient) -> bool:
+    """True once the server has closed the connection (EOF or reset)."""
+    try:
+        while await asyncio.wait_for(client.reader.readline(), 5):
+            pass
+    except (ConnectionError, OSError):
+        return True
+    return True
+
+
+async def chatter(sender: RawClient, receiver: RawClient, stop: asyncio.Event) -> list[float]:
+    """Messages from sender to receiver every 50 ms; returns each one's latency."""
+    latencies: list[float] = []
+    n = 0
+    while not stop.is_set():
+        n += 1
+        sent = time.monotonic()
+        await sender.send(f"PRIVMSG {receiver.nick} :ping {n}")
+        await receiver.expect(lambda m, n=n: m.command == "PRIVMSG" and m.params[1] == f"ping {n}")
+        latencies.append(time.monotonic() - sent)
+        await asyncio.sleep(0.05)
+    return latencies
+
+
+# --- flood control ---------------------------------------------------------------
+
+FLOOD = {"flood_control": True, "flood_burst": 5, "flood_rate": 5.0, "flood_max_queue": 10}
+
+
+async def test_flood_control_is_on_by_default() -> None:
+    from hubbub.server.config import LimitsSection
+
+    limits = LimitsSection()
+    assert limits.flood_control and limits.flood_burst == 10 and limits.flood_rate == 4.0
+
+
+async def test_burst_then_delayed_then_excess_flood(start_server: ServerFactory) -> None:
+    irc = await start_server(limits=FLOOD)
+    flooder = await irc.client("flooder")
+    alice, bob = await irc.client("alice"), await irc.client("bob")
+    await asyncio.sleep(1.2)  # every bucket full again after registering
+    stop = asyncio.Event()
+    chat = asyncio.create_task(chatter(alice, bob, stop))
+
+    # A burst of 5 is answered at once; the next 3 wait for tokens (5/s).
+    start = time.monotonic()
+    await flooder.send_raw(b"".join(b"PING :p%d\r\n" % i for i in range(8)))
+    times = []
+    for i in range(8):
+        await flooder.expect(lambda m, i=i: m.command == "PONG" and m.params[-1] == f"p{i}")
+        times.append(time.monotonic() - start)
+    assert times[4] < 0.15, times
+    assert times[7] > 0.45, times
+
+    # A persistent flooder is disconnected; the others are not slowed.
+    await flooder.send_raw(b"".join(b"PRIVMSG bob :spam %d\r\n" % i for i in range(500)))
+    error = await flooder.expect("ERROR")
+    assert "Excess Flood" in error.params[0]
+    assert await gone(flooder)
+    stop.set()
+    latencies = await chat
+    assert len(latencies) >= 5 and max(latencies) < 0.5, latencies
+    spam = [m for m in bob.log if m.command == "PRIVMSG" and m.params[1].startswith("spam")]
+    assert len(spam) <= 20  # only what the bucket allowed got through
+
+
+async def test_steady_flooder_is_disconnected(start_server: ServerFactory) -> None:
+    irc = await start_server(limits=FLOOD)
+    flooder = await irc.client("steady")
+    bob = await irc.client("bob")
+
+    async def flood() -> None:
+        for i in range(400):  # 50 lines/s against a rate of 5/s
+            try:
+                await flooder.send(f"PRIVMSG bob :steady {i}")
+            except (ConnectionError, OSError):
+                return
+            await asyncio.sleep(0.02)
+
+    task = asyncio.create_task(flood())
+    error = await flooder.expect("ERROR", timeout=8)
+    assert "Excess Flood" in error.params[0]
+    task.cancel()
+    assert [m.command for m in await sync(bob)] != []  # bob got some of it and is fine
+
+
+async def test_opers_are_exempt(start_server: ServerFactory) -> None:
+    irc = await start_server(limits=FLOOD, **OPERS)
+    boss = await irc.client("boss")
+    await boss.send("OPER admin letmein")
+    await boss.expect("381")
+    start = time.monotonic()
+    await boss.send_raw(b"".join(b"PING :o%d\r\n" % i for i in range(200)))
+    await boss.expect(lambda m: m.command == "PONG" and m.params[-1] == "o199")
+    assert time.monotonic() - start < 1.0
+
+
+async def test_flood_limits_are_configurable(start_server: ServerFactory) -> None:
+    irc = await start_server(limits={"flood_control": True, "flood_burst": 50, "flood_rate": 1})
+    client = await irc.client("roomy")
+    await asyncio.sleep(0.5)
+    start = time.monotonic()
+    await client.send_raw(b"".join(b"PING :c%d\r\n" % i for i in range(40)))
+    await client.expect(lambda m: m.command == "PONG" and m.params[-1] == "c39")
+    assert time.monotonic() - start < 0.5
+
+
+# --- send queue ------------------------------------------------------------------
+
+
+def small_kernel_buffer(irc: RunningServer, nick: str) -> None:
+    """Shrink the server side's kernel send buffer, as a slow link would, so
+    that what the client does not read piles up in the server's own queue."""
+    user = irc.server.world.find_user(nick)
+    assert user is not None
+    sock = user.sink.transport.get_extra_info("socket")  # type: ignore[attr-defined]
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+
+
+def _stalled_socket(port: int, nick: str) -> socket.socket:
+    """A client that registers, joins #big, then never reads again."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(f"NICK {nick}\r\nUSER {nick} 0 * :x\r\nJOIN #big\r\n".encode())
+    return sock
+
+
+async def test_sendq_drops_stalled_readers_with_bounded_memory(start_server: ServerFactory) -> None:
+    sendq = 16 * 1024
+    irc = await start_server(limits={"sendq": sendq})
+    talker, reader = await irc.client("talker"), await irc.client("reader")
+    for client in (talker, reader):
+        await client.send("JOIN #big")
+        await client.expect("366")
+    stalled = [_stalled_socket(irc.port(), f"stall{i}") for i in range(10)]
+    try:
+        while len(irc.server.world.find_channel("#big").members) < 12:  # type: ignore[union-attr]
+            await asyncio.sleep(0.02)
+        for i in range(10):
+            small_kernel_buffer(irc, f"stall{i}")
+        text = "x" * 400
+        gc.collect()
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        quits: list[Message] = []
+        # 2000 * ~450 bytes = 0.9 MB per stalled reader (9 MB) if nothing were dropped.
+        for batch in range(100):  # 20 lines at a time: under the healthy reader's sendq
+            await talker.send_raw(
+                b"".join(f"PRIVMSG #big :{batch}-{i} {text}\r\n".encode() for i in range(20))
+            )
+            # The healthy reader keeps receiving everything, in order.
+            for i in range(20):
+                msg = await reader.expect("PRIVMSG")
+                assert msg.params[1].startswith(f"{batch}-{i} ")
+            quits += [m for m in reader.log if m.command == "QUIT"]
+            reader.log.clear()
+        peak = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.stop()
+        assert peak < 3 * 1024 * 1024, peak
+        assert len(quits) == 10 and all("SendQ exceeded" in m.params[0] for m in quits)
+        assert len(irc.server.world.connections) == 2
+    finally:
+        tracemalloc.stop()
+        for sock in stalled:
+            sock.close()
+
+
+async def test_sendq_error_reaches_a_reader_that_comes_back(start_server: ServerFactory) -> None:
+    irc = await start_server(limits={"sendq": 8192})
+    talker = await irc.client("talker")
+    await talker.send("JOIN #big")
+    await talker.expect("366")
+    sock = _stalled_socket(irc.port(), "sleepy")
+    channel = irc.server.world.find_channel("#big")
+    while channel is None or len(channel.members) < 2:
+        await asyncio.sleep(0.02)
+        channel = irc.server.world.find_channel("#big")
+    small_kernel_buffer(irc, "sleepy")
+    for _ in range(100):
+        await talker.send_raw(
+            b"".join(b"PRIVMSG #big :%d %s\r\n" % (i, b"y" * 400) for i in range(10))
+        )
+        await asyncio.sleep(0.01)
+        if irc.server.world.find_user("sleepy") is None:
+            break
+    assert irc.server.world.find_user("sleepy") is None
+    quit_ = await talker.expect("QUIT")
+    assert quit_.params == ["SendQ exceeded"]
+    # Within the grace period, what was queued and the ERROR still arrive.
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    data = b""
+    while chunk := await asyncio.wait_for(loop.sock_recv(sock, 65536), 5):
+        data += chunk
+    sock.close()
+    assert data.endswith(b"ERROR :Closing Link: 127.0.0.1 (SendQ exceeded)\r\n")
+
+
+# --- receive side ----------------------------------------------------------------
+
+
+async def test_huge_line_gets_417_and_connection_goes_on(irc: RunningServer) -> None:
+    client = await irc.client("big")
+    await client.send_raw(b"PRIVMSG big :" + b"z" * 8000 + b"\r\n")
+    assert (await client.expect("417")).params[0] == "big"
+    await client.send_raw(b"@" + b"a" * 5000 + b" PING :x\r\n")
+    assert (await client.expect("417")).params[0] == "big"
+    assert [m.command for m in await sync(client)] == []
+
+
+async def test_partial_line_beyond_limit_is_dropped(irc: RunningServer) -> None:
+    client = await irc.client("loris")
+    for _ in range(20):  # 20 KB without a line ending, a bit at a time
+        await client.send_raw(b"a" * 1024)
+    error = await client.expect("ERROR")
+    assert "Input line too long" in error.params[0]
+    assert await gone(client)
+    assert irc.server.world.find_user("loris") is None
+
+
+async def test_slowloris_before_registration_times_out(start_server: ServerFactory) -> None:
+    irc = await start_server(limits={"registration_timeout": 1.0})
+    client = await irc.client()
+    for _ in range(3):  # a byte every 0.3 s keeps the socket busy but not registered
+        await client.send_raw(b"N")
+        await asyncio.sleep(0.3)
+    assert "Registration timed out" in (await client.expect("ERROR")).params[0]
+
+
+async def test_websocket_oversized_frame_closes_cleanly(irc: RunningServer) -> None:
+    uri = f"ws://127.0.0.1:{irc.port('websocket')}"
+    async with ws_connect(uri, subprotocols=["text.ircv3.net"]) as ws:  # type: ignore[list-item]
+        await ws.send("NICK wsbig")
+        await ws.send("USER wsbig 0 * :w")
+        while "376" not in str(await ws.recv()):
+            pass
+        await ws.send("PRIVMSG wsbig :" + "q" * 20000)
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(ws.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    for _ in range(50):
+        if irc.server.world.find_user("wsbig") is None:
+            break
+        await asyncio.sleep(0.05)
+    assert irc.server.world.find_user("wsbig") is None
+
+
+async def test_websocket_flood_is_bounded(start_server: ServerFactory) -> None:
+    irc = await start_server(limits=FLOOD)
+    uri = f"ws://127.0.0.1:{irc.port('websocket')}"
+    async with ws_connect(uri, subprotocols=["text.ircv3.net"]) as ws:  # type: ignore[list-item]
+        await ws.send("NICK wsflood")
+        await ws.send("USER wsflood 0 * :w")
+        while "376" not in str(await ws.recv()):
+            pass
+        with pytest.raises(ConnectionClosed):
+            for i in range(2000):
+                await ws.send(f"PING :w{i}")
+            while True:
+                message = await asyncio.wait_for(ws.recv(), 5)
+                if str(message).startswith("ERROR"):
+                    assert "Excess Flood" in str(message)
+    assert irc.server.world.find_user("wsflood") is None
+
+
+# --- connection limits --------------------------------------------------------
+
+
+async def test_throttle_over_sockets(start_server: ServerFactory) -> None:
+    irc = await start_server(
+        limits={"throttle": True, "exempt": [], "throttle_connections": 3, "max_per_ip": 50}
+    )
+    for _ in range(3):
+        client = await irc.client()
+        await client.close()
+    refused = await irc.client()
+    error = await refused.expect("ERROR")
+    assert "throttled" in error.params[0]
+    assert await gone(refused)
+
+
+# --- crash containment ------------------------------------------------------------
+
+
+async def test_handler_exception_is_contained(
+    irc: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    @command("CRASHME")
+    def crash(ctx: Context, msg: Message) -> None:
+        raise RuntimeError("deliberate")
+
+    @command("ACRASHME")
+    async def acrash(ctx: Context, msg: Message) -> None:
+        await asyncio.sleep(0)
+        raise RuntimeError("deliberate async")
+
+    try:
+        victim, other = await irc.client("victim"), await irc.client("other")
+        with caplog.at_level(logging.ERROR):
+            await victim.send("CRASHME a b")
+            reply = await victim.expect("400")
+            assert reply.params[:2] == ["victim", "CRASHME"]
+            await victim.send("ACRASHME")
+            assert (await victim.expect("400")).params[1] == "ACRASHME"
+        records = [r for r in caplog.records if "CRASHME" in r.getMessage()]
+        assert len(records) == 2 and all(r.exc_info for r in records)
+        assert "victim" in records[0].getMessage()
+        await victim.send("PRIVMSG other :still alive")
+        assert (await other.expect("PRIVMSG")).params[1] == "still alive"
+    finally:
+        del COMMANDS["CRASHME"], COMMANDS["ACRASHME"]
+
+
+# --- input hardening --------------------------------------------------------------
+
+# raw line, the reply expected (command, params after the nick)
+BAD_INPUT: list[tuple[bytes, str, list[str]]] = [
+    (b"PRIVMSG bob :\xff\xfe", "FAIL", ["PRIVMSG", "INVALID_UTF8"]),
+    (b"PRIVMSG bob :a\x00b", "400", ["PRIVMSG"]),
+    (b"PRIVMSG bob :a\rb", "400", ["PRIVMSG"]),
+    (b"@+a=" + b"v" * 5000 + b" PRIVMSG bob :hi", "417", []),
+    (b"PRIVMSG bob " + b" ".join([b"p"] * 16), "400", ["PRIVMSG"]),
+    (b"FROBNICATE bob", "421", ["FROBNICATE"]),
+    (b"PRIVMSG bob :" + b"w" * 600, "417", []),
+]
+
+
+@pytest.mark.parametrize("line,reply,params", BAD_INPUT, ids=lambda v: repr(v)[:30])
+async def test_bad_input_gets_its_reply_and_nothing_else(
+    irc: RunningServer, line: bytes, reply: str, params: list[str]
+) -> None:
+    alice, bob = await irc.client("alice"), await irc.client("bob")
+    await alice.send_raw(line + b"\r\n")
+    got = await sync(alice)
+    assert [m.command for m in got] == [reply], got
+    assert got[0].params[1 : 1 + len(params)] == params or got[0].params[: len(params)] == params
+    assert await sync(bob) == []
+
+
+async def test_commands_before_registration_get_451(irc: RunningServer) -> None:
+    client = await irc.client()
+    for line in ("PRIVMSG x :y", "JOIN #a", "FROBNICATE"):
+        await client.send(line)
+        assert (await client.expect("451")).params[0] == "*"
+
+
+async def test_malformed_tag_escapes(irc: RunningServer) -> None:
+    caps = ["message-tags"]
+    alice, bob = await irc.client("alice", caps), await irc.client("bob", caps)
+    await alice.send_raw(b"@+draft/x=a\\qb\\:c\\ TAGMSG bob\r\n")
+    msg = await bob.expect("TAGMSG")
+    assert msg.tags["+draft/x"] == "aqb;c"
+    assert await sync(alice) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\x01VERSION", "\x01\x01", "\x01", "\x01ACTION waves", "\x01PING 123\x01 trailing"],
+    ids=["unterminated", "empty", "lone", "unterminated-action", "text-after"],
+)
+async def test_ctcp_edge_cases_are_relayed_verbatim(irc: RunningServer, text: str) -> None:
+    alice, bob = await irc.client("alice"), await irc.client("bob")
+    for client in (alice, bob):
+        await client.send("JOIN #c")
+        await client.expect("366")
+    await sync(alice)
+    await alice.send(f"PRIVMSG bob :{text}")
+    assert (await bob.expect("PRIVMSG")).params == ["bob", text]
+    await alice.send(f"PRIVMSG #c :{text}")
+    assert (await bob.expect("PRIVMSG")).params == ["#c", text]
+    await alice.send(f"NOTICE #c :{text}")
+    assert (await bob.expect("NOTICE")).params == ["#c", text]
+    assert await sync(alice) == []
+    assert await sync(bob) == []
