@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 GUEST_PREFIX = "Guest"
 
-_pending: dict[User, asyncio.Task[None]] = {}
+_pending: dict[User, asyncio.Future[None]] = {}
 
 
 def owns_nick(user: User) -> bool:
@@ -54,7 +54,7 @@ def check(ctx: Context) -> None:
     task = ctx.server.spawn(_protect(ctx.server, user, user.folded))
     _pending[user] = task
 
-    def forget(done: asyncio.Task[None]) -> None:
+    def forget(done: asyncio.Future[None]) -> None:
         if _pending.get(user) is done:
             del _pending[user]
 
