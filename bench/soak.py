@@ -66,13 +66,20 @@ class Stats:
 
 
 class SoakClient:
-    def __init__(self, index: int, args: argparse.Namespace, stats: Stats) -> None:
+    """``role``: "chat" (well-behaved), "stall" (never reads after joining),
+    "flood" (sends as fast as it can)."""
+
+    def __init__(
+        self, index: int, args: argparse.Namespace, stats: Stats, role: str = "chat"
+    ) -> None:
+        self.role = role
         self.index = index
         self.args = args
         self.stats = stats
         self.nick = f"soak{index}"
         self.channel = f"#soak{index % args.channels}"
         self.stopping = False
+        self.stats_seen_welcome = False
         self.writer: asyncio.StreamWriter | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -94,6 +101,9 @@ class SoakClient:
         reason = "connection closed by server"
         try:
             while True:
+                if self.role == "stall" and stats.registered and self.stats_seen_welcome:
+                    await stop.wait()
+                    break
                 raw = await reader.readline()
                 if not raw:
                     break
@@ -106,6 +116,7 @@ class SoakClient:
                     stats.received_privmsg += 1
                 elif line.startswith(":") and line.split(" ", 2)[1:2] == ["001"]:
                     stats.registered += 1
+                    self.stats_seen_welcome = True
                 elif line.startswith("ERROR"):
                     reason = "ERROR " + line.strip()[6:][:80]
         except (OSError, ValueError) as exc:
@@ -114,7 +125,7 @@ class SoakClient:
             talker.cancel()
             stats.connected -= 1
             if not self.stopping:
-                stats.disconnects[reason] += 1
+                stats.disconnects[f"{self.role}: {reason}"] += 1
             writer.close()
 
     async def _talk(self, writer: asyncio.StreamWriter, stop: asyncio.Event) -> None:
@@ -122,6 +133,14 @@ class SoakClient:
         rng = random.Random(self.index)
         await asyncio.sleep(rng.uniform(2, 2 + args.interval))
         n = 0
+        if self.role == "flood":
+            while not stop.is_set():
+                writer.write(f"PRIVMSG {self.channel} :flood {n}\r\n".encode() * 50)
+                n += 50
+                await writer.drain()
+            return
+        if self.role == "stall":
+            return
         while not stop.is_set():
             n += 1
             writer.write(f"PRIVMSG {self.channel} :message {n} from {self.nick}\r\n".encode())
@@ -177,6 +196,11 @@ async def soak(args: argparse.Namespace) -> dict[str, object]:
     stats = Stats()
     stop = asyncio.Event()
     clients = [SoakClient(i, args, stats) for i in range(args.clients)]
+    abusers = [SoakClient(args.clients + i, args, stats, "stall") for i in range(args.stalled)]
+    abusers += [
+        SoakClient(args.clients + args.stalled + i, args, stats, "flood")
+        for i in range(args.flooders)
+    ]
     tasks: list[asyncio.Task[None]] = []
     samples: list[dict[str, object]] = []
     started = time.monotonic()
@@ -208,6 +232,10 @@ async def soak(args: argparse.Namespace) -> dict[str, object]:
         if len(tasks) % args.connect_batch == 0:
             await asyncio.sleep(0.05)
     sample()
+    if abusers:
+        await asyncio.sleep(5)
+        tasks += [asyncio.create_task(client.run(stop)) for client in abusers]
+        clients += abusers
     deadline = started + args.duration
     while (now := time.monotonic()) < deadline:
         await asyncio.sleep(min(args.report, deadline - now))
@@ -250,6 +278,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=600.0, help="seconds")
     parser.add_argument("--report", type=float, default=30.0, help="seconds between reports")
     parser.add_argument("--connect-batch", type=int, default=50)
+    parser.add_argument("--stalled", type=int, default=0, help="extra clients that never read")
+    parser.add_argument("--flooders", type=int, default=0, help="extra clients that flood")
     parser.add_argument("--server-pid", type=int, default=0)
     parser.add_argument("--start-server", action="store_true", help="run hubbub serve ourselves")
     parser.add_argument("--json", type=Path, help="write a JSON summary here")
