@@ -77,7 +77,10 @@ def test_line_limit_counts_body_not_tags() -> None:
 
 
 def test_serialize_trailing_rules() -> None:
-    assert serialize(Message("PRIVMSG", ["#c", "hi there"], "n!u@h")) == b":n!u@h PRIVMSG #c :hi there\r\n"
+    assert (
+        serialize(Message("PRIVMSG", ["#c", "hi there"], "n!u@h"))
+        == b":n!u@h PRIVMSG #c :hi there\r\n"
+    )
     assert serialize(Message("TOPIC", ["#c", ""])) == b"TOPIC #c :\r\n"
     assert serialize(Message("PRIVMSG", ["#c", ":)"])) == b"PRIVMSG #c ::)\r\n"
     assert serialize(Message("JOIN", ["#c"])) == b"JOIN #c\r\n"
@@ -115,7 +118,9 @@ tag_value = st.text(
     params=st.lists(middle, max_size=10),
     last=st.one_of(st.none(), trailing),
     tags=st.dictionaries(tag_key, tag_value, max_size=5),
-    source=st.one_of(st.none(), st.from_regex(r"[a-z]{1,9}![a-z]{1,9}@[a-z.]{1,20}", fullmatch=True)),
+    source=st.one_of(
+        st.none(), st.from_regex(r"[a-z]{1,9}![a-z]{1,9}@[a-z.]{1,20}", fullmatch=True)
+    ),
 )
 def test_round_trip(
     command: str, params: list[str], last: str | None, tags: dict[str, str], source: str | None

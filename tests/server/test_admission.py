@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from harness import ServerFactory
-
 from hubbub.server.config import LimitsSection
 from hubbub.server.net.admission import Admission
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -21,7 +20,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run(*args: str, input: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, input: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*HUBBUB, *args], input=input, capture_output=True, text=True, timeout=30, cwd=cwd
     )
@@ -64,9 +65,7 @@ def test_bad_config_exits_2_with_one_line(tmp_path: Path, toml: str, key: str) -
 def test_unknown_key_warns(tmp_path: Path) -> None:
     config = tmp_path / "hubbub.toml"
     port = free_port()
-    config.write_text(
-        f'[server]\ncolour = "blue"\ndata_dir = "d"\n[[listen]]\nport = {port}\n'
-    )
+    config.write_text(f'[server]\ncolour = "blue"\ndata_dir = "d"\n[[listen]]\nport = {port}\n')
     proc = subprocess.Popen(
         [*HUBBUB, "serve", "--config", str(config)],
         stdout=subprocess.PIPE,
@@ -98,9 +97,16 @@ def test_signal_stops_cleanly_and_clients_get_error(tmp_path: Path, sig: int) ->
     port, tls_port, ws_port = free_port(), free_port(), free_port()
     proc = subprocess.Popen(
         [
-            *HUBBUB, "serve", "--data-dir", str(tmp_path / "data"),
-            "--listen", f"127.0.0.1:{port}", "--tls-listen", f"127.0.0.1:{tls_port}",
-            "--ws-listen", f"127.0.0.1:{ws_port}",
+            *HUBBUB,
+            "serve",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--tls-listen",
+            f"127.0.0.1:{tls_port}",
+            "--ws-listen",
+            f"127.0.0.1:{ws_port}",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -158,5 +164,3 @@ def test_passwd_hashes_with_argon2() -> None:
     assert digest.startswith("$argon2id$")
     assert PasswordHasher().verify(digest, "hunter2")
     assert run("passwd", input="\n").returncode == 2
-
-

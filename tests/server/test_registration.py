@@ -14,12 +14,33 @@ async def test_welcome_burst_has_complete_isupport(irc: RunningServer) -> None:
     commands = [m.command for m in burst]
     for numeric in ("001", "002", "003", "004", "005", "251", "255", "375", "372", "376"):
         assert numeric in commands
-    assert burst[0].params == ["alice", "Welcome to the TestNet IRC Network, alice!~alice@127.0.0.1"]
+    assert burst[0].params == [
+        "alice",
+        "Welcome to the TestNet IRC Network, alice!~alice@127.0.0.1",
+    ]
     tokens = {t.split("=")[0] for m in burst if m.command == "005" for t in m.params[1:-1]}
-    for token in (
-        "CASEMAPPING CHANTYPES CHANMODES PREFIX NICKLEN CHANNELLEN TOPICLEN NETWORK MODES "
-        "TARGMAX STATUSMSG ELIST EXCEPTS INVEX MONITOR UTF8ONLY BOT WHOX AWAYLEN KICKLEN"
-    ).split():
+    for token in [
+        "CASEMAPPING",
+        "CHANTYPES",
+        "CHANMODES",
+        "PREFIX",
+        "NICKLEN",
+        "CHANNELLEN",
+        "TOPICLEN",
+        "NETWORK",
+        "MODES",
+        "TARGMAX",
+        "STATUSMSG",
+        "ELIST",
+        "EXCEPTS",
+        "INVEX",
+        "MONITOR",
+        "UTF8ONLY",
+        "BOT",
+        "WHOX",
+        "AWAYLEN",
+        "KICKLEN",
+    ]:
         assert token in tokens
     assert all(m.params[-1] == "are supported by this server" for m in burst if m.command == "005")
 

@@ -6,12 +6,12 @@ import asyncio
 import hashlib
 import ssl
 
-from harness import RunningServer
-from ircclient import RawClient
 from websockets.asyncio.client import connect
 
+from harness import RunningServer
 from hubbub.protocol.message import parse
 from hubbub.server.net.tls import certificate_fingerprint
+from ircclient import RawClient
 
 
 async def test_tls_client_chats_with_plaintext_client(irc: RunningServer) -> None:

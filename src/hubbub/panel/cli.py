@@ -10,8 +10,20 @@ import click
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
-@click.option("--port", default=6667, show_default=True, type=click.IntRange(0, 65535), help="Port to serve on.")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("hubbub-data"), show_default=True, help="Data directory of the server.")
+@click.option(
+    "--port",
+    default=6667,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to serve on.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=Path("hubbub-data"),
+    show_default=True,
+    help="Data directory of the server.",
+)
 @click.option("--start", is_flag=True, help="Start the server as soon as the window opens.")
 def panel(host: str, port: int, data_dir: Path, start: bool) -> None:
     """Server window: Start/Stop, address and port, live list of clients."""

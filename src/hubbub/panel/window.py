@@ -31,7 +31,12 @@ class QueueHandler(logging.Handler):
 
 class PanelWindow:
     def __init__(
-        self, root: tk.Tk, *, host: str = "127.0.0.1", port: int = 6667, data_dir: Path | None = None
+        self,
+        root: tk.Tk,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 6667,
+        data_dir: Path | None = None,
     ) -> None:
         self.root = root
         self.runner = ServerRunner()

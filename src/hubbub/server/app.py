@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,10 +135,8 @@ class Server:
         for user in list(self.world.connections):
             self.disconnect(user, reason, quit_message=reason)
         for listener in self.listeners:
-            try:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(listener.handle.wait_closed(), timeout=2)
-            except (TimeoutError, asyncio.CancelledError):
-                pass
         for hook in SHUTDOWN_HOOKS:
             try:
                 await hook(self)
@@ -152,7 +151,7 @@ class Server:
     def spawn(self, coro: Awaitable[None]) -> asyncio.Future[None]:
         """Run a background job or an async command handler; stop() cancels
         it and waits for it, so nothing touches the store after it closes."""
-        task = asyncio.ensure_future(coro)
+        task: asyncio.Future[None] = asyncio.ensure_future(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task

@@ -24,7 +24,11 @@ def _host_port(value: str, option: str) -> tuple[str, int]:
 
 def _apply_overrides(config: Config, **opts: object) -> None:
     listen: list[ListenSection] = []
-    for flag, tls, ws in (("listen", False, False), ("tls_listen", True, False), ("ws_listen", False, True)):
+    for flag, tls, ws in (
+        ("listen", False, False),
+        ("tls_listen", True, False),
+        ("ws_listen", False, True),
+    ):
         for value in opts[flag]:  # type: ignore[attr-defined]
             host, port = _host_port(str(value), "--" + flag.replace("_", "-"))
             listen.append(ListenSection(host=host, port=port, tls=tls, websocket=ws))
@@ -101,16 +105,40 @@ def _event_loop_policy(use_uvloop: bool) -> None:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="TOML config file (optional; defaults need none).")
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Where the database and TLS certificate live [default: ./hubbub-data].")
-@click.option("--listen", multiple=True, metavar="HOST:PORT", help="Plaintext listener; repeatable. Any listener option replaces the configured listeners.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="TOML config file (optional; defaults need none).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Where the database and TLS certificate live [default: ./hubbub-data].",
+)
+@click.option(
+    "--listen",
+    multiple=True,
+    metavar="HOST:PORT",
+    help="Plaintext listener; repeatable. Any listener option replaces the configured listeners.",
+)
 @click.option("--tls-listen", multiple=True, metavar="HOST:PORT", help="TLS listener; repeatable.")
-@click.option("--ws-listen", multiple=True, metavar="HOST:PORT", help="IRCv3 WebSocket listener; repeatable.")
+@click.option(
+    "--ws-listen", multiple=True, metavar="HOST:PORT", help="IRCv3 WebSocket listener; repeatable."
+)
 @click.option("--name", help="Server name used in message prefixes, e.g. irc.example.org.")
 @click.option("--network", help="Network name shown to clients.")
 @click.option("--no-flood-control", is_flag=True, help="Turn flood control off (for benchmarks).")
-@click.option("--uvloop/--no-uvloop", default=True, show_default=True, help="Use uvloop when installed.")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True, help="Logging verbosity.")
+@click.option(
+    "--uvloop/--no-uvloop", default=True, show_default=True, help="Use uvloop when installed."
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    help="Logging verbosity.",
+)
 def serve(config_path: Path | None, log_level: str, uvloop: bool, **opts: object) -> None:
     """Run the chat server.
 
@@ -118,7 +146,9 @@ def serve(config_path: Path | None, log_level: str, uvloop: bool, **opts: object
     0.0.0.0:6697 (self-signed certificate made in the data directory) and
     IRCv3 WebSocket on 127.0.0.1:8097.
     """
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for noisy in ("websockets", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:

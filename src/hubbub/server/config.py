@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 
 class ConfigError(Exception):
@@ -86,7 +87,7 @@ class LimitsSection(_Section):
 
 
 def parse_duration(value: str | int | float | None) -> float | None:
-    """Seconds from ``90``, ``"90s"``, ``"15m"``, ``"12h"``, ``"30d"``, ``"2w"``; None/0/"" = off."""
+    """Seconds from ``90``, ``"90s"``, ``"15m"``, ``"12h"``, ``"30d"``, ``"2w"``; None/0 = off."""
     if value is None or value == "" or value == 0:
         return None
     if isinstance(value, int | float):
@@ -197,7 +198,7 @@ class Config(_Section):
         return found
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     key = ".".join(str(part) for part in error["loc"])
     return f"{key}: {error['msg']}"
 

@@ -20,7 +20,11 @@ TAG_TIME = 1
 TAG_MESSAGE_TAGS = 2
 TAG_ACCOUNT = 4
 
-CAP_TAG_BITS = {"server-time": TAG_TIME, "message-tags": TAG_MESSAGE_TAGS, "account-tag": TAG_ACCOUNT}
+CAP_TAG_BITS = {
+    "server-time": TAG_TIME,
+    "message-tags": TAG_MESSAGE_TAGS,
+    "account-tag": TAG_ACCOUNT,
+}
 
 _BOOT = os.urandom(4).hex()
 _counter = itertools.count(1)

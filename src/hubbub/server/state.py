@@ -36,8 +36,8 @@ class User:
     __slots__ = (
         "account",
         "away",
-        "cap_version",
         "cap_negotiating",
+        "cap_version",
         "caps",
         "channels",
         "connection_id",

@@ -231,9 +231,13 @@ def _list_filter(spec: str) -> Callable[[Channel], bool]:
         minutes = int(spec[2:]) if spec[2:].isdigit() else 0
         cutoff = now - minutes * 60
         if spec[0] == "C":
-            return (lambda c: c.created > cutoff) if spec[1] == "<" else (lambda c: c.created < cutoff)
+            return (
+                (lambda c: c.created > cutoff) if spec[1] == "<" else (lambda c: c.created < cutoff)
+            )
         return (
-            (lambda c: c.topic_at > cutoff) if spec[1] == "<" else (lambda c: 0 < c.topic_at < cutoff)
+            (lambda c: c.topic_at > cutoff)
+            if spec[1] == "<"
+            else (lambda c: 0 < c.topic_at < cutoff)
         )
     if spec[:1] in ("<", ">") and spec[1:].isdigit():
         count = int(spec[1:])
@@ -279,10 +283,11 @@ def invite(ctx: Context, msg: Message) -> None:
     if target is None or not target.registered:
         ctx.reply(rpl.ERR_NOSUCHNICK, target_nick, "No such nick/channel")
         return
-    channel = world.find_channel(name)
-    if channel is None:
+    found = world.find_channel(name)
+    if found is None:
         ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
         return
+    channel = found
     if user not in channel.members:
         ctx.reply(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
         return
@@ -330,5 +335,7 @@ def kick(ctx: Context, msg: Message) -> None:
         if target is None or target not in channel.members:
             ctx.reply(rpl.ERR_USERNOTINCHANNEL, nick, channel.name, "They aren't on that channel")
             continue
-        deliver(channel.members, user.source, "KICK", [channel.name, target.nick, reason], Event(user))
+        deliver(
+            channel.members, user.source, "KICK", [channel.name, target.nick, reason], Event(user)
+        )
         world.remove_member(channel, target)

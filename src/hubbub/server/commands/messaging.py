@@ -54,21 +54,21 @@ def _relay(ctx: Context, msg: Message, cmd: str) -> Awaitable[None] | None:
     user = ctx.user
     if not msg.params or not msg.params[0]:
         ctx.reply(rpl.ERR_NORECIPIENT, f"No recipient given ({cmd})")
-        return
+        return None
     text = ""
     if cmd != "TAGMSG":
         if len(msg.params) < 2 or not msg.params[1]:
             ctx.reply(rpl.ERR_NOTEXTTOSEND, "No text to send")
-            return
+            return None
         text = msg.params[1]
     tags = client_tags(msg)
     if cmd == "TAGMSG" and not tags:
-        return
+        return None
     targets = msg.params[0].split(",")
     limit = ctx.server.config.limits.targmax
     if len(targets) > limit:
         ctx.reply(rpl.ERR_TOOMANYTARGETS, msg.params[0], f"Too many targets (max {limit})")
-        return
+        return None
     if cmd == "PRIVMSG" or cmd == "NOTICE":
         user.last_active = time.time()
     world = ctx.server.world
