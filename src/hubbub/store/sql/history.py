@@ -7,6 +7,7 @@ so either party, and nobody else, can ask for them."""
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import json
 import logging
@@ -23,6 +24,7 @@ from hubbub.store.batching import BatchWriter
 from hubbub.store.keys import conversation_key, history_key, name_key, other_party
 from hubbub.store.records import HistoryCommand, HistoryRecord, HistoryTarget, Selector
 from hubbub.store.schema import history
+from hubbub.store.sql.bulk import SqliteBulkWriter
 from hubbub.store.timeutil import from_ms, to_ms, utcnow
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,10 @@ class SqlHistory:
     def __init__(self, engine: AsyncEngine, flush_interval: float, flush_max: int) -> None:
         self._engine = engine
         self._buffer = BatchWriter(self._write, flush_interval, flush_max)
+        database = engine.url.database
+        self._bulk = (
+            SqliteBulkWriter(database) if engine.dialect.name == "sqlite" and database else None
+        )
 
     def start(self) -> None:
         self._buffer.start()
@@ -58,6 +64,8 @@ class SqlHistory:
 
     async def close(self) -> None:
         await self._buffer.close()
+        if self._bulk is not None:
+            self._bulk.close()
 
     async def latest(
         self, target: str, after: Selector | None, limit: int
@@ -224,6 +232,9 @@ class SqlHistory:
     async def _write(self, batch: builtins.list[HistoryRecord]) -> None:
         """One executemany transaction; if a row is refused (a msgid seen
         before), the rest of the batch is still written row by row."""
+        if self._bulk is not None:
+            await asyncio.to_thread(self._bulk.write, batch)
+            return
         rows = [_row(record) for record in batch]
         try:
             async with self._engine.begin() as conn:
