@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import ssl
 import time
@@ -132,11 +131,26 @@ class Server:
         background = list(self.tasks)
         for task in background:
             task.cancel()
+        # Everyone leaves at once: each gets its ERROR, nobody needs the
+        # others' QUITs (that fan-out is quadratic in a big channel).
+        closing: list[Connection] = []
         for user in list(self.world.connections):
-            self.disconnect(user, reason, quit_message=reason)
-        for listener in self.listeners:
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(listener.handle.wait_closed(), timeout=2)
+            conn = user.sink
+            assert isinstance(conn, Connection)
+            self.admission.release(user.ip)
+            self.world.remove_user(user)
+            conn.shutdown(f"Closing Link: {user.host} ({reason})")
+            closing.append(conn)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2
+        waiters = [asyncio.ensure_future(x.handle.wait_closed()) for x in self.listeners]
+        if waiters:
+            await asyncio.wait(waiters, timeout=2)
+            for waiter in waiters:
+                waiter.cancel()
+        # Give the ERROR lines a moment to reach clients that read slowly.
+        while loop.time() < deadline and any(c.transport_buffered() for c in closing):
+            await asyncio.sleep(0.05)
         for hook in SHUTDOWN_HOOKS:
             try:
                 await hook(self)
