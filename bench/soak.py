@@ -63,6 +63,8 @@ class Stats:
     pings_answered: int = 0
     connect_failures: int = 0
     disconnects: Counter[str] = field(default_factory=Counter)
+    # QUITs the chatters saw, by nick: the server's view of who was dropped.
+    quits_seen: dict[str, str] = field(default_factory=dict)
 
 
 class SoakClient:
@@ -117,6 +119,9 @@ class SoakClient:
                 elif line.startswith(":") and line.split(" ", 2)[1:2] == ["001"]:
                     stats.registered += 1
                     self.stats_seen_welcome = True
+                elif " QUIT " in line and line.startswith(":"):
+                    nick = line[1:].split("!", 1)[0]
+                    stats.quits_seen.setdefault(nick, line.split(" QUIT ", 1)[1].strip()[1:])
                 elif line.startswith("ERROR"):
                     reason = "ERROR " + line.strip()[6:][:80]
         except (OSError, ValueError) as exc:
@@ -260,6 +265,7 @@ async def soak(args: argparse.Namespace) -> dict[str, object]:
         "connect_failures": stats.connect_failures,
         "disconnects": dict(stats.disconnects),
         "pings_answered": stats.pings_answered,
+        "quits_seen": dict(Counter(stats.quits_seen.values())),
         "rss_kib_first": rss_values[0] if rss_values else None,
         "rss_kib_max": max(rss_values) if rss_values else None,
         "rss_kib_last": rss_values[-1] if rss_values else None,
