@@ -10,6 +10,8 @@ import logging
 import socket
 import time
 import tracemalloc
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect as ws_connect
@@ -22,7 +24,7 @@ from hubbub.server.commands.registry import COMMANDS, command
 from ircclient import RawClient
 
 _tokens = itertools.count(1)
-OPERS: dict[str, object] = {"opers": [{"name": "admin", "password": "letmein"}]}
+OPERS: dict[str, Any] = {"opers": [{"name": "admin", "password": "letmein"}]}
 
 
 async def sync(client: RawClient, timeout: float = 5.0) -> list[Message]:
@@ -35,6 +37,10 @@ async def sync(client: RawClient, timeout: float = 5.0) -> list[Message]:
         if msg.command == "PONG" and msg.params[-1] == token:
             return lines
         lines.append(msg)
+
+
+def is_msg(command: str, last: str) -> Callable[[Message], bool]:
+    return lambda m: m.command == command and m.params[-1] == last
 
 
 async def gone(client: RawClient) -> bool:
@@ -55,7 +61,7 @@ async def chatter(sender: RawClient, receiver: RawClient, stop: asyncio.Event) -
         n += 1
         sent = time.monotonic()
         await sender.send(f"PRIVMSG {receiver.nick} :ping {n}")
-        await receiver.expect(lambda m, n=n: m.command == "PRIVMSG" and m.params[1] == f"ping {n}")
+        await receiver.expect(is_msg("PRIVMSG", f"ping {n}"))
         latencies.append(time.monotonic() - sent)
         await asyncio.sleep(0.05)
     return latencies
@@ -86,7 +92,7 @@ async def test_burst_then_delayed_then_excess_flood(start_server: ServerFactory)
     await flooder.send_raw(b"".join(b"PING :p%d\r\n" % i for i in range(8)))
     times = []
     for i in range(8):
-        await flooder.expect(lambda m, i=i: m.command == "PONG" and m.params[-1] == f"p{i}")
+        await flooder.expect(is_msg("PONG", f"p{i}"))
         times.append(time.monotonic() - start)
     assert times[4] < 0.15, times
     assert times[7] > 0.45, times

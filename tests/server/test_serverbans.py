@@ -6,6 +6,7 @@ import asyncio
 import itertools
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from hubbub.server.app import Server
 from hubbub.server.commands.serverbans import parse_ban_duration
 from ircclient import RawClient
 
-OPERS: dict[str, object] = {"opers": [{"name": "admin", "password": "letmein"}]}
+OPERS: dict[str, Any] = {"opers": [{"name": "admin", "password": "letmein"}]}
 _tokens = itertools.count(1)
 
 
