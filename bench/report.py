@@ -114,7 +114,8 @@ def results_table(
 def generator_table(checks: list[tuple[Case, str, Record, Record]], info: dict[str, str]) -> str:
     out = [
         f"Measured {info['date']}, same machine and pinning. Each line is two separate runs "
-        "against a fresh server: `hubbub bench` and the C tool ircload with the same options.",
+        "against a fresh server: `hubbub bench` (the figure of the table above) and one run "
+        "of the C tool ircload with the same options.",
         "",
         "| server | case | hubbub bench | its cpu% | ircload | its cpu% | hubbub bench ÷ ircload |",
         "|---|---|---:|---:|---:|---:|---:|",

@@ -159,7 +159,6 @@ class BenchClient(asyncio.Protocol):
         command, _, rest = line.partition(b" ")
         if command == b"PING":
             self.write(b"PONG " + rest + b"\r\n")
-            self.session.pings += 1
         elif command == b"001":
             if not self.registered.done():
                 self.session.registration.add(now - self.started)

@@ -27,7 +27,6 @@ class Session:
     window_resets: int = 0
     skipped: int = 0
     connect_retries: int = 0
-    pings: int = 0
     sending: bool = False
     measuring: bool = False
     finished: bool = False
