@@ -34,11 +34,17 @@ def new_msgid() -> str:
     return f"{_BOOT}{next(_counter):x}"
 
 
+_second_cache: list[object] = [-1, ""]
+
+
 def server_time(at: float | None = None) -> str:
-    now = time.time() if at is None else at
-    seconds = int(now)
-    millis = int((now - seconds) * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+    """ISO 8601 UTC with milliseconds; the date part is formatted once a second."""
+    millis = int((time.time() if at is None else at) * 1000)
+    seconds, millis = divmod(millis, 1000)
+    if _second_cache[0] != seconds:
+        _second_cache[0] = seconds
+        _second_cache[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return f"{_second_cache[1]}.{millis:03d}Z"
 
 
 def compute_tag_mask(caps: set[str]) -> int:
@@ -52,7 +58,7 @@ def compute_tag_mask(caps: set[str]) -> int:
 class Event:
     """The tags one event carries; rendered lazily per recipient variant."""
 
-    __slots__ = ("account", "bot", "client_tags", "msgid", "time")
+    __slots__ = ("account", "at", "bot", "client_tags", "msgid", "time")
 
     def __init__(
         self,
@@ -60,7 +66,8 @@ class Event:
         client_tags: dict[str, str] | None = None,
         at: float | None = None,
     ) -> None:
-        self.time = server_time(at)
+        self.at = time.time() if at is None else at
+        self.time = server_time(self.at)
         self.msgid = new_msgid()
         self.account = sender.account if sender is not None else None
         self.bot = sender is not None and "B" in sender.modes

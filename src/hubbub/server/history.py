@@ -44,11 +44,6 @@ def party_key(user: User) -> str:
     return fold(user.account) if user.account else user.folded
 
 
-def parse_server_time(text: str) -> datetime:
-    """``2024-01-02T03:04:05.678Z`` as an aware UTC datetime."""
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
 def format_server_time(when: datetime) -> str:
     """The server-time form of ``when`` (UTC, milliseconds)."""
     when = when.astimezone(UTC)
@@ -74,7 +69,7 @@ def record_delivery(delivered: Delivered) -> None:
         parties = (party_key(sender), party_key(delivered.recipient))
     record = HistoryRecord(
         msgid=event.msgid,
-        time=parse_server_time(event.time),
+        time=datetime.fromtimestamp(int(event.at * 1000) / 1000, UTC),
         sender=sender.source,
         account=sender.account,
         target=delivered.target,

@@ -9,7 +9,6 @@ output passes the send-queue limit is dropped ("SendQ exceeded").
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import time
 from collections import deque
@@ -308,7 +307,7 @@ class Connection:
         except Exception:
             self._handler_failed(msg)
             result = None
-        if inspect.isawaitable(result):
+        if result is not None:  # an async handler's awaitable
             self._busy = True
             task = self.server.spawn(result)
             task.add_done_callback(lambda t: self._async_done(t, msg, label))
