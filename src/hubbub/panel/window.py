@@ -107,7 +107,8 @@ class PanelWindow:
             config.listen = [ListenSection(host=host, port=int(port_text))]
             listeners = self.runner.start(config)
         except (OSError, ConfigError) as exc:
-            self.status_var.set(f"Could not start: {getattr(exc, 'strerror', None) or exc}")
+            detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            self.status_var.set(f"Could not start: {detail}")
             return
         where = ", ".join(f"{h}:{p}" for _, h, p in listeners)
         self.status_var.set(f"Running on {where}. Connect: hubbub chat {where.split(',')[0]}")

@@ -224,7 +224,8 @@ def serialize_body(source: str | None, command: str, params: list[str]) -> str:
         if i == last and (not param or " " in param or param.startswith(":")):
             parts.append(":" + param)
         else:
-            parts.append(param.replace(" ", "") or "*")
+            # A middle parameter can hold no space and cannot start with ':'.
+            parts.append(param.replace(" ", "").lstrip(":") or "*")
     return " ".join(parts)
 
 
