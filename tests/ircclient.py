@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import ssl
 from collections.abc import Callable
 
 from hubbub.protocol.message import Message, parse
 
 TIMEOUT = 5.0
+
+
+_sync_tokens = itertools.count(1)
 
 
 class RawClient:
@@ -71,6 +75,22 @@ class RawClient:
             out.append(msg)
             if msg.command == command:
                 return out
+
+    async def sync(self, timeout: float = TIMEOUT) -> list[Message]:
+        """Everything the server sent before answering a PING of ours."""
+        token = f"sync{next(_sync_tokens)}"
+        await self.send(f"PING {token}")
+        lines: list[Message] = []
+        while True:
+            msg = await self.read(timeout)
+            if msg.command == "PONG" and msg.params[-1] == token:
+                return lines
+            lines.append(msg)
+
+    async def ask(self, line: str) -> list[Message]:
+        """Send ``line``; return everything the server answered to it."""
+        await self.send(line)
+        return await self.sync()
 
     async def nothing(self, wait: float = 0.3) -> None:
         """Assert that nothing arrives within ``wait`` seconds."""

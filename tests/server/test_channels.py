@@ -3,30 +3,14 @@ and the channel modes enforced at join and when speaking."""
 
 from __future__ import annotations
 
-import itertools
-
 from harness import RunningServer
 from hubbub.protocol.message import Message
 from ircclient import RawClient
 
-_tokens = itertools.count(1)
-
-
-async def sync(client: RawClient) -> list[Message]:
-    """Everything the server sent before answering a PING of ours."""
-    token = f"sync{next(_tokens)}"
-    await client.send(f"PING {token}")
-    lines = []
-    while True:
-        msg = await client.read()
-        if msg.command == "PONG" and msg.params[-1] == token:
-            return lines
-        lines.append(msg)
-
 
 async def joined(client: RawClient, channel: str, key: str = "") -> list[Message]:
     await client.send(f"JOIN {channel} {key}".rstrip())
-    return await sync(client)
+    return await client.sync()
 
 
 async def setup(irc: RunningServer, *nicks: str, channel: str = "#chan") -> list[RawClient]:
@@ -37,7 +21,7 @@ async def setup(irc: RunningServer, *nicks: str, channel: str = "#chan") -> list
         await joined(c, channel)
         clients.append(c)
     for c in clients:
-        await sync(c)
+        await c.sync()
     return clients
 
 
@@ -62,7 +46,7 @@ async def test_creator_gets_op_and_names(irc: RunningServer) -> None:
     lines = await joined(bob, "#CHAN")
     assert lines[0].params == ["#chan"]  # the channel's own spelling
     assert names_of(lines) == ["@alice", "bob"]
-    seen = await sync(alice)
+    seen = await alice.sync()
     assert [(m.command, m.params) for m in seen] == [("JOIN", ["#chan"])]
     assert seen[0].source is not None and seen[0].source.startswith("bob!")
 
@@ -73,10 +57,10 @@ async def test_join_several_with_keys(irc: RunningServer) -> None:
         await joined(alice, chan)
         if key:
             await alice.send(f"MODE {chan} +k {key}")
-    await sync(alice)
+    await alice.sync()
     bob = await irc.client("bob")
     await bob.send("JOIN #a,#b,#c,#d k1,wrong")
-    lines = await sync(bob)
+    lines = await bob.sync()
     got = [(m.command, m.params[0] if m.command == "JOIN" else m.params[1]) for m in lines]
     assert ("JOIN", "#a") in got
     assert ("475", "#b") in got
@@ -85,7 +69,7 @@ async def test_join_several_with_keys(irc: RunningServer) -> None:
     refusal = next(m for m in lines if m.command == "475")
     assert refusal.params == ["bob", "#b", "Cannot join channel (+k)"]
     await bob.send("JOIN #b k2")
-    assert commands(await sync(bob))[0] == "JOIN"
+    assert commands(await bob.sync())[0] == "JOIN"
 
 
 async def test_join_twice_is_silent(irc: RunningServer) -> None:
@@ -96,7 +80,7 @@ async def test_join_twice_is_silent(irc: RunningServer) -> None:
 async def test_join_invalid_name(irc: RunningServer) -> None:
     alice = await irc.client("alice")
     await alice.send("JOIN nochan")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.params[1]) for m in lines] == [("403", "nochan")]
 
 
@@ -104,14 +88,14 @@ async def test_join_zero_parts_everything(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     await joined(alice, "#other")
     await joined(bob, "#other")
-    await sync(alice)
+    await alice.sync()
     await bob.send("JOIN 0")
-    lines = await sync(bob)
+    lines = await bob.sync()
     assert sorted(m.params[0] for m in lines if m.command == "PART") == ["#chan", "#other"]
-    seen = await sync(alice)
+    seen = await alice.sync()
     assert sorted(m.params[0] for m in seen if m.command == "PART") == ["#chan", "#other"]
     await bob.send("PRIVMSG #chan :still here?")
-    assert commands(await sync(bob)) == ["404"]
+    assert commands(await bob.sync()) == ["404"]
 
 
 async def test_extended_join(irc: RunningServer) -> None:
@@ -119,20 +103,20 @@ async def test_extended_join(irc: RunningServer) -> None:
     await joined(alice, "#chan")
     plain = await irc.client("plain")
     await joined(plain, "#chan")
-    await sync(alice)
+    await alice.sync()
     bob = await irc.client("bob")
     await joined(bob, "#chan")
-    ext = [m for m in await sync(alice) if m.command == "JOIN"]
+    ext = [m for m in await alice.sync() if m.command == "JOIN"]
     assert [m.params for m in ext] == [["#chan", "*", "bob realname"]]
     user = irc.server.world.find_user("bob")
     assert user is not None
     user.account = "bobacct"
     await bob.send("PART #chan")
     await joined(bob, "#chan")
-    ext = [m for m in await sync(alice) if m.command == "JOIN"]
+    ext = [m for m in await alice.sync() if m.command == "JOIN"]
     assert [m.params for m in ext] == [["#chan", "bobacct", "bob realname"]]
     # a client without the capability gets the plain form
-    plain_joins = [m for m in await sync(plain) if m.command == "JOIN"]
+    plain_joins = [m for m in await plain.sync() if m.command == "JOIN"]
     assert [m.params for m in plain_joins] == [["#chan"], ["#chan"]]
 
 
@@ -141,35 +125,35 @@ async def test_part_with_reason(irc: RunningServer) -> None:
     alice, bob, carol = await setup(irc, "alice", "bob", "carol")
     await bob.send("PART #chan :gone fishing")
     for c in (alice, bob, carol):
-        lines = await sync(c)
+        lines = await c.sync()
         assert [(m.command, m.params) for m in lines] == [("PART", ["#chan", "gone fishing"])]
         assert lines[0].source is not None and lines[0].source.startswith("bob!")
     await bob.send("PART #chan")
-    lines = await sync(bob)
+    lines = await bob.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("442", ["bob", "#chan", "You're not on that channel"])
     ]
     await bob.send("PART #nowhere")
-    assert commands(await sync(bob)) == ["403"]
+    assert commands(await bob.sync()) == ["403"]
     await carol.send("PART #chan")
-    assert [m.params for m in await sync(alice)] == [["#chan"]]
+    assert [m.params for m in await alice.sync()] == [["#chan"]]
 
 
 async def test_empty_channel_disappears(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     await alice.send("MODE #chan +sk key")
     await alice.send("TOPIC #chan :hello")
-    await sync(alice)
+    await alice.sync()
     await alice.send("PART #chan")
     await bob.send("PART #chan")
-    await sync(alice)
-    await sync(bob)
+    await alice.sync()
+    await bob.sync()
     assert irc.server.world.find_channel("#chan") is None
     await bob.send("LIST")
-    lines = await sync(bob)
+    lines = await bob.sync()
     assert [m for m in lines if m.command == "322"] == []
     await bob.send("MODE #chan")
-    assert commands(await sync(bob)) == ["403"]
+    assert commands(await bob.sync()) == ["403"]
     # joining again makes a brand new channel: bob is op, no key, no topic
     lines = await joined(bob, "#chan")
     assert commands(lines) == ["JOIN", "353", "366"]
@@ -180,40 +164,40 @@ async def test_empty_channel_disappears(irc: RunningServer) -> None:
 async def test_topic_protected(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     await bob.send("TOPIC #chan")
-    lines = await sync(bob)
+    lines = await bob.sync()
     assert [(m.command, m.params) for m in lines] == [("331", ["bob", "#chan", "No topic is set"])]
     await bob.send("TOPIC #chan :bob's topic")
-    lines = await sync(bob)
+    lines = await bob.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("482", ["bob", "#chan", "You're not channel operator"])
     ]
     await alice.send("TOPIC #chan :the topic here")
     for c in (alice, bob):
-        lines = await sync(c)
+        lines = await c.sync()
         assert [(m.command, m.params) for m in lines] == [("TOPIC", ["#chan", "the topic here"])]
         assert lines[0].source is not None and lines[0].source.startswith("alice!")
     await bob.send("TOPIC #chan")
-    lines = await sync(bob)
+    lines = await bob.sync()
     assert commands(lines) == ["332", "333"]
     assert lines[0].params == ["bob", "#chan", "the topic here"]
     assert lines[1].params[:3] == ["bob", "#chan", lines[1].params[2]]
     assert lines[1].params[2].startswith("alice")
     assert lines[1].params[3].isdigit()
     await alice.send("MODE #chan -t")
-    await sync(alice)
-    await sync(bob)
+    await alice.sync()
+    await bob.sync()
     await bob.send("TOPIC #chan :")  # anyone may change (and clear) it now
     for c in (alice, bob):
-        assert [m.params for m in await sync(c)] == [["#chan", ""]]
+        assert [m.params for m in await c.sync()] == [["#chan", ""]]
     carol = await irc.client("carol")
     await carol.send("TOPIC #chan :outside")
-    assert commands(await sync(carol)) == ["442"]
+    assert commands(await carol.sync()) == ["442"]
 
 
 async def test_topic_sent_on_join(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     await alice.send("TOPIC #chan :welcome all")
-    await sync(alice)
+    await alice.sync()
     bob = await irc.client("bob")
     lines = await joined(bob, "#chan")
     assert commands(lines) == ["JOIN", "332", "333", "353", "366"]
@@ -224,16 +208,16 @@ async def test_topic_sent_on_join(irc: RunningServer) -> None:
 async def test_names_multi_prefix_and_userhost(irc: RunningServer) -> None:
     alice, _bob = await setup(irc, "alice", "bob")
     await alice.send("MODE #chan +v alice")
-    await sync(alice)
+    await alice.sync()
     plain = await irc.client("plain")
     await plain.send("NAMES #chan")
-    assert names_of(await sync(plain)) == ["@alice", "bob"]
+    assert names_of(await plain.sync()) == ["@alice", "bob"]
     multi = await irc.client("multi", caps=["multi-prefix"])
     await multi.send("NAMES #chan")
-    assert names_of(await sync(multi)) == ["@+alice", "bob"]
+    assert names_of(await multi.sync()) == ["@+alice", "bob"]
     full = await irc.client("full", caps=["multi-prefix", "userhost-in-names"])
     await full.send("NAMES #chan")
-    entries = names_of(await sync(full))
+    entries = names_of(await full.sync())
     assert len(entries) == 2
     assert entries[0].startswith("@+alice!~alice@")
     assert entries[1].startswith("bob!~bob@")
@@ -242,34 +226,34 @@ async def test_names_multi_prefix_and_userhost(irc: RunningServer) -> None:
 async def test_names_unknown_and_no_args(irc: RunningServer) -> None:
     alice = await irc.client("alice")
     await alice.send("NAMES #nowhere")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("366", ["alice", "#nowhere", "End of /NAMES list"])
     ]
     await alice.send("NAMES")
-    assert commands(await sync(alice)) == ["366"]
+    assert commands(await alice.sync()) == ["366"]
 
 
 async def test_secret_channel_hidden_from_outsiders(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     await joined(alice, "#open")
     await alice.send("MODE #chan +s")
-    await sync(alice)
+    await alice.sync()
     carol = await irc.client("carol")
     await carol.send("LIST")
-    listed = [m.params[1] for m in await sync(carol) if m.command == "322"]
+    listed = [m.params[1] for m in await carol.sync() if m.command == "322"]
     assert listed == ["#open"]
     await carol.send("NAMES #chan")
-    lines = await sync(carol)
+    lines = await carol.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("366", ["carol", "#chan", "End of /NAMES list"])
     ]
     # members still see it, marked secret with '@'
     await bob.send("LIST")
-    listed = [m.params[1] for m in await sync(bob) if m.command == "322"]
+    listed = [m.params[1] for m in await bob.sync() if m.command == "322"]
     assert sorted(listed) == ["#chan", "#open"]
     await bob.send("NAMES #chan")
-    lines = await sync(bob)
+    lines = await bob.sync()
     assert lines[0].command == "353"
     assert lines[0].params[1:3] == ["@", "#chan"]
 
@@ -277,12 +261,12 @@ async def test_secret_channel_hidden_from_outsiders(irc: RunningServer) -> None:
 async def test_names_hides_invisible_from_outsiders(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     await bob.send("MODE bob +i")
-    await sync(bob)
+    await bob.sync()
     carol = await irc.client("carol")
     await carol.send("NAMES #chan")
-    assert names_of(await sync(carol)) == ["@alice"]
+    assert names_of(await carol.sync()) == ["@alice"]
     await alice.send("NAMES #chan")
-    assert names_of(await sync(alice)) == ["@alice", "bob"]
+    assert names_of(await alice.sync()) == ["@alice", "bob"]
 
 
 # --- LIST ---------------------------------------------------------------------------
@@ -292,12 +276,12 @@ async def test_list_with_elist_filters(irc: RunningServer) -> None:
     await joined(a, "#medium")
     await joined(b, "#medium")
     await a.send("TOPIC #big :big topic")
-    await sync(a)
+    await a.sync()
     viewer = await irc.client("viewer")
 
     async def listing(arg: str) -> list[str]:
         await viewer.send(f"LIST {arg}".rstrip())
-        lines = await sync(viewer)
+        lines = await viewer.sync()
         assert lines[0].command == "321"
         assert lines[-1].command == "323"
         return sorted(m.params[1] for m in lines if m.command == "322")
@@ -313,7 +297,7 @@ async def test_list_with_elist_filters(irc: RunningServer) -> None:
     assert await listing("C>60") == []
     assert await listing("T<60") == ["#big"]
     await viewer.send("LIST #big")
-    entry = next(m for m in await sync(viewer) if m.command == "322")
+    entry = next(m for m in await viewer.sync() if m.command == "322")
     assert entry.params == ["viewer", "#big", "3", "big topic"]
 
 
@@ -327,57 +311,57 @@ async def test_invite_only_and_invite(irc: RunningServer) -> None:
     await joined(watcher, "#chan")
     await alice.send("MODE #chan +io bob")
     for c in (alice, bob, watcher):
-        await sync(c)
+        await c.sync()
     carol = await irc.client("carol")
     await carol.send("JOIN #chan")
-    lines = await sync(carol)
+    lines = await carol.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("473", ["carol", "#chan", "Cannot join channel (+i)"])
     ]
     # a non-op may not invite into a +i channel
     await watcher.send("INVITE carol #chan")
-    assert commands(await sync(watcher)) == ["482"]
+    assert commands(await watcher.sync()) == ["482"]
     await alice.send("INVITE carol #chan")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.params) for m in lines] == [("341", ["alice", "carol", "#chan"])]
-    got = await sync(carol)
+    got = await carol.sync()
     assert [(m.command, m.params) for m in got] == [("INVITE", ["carol", "#chan"])]
     assert got[0].source is not None and got[0].source.startswith("alice!")
     # invite-notify: the other op hears it; a non-op does not on a +i channel
-    notified = await sync(bob)
+    notified = await bob.sync()
     assert [(m.command, m.params) for m in notified] == [("INVITE", ["carol", "#chan"])]
-    assert await sync(watcher) == []
+    assert await watcher.sync() == []
     lines = await joined(carol, "#chan")
     assert commands(lines)[0] == "JOIN"
     # the invitation was used up
     await carol.send("PART #chan")
-    await sync(carol)
+    await carol.sync()
     await carol.send("JOIN #chan")
-    assert commands(await sync(carol)) == ["473"]
+    assert commands(await carol.sync()) == ["473"]
 
 
 async def test_invite_errors(irc: RunningServer) -> None:
     alice, _bob = await setup(irc, "alice", "bob")
     await alice.send("INVITE nobody #chan")
-    assert commands(await sync(alice)) == ["401"]
+    assert commands(await alice.sync()) == ["401"]
     await alice.send("INVITE bob #chan")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("443", ["alice", "bob", "#chan", "is already on channel"])
     ]
     carol = await irc.client("carol")
     await carol.send("INVITE bob #chan")
-    assert commands(await sync(carol)) == ["442"]
+    assert commands(await carol.sync()) == ["442"]
     await carol.send("INVITE bob #nowhere")
-    assert commands(await sync(carol)) == ["403"]
+    assert commands(await carol.sync()) == ["403"]
     await carol.send("INVITE bob")
-    assert commands(await sync(carol)) == ["461"]
+    assert commands(await carol.sync()) == ["461"]
 
 
 async def test_invite_exception(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     await alice.send("MODE #chan +iI carol")
-    await sync(alice)
+    await alice.sync()
     carol = await irc.client("carol")
     assert commands(await joined(carol, "#chan"))[0] == "JOIN"
     dave = await irc.client("dave")
@@ -389,57 +373,57 @@ async def test_kick_with_reason(irc: RunningServer) -> None:
     alice, bob, carol = await setup(irc, "alice", "bob", "carol")
     await alice.send("KICK #chan bob :behave")
     for c in (alice, bob, carol):
-        lines = await sync(c)
+        lines = await c.sync()
         assert [(m.command, m.params) for m in lines] == [("KICK", ["#chan", "bob", "behave"])]
         assert lines[0].source is not None and lines[0].source.startswith("alice!")
     await carol.send("NAMES #chan")
-    assert names_of(await sync(carol)) == ["@alice", "carol"]
+    assert names_of(await carol.sync()) == ["@alice", "carol"]
     await bob.send("PRIVMSG #chan :hey")
-    assert commands(await sync(bob)) == ["404"]
-    assert await sync(carol) == []
+    assert commands(await bob.sync()) == ["404"]
+    assert await carol.sync() == []
     # default reason is the kicker's nick
     await alice.send("KICK #chan carol")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [m.params for m in lines] == [["#chan", "carol", "alice"]]
 
 
 async def test_kick_errors(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     await bob.send("KICK #chan alice")
-    assert commands(await sync(bob)) == ["482"]
+    assert commands(await bob.sync()) == ["482"]
     await alice.send("KICK #chan nobody")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("441", ["alice", "nobody", "#chan", "They aren't on that channel"])
     ]
     carol = await irc.client("carol")
     await carol.send("KICK #chan bob")
-    assert commands(await sync(carol)) == ["442"]
+    assert commands(await carol.sync()) == ["442"]
     await carol.send("KICK #nowhere bob")
-    assert commands(await sync(carol)) == ["403"]
+    assert commands(await carol.sync()) == ["403"]
 
 
 # --- modes enforced -------------------------------------------------------------------------
 async def test_ban_at_join_and_exception(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     await alice.send("MODE #chan +b bob")
-    await sync(alice)
+    await alice.sync()
     bob = await irc.client("bob")
     lines = await joined(bob, "#chan")
     assert [(m.command, m.params) for m in lines] == [
         ("474", ["bob", "#chan", "Cannot join channel (+b)"])
     ]
     await alice.send("MODE #chan +e bob!*@127.0.0.1")
-    await sync(alice)
+    await alice.sync()
     assert commands(await joined(bob, "#chan"))[0] == "JOIN"
     carol = await irc.client("carol")
     await alice.send("MODE #chan +b *!*@*")
-    await sync(alice)
+    await alice.sync()
     assert commands(await joined(carol, "#chan")) == ["474"]
     # an invitation overrides the ban
     await alice.send("INVITE carol #chan")
-    await sync(alice)
-    await sync(carol)
+    await alice.sync()
+    await carol.sync()
     assert commands(await joined(carol, "#chan"))[0] == "JOIN"
 
 
@@ -447,45 +431,45 @@ async def test_ban_prevents_speaking(irc: RunningServer) -> None:
     alice, bob, carol = await setup(irc, "alice", "bob", "carol")
     await alice.send("MODE #chan +b bob!*@*")
     for c in (alice, bob, carol):
-        await sync(c)
+        await c.sync()
     await bob.send("PRIVMSG #chan :can you hear me")
-    lines = await sync(bob)
+    lines = await bob.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("404", ["bob", "#chan", "Cannot send to channel (you're banned)"])
     ]
-    assert await sync(carol) == []
+    assert await carol.sync() == []
     # a ban exception lets them speak
     await alice.send("MODE #chan +e bob")
-    await sync(alice)
+    await alice.sync()
     await bob.send("PRIVMSG #chan :better")
-    await sync(bob)
-    assert [m.params for m in await sync(carol) if m.command == "PRIVMSG"] == [["#chan", "better"]]
+    await bob.sync()
+    assert [m.params for m in await carol.sync() if m.command == "PRIVMSG"] == [["#chan", "better"]]
     # so does voice, even without the exception
     await alice.send("MODE #chan -e+v bob bob")
-    await sync(alice)
+    await alice.sync()
     await bob.send("PRIVMSG #chan :voiced")
-    await sync(bob)
-    assert [m.params for m in await sync(carol) if m.command == "PRIVMSG"] == [["#chan", "voiced"]]
+    await bob.sync()
+    assert [m.params for m in await carol.sync() if m.command == "PRIVMSG"] == [["#chan", "voiced"]]
 
 
 async def test_account_extban(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     await alice.send("MODE #chan +b $a:bobacct")
-    await sync(alice)
+    await alice.sync()
     bob = await irc.client("bob")
     assert commands(await joined(bob, "#chan"))[0] == "JOIN"  # not logged in
     await bob.send("PART #chan")
     user = irc.server.world.find_user("bob")
     assert user is not None
     user.account = "BobAcct"
-    await sync(bob)
+    await bob.sync()
     assert commands(await joined(bob, "#chan")) == ["474"]
 
 
 async def test_key_enforced(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     await alice.send("MODE #chan +k sesame")
-    await sync(alice)
+    await alice.sync()
     bob = await irc.client("bob")
     for key in ("", "wrong", "SESAME"):
         lines = await joined(bob, "#chan", key)
@@ -498,14 +482,14 @@ async def test_key_enforced(irc: RunningServer) -> None:
 async def test_limit_enforced(irc: RunningServer) -> None:
     alice, _bob = await setup(irc, "alice", "bob")
     await alice.send("MODE #chan +l 2")
-    await sync(alice)
+    await alice.sync()
     carol = await irc.client("carol")
     lines = await joined(carol, "#chan")
     assert [(m.command, m.params) for m in lines] == [
         ("471", ["carol", "#chan", "Cannot join channel (+l)"])
     ]
     await alice.send("MODE #chan +l 3")
-    await sync(alice)
+    await alice.sync()
     assert commands(await joined(carol, "#chan"))[0] == "JOIN"
 
 
@@ -513,40 +497,40 @@ async def test_moderated(irc: RunningServer) -> None:
     alice, bob, carol = await setup(irc, "alice", "bob", "carol")
     await alice.send("MODE #chan +m")
     for c in (alice, bob, carol):
-        await sync(c)
+        await c.sync()
     await bob.send("PRIVMSG #chan :hello?")
-    lines = await sync(bob)
+    lines = await bob.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("404", ["bob", "#chan", "Cannot send to channel (+m)"])
     ]
     await bob.send("NOTICE #chan :hello?")
-    assert commands(await sync(bob)) == ["404"]
-    assert await sync(carol) == []
+    assert commands(await bob.sync()) == ["404"]
+    assert await carol.sync() == []
     await alice.send("MODE #chan +v bob")
-    await sync(alice)
-    await sync(carol)
+    await alice.sync()
+    await carol.sync()
     await bob.send("PRIVMSG #chan :now I can")
-    await sync(bob)
-    assert [m.params for m in await sync(carol)] == [["#chan", "now I can"]]
+    await bob.sync()
+    assert [m.params for m in await carol.sync()] == [["#chan", "now I can"]]
     await alice.send("PRIVMSG #chan :ops can always")
-    await sync(alice)
-    assert [m.params for m in await sync(carol)] == [["#chan", "ops can always"]]
+    await alice.sync()
+    assert [m.params for m in await carol.sync()] == [["#chan", "ops can always"]]
 
 
 async def test_no_external_messages(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     dave = await irc.client("dave")
     await dave.send("PRIVMSG #chan :from outside")
-    lines = await sync(dave)
+    lines = await dave.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("404", ["dave", "#chan", "Cannot send to channel (no external messages)"])
     ]
-    assert await sync(alice) == []
+    assert await alice.sync() == []
     await alice.send("MODE #chan -n")
-    await sync(alice)
+    await alice.sync()
     await dave.send("PRIVMSG #chan :from outside")
-    assert await sync(dave) == []
-    lines = await sync(alice)
+    assert await dave.sync() == []
+    lines = await alice.sync()
     assert [(m.command, m.params) for m in lines] == [("PRIVMSG", ["#chan", "from outside"])]
 
 
@@ -556,23 +540,23 @@ async def test_nick_change_seen_by_peers(irc: RunningServer) -> None:
     stranger = await irc.client("stranger")
     await bob.send("NICK robert")
     for c in (alice, bob):
-        lines = await sync(c)
+        lines = await c.sync()
         assert [(m.command, m.params) for m in lines] == [("NICK", ["robert"])]
         assert lines[0].source is not None and lines[0].source.startswith("bob!")
-    assert await sync(stranger) == []
+    assert await stranger.sync() == []
     await alice.send("NAMES #chan")
-    assert names_of(await sync(alice)) == ["@alice", "robert"]
+    assert names_of(await alice.sync()) == ["@alice", "robert"]
     await alice.send("MODE #chan +o robert")
-    assert [m.params for m in await sync(alice)] == [["#chan", "+o", "robert"]]
+    assert [m.params for m in await alice.sync()] == [["#chan", "+o", "robert"]]
 
 
 async def test_quit_seen_by_peers(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     stranger = await irc.client("stranger")
     await bob.send("QUIT :off to bed")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.params) for m in lines] == [("QUIT", ["Quit: off to bed"])]
     assert lines[0].source is not None and lines[0].source.startswith("bob!")
-    assert await sync(stranger) == []
+    assert await stranger.sync() == []
     await alice.send("NAMES #chan")
-    assert names_of(await sync(alice)) == ["@alice"]
+    assert names_of(await alice.sync()) == ["@alice"]

@@ -56,14 +56,9 @@ async def cs_all(client: RawClient, text: str) -> list[str]:
     return [m.params[1] for m in lines if is_chanserv_notice(m)]
 
 
-async def sync(client: RawClient) -> list[Message]:
-    await client.send("PING :sync")
-    return await client.collect_until("PONG")
-
-
 async def join(client: RawClient, channel: str, key: str = "") -> list[Message]:
     await client.send(f"JOIN {channel} {key}".rstrip())
-    return await sync(client)
+    return await client.sync()
 
 
 async def stored_channel(irc: Any, name: str) -> Any:
@@ -142,7 +137,7 @@ async def test_op_deop_voice_devoice(irc: Any) -> None:
     alice = await registered_channel(irc)
     bob = await irc.client("bob")
     await join(bob, "#reg")
-    await sync(alice)
+    await alice.sync()
     await alice.send("PRIVMSG ChanServ :DEOP #reg")
     assert (await alice.expect("MODE")).params == ["#reg", "-o", "alice"]
     await alice.send("PRIVMSG ChanServ :OP #reg")
@@ -151,7 +146,7 @@ async def test_op_deop_voice_devoice(irc: Any) -> None:
     assert (await alice.expect("MODE")).params == ["#reg", "+v", "bob"]
     await alice.send("PRIVMSG ChanServ :DEVOICE #reg bob")
     assert (await alice.expect("MODE")).params == ["#reg", "-v", "bob"]
-    assert modes_seen(await sync(bob)) == [
+    assert modes_seen(await bob.sync()) == [
         ["#reg", "-o", "alice"],
         ["#reg", "+o", "alice"],
         ["#reg", "+v", "bob"],
@@ -178,7 +173,7 @@ async def test_topic_lock(irc: Any) -> None:
     topic = await alice.expect("TOPIC")
     assert topic.params == ["#reg", " spaced  words"] or topic.params == ["#reg", "spaced  words"]
     assert (topic.source or "").startswith("ChanServ!")
-    await sync(bob)
+    await bob.sync()
     # the founder may change a locked topic directly
     await alice.send("TOPIC #reg :founder's topic")
     assert (await bob.expect("TOPIC")).params == ["#reg", "founder's topic"]
@@ -197,7 +192,7 @@ async def test_registered_channel_is_restored_when_recreated(irc: Any) -> None:
     await alice.send("MODE #reg +bII spam!*@* friend!*@* $a:alice")
     await alice.send("MODE #reg +b other!*@*")
     await alice.send("MODE #reg -b other!*@*")
-    await sync(alice)
+    await alice.sync()
     stored = await stored_channel(irc, "#reg")
     assert stored is not None and stored.topic is not None and stored.topic.text == "kept topic"
     assert stored.modes.startswith("+") and "sesame" in stored.modes
@@ -205,7 +200,7 @@ async def test_registered_channel_is_restored_when_recreated(irc: Any) -> None:
     assert [e.mask for e in stored.invexes] == ["friend!*@*", "$a:alice"]
 
     await alice.send("PART #reg")
-    await sync(alice)
+    await alice.sync()
     assert irc.server.world.find_channel("#reg") is None
 
     # the restored key, +i and bans apply to the first joiner too

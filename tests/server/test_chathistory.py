@@ -39,11 +39,6 @@ def ts(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-async def sync(client: RawClient) -> list[Message]:
-    await client.send("PING :sync")
-    return await client.collect_until("PONG")
-
-
 async def post(client: RawClient, target: str, texts: list[str]) -> list[Message]:
     """Send messages and return their echoes (carrying msgid and time)."""
     echoes = []
@@ -58,7 +53,7 @@ async def post(client: RawClient, target: str, texts: list[str]) -> list[Message
 async def history(client: RawClient, line: str) -> tuple[Message | None, list[Message]]:
     """Send a CHATHISTORY command; (BATCH start or None, the messages)."""
     await client.send(line)
-    lines = await sync(client)
+    lines = await client.sync()
     start = next((m for m in lines if m.command == "BATCH" and m.params[0].startswith("+")), None)
     return start, [m for m in lines if m.command in ("PRIVMSG", "NOTICE", "CHATHISTORY")]
 
@@ -70,7 +65,7 @@ def texts(messages: list[Message]) -> list[str]:
 async def channel_with_history(irc: Any, count: int = 10) -> tuple[RawClient, list[Message]]:
     alice = await irc.client("alice", CAPS)
     await alice.send("JOIN #h")
-    await sync(alice)
+    await alice.sync()
     echoes = await post(alice, "#h", [f"m{i}" for i in range(count)])
     return alice, echoes
 
@@ -232,13 +227,13 @@ async def test_without_batch_and_with_account_tag(irc: Any) -> None:
     await post(alice, "#h", ["one", "two"])
     plain = await irc.client("plain", ["draft/chathistory"])
     await plain.send("JOIN #h")
-    await sync(plain)
+    await plain.sync()
     start, got = await history(plain, "CHATHISTORY LATEST #h * 10")
     assert start is None
     assert texts(got) == ["one", "two"] and all(not m.tags for m in got)
     tagged = await irc.client("tagged", ["batch", "server-time", "account-tag"])
     await tagged.send("JOIN #h")
-    await sync(tagged)
+    await tagged.sync()
     _, got = await history(tagged, "CHATHISTORY LATEST #h * 10")
     assert [m.tags.get("account") for m in got] == ["alice", "alice"]
     assert all("msgid" not in m.tags and "time" in m.tags for m in got)
@@ -249,7 +244,7 @@ async def test_private_history_only_for_the_two_parties(irc: Any) -> None:
     bob = await irc.client("bob", CAPS)
     await post(alice, "bob", ["hello bob"])
     await post(bob, "alice", ["hello alice"])
-    await sync(alice)
+    await alice.sync()
     _, got = await history(alice, "CHATHISTORY LATEST bob * 10")
     assert texts(got) == ["hello bob", "hello alice"]
     assert [m.params[0] for m in got] == ["bob", "alice"]
@@ -263,7 +258,7 @@ async def test_private_history_only_for_the_two_parties(irc: Any) -> None:
     # alice is known by her account: under another nick she still has it, and
     # bob finds it by her account name while she is away
     await alice.send("NICK alice2")
-    await sync(alice)
+    await alice.sync()
     _, got = await history(alice, "CHATHISTORY LATEST bob * 10")
     assert texts(got) == ["hello bob", "hello alice"]
     await alice.send("QUIT")
@@ -277,11 +272,11 @@ async def test_private_history_only_for_the_two_parties(irc: Any) -> None:
 async def test_notice_and_tagmsg(irc: Any) -> None:
     alice = await irc.client("alice", CAPS)
     await alice.send("JOIN #h")
-    await sync(alice)
+    await alice.sync()
     await alice.send("NOTICE #h :a notice")
     await alice.send("@+typing=active TAGMSG #h")
     await alice.send("PRIVMSG #h :text")
-    await sync(alice)
+    await alice.sync()
     _, got = await history(alice, "CHATHISTORY LATEST #h * 10")
     assert [(m.command, m.params[1]) for m in got] == [("NOTICE", "a notice"), ("PRIVMSG", "text")]
     rows = await irc.server.store.history.latest("#h", None, 10)

@@ -5,7 +5,6 @@ another client's stream."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 
 import pytest
 
@@ -13,24 +12,10 @@ from harness import RunningServer
 from hubbub.protocol.message import Message
 from ircclient import RawClient
 
-_tokens = itertools.count(1)
-
-
-async def sync(client: RawClient) -> list[Message]:
-    """Everything the server sent before answering a PING of ours."""
-    token = f"sync{next(_tokens)}"
-    await client.send(f"PING {token}")
-    lines = []
-    while True:
-        msg = await client.read()
-        if msg.command == "PONG" and msg.params[-1] == token:
-            return lines
-        lines.append(msg)
-
 
 async def joined(client: RawClient, channel: str) -> None:
     await client.send(f"JOIN {channel}")
-    await sync(client)
+    await client.sync()
 
 
 async def in_channel(
@@ -42,7 +27,7 @@ async def in_channel(
         await joined(c, "#chan")
         clients.append(c)
     for c in clients:
-        await sync(c)
+        await c.sync()
     return clients
 
 
@@ -57,44 +42,44 @@ async def test_private_message_only_reaches_target(irc: RunningServer, cmd: str)
     bob = await irc.client("bob")
     carol = await irc.client("carol")
     await alice.send(f"{cmd} BOB :hello there")
-    assert await sync(alice) == []
-    lines = await sync(bob)
+    assert await alice.sync() == []
+    lines = await bob.sync()
     assert seen(lines) == [(cmd, ["bob", "hello there"])]
     assert lines[0].source is not None and lines[0].source.startswith("alice!~alice@")
     assert lines[0].tags == {}
-    assert await sync(carol) == []
+    assert await carol.sync() == []
 
 
 async def test_channel_message_reaches_members_except_sender(irc: RunningServer) -> None:
     alice, bob, carol = await in_channel(irc, "alice", "bob", "carol")
     outsider = await irc.client("outsider")
     await alice.send("PRIVMSG #CHAN :hi all")
-    assert await sync(alice) == []
+    assert await alice.sync() == []
     for c in (bob, carol):
-        lines = await sync(c)
+        lines = await c.sync()
         assert seen(lines) == [("PRIVMSG", ["#CHAN", "hi all"])]
-    assert await sync(outsider) == []
+    assert await outsider.sync() == []
     await bob.send("NOTICE #chan :a notice")
-    assert await sync(bob) == []
+    assert await bob.sync() == []
     for c in (alice, carol):
-        assert seen(await sync(c)) == [("NOTICE", ["#chan", "a notice"])]
+        assert seen(await c.sync()) == [("NOTICE", ["#chan", "a notice"])]
 
 
 async def test_statusmsg(irc: RunningServer) -> None:
     alice, bob, carol, dave = await in_channel(irc, "alice", "bob", "carol", "dave")
     await alice.send("MODE #chan +ov bob carol")
     for c in (alice, bob, carol, dave):
-        await sync(c)
+        await c.sync()
     await dave.send("PRIVMSG @#chan :to the ops")
-    assert await sync(dave) == []
-    assert seen(await sync(alice)) == [("PRIVMSG", ["@#chan", "to the ops"])]
-    assert seen(await sync(bob)) == [("PRIVMSG", ["@#chan", "to the ops"])]
-    assert await sync(carol) == []
+    assert await dave.sync() == []
+    assert seen(await alice.sync()) == [("PRIVMSG", ["@#chan", "to the ops"])]
+    assert seen(await bob.sync()) == [("PRIVMSG", ["@#chan", "to the ops"])]
+    assert await carol.sync() == []
     await alice.send("NOTICE +#chan :voiced and up")
-    assert await sync(alice) == []
+    assert await alice.sync() == []
     for c in (bob, carol):
-        assert seen(await sync(c)) == [("NOTICE", ["+#chan", "voiced and up"])]
-    assert await sync(dave) == []
+        assert seen(await c.sync()) == [("NOTICE", ["+#chan", "voiced and up"])]
+    assert await dave.sync() == []
 
 
 async def test_multiple_targets_and_targmax(irc: RunningServer) -> None:
@@ -102,13 +87,13 @@ async def test_multiple_targets_and_targmax(irc: RunningServer) -> None:
     carol = await irc.client("carol")
     dave = await irc.client("dave")
     await alice.send("PRIVMSG #chan,carol,nobody,dave :many")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert seen(lines) == [("401", ["alice", "nobody", "No such nick/channel"])]
-    assert seen(await sync(bob)) == [("PRIVMSG", ["#chan", "many"])]
-    assert seen(await sync(carol)) == [("PRIVMSG", ["carol", "many"])]
-    assert seen(await sync(dave)) == [("PRIVMSG", ["dave", "many"])]
+    assert seen(await bob.sync()) == [("PRIVMSG", ["#chan", "many"])]
+    assert seen(await carol.sync()) == [("PRIVMSG", ["carol", "many"])]
+    assert seen(await dave.sync()) == [("PRIVMSG", ["dave", "many"])]
     await alice.send("PRIVMSG a,b,c,d,e :too many")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert len(lines) == 1
     assert lines[0].command == "407"
     assert lines[0].params[:2] == ["alice", "a,b,c,d,e"]
@@ -117,21 +102,21 @@ async def test_multiple_targets_and_targmax(irc: RunningServer) -> None:
 async def test_errors(irc: RunningServer) -> None:
     alice = await irc.client("alice")
     await alice.send("PRIVMSG nobody :hi")
-    assert seen(await sync(alice)) == [("401", ["alice", "nobody", "No such nick/channel"])]
+    assert seen(await alice.sync()) == [("401", ["alice", "nobody", "No such nick/channel"])]
     await alice.send("PRIVMSG #nowhere :hi")
-    assert seen(await sync(alice)) == [("403", ["alice", "#nowhere", "No such channel"])]
+    assert seen(await alice.sync()) == [("403", ["alice", "#nowhere", "No such channel"])]
     await alice.send("PRIVMSG")
-    assert seen(await sync(alice)) == [("411", ["alice", "No recipient given (PRIVMSG)"])]
+    assert seen(await alice.sync()) == [("411", ["alice", "No recipient given (PRIVMSG)"])]
     await alice.send("NOTICE")
-    assert seen(await sync(alice)) == [("411", ["alice", "No recipient given (NOTICE)"])]
+    assert seen(await alice.sync()) == [("411", ["alice", "No recipient given (NOTICE)"])]
     await alice.send("PRIVMSG alice")
-    assert seen(await sync(alice)) == [("412", ["alice", "No text to send"])]
+    assert seen(await alice.sync()) == [("412", ["alice", "No text to send"])]
     await alice.send("PRIVMSG alice :")
-    assert seen(await sync(alice)) == [("412", ["alice", "No text to send"])]
+    assert seen(await alice.sync()) == [("412", ["alice", "No text to send"])]
     (bob,) = await in_channel(irc, "bob")
     await alice.send("PRIVMSG #chan :from outside")
-    assert [m.command for m in await sync(alice)] == ["404"]
-    assert await sync(bob) == []
+    assert [m.command for m in await alice.sync()] == ["404"]
+    assert await bob.sync() == []
 
 
 # --- echo-message -------------------------------------------------------------------
@@ -140,26 +125,26 @@ async def test_echo_message(irc: RunningServer) -> None:
     await joined(alice, "#chan")
     bob = await irc.client("bob")
     await joined(bob, "#chan")
-    await sync(alice)
+    await alice.sync()
     await alice.send("PRIVMSG #chan :echoed")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert seen(lines) == [("PRIVMSG", ["#chan", "echoed"])]
     assert lines[0].source is not None and lines[0].source.startswith("alice!")
-    assert seen(await sync(bob)) == [("PRIVMSG", ["#chan", "echoed"])]
+    assert seen(await bob.sync()) == [("PRIVMSG", ["#chan", "echoed"])]
     await alice.send("NOTICE bob :direct")
-    assert seen(await sync(alice)) == [("NOTICE", ["bob", "direct"])]
-    assert seen(await sync(bob)) == [("NOTICE", ["bob", "direct"])]
+    assert seen(await alice.sync()) == [("NOTICE", ["bob", "direct"])]
+    assert seen(await bob.sync()) == [("NOTICE", ["bob", "direct"])]
     # without message-tags, a TAGMSG is not echoed
     await alice.send("@+typing=active TAGMSG bob")
-    assert await sync(alice) == []
+    assert await alice.sync() == []
 
 
 async def test_echo_shares_msgid(irc: RunningServer) -> None:
     alice = await irc.client("alice", caps=["echo-message", "message-tags"])
     bob = await irc.client("bob", caps=["message-tags"])
     await alice.send("PRIVMSG bob :same id")
-    (mine,) = await sync(alice)
-    (theirs,) = await sync(bob)
+    (mine,) = await alice.sync()
+    (theirs,) = await bob.sync()
     assert mine.tags["msgid"] == theirs.tags["msgid"]
 
 
@@ -174,20 +159,20 @@ async def test_server_tags_only_for_clients_that_asked(irc: RunningServer) -> No
         await joined(c, "#chan")
     await joined(alice, "#chan")
     for c in (alice, tagged, timed, both, plain):
-        await sync(c)
+        await c.sync()
     await alice.send("PRIVMSG #chan :tags?")
-    (line,) = await sync(tagged)
+    (line,) = await tagged.sync()
     assert set(line.tags) == {"msgid"}
-    (line,) = await sync(timed)
+    (line,) = await timed.sync()
     assert set(line.tags) == {"time"}
     assert line.tags["time"].endswith("Z")
-    (first,) = await sync(both)
+    (first,) = await both.sync()
     assert set(first.tags) == {"msgid", "time"}
-    (line,) = await sync(plain)
+    (line,) = await plain.sync()
     assert line.tags == {}
     # every message gets its own id
     await alice.send("PRIVMSG #chan :again")
-    (again,) = await sync(both)
+    (again,) = await both.sync()
     assert again.tags["msgid"] != first.tags["msgid"]
 
 
@@ -198,34 +183,34 @@ async def test_client_tags_relayed_only_to_message_tags_clients(irc: RunningServ
     for c in (alice, bob, carol):
         await joined(c, "#chan")
     for c in (alice, bob, carol):
-        await sync(c)
+        await c.sync()
     await alice.send(
         "@+draft/react=\\:)\\s;+example.com/x;msgid=forged;time=2000 PRIVMSG #chan :hi"
     )
-    (line,) = await sync(bob)
+    (line,) = await bob.sync()
     assert line.tags["+draft/react"] == ";) "
     assert line.tags["+example.com/x"] == ""
     assert line.tags["msgid"] != "forged"
     assert "time" not in line.tags
-    (line,) = await sync(carol)
+    (line,) = await carol.sync()
     assert line.tags == {}
     assert line.params == ["#chan", "hi"]
     # TAGMSG reaches message-tags clients only
     await alice.send("@+typing=active TAGMSG #chan")
-    lines = await sync(bob)
+    lines = await bob.sync()
     assert seen(lines) == [("TAGMSG", ["#chan"])]
     assert lines[0].tags["+typing"] == "active"
-    assert await sync(carol) == []
+    assert await carol.sync() == []
     await alice.send("@+typing=active TAGMSG carol")
-    assert await sync(carol) == []
+    assert await carol.sync() == []
     await alice.send("@+typing=paused TAGMSG bob")
-    lines = await sync(bob)
+    lines = await bob.sync()
     assert seen(lines) == [("TAGMSG", ["bob"])]
     assert lines[0].tags["+typing"] == "paused"
     # a TAGMSG without client tags is dropped
     await alice.send("TAGMSG bob")
-    assert await sync(alice) == []
-    assert await sync(bob) == []
+    assert await alice.sync() == []
+    assert await bob.sync() == []
 
 
 # --- labeled-response -------------------------------------------------------------------
@@ -235,22 +220,22 @@ async def test_labeled_response(irc: RunningServer) -> None:
     await joined(alice, "#chan")
     bob = await irc.client("bob")
     await joined(bob, "#chan")
-    await sync(alice)
+    await alice.sync()
     # no output: ACK
     await alice.send("@label=one PRIVMSG bob :hi")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert seen(lines) == [("ACK", [])]
     assert lines[0].tags["label"] == "one"
     assert lines[0].source == "irc.test.local"
-    assert seen(await sync(bob)) == [("PRIVMSG", ["bob", "hi"])]
+    assert seen(await bob.sync()) == [("PRIVMSG", ["bob", "hi"])]
     # one line: the label goes on it
     await alice.send("@label=two MODE alice")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert seen(lines) == [("221", ["alice", "+"])]
     assert lines[0].tags["label"] == "two"
     # several lines: a labeled-response batch
     await alice.send("@label=three NAMES #chan")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [m.command for m in lines] == ["BATCH", "353", "366", "BATCH"]
     start, *inner, end = lines
     assert start.tags["label"] == "three"
@@ -262,7 +247,7 @@ async def test_labeled_response(irc: RunningServer) -> None:
     assert all("label" not in m.tags for m in (*inner, end))
     # an error is labeled too
     await alice.send("@label=four PRIVMSG nobody :hi")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.tags.get("label")) for m in lines] == [("401", "four")]
 
 
@@ -270,10 +255,10 @@ async def test_labeled_echo(irc: RunningServer) -> None:
     alice = await irc.client("alice", caps=["labeled-response", "batch", "echo-message"])
     bob = await irc.client("bob")
     await alice.send("@label=e1 PRIVMSG bob :echo me")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert seen(lines) == [("PRIVMSG", ["bob", "echo me"])]
     assert lines[0].tags["label"] == "e1"
-    (line,) = await sync(bob)
+    (line,) = await bob.sync()
     assert "label" not in line.tags
 
 
@@ -281,7 +266,7 @@ async def test_label_ignored_without_capability(irc: RunningServer) -> None:
     alice = await irc.client("alice")
     await irc.client("bob")
     await alice.send("@label=x PRIVMSG bob :hi")
-    assert await sync(alice) == []
+    assert await alice.sync() == []
 
 
 # --- no injection -------------------------------------------------------------------------
@@ -302,7 +287,7 @@ async def test_no_line_injection(irc: RunningServer) -> None:
     for c in (alice, bob, plain):
         await joined(c, "#chan")
     for c in (alice, bob, plain):
-        await sync(c)
+        await c.sync()
     # escaped CR/LF/NUL-ish content in a client tag value
     await alice.send("@+x=a\\rQUIT\\n:evil\\0 PRIVMSG #chan :tagged")
     # raw CR and NUL in the middle of a line
@@ -310,7 +295,7 @@ async def test_no_line_injection(irc: RunningServer) -> None:
     await alice.send_raw(b"PRIVMSG #chan :nul\x00byte\r\n")
     # a lone LF still ends a line: this is two lines, both fine
     await alice.send_raw(b"PRIVMSG #chan :first\nPRIVMSG #chan :second\r\n")
-    replies = await sync(alice)
+    replies = await alice.sync()
     assert [m.command for m in replies] == ["400", "400"]
     for client, name in ((bob, "bob"), (plain, "plain")):
         token = f"raw-{name}"
@@ -328,7 +313,7 @@ async def test_no_line_injection(irc: RunningServer) -> None:
             assert b"+x=a\\rQUIT\\n:evil0" in tagged
     # everyone is still connected and talking
     await bob.send("PRIVMSG #chan :still here")
-    assert seen(await sync(alice)) == [("PRIVMSG", ["#chan", "still here"])]
+    assert seen(await alice.sync()) == [("PRIVMSG", ["#chan", "still here"])]
 
 
 async def test_no_injection_via_params(irc: RunningServer) -> None:
@@ -336,5 +321,5 @@ async def test_no_injection_via_params(irc: RunningServer) -> None:
     bob = await irc.client("bob")
     # the only way to get CR into text is raw bytes, which are refused whole
     await alice.send_raw(b"PRIVMSG bob :hello\r:evil!x@y PRIVMSG bob :fake\r\n")
-    assert [m.command for m in await sync(alice)] == ["400"]
-    assert await sync(bob) == []
+    assert [m.command for m in await alice.sync()] == ["400"]
+    assert await bob.sync() == []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 
 from harness import RunningServer
@@ -18,25 +16,11 @@ from hubbub.server.commands.modes import (
 )
 from ircclient import RawClient
 
-_tokens = itertools.count(1)
-
-
-async def sync(client: RawClient) -> list[Message]:
-    """Everything the server sent before answering a PING of ours."""
-    token = f"sync{next(_tokens)}"
-    await client.send(f"PING {token}")
-    lines = []
-    while True:
-        msg = await client.read()
-        if msg.command == "PONG" and msg.params[-1] == token:
-            return lines
-        lines.append(msg)
-
 
 async def joined(client: RawClient, channel: str) -> None:
     await client.send(f"JOIN {channel}")
     await client.expect("366")
-    await sync(client)
+    await client.sync()
 
 
 async def setup(irc: RunningServer, *nicks: str) -> list[RawClient]:
@@ -47,7 +31,7 @@ async def setup(irc: RunningServer, *nicks: str) -> list[RawClient]:
         await joined(c, "#chan")
         clients.append(c)
     for c in clients:
-        await sync(c)
+        await c.sync()
     return clients
 
 
@@ -115,35 +99,35 @@ def test_parse_user_modes() -> None:
 async def test_channel_mode_is_and_creation_time(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     await alice.send("MODE #chan +kl sekrit 10")
-    await sync(alice)
+    await alice.sync()
     await alice.send("MODE #chan")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [m.command for m in lines] == ["324", "329"]
     assert lines[0].params == ["alice", "#chan", "+ntkl", "sekrit", "10"]
     assert lines[1].params[:2] == ["alice", "#chan"]
     assert lines[1].params[2].isdigit()
     outsider = await irc.client("carol")
     await outsider.send("MODE #chan")
-    lines = await sync(outsider)
+    lines = await outsider.sync()
     assert lines[0].params == ["carol", "#chan", "+ntkl", "*", "10"]
-    await sync(bob)
+    await bob.sync()
     await bob.send("MODE #CHAN")
-    lines = await sync(bob)
+    lines = await bob.sync()
     assert lines[0].params == ["bob", "#chan", "+ntkl", "sekrit", "10"]
 
 
 async def test_no_such_channel(irc: RunningServer) -> None:
     alice = await irc.client("alice")
     await alice.send("MODE #nowhere +o alice")
-    assert [m.params for m in await sync(alice)] == [["alice", "#nowhere", "No such channel"]]
+    assert [m.params for m in await alice.sync()] == [["alice", "#nowhere", "No such channel"]]
     await alice.send("MODE #nowhere")
-    assert (await sync(alice))[0].command == "403"
+    assert (await alice.sync())[0].command == "403"
 
 
 async def test_mode_needs_params(irc: RunningServer) -> None:
     alice = await irc.client("alice")
     await alice.send("MODE")
-    (reply,) = await sync(alice)
+    (reply,) = await alice.sync()
     assert reply.command == "461"
     assert reply.params[:2] == ["alice", "MODE"]
 
@@ -153,20 +137,20 @@ async def test_mode_needs_params(irc: RunningServer) -> None:
 async def test_flag_set_and_unset_broadcast(irc: RunningServer, flag: str) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     await alice.send(f"MODE #chan -{flag}")
-    await sync(alice)
-    await sync(bob)
+    await alice.sync()
+    await bob.sync()
     await alice.send(f"MODE #chan +{flag}")
     for c in (alice, bob):
-        lines = await sync(c)
+        lines = await c.sync()
         assert len(lines) == 1
         assert lines[0].source is not None and lines[0].source.startswith("alice!")
         assert lines[0].params == ["#chan", f"+{flag}"]
     await alice.send(f"MODE #chan +{flag}")  # no-op: nothing sent to anyone
-    assert await sync(alice) == []
-    assert await sync(bob) == []
+    assert await alice.sync() == []
+    assert await bob.sync() == []
     await alice.send(f"MODE #chan -{flag}")
     for c in (alice, bob):
-        assert modes(await sync(c)) == [["#chan", f"-{flag}"]]
+        assert modes(await c.sync()) == [["#chan", f"-{flag}"]]
 
 
 async def test_combined_changes_one_line_only_what_changed(irc: RunningServer) -> None:
@@ -174,20 +158,20 @@ async def test_combined_changes_one_line_only_what_changed(irc: RunningServer) -
     # n and t are on already: only i, m and v are real changes
     await alice.send("MODE #chan +intmv bob")
     for c in (alice, bob):
-        assert modes(await sync(c)) == [["#chan", "+imv", "bob"]]
+        assert modes(await c.sync()) == [["#chan", "+imv", "bob"]]
     await alice.send("MODE #chan -i+i-mn")
     for c in (alice, bob):
-        assert modes(await sync(c)) == [["#chan", "-i+i-mn"]]
+        assert modes(await c.sync()) == [["#chan", "-i+i-mn"]]
 
 
 async def test_remove_every_listed_mode(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     await alice.send("MODE #chan +int")
-    await sync(alice)
+    await alice.sync()
     await alice.send("MODE #chan -int")
-    assert modes(await sync(alice)) == [["#chan", "-int"]]
+    assert modes(await alice.sync()) == [["#chan", "-int"]]
     await alice.send("MODE #chan")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert lines[0].params == ["alice", "#chan", "+"]
 
 
@@ -196,27 +180,27 @@ async def test_key_set_replace_remove(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     await alice.send("MODE #chan +k beer")
     for c in (alice, bob):
-        assert modes(await sync(c)) == [["#chan", "+k", "beer"]]
+        assert modes(await c.sync()) == [["#chan", "+k", "beer"]]
     await alice.send("MODE #chan +k beer")
-    assert await sync(alice) == []
+    assert await alice.sync() == []
     await alice.send("MODE #chan +k wine")
-    assert modes(await sync(alice)) == [["#chan", "+k", "wine"]]
+    assert modes(await alice.sync()) == [["#chan", "+k", "wine"]]
     await alice.send("MODE #chan -k whatever")
     for c in (alice, bob):
-        assert modes(await sync(c))[-1] == ["#chan", "-k", "whatever"]
+        assert modes(await c.sync())[-1] == ["#chan", "-k", "whatever"]
     await alice.send("MODE #chan -k x")  # nothing to remove
-    assert await sync(alice) == []
+    assert await alice.sync() == []
     await alice.send("MODE #chan +k beer")
-    await sync(alice)
+    await alice.sync()
     await alice.send("MODE #chan -k")  # lenient: -k without a parameter
-    assert modes(await sync(alice)) == [["#chan", "-k", "*"]]
+    assert modes(await alice.sync()) == [["#chan", "-k", "*"]]
 
 
 @pytest.mark.parametrize("key", ["with spaces", "x" * 100, "a,b", ""])
 async def test_invalid_key(irc: RunningServer, key: str) -> None:
     (alice,) = await setup(irc, "alice")
     await alice.send(f"MODE #chan +k :{key}")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [m.params for m in lines] == [["alice", "#chan", "Key is not well-formed"]]
     assert lines[0].command == "525"
     carol = await irc.client("carol")
@@ -227,9 +211,9 @@ async def test_invalid_key(irc: RunningServer, key: str) -> None:
 async def test_key_missing_param_ignored(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     await alice.send("MODE #chan +k")
-    assert await sync(alice) == []
+    assert await alice.sync() == []
     await alice.send("MODE #chan +km")
-    assert modes(await sync(alice)) == [["#chan", "+m"]]
+    assert modes(await alice.sync()) == [["#chan", "+m"]]
 
 
 # --- limit -------------------------------------------------------------------
@@ -237,31 +221,31 @@ async def test_limit_set_unset(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     await alice.send("MODE #chan +l 5")
     for c in (alice, bob):
-        assert modes(await sync(c)) == [["#chan", "+l", "5"]]
+        assert modes(await c.sync()) == [["#chan", "+l", "5"]]
     await alice.send("MODE #chan +l 5")
-    assert await sync(alice) == []
+    assert await alice.sync() == []
     await alice.send("MODE #chan +l 07")
     for c in (alice, bob):
-        assert modes(await sync(c)) == [["#chan", "+l", "7"]]
+        assert modes(await c.sync()) == [["#chan", "+l", "7"]]
     await alice.send("MODE #chan -l")
     for c in (alice, bob):
-        assert modes(await sync(c)) == [["#chan", "-l"]]
+        assert modes(await c.sync()) == [["#chan", "-l"]]
     await alice.send("MODE #chan -l")
-    assert await sync(alice) == []
+    assert await alice.sync() == []
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "abc", "99999999999999999"])
 async def test_limit_invalid(irc: RunningServer, value: str) -> None:
     (alice,) = await setup(irc, "alice")
     await alice.send(f"MODE #chan +l {value}")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.params[:4]) for m in lines] == [("696", ["alice", "#chan", "l", value])]
 
 
 async def test_limit_missing_param_then_more(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     await alice.send("MODE #chan +li")
-    assert modes(await sync(alice)) == [["#chan", "+i"]]
+    assert modes(await alice.sync()) == [["#chan", "+i"]]
 
 
 # --- prefixes ------------------------------------------------------------------
@@ -269,39 +253,39 @@ async def test_op_and_voice(irc: RunningServer) -> None:
     alice, bob, carol = await setup(irc, "alice", "bob", "carol")
     await alice.send("MODE #chan +ov BOB carol")
     for c in (alice, bob, carol):
-        lines = await sync(c)
+        lines = await c.sync()
         assert modes(lines) == [["#chan", "+ov", "bob", "carol"]]
     # bob is an op now and can act
     await bob.send("MODE #chan -o+v alice alice")
     for c in (alice, bob, carol):
-        assert modes(await sync(c)) == [["#chan", "-o+v", "alice", "alice"]]
+        assert modes(await c.sync()) == [["#chan", "-o+v", "alice", "alice"]]
     await carol.send("NAMES #chan")
     names = (await carol.expect("353")).params[-1].split()
     assert sorted(names) == ["+alice", "+carol", "@bob"]
     await bob.send("MODE #chan +o bob")  # no change
-    assert await sync(bob) == []
+    assert await bob.sync() == []
 
 
 async def test_op_target_errors(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     dave = await irc.client("dave")
     await alice.send("MODE #chan +o nobody")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("401", ["alice", "nobody", "No such nick/channel"])
     ]
     await alice.send("MODE #chan +v dave")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("441", ["alice", "dave", "#chan", "They aren't on that channel"])
     ]
-    await sync(dave)
+    await dave.sync()
 
 
 async def test_op_missing_param_ignored(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     await alice.send("MODE #chan +o")
-    assert await sync(alice) == []
+    assert await alice.sync() == []
 
 
 # --- permissions ---------------------------------------------------------------
@@ -309,41 +293,41 @@ async def test_non_op_cannot_change(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     for change in ("+o bob", "+i", "+b x", "-t", "+k key", "+l 3"):
         await bob.send(f"MODE #chan {change}")
-        lines = await sync(bob)
+        lines = await bob.sync()
         assert [(m.command, m.params) for m in lines] == [
             ("482", ["bob", "#chan", "You're not channel operator"])
         ]
-    assert await sync(alice) == []
+    assert await alice.sync() == []
 
 
 async def test_non_member_cannot_change(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     carol = await irc.client("carol")
     await carol.send("MODE #chan +i")
-    lines = await sync(carol)
+    lines = await carol.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("442", ["carol", "#chan", "You're not on that channel"])
     ]
-    assert await sync(alice) == []
+    assert await alice.sync() == []
 
 
 async def test_unknown_mode_char(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     await alice.send("MODE #chan +Xi")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("472", ["alice", "X", "is unknown mode char to me"]),
         ("MODE", ["#chan", "+i"]),
     ]
-    assert modes(await sync(bob)) == [["#chan", "+i"]]
+    assert modes(await bob.sync()) == [["#chan", "+i"]]
 
 
 async def test_modes_limit_of_four_parameters(irc: RunningServer) -> None:
     alice = (await setup(irc, "alice", "b", "c", "d", "e"))[0]
     await alice.send("MODE #chan +vvvvv b c d e alice")
-    assert modes(await sync(alice)) == [["#chan", "+vvvv", "b", "c", "d", "e"]]
+    assert modes(await alice.sync()) == [["#chan", "+vvvv", "b", "c", "d", "e"]]
     await alice.send("MODE #chan +bbbbbi m1 m2 m3 m4 m5")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert modes(lines) == [["#chan", "+bbbbi", "m1!*@*", "m2!*@*", "m3!*@*", "m4!*@*"]]
 
 
@@ -356,15 +340,15 @@ async def test_list_add_show_remove(irc: RunningServer, letter: str, entry: str,
     alice, bob = await setup(irc, "alice", "bob")
     await alice.send(f"MODE #chan +{letter}{letter} someone *!*@bad.example")
     for c in (alice, bob):
-        assert modes(await sync(c)) == [
+        assert modes(await c.sync()) == [
             ["#chan", f"+{letter}{letter}", "someone!*@*", "*!*@bad.example"]
         ]
     # duplicates (case-insensitively) are ignored
     await alice.send(f"MODE #chan +{letter} SOMEONE!*@*")
-    assert await sync(alice) == []
+    assert await alice.sync() == []
     # any member may list, with setter and time
     await bob.send(f"MODE #chan {letter}")
-    lines = await sync(bob)
+    lines = await bob.sync()
     assert [m.command for m in lines] == [entry, entry, end]
     first = lines[0].params
     assert first[:3] == ["bob", "#chan", "someone!*@*"]
@@ -375,26 +359,26 @@ async def test_list_add_show_remove(irc: RunningServer, letter: str, entry: str,
     # removal matches case-insensitively and echoes the stored mask
     await alice.send(f"MODE #chan -{letter} Someone")
     for c in (alice, bob):
-        assert modes(await sync(c)) == [["#chan", f"-{letter}", "someone!*@*"]]
+        assert modes(await c.sync()) == [["#chan", f"-{letter}", "someone!*@*"]]
     await alice.send(f"MODE #chan -{letter} nothere")
-    assert await sync(alice) == []
+    assert await alice.sync() == []
     await alice.send(f"MODE #chan +{letter}")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [m.command for m in lines] == [entry, end]
 
 
 async def test_list_queries_outsider(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     await alice.send("MODE #chan +b bad")
-    await sync(alice)
+    await alice.sync()
     carol = await irc.client("carol")
     await carol.send("MODE #chan +b")
-    lines = await sync(carol)
+    lines = await carol.sync()
     assert [m.command for m in lines] == ["367", "368"]
     await alice.send("MODE #chan +s")
-    await sync(alice)
+    await alice.sync()
     await carol.send("MODE #chan +b")
-    lines = await sync(carol)
+    lines = await carol.sync()
     assert [m.command for m in lines] == ["442"]
 
 
@@ -402,26 +386,26 @@ async def test_list_full(start_server: object) -> None:
     irc = await start_server(limits={"max_list_entries": 3})  # type: ignore[operator]
     (alice,) = await setup(irc, "alice")
     await alice.send("MODE #chan +beI a b c")
-    await sync(alice)
+    await alice.sync()
     await alice.send("MODE #chan +b d")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("478", ["alice", "#chan", "b", "Channel list is full"])
     ]
     await alice.send("MODE #chan -b+e a d")
-    assert modes(await sync(alice)) == [["#chan", "-b+e", "a!*@*", "d!*@*"]]
+    assert modes(await alice.sync()) == [["#chan", "-b+e", "a!*@*", "d!*@*"]]
 
 
 async def test_extban_syntax(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     await alice.send("MODE #chan +bb $a:bob $a")
-    assert modes(await sync(alice)) == [["#chan", "+bb", "$a:bob", "$a"]]
+    assert modes(await alice.sync()) == [["#chan", "+bb", "$a:bob", "$a"]]
     await alice.send("MODE #chan +b $z:thing")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [m.command for m in lines] == ["696"]
     assert lines[0].params[:4] == ["alice", "#chan", "b", "$z:thing"]
     await alice.send("MODE #chan +e $a:")
-    assert [m.command for m in await sync(alice)] == ["696"]
+    assert [m.command for m in await alice.sync()] == ["696"]
 
 
 async def test_isupport_advertises_modes(irc: RunningServer) -> None:
@@ -451,7 +435,7 @@ async def test_apply_channel_modes_for_services(irc: RunningServer) -> None:
     )
     assert applied == [ModeChange(True, "o", "bob"), ModeChange(True, "m")]
     for c in (alice, bob):
-        lines = await sync(c)
+        lines = await c.sync()
         assert [(m.source, m.params) for m in lines] == [
             ("ChanServ!service@services.", ["#chan", "+om", "bob"])
         ]
@@ -462,32 +446,32 @@ async def test_apply_channel_modes_for_services(irc: RunningServer) -> None:
 async def test_user_mode_view_and_change(irc: RunningServer) -> None:
     alice = await irc.client("alice")
     await alice.send("MODE alice")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.params) for m in lines] == [("221", ["alice", "+"])]
     await alice.send("MODE Alice +iwB")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.source, m.command, m.params) for m in lines] == [
         ("alice", "MODE", ["alice", "+iwB"])
     ]
     await alice.send("MODE alice +i")
-    assert await sync(alice) == []
+    assert await alice.sync() == []
     await alice.send("MODE alice")
-    assert (await sync(alice))[0].params == ["alice", "+iwB"]
+    assert (await alice.sync())[0].params == ["alice", "+iwB"]
     await alice.send("MODE alice -w")
-    assert [m.params for m in await sync(alice)] == [["alice", "-w"]]
+    assert [m.params for m in await alice.sync()] == [["alice", "-w"]]
 
 
 async def test_user_cannot_set_oper(irc: RunningServer) -> None:
     alice = await irc.client("alice")
     await alice.send("MODE alice +o")
-    assert await sync(alice) == []
+    assert await alice.sync() == []
     await alice.send("MODE alice +oi")
-    assert [m.params for m in await sync(alice)] == [["alice", "+i"]]
+    assert [m.params for m in await alice.sync()] == [["alice", "+i"]]
     user = irc.server.world.find_user("alice")
     assert user is not None
     user.modes.add("o")
     await alice.send("MODE alice -o")
-    assert [m.params for m in await sync(alice)] == [["alice", "-o"]]
+    assert [m.params for m in await alice.sync()] == [["alice", "-o"]]
     assert not user.is_oper
 
 
@@ -495,30 +479,30 @@ async def test_user_mode_errors(irc: RunningServer) -> None:
     alice = await irc.client("alice")
     bob = await irc.client("bob")
     await alice.send("MODE bob")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [m.command for m in lines] == ["502"]
     assert lines[0].params[0] == "alice"
     await alice.send("MODE bob +i")
-    assert [m.command for m in await sync(alice)] == ["502"]
-    assert await sync(bob) == []
+    assert [m.command for m in await alice.sync()] == ["502"]
+    assert await bob.sync() == []
     await alice.send("MODE nobody +i")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.params[:2]) for m in lines] == [("401", ["alice", "nobody"])]
     await alice.send("MODE alice +iZ")
-    lines = await sync(alice)
+    lines = await alice.sync()
     assert [(m.command, m.params) for m in lines] == [
         ("MODE", ["alice", "+i"]),
         ("501", ["alice", "Unknown MODE flag"]),
     ]
     await alice.send("MODE alice +Z")
-    assert [m.command for m in await sync(alice)] == ["501"]
+    assert [m.command for m in await alice.sync()] == ["501"]
 
 
 async def test_bot_mode_tag(irc: RunningServer) -> None:
     alice = await irc.client("alice")
     bob = await irc.client("bob", caps=["message-tags"])
     await alice.send("MODE alice +B")
-    await sync(alice)
+    await alice.sync()
     await alice.send("PRIVMSG bob :beep")
     msg = await bob.expect("PRIVMSG")
     assert "bot" in msg.tags
@@ -534,6 +518,6 @@ async def test_mode_filters_hook(irc: RunningServer) -> None:
     modes_module.MODE_FILTERS.append(no_secret)
     try:
         await alice.send("MODE #chan +sm")
-        assert modes(await sync(alice)) == [["#chan", "+m"]]
+        assert modes(await alice.sync()) == [["#chan", "+m"]]
     finally:
         modes_module.MODE_FILTERS.remove(no_secret)

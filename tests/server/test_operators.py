@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import socket
 import sys
 from pathlib import Path
@@ -20,25 +19,6 @@ SERVER = "irc.test.local"
 HOST = "127.0.0.1"
 # Cheap parameters keep the tests fast; verify() reads them from the hash.
 HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("s3cret")
-
-_tokens = itertools.count(1)
-
-
-async def sync(client: RawClient) -> list[Message]:
-    """Everything the server sent before answering a PING of ours."""
-    token = f"sync{next(_tokens)}"
-    await client.send(f"PING {token}")
-    lines: list[Message] = []
-    while True:
-        msg = await client.read()
-        if msg.command == "PONG" and msg.params[-1] == token:
-            return lines
-        lines.append(msg)
-
-
-async def ask(client: RawClient, line: str) -> list[Message]:
-    await client.send(line)
-    return await sync(client)
 
 
 def commands(messages: list[Message]) -> list[str]:
@@ -60,7 +40,7 @@ OPERS: dict[str, object] = {
 async def test_oper_with_argon2_hash(start_server: ServerFactory) -> None:
     irc = await start_server(**OPERS)
     alice = await irc.client("alice")
-    replies = await ask(alice, "OPER admin s3cret")
+    replies = await alice.ask("OPER admin s3cret")
     assert [(m.source, m.command, m.params) for m in replies] == [
         ("alice", "MODE", ["alice", "+o"]),
         (SERVER, "381", ["alice", "You are now an IRC operator"]),
@@ -68,26 +48,26 @@ async def test_oper_with_argon2_hash(start_server: ServerFactory) -> None:
     user = irc.server.world.find_user("alice")
     assert user is not None and user.is_oper and user.oper_name == "admin"
     bob = await irc.client("bob")
-    assert "313" in commands(await ask(bob, "WHOIS alice"))
+    assert "313" in commands(await bob.ask("WHOIS alice"))
 
 
 async def test_oper_plain_text_password(start_server: ServerFactory) -> None:
     irc = await start_server(**OPERS)
     alice = await irc.client("alice")
-    assert commands(await ask(alice, "OPER plain letmein")) == ["MODE", "381"]
+    assert commands(await alice.ask("OPER plain letmein")) == ["MODE", "381"]
 
 
 async def test_oper_failures(start_server: ServerFactory) -> None:
     irc = await start_server(**OPERS)
     alice = await irc.client("alice")
-    replies = await ask(alice, "OPER admin wrong")
+    replies = await alice.ask("OPER admin wrong")
     assert [(m.command, m.params) for m in replies] == [("464", ["alice", "Password incorrect"])]
-    replies = await ask(alice, "OPER nobody s3cret")
+    replies = await alice.ask("OPER nobody s3cret")
     assert [(m.command, m.params[:1]) for m in replies] == [("491", ["alice"])]
     # right password, but this block only admits 10.* hosts
-    replies = await ask(alice, "OPER remote letmein")
+    replies = await alice.ask("OPER remote letmein")
     assert [(m.command, m.params[:1]) for m in replies] == [("491", ["alice"])]
-    assert commands(await ask(alice, "OPER admin")) == ["461"]
+    assert commands(await alice.ask("OPER admin")) == ["461"]
     user = irc.server.world.find_user("alice")
     assert user is not None and not user.is_oper
 
@@ -100,17 +80,17 @@ async def test_kill(start_server: ServerFactory) -> None:
     op = await irc.client("op")
     victim = await irc.client("victim")
     friend = await irc.client("friend")
-    await ask(victim, "JOIN #chan")
-    await ask(friend, "JOIN #chan")
-    await sync(victim)
+    await victim.ask("JOIN #chan")
+    await friend.ask("JOIN #chan")
+    await victim.sync()
     # only operators may kill
-    replies = await ask(friend, "KILL victim :go away")
+    replies = await friend.ask("KILL victim :go away")
     assert [(m.command, m.params[:1]) for m in replies] == [("481", ["friend"])]
-    await ask(op, "OPER plain letmein")
-    assert [(m.command, m.params[:2]) for m in await ask(op, "KILL ghost :x")] == [
+    await op.ask("OPER plain letmein")
+    assert [(m.command, m.params[:2]) for m in await op.ask("KILL ghost :x")] == [
         ("401", ["op", "ghost"])
     ]
-    assert commands(await ask(op, f"KILL {SERVER} :x")) == ["483"]
+    assert commands(await op.ask(f"KILL {SERVER} :x")) == ["483"]
     await op.send("KILL victim :some reason")
     text = "Killed (op (some reason))"
     msg = await friend.expect("QUIT")
@@ -136,16 +116,16 @@ async def test_wallops(start_server: ServerFactory) -> None:
     op = await irc.client("op")
     reader = await irc.client("reader")
     deaf = await irc.client("deaf")
-    assert commands(await ask(reader, "WALLOPS :hi")) == ["481"]
-    await ask(reader, "MODE reader +w")
-    await ask(op, "OPER plain letmein")
-    replies = await ask(op, "WALLOPS :maintenance at noon")
+    assert commands(await reader.ask("WALLOPS :hi")) == ["481"]
+    await reader.ask("MODE reader +w")
+    await op.ask("OPER plain letmein")
+    replies = await op.ask("WALLOPS :maintenance at noon")
     assert [(m.source, m.command, m.params) for m in replies] == [
         (f"op!~op@{HOST}", "WALLOPS", ["maintenance at noon"])
     ]
     msg = await reader.expect("WALLOPS")
     assert msg.source == f"op!~op@{HOST}" and msg.params == ["maintenance at noon"]
-    assert await sync(deaf) == []
+    assert await deaf.sync() == []
 
 
 # --- REHASH --------------------------------------------------------------------
@@ -177,23 +157,23 @@ async def test_rehash_reloads_motd_and_keeps_config_on_error(tmp_path: Path) -> 
         port = next(x.port for x in server.listeners if x.kind == "plaintext")
         client = await RawClient.connect(HOST, port)
         await client.register("admin")
-        assert commands(await ask(client, "REHASH")) == ["481"]
-        await ask(client, "OPER admin letmein")
+        assert commands(await client.ask("REHASH")) == ["481"]
+        await client.ask("OPER admin letmein")
         write_config(path, tmp_path / "data", "new motd")
-        replies = await ask(client, "REHASH")
+        replies = await client.ask("REHASH")
         assert [(m.command, m.params) for m in replies] == [
             ("382", ["admin", str(path.resolve()), "Rehashing"])
         ]
-        motd = await ask(client, "MOTD")
+        motd = await client.ask("MOTD")
         assert [m.params[1] for m in motd if m.command == "372"] == ["- new motd"]
         # a broken file: FAIL naming the problem, the running config is kept
         path.write_text("[server\nname = 1")
-        replies = await ask(client, "REHASH")
+        replies = await client.ask("REHASH")
         assert [(m.command, m.params[:2]) for m in replies] == [
             ("FAIL", ["REHASH", "CONFIG_ERROR"])
         ]
         assert "TOML syntax error" in replies[0].params[-1]
-        motd = await ask(client, "MOTD")
+        motd = await client.ask("MOTD")
         assert [m.params[1] for m in motd if m.command == "372"] == ["- new motd"]
     finally:
         if client is not None:
@@ -204,8 +184,8 @@ async def test_rehash_reloads_motd_and_keeps_config_on_error(tmp_path: Path) -> 
 async def test_rehash_without_config_file(start_server: ServerFactory) -> None:
     irc = await start_server(**OPERS)
     op = await irc.client("op")
-    await ask(op, "OPER plain letmein")
-    replies = await ask(op, "REHASH")
+    await op.ask("OPER plain letmein")
+    replies = await op.ask("REHASH")
     assert [(m.command, m.params[:2]) for m in replies] == [("FAIL", ["REHASH", "CONFIG_ERROR"])]
 
 
@@ -216,8 +196,8 @@ async def test_die_stops_the_server(start_server: ServerFactory) -> None:
     irc = await start_server(**OPERS)
     op = await irc.client("op")
     bystander = await irc.client("bystander")
-    assert commands(await ask(bystander, "DIE")) == ["481"]
-    await ask(op, "OPER plain letmein")
+    assert commands(await bystander.ask("DIE")) == ["481"]
+    await op.ask("OPER plain letmein")
     await op.send("DIE :upgrade")
     for client in (op, bystander):
         error = await client.expect("ERROR")

@@ -123,11 +123,6 @@ async def hubbub_process(tmp_path: Path) -> AsyncIterator[ServerProcess]:
         server.proc.wait()
 
 
-async def sync(client: RawClient) -> list[Message]:
-    await client.send("PING :sync")
-    return await client.collect_until("PONG")
-
-
 def from_service(name: str) -> Callable[[Message], bool]:
     return lambda m: m.command == "NOTICE" and (m.source or "").startswith(name + "!")
 
@@ -139,7 +134,7 @@ async def ask(client: RawClient, service: str, text: str) -> str:
 
 async def latest(client: RawClient, target: str) -> list[Message]:
     await client.send(f"CHATHISTORY LATEST {target} * 100000")
-    lines = await sync(client)
+    lines = await client.sync()
     return [m for m in lines if m.command == "PRIVMSG"]
 
 
@@ -153,12 +148,12 @@ async def test_restart_keeps_accounts_channels_and_history(
     bob = await server.client("bob", CAPS)
     assert "registered" in await ask(bob, "NickServ", f"REGISTER {PASSWORD}")
     await alice.send("JOIN #keep")
-    await sync(alice)
+    await alice.sync()
     assert "now registered" in await ask(alice, "ChanServ", "REGISTER #keep")
     assert "voice access" in await ask(alice, "ChanServ", "ACCESS #keep ADD bob voice")
     await alice.send("TOPIC #keep :a topic that survives")
     await alice.send("MODE #keep +b spam!*@*")
-    await sync(alice)
+    await alice.sync()
     echoes = []
     for i in range(5):
         await alice.send(f"PRIVMSG #keep :before restart {i}")
@@ -170,7 +165,7 @@ async def test_restart_keeps_accounts_channels_and_history(
     await server.start()
     alice = await server.client("alice", CAPS, login=True)
     await alice.send("JOIN #keep")
-    joined = await sync(alice)
+    joined = await alice.sync()
     names = next(m for m in joined if m.command == "353")
     assert names.params[-1] == "@alice"
     assert next(m for m in joined if m.command == "332").params[-1] == "a topic that survives"
@@ -199,7 +194,7 @@ async def test_kill_9_loses_nothing_acknowledged_before_a_flush_interval(
     posters = [await server.client(f"poster{i}", ["echo-message"]) for i in range(3)]
     for poster in posters:
         await poster.send("JOIN #crash")
-        await sync(poster)
+        await poster.sync()
     acked: list[tuple[str, float]] = []
     stop = asyncio.Event()
 
@@ -224,7 +219,7 @@ async def test_kill_9_loses_nothing_acknowledged_before_a_flush_interval(
     await server.start()
     reader = await server.client("reader", CAPS)
     await reader.send("JOIN #crash")
-    await sync(reader)
+    await reader.sync()
     stored = {m.params[1] for m in await latest(reader, "#crash")}
     must_have = [text for text, at in acked if at < killed_at - FLUSH_INTERVAL]
     assert len(must_have) > 50

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import itertools
 import logging
 import socket
 import time
@@ -23,20 +22,7 @@ from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import COMMANDS, command
 from ircclient import RawClient
 
-_tokens = itertools.count(1)
 OPERS: dict[str, Any] = {"opers": [{"name": "admin", "password": "letmein"}]}
-
-
-async def sync(client: RawClient, timeout: float = 5.0) -> list[Message]:
-    """Everything the server sent before answering a PING of ours."""
-    token = f"sync{next(_tokens)}"
-    await client.send(f"PING {token}")
-    lines: list[Message] = []
-    while True:
-        msg = await client.read(timeout)
-        if msg.command == "PONG" and msg.params[-1] == token:
-            return lines
-        lines.append(msg)
 
 
 def is_msg(command: str, last: str) -> Callable[[Message], bool]:
@@ -126,7 +112,7 @@ async def test_steady_flooder_is_disconnected(start_server: ServerFactory) -> No
     error = await flooder.expect("ERROR", timeout=8)
     assert "Excess Flood" in error.params[0]
     task.cancel()
-    assert [m.command for m in await sync(bob)] != []  # bob got some of it and is fine
+    assert [m.command for m in await bob.sync()] != []  # bob got some of it and is fine
 
 
 async def test_opers_are_exempt(start_server: ServerFactory) -> None:
@@ -251,7 +237,7 @@ async def test_huge_line_gets_417_and_connection_goes_on(irc: RunningServer) -> 
     assert (await client.expect("417")).params[0] == "big"
     await client.send_raw(b"@" + b"a" * 5000 + b" PING :x\r\n")
     assert (await client.expect("417")).params[0] == "big"
-    assert [m.command for m in await sync(client)] == []
+    assert [m.command for m in await client.sync()] == []
 
 
 async def test_partial_line_beyond_limit_is_dropped(irc: RunningServer) -> None:
@@ -378,10 +364,10 @@ async def test_bad_input_gets_its_reply_and_nothing_else(
 ) -> None:
     alice, bob = await irc.client("alice"), await irc.client("bob")
     await alice.send_raw(line + b"\r\n")
-    got = await sync(alice)
+    got = await alice.sync()
     assert [m.command for m in got] == [reply], got
     assert got[0].params[1 : 1 + len(params)] == params or got[0].params[: len(params)] == params
-    assert await sync(bob) == []
+    assert await bob.sync() == []
 
 
 async def test_commands_before_registration_get_451(irc: RunningServer) -> None:
@@ -397,7 +383,7 @@ async def test_malformed_tag_escapes(irc: RunningServer) -> None:
     await alice.send_raw(b"@+draft/x=a\\qb\\:c\\ TAGMSG bob\r\n")
     msg = await bob.expect("TAGMSG")
     assert msg.tags["+draft/x"] == "aqb;c"
-    assert await sync(alice) == []
+    assert await alice.sync() == []
 
 
 @pytest.mark.parametrize(
@@ -410,12 +396,12 @@ async def test_ctcp_edge_cases_are_relayed_verbatim(irc: RunningServer, text: st
     for client in (alice, bob):
         await client.send("JOIN #c")
         await client.expect("366")
-    await sync(alice)
+    await alice.sync()
     await alice.send(f"PRIVMSG bob :{text}")
     assert (await bob.expect("PRIVMSG")).params == ["bob", text]
     await alice.send(f"PRIVMSG #c :{text}")
     assert (await bob.expect("PRIVMSG")).params == ["#c", text]
     await alice.send(f"NOTICE #c :{text}")
     assert (await bob.expect("NOTICE")).params == ["#c", text]
-    assert await sync(alice) == []
-    assert await sync(bob) == []
+    assert await alice.sync() == []
+    assert await bob.sync() == []

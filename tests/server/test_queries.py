@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 from harness import RunningServer, ServerFactory
 from hubbub.protocol.message import Message
 from ircclient import RawClient
@@ -12,36 +10,17 @@ SERVER = "irc.test.local"
 HOST = "127.0.0.1"
 OPERS: dict[str, object] = {"opers": [{"name": "admin", "password": "secret"}]}
 
-_tokens = itertools.count(1)
-
-
-async def sync(client: RawClient) -> list[Message]:
-    """Everything the server sent before answering a PING of ours."""
-    token = f"sync{next(_tokens)}"
-    await client.send(f"PING {token}")
-    lines: list[Message] = []
-    while True:
-        msg = await client.read()
-        if msg.command == "PONG" and msg.params[-1] == token:
-            return lines
-        lines.append(msg)
-
-
-async def ask(client: RawClient, line: str) -> list[Message]:
-    await client.send(line)
-    return await sync(client)
-
 
 async def joined(client: RawClient, channel: str) -> None:
     await client.send(f"JOIN {channel}")
     await client.expect("366")
-    await sync(client)
+    await client.sync()
 
 
 async def oper_up(client: RawClient) -> None:
     await client.send("OPER admin secret")
     await client.expect("381")
-    await sync(client)
+    await client.sync()
 
 
 def params(messages: list[Message], command: str) -> list[list[str]]:
@@ -56,8 +35,8 @@ async def test_who_channel_lists_members_with_flags(irc: RunningServer) -> None:
     bob = await irc.client("bob")
     await joined(alice, "#chan")
     await joined(bob, "#chan")
-    await ask(alice, "AWAY :brb")
-    replies = await ask(bob, "WHO #CHAN")
+    await alice.ask("AWAY :brb")
+    replies = await bob.ask("WHO #CHAN")
     assert [m.command for m in replies] == ["352", "352", "315"]
     rows = sorted(params(replies, "352"), key=lambda p: p[5])
     assert rows == [
@@ -71,7 +50,7 @@ async def test_who_nick_exact_casefolded_and_mask(irc: RunningServer) -> None:
     await irc.client("coolNick")
     other = await irc.client("other")
     for mask in ("coolNick", "coolnick", "coolni*"):
-        replies = await ask(other, f"WHO {mask}")
+        replies = await other.ask(f"WHO {mask}")
         assert [m.command for m in replies] == ["352", "315"]
         assert replies[0].params == [
             "other",
@@ -84,8 +63,8 @@ async def test_who_nick_exact_casefolded_and_mask(irc: RunningServer) -> None:
             "0 coolNick realname",
         ]
         assert replies[1].params[:2] == ["other", mask]
-    assert params(await ask(other, "WHO nobody"), "315") == [["other", "nobody", "End of WHO list"]]
-    star = await ask(other, "WHO *")
+    assert params(await other.ask("WHO nobody"), "315") == [["other", "nobody", "End of WHO list"]]
+    star = await other.ask("WHO *")
     assert sorted(p[5] for p in params(star, "352")) == ["coolNick", "other"]
 
 
@@ -94,36 +73,36 @@ async def test_who_shows_operators_and_only_operators_with_o(start_server: Serve
     op = await irc.client("op")
     viewer = await irc.client("viewer")
     await oper_up(op)
-    await ask(op, "AWAY :gone")
-    replies = await ask(viewer, "WHO op")
+    await op.ask("AWAY :gone")
+    replies = await viewer.ask("WHO op")
     assert replies[0].params[6] == "G*"
-    only_opers = await ask(viewer, "WHO * o")
+    only_opers = await viewer.ask("WHO * o")
     assert [p[5] for p in params(only_opers, "352")] == ["op"]
 
 
 async def test_who_respects_invisible_users(irc: RunningServer) -> None:
     evan = await irc.client("evan")
     shiv = await irc.client("shiv")
-    await ask(evan, "MODE evan +i")
-    assert [m.command for m in await ask(shiv, "WHO eva*")] == ["315"]
+    await evan.ask("MODE evan +i")
+    assert [m.command for m in await shiv.ask("WHO eva*")] == ["315"]
     # a plain nickname is not a mask: invisibility does not apply
-    assert [m.command for m in await ask(shiv, "WHO evan")] == ["352", "315"]
+    assert [m.command for m in await shiv.ask("WHO evan")] == ["352", "315"]
     await joined(evan, "#test")
     await joined(shiv, "#test")
-    assert [m.command for m in await ask(shiv, "WHO eva*")] == ["352", "315"]
+    assert [m.command for m in await shiv.ask("WHO eva*")] == ["352", "315"]
 
 
 async def test_who_secret_channel_hidden_from_outsiders(irc: RunningServer) -> None:
     alice = await irc.client("alice")
     outsider = await irc.client("outsider")
     await joined(alice, "#hidden")
-    await ask(alice, "MODE #hidden +s")
-    assert [m.command for m in await ask(outsider, "WHO #hidden")] == ["315"]
+    await alice.ask("MODE #hidden +s")
+    assert [m.command for m in await outsider.ask("WHO #hidden")] == ["315"]
     # invisible members of a public channel are hidden from outsiders too
     await joined(alice, "#public")
-    await ask(alice, "MODE alice +i")
-    assert [m.command for m in await ask(outsider, "WHO #public")] == ["315"]
-    assert [m.command for m in await ask(alice, "WHO #hidden")] == ["352", "315"]
+    await alice.ask("MODE alice +i")
+    assert [m.command for m in await outsider.ask("WHO #public")] == ["315"]
+    assert [m.command for m in await alice.ask("WHO #hidden")] == ["352", "315"]
 
 
 async def test_who_multi_prefix_and_bot_flag(irc: RunningServer) -> None:
@@ -133,13 +112,13 @@ async def test_who_multi_prefix_and_bot_flag(irc: RunningServer) -> None:
     await joined(bot, "#chan")
     await joined(plain, "#chan")
     await joined(multi, "#chan")
-    await ask(bot, "MODE bot +B")
-    await ask(bot, "MODE #chan +v bot")
-    await sync(plain)
-    await sync(multi)
-    flags = {p[5]: p[6] for p in params(await ask(multi, "WHO #chan"), "352")}
+    await bot.ask("MODE bot +B")
+    await bot.ask("MODE #chan +v bot")
+    await plain.sync()
+    await multi.sync()
+    flags = {p[5]: p[6] for p in params(await multi.ask("WHO #chan"), "352")}
     assert flags["bot"] == "H@+B"
-    flags = {p[5]: p[6] for p in params(await ask(plain, "WHO #chan"), "352")}
+    flags = {p[5]: p[6] for p in params(await plain.ask("WHO #chan"), "352")}
     assert flags["bot"] == "H@B"
 
 
@@ -148,7 +127,7 @@ async def test_whox_all_fields_in_canonical_order(irc: RunningServer) -> None:
     other = await irc.client("other")
     await joined(cool, "#chan")
     for fields in ("tcuihsnfdlaor", "roaldfnshiuct"):
-        replies = await ask(other, f"WHO coolNick %{fields},123")
+        replies = await other.ask(f"WHO coolNick %{fields},123")
         assert [m.command for m in replies] == ["354", "315"]
         p = replies[0].params
         assert p[:10] == [
@@ -171,15 +150,15 @@ async def test_whox_all_fields_in_canonical_order(irc: RunningServer) -> None:
 async def test_whox_token_account_and_channel(irc: RunningServer) -> None:
     cool = await irc.client("coolNick")
     other = await irc.client("other")
-    replies = await ask(other, "WHO coolNick %tn,321")
+    replies = await other.ask("WHO coolNick %tn,321")
     assert replies[0].params == ["other", "321", "coolNick"]
-    assert (await ask(other, "WHO coolNick %na"))[0].params == ["other", "coolNick", "0"]
+    assert (await other.ask("WHO coolNick %na"))[0].params == ["other", "coolNick", "0"]
     user = irc.server.world.find_user("coolNick")
     assert user is not None
     user.account = "coolAcct"
-    assert (await ask(other, "WHO coolNick %na"))[0].params == ["other", "coolNick", "coolAcct"]
+    assert (await other.ask("WHO coolNick %na"))[0].params == ["other", "coolNick", "coolAcct"]
     await joined(cool, "#room")
-    rows = params(await ask(other, "WHO #room %cnf"), "354")
+    rows = params(await other.ask("WHO #room %cnf"), "354")
     assert rows == [["other", "#room", "coolNick", "H@"]]
 
 
@@ -193,12 +172,12 @@ async def test_whois_numerics(start_server: ServerFactory) -> None:
     await joined(target, "#one")
     await joined(target, "#two")
     await oper_up(target)
-    await ask(target, "MODE target +B")
-    await ask(target, "AWAY :on a break")
+    await target.ask("MODE target +B")
+    await target.ask("AWAY :on a break")
     user = irc.server.world.find_user("target")
     assert user is not None
     user.account = "acct"
-    replies = await ask(asker, "WHOIS target")
+    replies = await asker.ask("WHOIS target")
     by = {m.command: m.params for m in replies}
     assert [m.command for m in replies] == [
         "311",
@@ -228,12 +207,12 @@ async def test_whois_actual_host_only_for_self_and_opers(start_server: ServerFac
     irc = await start_server(**OPERS)
     alice = await irc.client("alice")
     bob = await irc.client("bob")
-    assert not {"338", "378"} & {m.command for m in await ask(bob, "WHOIS alice")}
-    own = {m.command: m.params for m in await ask(alice, "WHOIS alice")}
+    assert not {"338", "378"} & {m.command for m in await bob.ask("WHOIS alice")}
+    own = {m.command: m.params for m in await alice.ask("WHOIS alice")}
     assert own["338"][:3] == ["alice", "alice", HOST]
     assert own["378"][:2] == ["alice", "alice"] and HOST in own["378"][2]
     await oper_up(bob)
-    assert {"338", "378"} <= {m.command for m in await ask(bob, "WHOIS alice")}
+    assert {"338", "378"} <= {m.command for m in await bob.ask("WHOIS alice")}
 
 
 async def test_whois_secure_connection(irc: RunningServer) -> None:
@@ -241,9 +220,9 @@ async def test_whois_secure_connection(irc: RunningServer) -> None:
     irc.clients.append(secure)
     await secure.register("secure")
     plain = await irc.client("plain")
-    replies = await ask(plain, "WHOIS secure")
+    replies = await plain.ask("WHOIS secure")
     assert params(replies, "671") == [["plain", "secure", "is using a secure connection"]]
-    assert "671" not in {m.command for m in await ask(secure, "WHOIS plain")}
+    assert "671" not in {m.command for m in await secure.ask("WHOIS plain")}
 
 
 async def test_whois_hides_secret_channels_and_handles_unknown(irc: RunningServer) -> None:
@@ -251,17 +230,17 @@ async def test_whois_hides_secret_channels_and_handles_unknown(irc: RunningServe
     bob = await irc.client("bob")
     await joined(alice, "#open")
     await joined(alice, "#secret")
-    await ask(alice, "MODE #secret +s")
-    assert params(await ask(bob, "WHOIS alice"), "319") == [["bob", "alice", "@#open"]]
-    replies = await ask(bob, "WHOIS ghost")
+    await alice.ask("MODE #secret +s")
+    assert params(await bob.ask("WHOIS alice"), "319") == [["bob", "alice", "@#open"]]
+    replies = await bob.ask("WHOIS ghost")
     assert [(m.command, m.params[:2]) for m in replies] == [
         ("401", ["bob", "ghost"]),
         ("318", ["bob", "ghost"]),
     ]
     # WHOIS <server> <nick>, the server given by name or by one of its nicks
-    assert params(await ask(bob, f"WHOIS {SERVER} alice"), "311")
-    assert params(await ask(bob, "WHOIS alice alice"), "311")
-    replies = await ask(bob, "WHOIS other.server alice")
+    assert params(await bob.ask(f"WHOIS {SERVER} alice"), "311")
+    assert params(await bob.ask("WHOIS alice alice"), "311")
+    replies = await bob.ask("WHOIS other.server alice")
     assert [(m.command, m.params[:2]) for m in replies] == [("402", ["bob", "other.server"])]
 
 
@@ -274,27 +253,27 @@ async def test_whowas(irc: RunningServer) -> None:
         gone = await irc.client("gone")
         await gone.send("QUIT :bye")
         assert await gone.closed()
-    replies = await ask(asker, "WHOWAS gone")
+    replies = await asker.ask("WHOWAS gone")
     assert [m.command for m in replies] == ["314", "312", "314", "312", "369"]
     assert replies[0].params == ["asker", "gone", "~gone", HOST, "*", "gone realname"]
     assert replies[1].params[:3] == ["asker", "gone", SERVER]
     assert replies[-1].params[:2] == ["asker", "gone"]
-    assert [m.command for m in await ask(asker, "WHOWAS gone 1")] == ["314", "312", "369"]
-    assert [m.command for m in await ask(asker, "WHOWAS gone 0")] == [
+    assert [m.command for m in await asker.ask("WHOWAS gone 1")] == ["314", "312", "369"]
+    assert [m.command for m in await asker.ask("WHOWAS gone 0")] == [
         "314",
         "312",
         "314",
         "312",
         "369",
     ]
-    replies = await ask(asker, "WHOWAS never")
+    replies = await asker.ask("WHOWAS never")
     assert [(m.command, m.params[:2]) for m in replies] == [
         ("406", ["asker", "never"]),
         ("369", ["asker", "never"]),
     ]
     # a nick change leaves a trace too
-    await ask(asker, "NICK renamed")
-    assert params(await ask(asker, "WHOWAS asker"), "314")[0][1] == "asker"
+    await asker.ask("NICK renamed")
+    assert params(await asker.ask("WHOWAS asker"), "314")[0][1] == "asker"
 
 
 # --- ISON, USERHOST ------------------------------------------------------------
@@ -305,12 +284,12 @@ async def test_ison_and_userhost(start_server: ServerFactory) -> None:
     alice = await irc.client("Alice")
     bob = await irc.client("bob")
     await oper_up(alice)
-    await ask(alice, "AWAY :away")
-    assert params(await ask(bob, "ISON alice nobody bob"), "303") == [["bob", "Alice bob"]]
-    assert params(await ask(bob, "ISON nobody"), "303") == [["bob", ""]]
-    replies = await ask(bob, "USERHOST alice bob nobody")
+    await alice.ask("AWAY :away")
+    assert params(await bob.ask("ISON alice nobody bob"), "303") == [["bob", "Alice bob"]]
+    assert params(await bob.ask("ISON nobody"), "303") == [["bob", ""]]
+    replies = await bob.ask("USERHOST alice bob nobody")
     assert params(replies, "302") == [["bob", f"Alice*=-~Alice@{HOST} bob=+~bob@{HOST}"]]
-    assert [m.command for m in await ask(bob, "USERHOST")] == ["461"]
+    assert [m.command for m in await bob.ask("USERHOST")] == ["461"]
 
 
 # --- AWAY ----------------------------------------------------------------------
@@ -323,24 +302,24 @@ async def test_away_replies_and_away_notify(irc: RunningServer) -> None:
     outside = await irc.client("outside", caps=["away-notify"])
     for client in (alice, notified, plain):
         await joined(client, "#chan")
-    await sync(alice)
-    await sync(notified)
-    replies = await ask(alice, "AWAY :gone fishing")
+    await alice.sync()
+    await notified.sync()
+    replies = await alice.ask("AWAY :gone fishing")
     assert params(replies, "306") == [["alice", "You have been marked as being away"]]
     msg = await notified.expect("AWAY")
     assert msg.source is not None and msg.source.startswith("alice!")
     assert msg.params == ["gone fishing"]
-    assert await sync(plain) == []
-    assert await sync(outside) == []
-    replies = await ask(plain, "PRIVMSG alice :hi")
+    assert await plain.sync() == []
+    assert await outside.sync() == []
+    replies = await plain.ask("PRIVMSG alice :hi")
     assert params(replies, "301") == [["plain", "alice", "gone fishing"]]
-    replies = await ask(alice, "AWAY")
+    replies = await alice.ask("AWAY")
     assert params(replies, "305") == [["alice", "You are no longer marked as being away"]]
     msg = await notified.expect("AWAY")
     assert msg.params == []
     # back again without having been away: nobody is told
-    await ask(alice, "AWAY")
-    assert await sync(notified) == []
+    await alice.ask("AWAY")
+    assert await notified.sync() == []
 
 
 async def test_away_is_truncated_and_announced_on_join(start_server: ServerFactory) -> None:
@@ -348,11 +327,11 @@ async def test_away_is_truncated_and_announced_on_join(start_server: ServerFacto
     alice = await irc.client("alice")
     watcher = await irc.client("watcher", caps=["away-notify"])
     await joined(watcher, "#chan")
-    await ask(alice, "AWAY :a long away message")
+    await alice.ask("AWAY :a long away message")
     await joined(alice, "#chan")
     msg = await watcher.expect("AWAY")
     assert msg.params == ["a lon"]
-    assert params(await ask(watcher, "WHOIS alice"), "301") == [["watcher", "alice", "a lon"]]
+    assert params(await watcher.ask("WHOIS alice"), "301") == [["watcher", "alice", "a lon"]]
 
 
 # --- SETNAME -------------------------------------------------------------------
@@ -365,20 +344,20 @@ async def test_setname(irc: RunningServer) -> None:
     for client in (foo, bar, baz):
         await joined(client, "#chan")
     for client in (foo, bar, baz):
-        await sync(client)
-    replies = await ask(foo, "SETNAME :New Name")
+        await client.sync()
+    replies = await foo.ask("SETNAME :New Name")
     assert [(m.source, m.command, m.params) for m in replies] == [
         (f"foo!~foo@{HOST}", "SETNAME", ["New Name"])
     ]
     msg = await bar.expect("SETNAME")
     assert msg.source == f"foo!~foo@{HOST}" and msg.params == ["New Name"]
-    assert await sync(baz) == []
-    assert params(await ask(baz, "WHOIS foo"), "311")[0][-1] == "New Name"
-    replies = await ask(foo, "SETNAME :" + "x" * 300)
+    assert await baz.sync() == []
+    assert params(await baz.ask("WHOIS foo"), "311")[0][-1] == "New Name"
+    replies = await foo.ask("SETNAME :" + "x" * 300)
     assert [(m.command, m.params[:2]) for m in replies] == [
         ("FAIL", ["SETNAME", "INVALID_REALNAME"])
     ]
-    replies = await ask(foo, "SETNAME :")
+    replies = await foo.ask("SETNAME :")
     assert [(m.command, m.params[:2]) for m in replies] == [
         ("FAIL", ["SETNAME", "INVALID_REALNAME"])
     ]
@@ -389,7 +368,7 @@ async def test_setname(irc: RunningServer) -> None:
 
 async def test_monitor_notifications(irc: RunningServer) -> None:
     foo = await irc.client("foo")
-    assert params(await ask(foo, "MONITOR + bar"), "731") == [["foo", "bar"]]
+    assert params(await foo.ask("MONITOR + bar"), "731") == [["foo", "bar"]]
     bar = await irc.client("bar")
     msg = await foo.expect("730")
     assert msg.params[1] == f"bar!~bar@{HOST}"
@@ -398,45 +377,45 @@ async def test_monitor_notifications(irc: RunningServer) -> None:
     assert msg.params[1] == "bar"
     # a nick change is an offline and an online
     baz = await irc.client("baz")
-    assert await sync(foo) == []
-    await ask(baz, "NICK bar")
+    assert await foo.sync() == []
+    await baz.ask("NICK bar")
     msg = await foo.expect("730")
     assert msg.params[1].startswith("bar!")
-    await ask(baz, "NICK other")
+    await baz.ask("NICK other")
     msg = await foo.expect("731")
     assert msg.params[1] == "bar"
     # MONITOR - stops the notifications
-    await ask(foo, "MONITOR - bar")
-    await ask(baz, "NICK bar")
-    assert await sync(foo) == []
+    await foo.ask("MONITOR - bar")
+    await baz.ask("NICK bar")
+    assert await foo.sync() == []
 
 
 async def test_monitor_list_status_clear(irc: RunningServer) -> None:
     foo = await irc.client("foo")
     await irc.client("bar")
-    replies = await ask(foo, "MONITOR + bar,baz,*!bad@mask")
+    replies = await foo.ask("MONITOR + bar,baz,*!bad@mask")
     assert sorted((m.command, m.params[1]) for m in replies) == [
         ("730", f"bar!~bar@{HOST}"),
         ("731", "baz"),
     ]
-    replies = await ask(foo, "MONITOR L")
+    replies = await foo.ask("MONITOR L")
     assert replies[-1].command == "733"
     listed = {n for p in params(replies, "732") for n in p[1].split(",")}
     assert listed == {"bar", "baz"}
-    replies = await ask(foo, "MONITOR S")
+    replies = await foo.ask("MONITOR S")
     assert sorted((m.command, m.params[1]) for m in replies) == [
         ("730", f"bar!~bar@{HOST}"),
         ("731", "baz"),
     ]
-    assert await ask(foo, "MONITOR C") == []
-    assert [m.command for m in await ask(foo, "MONITOR L")] == ["733"]
-    assert [m.command for m in await ask(foo, "MONITOR +")] == ["461"]
+    assert await foo.ask("MONITOR C") == []
+    assert [m.command for m in await foo.ask("MONITOR L")] == ["733"]
+    assert [m.command for m in await foo.ask("MONITOR +")] == ["461"]
 
 
 async def test_monitor_limit(start_server: ServerFactory) -> None:
     irc = await start_server(limits={"monitor": 2})
     foo = await irc.client("foo")
-    replies = await ask(foo, "MONITOR + a,b,c,d")
+    replies = await foo.ask("MONITOR + a,b,c,d")
     assert params(replies, "734") == [["foo", "2", "c,d", "Monitor list is full."]]
     assert params(replies, "731") == [["foo", "a,b"]]
     assert foo_watching(irc) == {"a", "b"}
@@ -461,21 +440,21 @@ async def test_change_host_chghost_and_cycle(start_server: ServerFactory) -> Non
     for client in (target, capable, legacy):
         await joined(client, "#chan")
     for client in (target, capable, legacy):
-        await sync(client)
-    replies = await ask(admin, "SETHOST target vhost@example.org")
+        await client.sync()
+    replies = await admin.ask("SETHOST target vhost@example.org")
     assert params(replies, "NOTICE")
     old = f"target!~target@{HOST}"
     for client in (target, capable):
         msg = await client.expect("CHGHOST")
         assert msg.source == old and msg.params == ["vhost", "example.org"]
-    got = await sync(legacy)
+    got = await legacy.sync()
     assert [(m.source, m.command, m.params) for m in got] == [
         (old, "QUIT", ["Changing host"]),
         ("target!vhost@example.org", "JOIN", ["#chan"]),
         (SERVER, "MODE", ["#chan", "+o", "target"]),
     ]
-    assert params(await ask(legacy, "WHOIS target"), "311")[0][2:4] == ["vhost", "example.org"]
-    replies = await ask(admin, "SETHOST target :bad host!")
+    assert params(await legacy.ask("WHOIS target"), "311")[0][2:4] == ["vhost", "example.org"]
+    replies = await admin.ask("SETHOST target :bad host!")
     assert [m.command for m in replies] == ["FAIL"]
     plain = await irc.client("plain")
-    assert [m.command for m in await ask(plain, "SETHOST target x.org")] == ["481"]
+    assert [m.command for m in await plain.ask("SETHOST target x.org")] == ["481"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,29 +10,11 @@ from typing import Any
 import pytest
 
 from harness import RunningServer, ServerFactory, make_config
-from hubbub.protocol.message import Message
 from hubbub.server.app import Server
 from hubbub.server.commands.serverbans import parse_ban_duration
 from ircclient import RawClient
 
 OPERS: dict[str, Any] = {"opers": [{"name": "admin", "password": "letmein"}]}
-_tokens = itertools.count(1)
-
-
-async def sync(client: RawClient) -> list[Message]:
-    token = f"sync{next(_tokens)}"
-    await client.send(f"PING {token}")
-    lines: list[Message] = []
-    while True:
-        msg = await client.read()
-        if msg.command == "PONG" and msg.params[-1] == token:
-            return lines
-        lines.append(msg)
-
-
-async def ask(client: RawClient, line: str) -> list[Message]:
-    await client.send(line)
-    return await sync(client)
 
 
 async def oper(irc: RunningServer, nick: str = "boss") -> RawClient:
@@ -58,9 +39,9 @@ async def test_klines_are_for_operators(start_server: ServerFactory) -> None:
     irc = await start_server(**OPERS)
     client = await irc.client("pleb")
     for line in ("KLINE *@10.0.0.1 :x", "UNKLINE *@10.0.0.1", "DLINE 10.0.0.1", "UNDLINE 1.2.3.4"):
-        replies = await ask(client, line)
+        replies = await client.ask(line)
         assert [m.command for m in replies] == ["481"]
-    replies = await ask(client, "STATS k")
+    replies = await client.ask("STATS k")
     assert [m.command for m in replies] == ["481", "219"]
 
 
@@ -74,7 +55,7 @@ async def test_kline_disconnects_matching_user_and_refuses_at_registration(
     for client in (victim, bystander):
         await client.send("JOIN #room")
         await client.expect("366")
-    replies = await ask(boss, "KLINE 1h ~victim@127.0.0.1 :spamming")
+    replies = await boss.ask("KLINE 1h ~victim@127.0.0.1 :spamming")
     assert any("Added K-line for ~victim@127.0.0.1 for 1h" in m.params[-1] for m in replies)
     assert (await victim.expect("465")).params[-1].endswith("spamming")
     error = await victim.expect("ERROR")
@@ -93,14 +74,14 @@ async def test_kline_disconnects_matching_user_and_refuses_at_registration(
     # Another username from the same host is fine.
     await irc.client("other")
     # STATS k lists it; UNKLINE lifts it.
-    stats = await ask(boss, "STATS k")
+    stats = await boss.ask("STATS k")
     assert [m.command for m in stats] == ["216", "219"]
     assert stats[0].params[1:5] == ["K", "127.0.0.1", "*", "~victim"]
     assert "spamming" in stats[0].params[5] and "expires in" in stats[0].params[5]
-    assert any("Removed" in m.params[-1] for m in await ask(boss, "UNKLINE ~victim@127.0.0.1"))
-    assert [m.command for m in await ask(boss, "STATS k")] == ["219"]
+    assert any("Removed" in m.params[-1] for m in await boss.ask("UNKLINE ~victim@127.0.0.1"))
+    assert [m.command for m in await boss.ask("STATS k")] == ["219"]
     await irc.client("victim")
-    failed = await ask(boss, "UNKLINE ~victim@127.0.0.1")
+    failed = await boss.ask("UNKLINE ~victim@127.0.0.1")
     assert failed[0].command == "FAIL" and failed[0].params[1] == "NO_SUCH_BAN"
 
 
@@ -108,10 +89,10 @@ async def test_kline_by_nick_and_invalid_masks(start_server: ServerFactory) -> N
     irc = await start_server(**OPERS)
     boss = await oper(irc)
     await irc.client("someone")
-    replies = await ask(boss, "KLINE someone :bye")
+    replies = await boss.ask("KLINE someone :bye")
     assert any("Added K-line for *@127.0.0.1 permanently" in m.params[-1] for m in replies)
     # Operators are not thrown out by their own ban.
-    assert [m.command for m in await ask(boss, "PING :alive")] == ["PONG"]
+    assert [m.command for m in await boss.ask("PING :alive")] == ["PONG"]
     for line, code in (
         ("KLINE *@* :everyone", "MASK_TOO_WIDE"),
         ("KLINE ~*@*.* :everyone", "MASK_TOO_WIDE"),
@@ -119,7 +100,7 @@ async def test_kline_by_nick_and_invalid_masks(start_server: ServerFactory) -> N
         ("DLINE not-an-ip :x", "INVALID_MASK"),
         ("DLINE 0.0.0.0/0 :x", "MASK_TOO_WIDE"),
     ):
-        fail = (await ask(boss, line))[0]
+        fail = (await boss.ask(line))[0]
         assert fail.command == "FAIL" and fail.params[1] == code, (line, fail)
 
 
@@ -128,7 +109,7 @@ async def test_dline_refuses_at_accept_and_drops_connected(start_server: ServerF
     boss = await oper(irc)
     victim = await irc.client("victim")
     unregistered = await irc.client()
-    replies = await ask(boss, "DLINE 10m 127.0.0.0/24 :go away")
+    replies = await boss.ask("DLINE 10m 127.0.0.0/24 :go away")
     assert any("Added D-line for 127.0.0.0/24 for 10m" in m.params[-1] for m in replies)
     for client in (victim, unregistered):
         assert (await client.expect("465")).params[-1].endswith("go away")
@@ -138,10 +119,10 @@ async def test_dline_refuses_at_accept_and_drops_connected(start_server: ServerF
     lines = await fresh.collect_until("ERROR")
     assert [m.command for m in lines] == ["465", "ERROR"]
     assert await fresh.closed()
-    stats = await ask(boss, "STATS d")
+    stats = await boss.ask("STATS d")
     assert [m.command for m in stats] == ["225", "219"]
     assert stats[0].params[1:3] == ["D", "127.0.0.0/24"]
-    await ask(boss, "UNDLINE 127.0.0.0/24")
+    await boss.ask("UNDLINE 127.0.0.0/24")
     await irc.client("welcome")
 
 
@@ -152,10 +133,10 @@ async def test_bans_survive_restart_and_expire(tmp_path: Path) -> None:
     port = server.listeners[0].port
     boss = await RawClient.connect("127.0.0.1", port)
     await boss.register("boss")
-    await ask(boss, "OPER admin letmein")
-    await ask(boss, "KLINE ~banned@* :persistent")
-    await ask(boss, "KLINE 1s ~brief@* :short")
-    await ask(boss, "DLINE 2d 192.0.2.0/24 :docs range")
+    await boss.ask("OPER admin letmein")
+    await boss.ask("KLINE ~banned@* :persistent")
+    await boss.ask("KLINE 1s ~brief@* :short")
+    await boss.ask("DLINE 2d 192.0.2.0/24 :docs range")
     await boss.close()
     await server.stop()
     await asyncio.sleep(1.0)  # ~brief's second runs out
@@ -171,10 +152,10 @@ async def test_bans_survive_restart_and_expire(tmp_path: Path) -> None:
         assert "K-lined: persistent" in got[-1].params[0], got
         boss = await RawClient.connect("127.0.0.1", port)
         await boss.register("boss")
-        await ask(boss, "OPER admin letmein")
-        kl = await ask(boss, "STATS k")
+        await boss.ask("OPER admin letmein")
+        kl = await boss.ask("STATS k")
         assert [m.params[4] for m in kl if m.command == "216"] == ["~banned"]  # ~brief expired
-        dl = await ask(boss, "STATS d")
+        dl = await boss.ask("STATS d")
         assert [m.params[2] for m in dl if m.command == "225"] == ["192.0.2.0/24"]
         brief = await RawClient.connect("127.0.0.1", port)
         await brief.register("brief")
