@@ -128,6 +128,7 @@ def welcome(ctx: Context) -> None:
 
 # --- CAP ----------------------------------------------------------------------
 
+
 def _cap_ls_entries(version: int, config: Config) -> list[str]:
     entries = []
     for cap in all_capabilities():
@@ -201,6 +202,7 @@ def cap(ctx: Context, msg: Message) -> None:
 
 
 # --- liveness and leaving -----------------------------------------------------
+
 
 @command("PING", pre_registration=True, cost=0)
 def ping(ctx: Context, msg: Message) -> None:
