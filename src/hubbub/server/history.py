@@ -50,15 +50,10 @@ def format_server_time(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def _server_of(user: User) -> Server | None:
-    server: Server | None = getattr(user.sink, "server", None)
-    return server
-
-
 def record_delivery(delivered: Delivered) -> None:
     """MESSAGE_LISTENERS hook: append one delivered message to the history."""
-    server = _server_of(delivered.sender)
-    if server is None or not server.config.history.enabled:
+    server = delivered.server
+    if not server.config.history.enabled:
         return
     event = delivered.event
     if delivered.command == "TAGMSG" and not event.client_tags:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import is_channel_name
@@ -13,6 +14,10 @@ from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver
 from hubbub.server.services import find_service
+
+if TYPE_CHECKING:
+    from hubbub.server.app import Server
+
 from hubbub.server.state import PREFIX_MODES, SYMBOL_TO_MODE, Channel, User
 
 
@@ -20,6 +25,7 @@ from hubbub.server.state import PREFIX_MODES, SYMBOL_TO_MODE, Channel, User
 class Delivered:
     """What was delivered, for listeners such as the history store."""
 
+    server: Server
     sender: User
     command: str
     target: str  # channel name or the recipient's nick
@@ -109,7 +115,7 @@ def _relay(ctx: Context, msg: Message, cmd: str) -> Awaitable[None] | None:
                 recipients.append(user)
             deliver(recipients, user.source, cmd, params, event)
             if not status:
-                delivered = Delivered(user, cmd, channel.name, None, text, event)
+                delivered = Delivered(ctx.server, user, cmd, channel.name, None, text, event)
                 for listener in MESSAGE_LISTENERS:
                     listener(delivered)
             continue
@@ -132,7 +138,7 @@ def _relay(ctx: Context, msg: Message, cmd: str) -> Awaitable[None] | None:
         deliver(recipients, user.source, cmd, [other.nick, *params[1:]], event)
         if cmd == "PRIVMSG" and other.away is not None:
             ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
-        delivered = Delivered(user, cmd, other.nick, other, text, event)
+        delivered = Delivered(ctx.server, user, cmd, other.nick, other, text, event)
         for listener in MESSAGE_LISTENERS:
             listener(delivered)
     if pending:
