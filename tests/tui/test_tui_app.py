@@ -136,3 +136,52 @@ async def test_history_and_completion(irc: object, peer: PeerFactory, tmp_path: 
         assert field.value == ""
         got = await bob.events().wait_for(MessageEvent)
         assert got.text == "bobby: tea?"
+
+
+async def test_keys_switch_conversations_and_scroll(
+    irc: object, peer: PeerFactory, tmp_path: Path
+) -> None:
+    """Ctrl+N/Ctrl+P and Alt+digit switch conversations (Ctrl+P used to open
+    Textual's command palette instead); PageUp/PageDown scroll the messages from
+    the input line, and a new line does not yank a person reading back."""
+    bob = await peer("bob", channels=["#lobby"])
+    await bob.events().wait_for(Names)
+    app = make_app(irc, tmp_path)
+    async with app.run_test(size=(110, 20)) as pilot:
+        await until(pilot, lambda: joined(app, "#lobby"))
+        bob.say("alice", "psst")
+        await until(pilot, lambda: app.session.get("bob") is not None)
+        names = [c.name for c in app.session.ordered()]
+        assert names[1:] == ["#lobby", "bob"]
+
+        await pilot.press("ctrl+p")
+        assert app.session.current is app.session.server
+        assert app.screen is app.screen_stack[0]  # no command palette
+        assert app.query_one(ChatInput).has_focus
+        await pilot.press("ctrl+p")
+        assert app.session.current.name == "bob"
+        await pilot.press("ctrl+n")
+        assert app.session.current is app.session.server
+        await pilot.press("alt+3")
+        assert app.session.current.name == "bob"
+        await pilot.press("alt+2")
+        assert app.session.current.name == "#lobby"
+        await pilot.press("alt+9")  # no ninth conversation: stay
+        assert app.session.current.name == "#lobby"
+
+        log = app.query_one("#messages", RichLog)
+        for _ in range(3):
+            await type_line(pilot, "/help")
+        await until(pilot, lambda: log.max_scroll_y > 20 and log.scroll_y == log.max_scroll_y)
+        await pilot.press("pageup")
+        await until(pilot, lambda: log.scroll_y < log.max_scroll_y)
+        reading = log.scroll_y
+        bob.say("#lobby", "something new")
+        await until(pilot, lambda: "<bob> something new" in shown(app))
+        await pilot.pause(0.1)
+        assert log.scroll_y == reading
+        await pilot.press("pagedown", "pagedown", "pagedown", "pagedown")
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y)
+        bob.say("#lobby", "and more")
+        await until(pilot, lambda: "<bob> and more" in shown(app))
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y)

@@ -28,6 +28,10 @@ _MEMBERSHIP = (
     ev.ModeChange,
     ev.Names,
 )
+PLACEHOLDER = (
+    "Type a message or /help  -  Ctrl+N/Ctrl+P or Alt+1..9: conversations, "
+    "PgUp/PgDn: scroll, Ctrl+Q: quit"
+)
 
 
 class ChatApp(App[None]):
@@ -40,10 +44,19 @@ class ChatApp(App[None]):
     #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     ChatInput { border: none; height: 1; padding: 0 1; }
     """
+    # Ctrl+N/Ctrl+P and Alt+1..0 switch conversations as in irssi and WeeChat;
+    # Textual's command palette (themes, key help) moves from Ctrl+P to F1.
+    COMMAND_PALETTE_BINDING = "f1"
     BINDINGS = [
         Binding("ctrl+q", "leave", "Quit"),
-        Binding("ctrl+n", "cycle(1)", "Next conversation", show=False),
-        Binding("ctrl+p", "cycle(-1)", "Previous conversation", show=False),
+        Binding("ctrl+n", "cycle(1)", "Next conversation", show=False, priority=True),
+        Binding("ctrl+p", "cycle(-1)", "Previous conversation", show=False, priority=True),
+        Binding("pageup", "page(-1)", "Scroll messages up", show=False),
+        Binding("pagedown", "page(1)", "Scroll messages down", show=False),
+        *(
+            Binding(f"alt+{n % 10}", f"jump({n})", f"Conversation {n}", show=False)
+            for n in range(1, 11)
+        ),
     ]
 
     def __init__(self, config: ClientConfig) -> None:
@@ -62,7 +75,7 @@ class ChatApp(App[None]):
             yield RichLog(id="messages", wrap=True, markup=False, min_width=20)
             yield OptionList(id="members")
         yield Static("", id="status")
-        yield ChatInput(self.session, placeholder="Type a message or /help", id="input")
+        yield ChatInput(self.session, placeholder=PLACEHOLDER, id="input")
 
     def on_mount(self) -> None:
         self.client.start()
@@ -88,9 +101,11 @@ class ChatApp(App[None]):
             self._refresh_all()  # the session switched, e.g. to a channel just joined
             return
         log = self.query_one("#messages", RichLog)
+        # Stay where the person scrolled to read; follow new lines only at the bottom.
+        follow = log.scroll_y >= log.max_scroll_y
         for conv, line in lines:
             if conv is self.session.current:
-                log.write(render_line(line))
+                log.write(render_line(line), scroll_end=follow)
         self._refresh_sidebar()
         self._refresh_current()
 
@@ -174,3 +189,16 @@ class ChatApp(App[None]):
         convs = self.session.ordered()
         index = (convs.index(self.session.current) + step) % len(convs)
         self.switch_to(convs[index].name)
+
+    def action_jump(self, number: int) -> None:
+        """Alt+1 is the server view, Alt+2 the first channel, and so on."""
+        convs = self.session.ordered()
+        if number <= len(convs):
+            self.switch_to(convs[number - 1].name)
+
+    def action_page(self, step: int) -> None:
+        log = self.query_one("#messages", RichLog)
+        if step < 0:
+            log.scroll_page_up(animate=False)
+        else:
+            log.scroll_page_down(animate=False)
