@@ -135,3 +135,64 @@ async def test_unreachable_server_shows_in_window(root: tk.Tk, tmp_path: Path) -
     await pump(root, lambda: "connection refused" in shown(window))
     window.quit_button.invoke()
     await pump(root, lambda: app.closed)
+
+
+def click_conversation(window: ChatWindow, label: str) -> None:
+    """A real mouse click on an entry of the conversation list."""
+    index = list(window.conversations.get(0, "end")).index(label)
+    x, y, _w, _h = window.conversations.bbox(index)
+    window.conversations.event_generate("<Button-1>", x=x + 2, y=y + 2)
+    window.conversations.event_generate("<ButtonRelease-1>", x=x + 2, y=y + 2)
+
+
+async def test_keyboard_stays_in_the_entry(
+    root: tk.Tk, irc: object, peer: PeerFactory, tmp_path: Path
+) -> None:
+    """After a click on a conversation, typing goes to the entry (the listbox
+    used to keep the focus and swallow it); Ctrl+N/Ctrl+P and Alt+digit switch
+    conversations from the keyboard; PageUp/PageDown scroll the messages."""
+    port = irc.port()  # type: ignore[attr-defined]
+    app = GuiApp(root, ClientConfig(port=port, nick="carol", config_dir=tmp_path))
+    app.connect(ClientConfig(port=port, nick="carol", channels=["#lobby"], config_dir=tmp_path))
+    window = app.window
+    assert window is not None
+    await pump(root, lambda: "You have joined #lobby" in shown(window))
+    bob = await peer("bob", channels=["#lobby"])
+    bob.say("carol", "psst")
+    await pump(root, lambda: "bob (1)" in window.conversations.get(0, "end"))
+
+    click_conversation(window, "bob (1)")
+    await pump(root, lambda: root.focus_get() is window.entry)
+    assert window.session.current.name == "bob"
+    click_conversation(window, "#lobby")
+    await pump(root, lambda: root.focus_get() is window.entry)
+    assert window.session.current.name == "#lobby"
+
+    window.entry.event_generate("<Control-p>")
+    assert window.session.current is window.session.server
+    window.entry.event_generate("<Control-p>")
+    assert window.session.current.name == "bob"
+    window.entry.event_generate("<Control-n>")
+    assert window.session.current is window.session.server
+    window.entry.event_generate("<Alt-Key-2>")
+    assert window.session.current.name == "#lobby"
+    assert window.topic.get() == "#lobby"
+    window.entry.event_generate("<Alt-Key-3>")
+    assert window.session.current.name == "bob" and "<bob> psst" in shown(window)
+    window.entry.event_generate("<Alt-Key-9>")
+    assert window.session.current.name == "bob"
+
+    window.entry.event_generate("<Alt-Key-2>")
+    for _ in range(3):
+        type_and_enter(window, "/help")
+    root.update()
+    assert window.messages.yview()[1] == 1.0
+    window.entry.event_generate("<Prior>")
+    root.update()
+    assert window.messages.yview()[1] < 1.0
+    window.entry.event_generate("<Next>")
+    window.entry.event_generate("<Next>")
+    root.update()
+    assert window.messages.yview()[1] == 1.0
+    app.close()
+    await pump(root, lambda: app.closed)

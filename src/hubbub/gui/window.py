@@ -55,6 +55,15 @@ class ChatWindow(ttk.Frame):
         self.entry.bind("<Up>", lambda _e: self._walk_history(-1))
         self.entry.bind("<Down>", lambda _e: self._walk_history(1))
         self.entry.bind("<Tab>", self._complete)
+        self.entry.bind("<Prior>", lambda _e: self._scroll(-1))
+        self.entry.bind("<Next>", lambda _e: self._scroll(1))
+        # As in the terminal client (and irssi, WeeChat): Ctrl+N/Ctrl+P and
+        # Alt+1..0 switch conversations, wherever the keyboard focus is.
+        window = self.winfo_toplevel()
+        window.bind("<Control-n>", lambda _e: self.cycle(1))
+        window.bind("<Control-p>", lambda _e: self.cycle(-1))
+        for n in range(1, 11):
+            window.bind(f"<Alt-Key-{n % 10}>", self._jump_key(n))
 
         panes = ttk.PanedWindow(self, orient="horizontal")
         panes.pack(side="top", fill="both", expand=True)
@@ -210,11 +219,33 @@ class ChatWindow(ttk.Frame):
         picked = self.conversations.curselection()  # type: ignore[no-untyped-call]
         if not picked:
             return
-        conv = self.session.ordered()[picked[0]]
+        self.switch_to(self.session.ordered()[picked[0]])
+        # The listbox takes the focus itself after <<ListboxSelect>>; take it
+        # back afterwards, so what the person types next goes to the entry.
+        self.after_idle(self.entry.focus_set)
+
+    def switch_to(self, conv: Conversation) -> str:
         if conv is not self.session.current:
             self.session.switch(conv.name)
             self._render_all()
         self.entry.focus_set()
+        return "break"
+
+    def cycle(self, step: int) -> str:
+        convs = self.session.ordered()
+        return self.switch_to(convs[(convs.index(self.session.current) + step) % len(convs)])
+
+    def jump(self, number: int) -> str:
+        """Alt+1 is the server view, Alt+2 the first channel, and so on."""
+        convs = self.session.ordered()
+        return self.switch_to(convs[number - 1]) if number <= len(convs) else "break"
+
+    def _jump_key(self, number: int) -> Callable[[tk.Event[tk.Misc]], str]:
+        return lambda _e: self.jump(number)
+
+    def _scroll(self, pages: int) -> str:
+        self.messages.yview_scroll(pages, "pages")
+        return "break"
 
     def _walk_history(self, step: int) -> str:
         if self._history:
