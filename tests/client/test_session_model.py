@@ -154,3 +154,17 @@ def test_token_bucket_bursts_then_paces() -> None:
     now[0] += 0.5
     assert bucket.delay() == 0
     assert TokenBucket(burst=1, rate=0).delay() == 0  # rate 0 disables pacing
+
+
+def test_rejoin_forgets_a_topic_that_is_gone() -> None:
+    """After a server restart the channel comes back without its topic; the
+    topic bar must not go on showing the old one."""
+    s = ChatSession("alice")
+    s.apply(ev.Join("alice", "#lobby", own=True, time=NOW))
+    s.apply(ev.TopicChange("#lobby", "Tea at five", None, time=NOW))
+    assert s.current.topic == "Tea at five"
+    s.apply(ev.Disconnected("closed by the server", 1.0, time=NOW))
+    s.apply(ev.Join("alice", "#lobby", own=True, time=NOW))
+    assert s.current.topic == ""
+    s.apply(ev.TopicChange("#lobby", "Still tea", None, time=NOW))
+    assert s.current.topic == "Still tea"

@@ -181,6 +181,7 @@ class ChatSession:
                 conv = self.open(channel, switch=own and self.current is self.server)
                 if own:
                     conv.joined = True
+                    conv.topic = ""  # the server tells the topic after JOIN, if there is one
                 say(conv, "You have joined " + channel if own else f"{nick} has joined {channel}")
             case ev.Part(nick=nick, channel=channel, reason=reason, own=own):
                 conv = self.open(channel)
