@@ -168,3 +168,18 @@ def test_rejoin_forgets_a_topic_that_is_gone() -> None:
     assert s.current.topic == ""
     s.apply(ev.TopicChange("#lobby", "Still tea", None, time=NOW))
     assert s.current.topic == "Still tea"
+
+
+def test_own_nick_change_and_replies_read_naturally() -> None:
+    s = ChatSession("tina")
+    s.apply(ev.Join("tina", "#lobby", own=True, time=NOW))
+    s.apply(ev.NickChange("tina", "tinker", ("#lobby",), own=True, time=NOW))
+    assert texts(s, "#lobby")[-1] == "-- You are now known as tinker"
+    assert s.server.lines[-1].text == "You are now known as tinker"
+    assert s.nick == "tinker"
+
+    state = ClientState(nick="tina")
+    (invited,) = state.apply(parse(":irc 341 tina ivan #side"))
+    (away,) = state.apply(parse(":irc 301 tina ivan :gone fishing"))
+    assert isinstance(invited, ev.Numeric) and invited.text == "You invited ivan to #side"
+    assert isinstance(away, ev.Numeric) and away.text == "ivan is away: gone fishing"

@@ -205,10 +205,10 @@ class ChatSession:
                 for conv in self._places(channels, nick):
                     say(conv, text)
             case ev.NickChange(old=old, new=new, channels=channels, own=own):
+                text = f"You are now known as {new}" if own else f"{old} is now known as {new}"
                 if own:
                     self.nick = new
-                    say(self.server, f"You are now known as {new}")
-                text = f"{old} is now known as {new}"
+                    say(self.server, text)
                 query = self.get(old)
                 if query is not None and query.kind == "private":
                     del self.conversations[query.key]

@@ -381,6 +381,10 @@ def readable_numeric(msg: Message) -> str:
         return f"{params[0]} is {params[1]}@{params[2]} ({params[4]})"
     if code == rpl.RPL_LIST and len(params) >= 3:
         return f"{params[0]} ({params[1]} users): {params[2]}"
+    if code == rpl.RPL_INVITING and len(params) >= 2:
+        return f"You invited {params[0]} to {params[1]}"
+    if code == rpl.RPL_AWAY and len(params) >= 2:
+        return f"{params[0]} is away: {params[1]}"
     if code == rpl.RPL_WHOISCHANNELS and len(params) >= 2:
         return f"{params[0]} is on {params[1]}"
     if code == rpl.RPL_WHOISIDLE and len(params) >= 3:
