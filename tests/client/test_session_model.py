@@ -183,3 +183,41 @@ def test_own_nick_change_and_replies_read_naturally() -> None:
     (away,) = state.apply(parse(":irc 301 tina ivan :gone fishing"))
     assert isinstance(invited, ev.Numeric) and invited.text == "You invited ivan to #side"
     assert isinstance(away, ev.Numeric) and away.text == "ivan is away: gone fishing"
+
+
+def test_backfilled_history_goes_above_the_join() -> None:
+    """History arrives after the JOIN, topic and names; it is put where its time
+    says, and the conversation is marked for a redraw."""
+    s = ChatSession("alice")
+    later = NOW.replace(minute=30)
+    s.apply(ev.Join("alice", "#lobby", own=True, time=later))
+    s.apply(ev.Names("#lobby", ("@bob", "alice"), time=later))
+    conv = s.current
+    assert not conv.reordered
+    for minute, text in ((5, "first"), (6, "second")):
+        s.apply(
+            ev.MessageEvent(
+                kind="privmsg",
+                source="bob",
+                target="#lobby",
+                text=text,
+                conversation="#lobby",
+                history=True,
+                msgid=text,
+                time=NOW.replace(minute=minute),
+            )
+        )
+    assert conv.reordered and conv.unread == 0
+    s.apply(
+        ev.MessageEvent(
+            kind="privmsg", source="bob", target="#lobby", text="now", conversation="#lobby",
+            time=later,
+        )
+    )  # fmt: skip
+    assert texts(s, "#lobby") == [
+        "<bob> first",
+        "<bob> second",
+        "-- You have joined #lobby",
+        "-- 2 here: @bob, alice",
+        "<bob> now",
+    ]

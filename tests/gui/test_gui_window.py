@@ -196,3 +196,27 @@ async def test_keyboard_stays_in_the_entry(
     assert window.messages.yview()[1] == 1.0
     app.close()
     await pump(root, lambda: app.closed)
+
+
+async def test_history_shows_above_the_join(
+    root: tk.Tk, irc: object, peer: PeerFactory, tmp_path: Path
+) -> None:
+    bob = await peer("bob", channels=["#lobby"])
+    await bob.events().wait_for(Names)
+    for text in ("said before carol came", "and once more"):
+        bob.say("#lobby", text)
+        await bob.events().wait_for(MessageEvent, lambda e, t=text: e.text == t)
+    port = irc.port()  # type: ignore[attr-defined]
+    app = GuiApp(root, ClientConfig(port=port, nick="carol", config_dir=tmp_path))
+    app.connect(ClientConfig(port=port, nick="carol", channels=["#lobby"], config_dir=tmp_path))
+    window = app.window
+    assert window is not None
+    await pump(root, lambda: "<bob> and once more" in shown(window))
+    text = shown(window)
+    assert (
+        text.index("<bob> said before carol came")
+        < text.index("<bob> and once more")
+        < text.index("You have joined #lobby")
+    )
+    app.close()
+    await pump(root, lambda: app.closed)

@@ -185,3 +185,23 @@ async def test_keys_switch_conversations_and_scroll(
         bob.say("#lobby", "and more")
         await until(pilot, lambda: "<bob> and more" in shown(app))
         await until(pilot, lambda: log.scroll_y == log.max_scroll_y)
+
+
+async def test_history_shows_above_the_join(irc: object, peer: PeerFactory, tmp_path: Path) -> None:
+    bob = await peer("bob", channels=["#lobby"])
+    await bob.events().wait_for(Names)
+    for text in ("said before alice came", "and once more"):
+        bob.say("#lobby", text)
+        await bob.events().wait_for(MessageEvent, lambda e, t=text: e.text == t)
+    app = make_app(irc, tmp_path)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await until(pilot, lambda: "<bob> and once more" in shown(app))
+        text = shown(app)
+        assert (
+            text.index("<bob> said before alice came")
+            < text.index("<bob> and once more")
+            < text.index("You have joined #lobby")
+        )
+        bob.say("#lobby", "live now")
+        await until(pilot, lambda: "<bob> live now" in shown(app))
+        assert shown(app).rstrip().endswith("<bob> live now")

@@ -61,6 +61,9 @@ class Conversation:
     members: list[str] = field(default_factory=list)
     joined: bool = False
     seen_msgids: set[str] = field(default_factory=set)
+    # Set when a line went in before the last one (history arriving after the
+    # join notices): a UI showing this conversation redraws it, then clears this.
+    reordered: bool = False
 
     @property
     def key(self) -> str:
@@ -81,6 +84,22 @@ def mentions(text: str, nick: str) -> bool:
         return False
     pattern = r"(?<![\w\[\]\\`^{|}-])" + re.escape(nick) + r"(?![\w\[\]\\`^{|}-])"
     return re.search(pattern, text, re.IGNORECASE) is not None
+
+
+def _insert_in_time_order(conv: Conversation, line: Line) -> None:
+    """Backfilled history comes after "You have joined", the topic and the
+    names; put each line where its time says, so the conversation reads in order."""
+    lines = conv.lines
+    index = len(lines)
+    while index > 0 and lines[index - 1].time > line.time:
+        index -= 1
+    if len(lines) == lines.maxlen:
+        if index == 0:
+            return  # older than everything kept
+        lines.popleft()
+        index -= 1
+    lines.insert(index, line)
+    conv.reordered = True
 
 
 class ChatSession:
@@ -125,7 +144,11 @@ class ChatSession:
 
     # -------------------------------------------------------------- lines
     def add(self, conv: Conversation, line: Line) -> tuple[Conversation, Line]:
-        conv.lines.append(line)
+        lines = conv.lines
+        if line.history and lines and lines[-1].time > line.time:
+            _insert_in_time_order(conv, line)
+        else:
+            lines.append(line)
         counts = line.kind in ("message", "action", "notice") and not (line.history or line.own)
         if conv is not self.current and counts:
             conv.unread += 1

@@ -31,6 +31,7 @@ class ChatWindow(ttk.Frame):
         self._quitting = False
         self._colour_tags: set[str] = set()
         self._shown: Conversation = self.session.current
+        self._redraw_pending = False
         self._build()
         self._render_all()
         self.after(POLL_MS, self._poll)
@@ -119,8 +120,13 @@ class ChatWindow(ttk.Frame):
             text.insert("end", prefix + line.text + "\n", (line.kind,))
 
     def _append(self, lines: list[tuple[Conversation, Line]]) -> None:
-        if self.session.current is not self._shown:
-            self._render_all()  # the session switched, e.g. to a channel just joined
+        conv = self.session.current
+        if conv is not self._shown or conv.reordered or self._redraw_pending:
+            # The session switched (e.g. to a channel just joined), or history
+            # went in above the newest lines: redraw once the burst is over.
+            if not self._redraw_pending:
+                self._redraw_pending = True
+                self.after_idle(self._render_all)
             return
         current = [line for conv, line in lines if conv is self.session.current]
         if current:
@@ -134,7 +140,9 @@ class ChatWindow(ttk.Frame):
         self._render_lists()
 
     def _render_all(self) -> None:
+        self._redraw_pending = False
         self._shown = self.session.current
+        self._shown.reordered = False
         self.messages.configure(state="normal")
         self.messages.delete("1.0", "end")
         for line in self.session.current.lines:

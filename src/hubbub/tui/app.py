@@ -67,6 +67,7 @@ class ChatApp(App[None]):
         self._sidebar_key: list[tuple[str, int, bool, bool]] = []
         self._shown: Conversation = self.session.current
         self._members_shown: list[str] | None = None  # None: redraw next time
+        self._redraw_pending = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="topic")
@@ -97,8 +98,14 @@ class ChatApp(App[None]):
                 self._status(f"disconnected - {event.reason}  (Ctrl+Q quits)")
 
     def _show(self, lines: list[tuple[Conversation, Line]]) -> None:
-        if self.session.current is not self._shown:
-            self._refresh_all()  # the session switched, e.g. to a channel just joined
+        current = self.session.current
+        if current is not self._shown or current.reordered or self._redraw_pending:
+            # The session switched (e.g. to a channel just joined), or history
+            # went in above the newest lines: redraw once the burst is over.
+            if not self._redraw_pending:
+                self._redraw_pending = True
+                self.call_later(self._refresh_all)
+            self._refresh_sidebar()
             return
         log = self.query_one("#messages", RichLog)
         # Stay where the person scrolled to read; follow new lines only at the bottom.
@@ -117,7 +124,9 @@ class ChatApp(App[None]):
         self.query_one("#status", Static).update(text)
 
     def _refresh_all(self) -> None:
+        self._redraw_pending = False
         self._shown = self.session.current
+        self._shown.reordered = False
         log = self.query_one("#messages", RichLog)
         log.clear()
         for line in self.session.current.lines:
