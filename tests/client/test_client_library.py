@@ -91,6 +91,19 @@ async def test_history_backfill_on_join(peer: PeerFactory) -> None:
     assert old[0].msgid and old[0].time <= old[1].time
 
 
+async def test_quit_ends_quietly(peer: PeerFactory) -> None:
+    """Our own QUIT: one Disconnected marked as requested, no Error for the
+    server's goodbye, no reconnect."""
+    alice = await peer("alice", channels=["#lobby"])
+    await alice.events().wait_for(Names)
+    seen = alice.subscribe()
+    await alice.quit("bye")
+    after = [event async for event in seen if not isinstance(event, Raw)]
+    assert not [e for e in after if isinstance(e, Error)]
+    (gone,) = [e for e in after if isinstance(e, Disconnected)]
+    assert gone.requested and gone.retry_in is None and gone.reason == "you quit"
+
+
 async def test_nick_in_use_falls_back(peer: PeerFactory) -> None:
     first = await peer("sam")
     second = await peer("sam")
@@ -172,8 +185,9 @@ async def test_tls_trust_on_first_use(start_server, tmp_path: Path) -> None:  # 
     await start_server(listen=listen, tls={"cert": second_cert, "key": second_key})
     changed = Client(tls_config())
     errors = changed.subscribe()
-    with pytest.raises(ConnectionError, match="certificate changed"):
+    with pytest.raises(ConnectionError, match="has CHANGED") as refused:
         await changed.connect()
+    assert str(pins) in str(refused.value)  # the warning says which file to edit
     warning = await errors.wait_for(Error)
     assert warning.fatal and "CHANGED" in warning.message and str(pins) in warning.message
     assert json.loads((pins / "known_servers.json").read_text()) == pinned

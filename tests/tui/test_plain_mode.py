@@ -51,6 +51,10 @@ async def test_plain_mode_over_pipes(irc: object, peer: PeerFactory) -> None:
         gone = await bob.events().wait_for(Quit)
         assert gone.nick == "piper"
         assert await asyncio.wait_for(proc.wait(), 5) == 0
+        # Leaving on purpose is one quiet line, not the server's ERROR and a
+        # "closed by the server" error repeated for every channel.
+        after = (await proc.stdout.read()).decode().splitlines()
+        assert after == ["-- Disconnected (you quit)"]
     finally:
         if proc.returncode is None:
             proc.kill()

@@ -158,14 +158,21 @@ class Client:
         reason if the first attempt fails (the client is then closed)."""
         watch = self.subscribe()
         self.start()
+        error: ev.Error | None = None
         try:
             async with asyncio.timeout(timeout or self.config.connect_timeout * 2):
                 async for event in watch:
                     if isinstance(event, ev.Connected):
                         return
+                    if isinstance(event, ev.Error):
+                        error = event  # a changed certificate, the server's ERROR
                     if isinstance(event, ev.Disconnected):
                         await self.close()
-                        raise ConnectionError(event.reason)
+                        if error is None:
+                            raise ConnectionError(event.reason)
+                        if error.fatal:
+                            raise ConnectionError(error.message)
+                        raise ConnectionError(f"{event.reason}: {error.message}")
             raise ConnectionError("the client was closed")
         except TimeoutError:
             await self.close()
@@ -270,7 +277,11 @@ class Client:
                 )
                 attempt += 1
                 retry = delay if again else None
-                self._publish(ev.Disconnected(reason, retry, time=self._now()))
+                if self._closing:
+                    reason = "you quit"
+                self._publish(
+                    ev.Disconnected(reason, retry, requested=self._closing, time=self._now())
+                )
                 if not again:
                     break
                 await asyncio.sleep(delay)
@@ -396,6 +407,8 @@ class Client:
             self.send(Message("NOTICE", [nick_of(msg.source), "\x01VERSION hubbub\x01"]))
             return
         for event in self.state.apply(msg):
+            if isinstance(event, ev.Error) and self._closing:
+                continue  # the server's goodbye to our QUIT is no news
             self._after(event)
             self._publish(event)
 

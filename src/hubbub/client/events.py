@@ -34,10 +34,12 @@ class Connected(Event):
 @dataclass(frozen=True, slots=True)
 class Disconnected(Event):
     """The connection ended; ``retry_in`` is the delay before the library
-    reconnects, None when it gives up (quit, or a fatal error)."""
+    reconnects, None when it gives up (quit, or a fatal error). ``requested``
+    is True when it ended because we quit."""
 
     reason: str
     retry_in: float | None = None
+    requested: bool = False
 
     @property
     def reconnecting(self) -> bool:

@@ -193,6 +193,10 @@ class ChatSession:
             case ev.Connected(nick=nick, server=server):
                 self.nick = nick
                 say(self.server, f"Connected to {server or 'the server'} as {nick}")
+            case ev.Disconnected(requested=True):
+                for conv in self.conversations.values():
+                    conv.joined = False
+                say(self.server, "Disconnected (you quit)")
             case ev.Disconnected(reason=reason, retry_in=retry_in):
                 if retry_in is not None:
                     reason += f"; reconnecting in {retry_in:g} s"
