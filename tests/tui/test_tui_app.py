@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from libpeers import PeerFactory, client_config
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import RichLog
 
@@ -205,3 +206,21 @@ async def test_history_shows_above_the_join(irc: object, peer: PeerFactory, tmp_
         bob.say("#lobby", "live now")
         await until(pilot, lambda: "<bob> live now" in shown(app))
         assert shown(app).rstrip().endswith("<bob> live now")
+
+
+async def test_alt_digit_from_a_real_terminal(irc: object, tmp_path: Path) -> None:
+    """What xterm or tmux send for Alt+2 (ESC 2) reaches the app as alt+2 and
+    switches conversations; the 2 does not end up in the input line."""
+    from textual._xterm_parser import XTermParser
+
+    app = make_app(irc, tmp_path)
+    parser = XTermParser()
+    keys = [e for e in [*parser.feed("\x1b2"), *parser.feed("")] if isinstance(e, events.Key)]
+    assert [(k.key, k.character) for k in keys] == [("alt+2", "2")]
+    async with app.run_test(size=(110, 30)) as pilot:
+        await until(pilot, lambda: joined(app, "#lobby"))
+        await pilot.press("ctrl+p")
+        assert app.session.current is app.session.server
+        app.post_message(events.Key("alt+2", "2"))
+        await until(pilot, lambda: app.session.current.name == "#lobby")
+        assert app.query_one(ChatInput).value == ""

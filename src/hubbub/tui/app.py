@@ -28,6 +28,21 @@ _MEMBERSHIP = (
     ev.ModeChange,
     ev.Names,
 )
+
+
+def _alt_digits_are_alt() -> None:
+    """xterm, tmux, GNOME Terminal... send Alt+2 as ESC 2, which Textual reads as
+    the character macOS WezTerm makes with Option+2 ("™"), so Alt+digit, the key
+    irssi and WeeChat users switch windows with, never arrived as "alt+2"."""
+    try:
+        from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
+    except ImportError:  # a Textual without that table: nothing to undo
+        return
+    if isinstance(ANSI_SEQUENCES_KEYS, dict):
+        for digit in "0123456789":
+            ANSI_SEQUENCES_KEYS.pop(f"\x1b{digit}", None)
+
+
 PLACEHOLDER = (
     "Type a message or /help  -  Ctrl+N/Ctrl+P or Alt+1..9: conversations, "
     "PgUp/PgDn: scroll, Ctrl+Q: quit"
@@ -54,13 +69,14 @@ class ChatApp(App[None]):
         Binding("pageup", "page(-1)", "Scroll messages up", show=False),
         Binding("pagedown", "page(1)", "Scroll messages down", show=False),
         *(
-            Binding(f"alt+{n % 10}", f"jump({n})", f"Conversation {n}", show=False)
+            Binding(f"alt+{n % 10}", f"jump({n})", f"Conversation {n}", show=False, priority=True)
             for n in range(1, 11)
         ),
     ]
 
     def __init__(self, config: ClientConfig) -> None:
         super().__init__()
+        _alt_digits_are_alt()
         self.config = config
         self.client = Client(config)
         self.session = ChatSession(config.nick, server_name=config.host)
