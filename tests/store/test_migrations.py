@@ -46,7 +46,7 @@ async def test_an_old_database_is_upgraded_and_keeps_its_data(db_path: Path) -> 
         assert len(await store.history.latest("#chan", None, 5)) == 1
     finally:
         await store.close()
-    assert revision(db_path) == "0002"
+    assert revision(db_path) == "0003"
 
 
 async def test_migrated_schema_matches_the_table_definitions(db_path: Path) -> None:
@@ -63,11 +63,22 @@ async def test_migrated_schema_matches_the_table_definitions(db_path: Path) -> N
         await engine.dispose()
 
 
+async def test_party_indexes_skip_channel_messages(db_path: Path) -> None:
+    """Channel messages have no parties, so the party indexes leave them out."""
+    await (await open_store(db_path)).close()
+    with sqlite3.connect(db_path) as conn:
+        sql = dict(
+            conn.execute("SELECT name, sql FROM sqlite_master WHERE name LIKE 'ix_history_party%'")
+        )
+    assert sql["ix_history_party_a"].endswith("WHERE party_a IS NOT NULL")
+    assert sql["ix_history_party_b"].endswith("WHERE party_b IS NOT NULL")
+
+
 async def test_reopening_is_harmless(db_path: Path) -> None:
     for _ in range(2):
         store = await open_store(db_path)
         await store.close()
-    assert revision(db_path) == "0002"
+    assert revision(db_path) == "0003"
 
 
 async def test_every_connection_uses_wal_and_foreign_keys(db_path: Path) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -139,6 +140,19 @@ history = Table(
     Column("party_a", String(64)),
     Column("party_b", String(64)),
     Index("ix_history_target_time", "target_key", "time_ms", "id"),
-    Index("ix_history_party_a", "party_a", "time_ms"),
-    Index("ix_history_party_b", "party_b", "time_ms"),
+    # Only private messages have parties (migration 0003).
+    Index(
+        "ix_history_party_a",
+        "party_a",
+        "time_ms",
+        sqlite_where=text("party_a IS NOT NULL"),
+        postgresql_where=text("party_a IS NOT NULL"),
+    ),
+    Index(
+        "ix_history_party_b",
+        "party_b",
+        "time_ms",
+        sqlite_where=text("party_b IS NOT NULL"),
+        postgresql_where=text("party_b IS NOT NULL"),
+    ),
 )

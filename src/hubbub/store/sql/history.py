@@ -230,10 +230,13 @@ class SqlHistory:
         return records[::-1] if newest_first else records
 
     async def _write(self, batch: builtins.list[HistoryRecord]) -> None:
-        """One executemany transaction; if a row is refused (a msgid seen
-        before), the rest of the batch is still written row by row."""
+        """One transaction. SQLite inserts on the loop and checkpoints in a
+        worker thread (bulk.py says why); elsewhere, if a row is refused (a
+        msgid seen before), the rest of the batch is written row by row."""
         if self._bulk is not None:
-            await asyncio.to_thread(self._bulk.write, batch)
+            self._bulk.write(batch)
+            if self._bulk.checkpoint_due():
+                await asyncio.to_thread(self._bulk.checkpoint)
             return
         rows = [_row(record) for record in batch]
         try:
