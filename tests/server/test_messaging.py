@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from harness import RunningServer
-from hubbub.protocol.message import Message
+from hubbub.protocol.message import Message, parse_line
 from ircclient import RawClient
 
 
@@ -305,8 +305,8 @@ async def test_no_line_injection(irc: RunningServer) -> None:
             assert line.endswith(b"\r\n")
             assert b"\r" not in line[:-2]
             assert b"\x00" not in line
-        texts = [line.rstrip(b"\r\n").rsplit(b" ", 1)[-1] for line in raw[:-1]]
-        assert texts == [b"tagged", b"first", b"second"]
+        texts = [parse_line(line.rstrip(b"\r\n")).params[-1] for line in raw[:-1]]
+        assert texts == ["tagged", "first", "second"]
         if client is bob:
             tagged = raw[0]
             assert tagged.startswith(b"@")

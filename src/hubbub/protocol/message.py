@@ -20,7 +20,8 @@ MAX_PARAMS = 15
 
 _TAG_ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
 _TAG_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
-_FORBIDDEN = ("\r", "\n", "\0")
+# A line starting with none of '@', ':', ' ' (nor empty) has no tags and no source.
+_PLAIN_START = frozenset(chr(c) for c in range(0x21, 0x80) if chr(c) not in "@:")
 
 
 class ProtocolError(ValueError):
@@ -169,6 +170,24 @@ def parse(text: str) -> Message:
     """Parse one line of text (no line ending) into a :class:`Message`."""
     if "\0" in text or "\r" in text or "\n" in text:
         raise ForbiddenCharacter(_guess_command(text.encode("utf-8", "replace")))
+    if text[:1] in _PLAIN_START:
+        # The common line (no tags, no source, no leading space), kept short:
+        # this runs for every line every client sends.
+        head, sep, trailing = text.partition(" :")
+        words = head.split(" ")
+        if "" in words:
+            words = [w for w in words if w]
+        if not words:
+            raise EmptyLine()
+        if sep:
+            words.append(trailing)
+        if len(words) > MAX_PARAMS + 1:
+            raise TooManyParams(words[0].upper())
+        return Message(words[0].upper(), words[1:], None, {})
+    return _parse_general(text)
+
+
+def _parse_general(text: str) -> Message:
     tags: dict[str, str] = {}
     source: str | None = None
     rest = text.lstrip(" ")

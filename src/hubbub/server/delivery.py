@@ -26,12 +26,9 @@ CAP_TAG_BITS = {
     "account-tag": TAG_ACCOUNT,
 }
 
+# msgid = boot prefix + counter: unique per server run, and cheap.
 _BOOT = os.urandom(4).hex()
 _counter = itertools.count(1)
-
-
-def new_msgid() -> str:
-    return f"{_BOOT}{next(_counter):x}"
 
 
 _second_cache: list[object] = [-1, ""]
@@ -56,9 +53,11 @@ def compute_tag_mask(caps: set[str]) -> int:
 
 
 class Event:
-    """The tags one event carries; rendered lazily per recipient variant."""
+    """The tags one event carries; rendered lazily per recipient variant.
+    Nothing is formatted until a recipient asks for it: most of the cost of
+    a small message was its tags."""
 
-    __slots__ = ("account", "at", "bot", "client_tags", "msgid", "time")
+    __slots__ = ("account", "at", "bot", "client_tags", "msgid")
 
     def __init__(
         self,
@@ -67,8 +66,7 @@ class Event:
         at: float | None = None,
     ) -> None:
         self.at = time.time() if at is None else at
-        self.time = server_time(self.at)
-        self.msgid = new_msgid()
+        self.msgid = f"{_BOOT}{next(_counter):x}"
         self.account = sender.account if sender is not None else None
         self.bot = sender is not None and "B" in sender.modes
         self.client_tags = client_tags or {}
@@ -83,7 +81,7 @@ class Event:
             for key, value in self.client_tags.items():
                 parts.append(f"{key}={escape_tag_value(value)}" if value else key)
         if mask & TAG_TIME:
-            parts.append("time=" + self.time)
+            parts.append("time=" + server_time(self.at))
         if mask & TAG_ACCOUNT and self.account:
             parts.append("account=" + escape_tag_value(self.account))
         return "@" + ";".join(parts) + " " if parts else ""
@@ -110,7 +108,11 @@ def deliver(
     event: Event | None = None,
 ) -> None:
     """Queue one message to every recipient, serialised once per variant."""
-    body = serialize_body(source, command, params)
+    deliver_body(recipients, serialize_body(source, command, params), event)
+
+
+def deliver_body(recipients: Iterable[User], body: str, event: Event | None = None) -> None:
+    """``deliver`` for a body already serialised (without CR LF)."""
     cache: dict[int, bytes] = {}
     for user in recipients:
         mask = user.tag_mask

@@ -8,17 +8,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
-from hubbub.protocol.casemap import is_channel_name
+from hubbub.protocol.casemap import CHANTYPES, fold, is_channel_name
 from hubbub.protocol.message import Message
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
-from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver
-from hubbub.server.services import find_service
+from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, render
+from hubbub.server.services import SERVICES
 
 if TYPE_CHECKING:
     from hubbub.server.app import Server
 
 from hubbub.server.state import PREFIX_MODES, SYMBOL_TO_MODE, Channel, User
+
+_STATUS_SYMBOLS = "".join(SYMBOL_TO_MODE)
+_CHANNEL_OR_STATUS = frozenset(CHANTYPES + _STATUS_SYMBOLS)
 
 
 @dataclass(slots=True)
@@ -57,92 +60,118 @@ def _check_channel_send(channel: Channel, user: User) -> str | None:
 
 
 def _relay(ctx: Context, msg: Message, cmd: str) -> Awaitable[None] | None:
+    """Every PRIVMSG, NOTICE and TAGMSG passes here: kept lean on purpose
+    (docs/performance.md, "where the time goes")."""
     user = ctx.user
-    if not msg.params or not msg.params[0]:
+    params = msg.params
+    if not params or not params[0]:
         ctx.reply(rpl.ERR_NORECIPIENT, f"No recipient given ({cmd})")
         return None
     text = ""
     if cmd != "TAGMSG":
-        if len(msg.params) < 2 or not msg.params[1]:
+        if len(params) < 2 or not params[1]:
             ctx.reply(rpl.ERR_NOTEXTTOSEND, "No text to send")
             return None
-        text = msg.params[1]
-    tags = client_tags(msg)
+        text = params[1]
+    tags = client_tags(msg) if msg.tags else {}
     if cmd == "TAGMSG" and not tags:
         return None
-    targets = msg.params[0].split(",")
-    limit = ctx.server.config.limits.targmax
-    if len(targets) > limit:
-        ctx.reply(rpl.ERR_TOOMANYTARGETS, msg.params[0], f"Too many targets (max {limit})")
-        return None
-    if cmd == "PRIVMSG" or cmd == "NOTICE":
+    targets = params[0].split(",")
+    if len(targets) > 1:
+        limit = ctx.server.config.limits.targmax
+        if len(targets) > limit:
+            ctx.reply(rpl.ERR_TOOMANYTARGETS, params[0], f"Too many targets (max {limit})")
+            return None
+    if cmd != "TAGMSG":
         user.last_active = time.time()
-    world = ctx.server.world
-    echo = "echo-message" in user.caps
     pending: list[Awaitable[None]] = []
     for target in targets:
         if not target:
             continue
-        event = Event(user, tags)
-        params = [target, text] if cmd != "TAGMSG" else [target]
-        status = ""
-        name = target
-        while name and name[0] in SYMBOL_TO_MODE and len(name) > 1:
-            status += name[0]
-            name = name[1:]
-        if is_channel_name(name):
-            channel = world.find_channel(name)
-            if channel is None:
-                ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
+        if target[0] in _CHANNEL_OR_STATUS:
+            name = target.lstrip(_STATUS_SYMBOLS) or target
+            if is_channel_name(name):
+                _to_channel(ctx, cmd, target, name, text, tags)
                 continue
-            reason = _check_channel_send(channel, user)
-            if reason is not None:
-                ctx.reply(rpl.ERR_CANNOTSENDTOCHAN, channel.name, reason)
-                continue
-            if status:
-                lowest = max(PREFIX_MODES.index(SYMBOL_TO_MODE[s]) for s in status)
-                allowed = PREFIX_MODES[: lowest + 1]
-                recipients = [
-                    m
-                    for m, modes in channel.members.items()
-                    if m is not user and any(p in modes for p in allowed)
-                ]
-            else:
-                recipients = [m for m in channel.members if m is not user]
-            if cmd == "TAGMSG":
-                recipients = [m for m in recipients if m.tag_mask & TAG_MESSAGE_TAGS]
-            if echo and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS):
-                recipients.append(user)
-            deliver(recipients, user.source, cmd, params, event)
-            if not status:
-                delivered = Delivered(ctx.server, user, cmd, channel.name, None, text, event)
-                for listener in MESSAGE_LISTENERS:
-                    listener(delivered)
-            continue
-        service = find_service(target)
-        if service is not None:
-            if cmd == "PRIVMSG":
-                result = service.handler(ctx, text)
-                if result is not None:
-                    pending.append(result)
-            continue
-        other = world.find_user(target)
-        if other is None or not other.registered:
-            ctx.reply(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
-            continue
-        recipients = [other]
-        if cmd == "TAGMSG" and not other.tag_mask & TAG_MESSAGE_TAGS:
-            recipients = []
-        if echo and other is not user and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS):
-            recipients.append(user)
-        deliver(recipients, user.source, cmd, [other.nick, *params[1:]], event)
-        if cmd == "PRIVMSG" and other.away is not None:
-            ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
-        delivered = Delivered(ctx.server, user, cmd, other.nick, other, text, event)
-        for listener in MESSAGE_LISTENERS:
-            listener(delivered)
+        result = _to_nick(ctx, cmd, target, text, tags)
+        if result is not None:
+            pending.append(result)
     if pending:
         return _wait_all(pending)
+    return None
+
+
+def _body(source: str, cmd: str, target: str, text: str) -> str:
+    """The relayed line without tags. Every part is clean by construction
+    (a registered source, a known target, parsed text), so no escaping."""
+    if cmd == "TAGMSG":
+        return f":{source} TAGMSG {target}"
+    return f":{source} {cmd} {target} :{text}"
+
+
+def _to_channel(
+    ctx: Context, cmd: str, target: str, name: str, text: str, tags: dict[str, str]
+) -> None:
+    """``target`` is as the sender wrote it: ``name`` after any status prefix."""
+    user = ctx.user
+    status = target[: len(target) - len(name)]
+    channel = ctx.server.world.find_channel(name)
+    if channel is None:
+        ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
+        return
+    reason = _check_channel_send(channel, user)
+    if reason is not None:
+        ctx.reply(rpl.ERR_CANNOTSENDTOCHAN, channel.name, reason)
+        return
+    if status:
+        lowest = max(PREFIX_MODES.index(SYMBOL_TO_MODE[s]) for s in status)
+        allowed = PREFIX_MODES[: lowest + 1]
+        recipients = [
+            m
+            for m, modes in channel.members.items()
+            if m is not user and any(p in modes for p in allowed)
+        ]
+    else:
+        recipients = [m for m in channel.members if m is not user]
+    if cmd == "TAGMSG":
+        recipients = [m for m in recipients if m.tag_mask & TAG_MESSAGE_TAGS]
+    if "echo-message" in user.caps and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS):
+        recipients.append(user)
+    event = Event(user, tags)
+    deliver_body(recipients, _body(user.source, cmd, target, text), event)
+    if not status:
+        delivered = Delivered(ctx.server, user, cmd, channel.name, None, text, event)
+        for listener in MESSAGE_LISTENERS:
+            listener(delivered)
+
+
+def _to_nick(
+    ctx: Context, cmd: str, target: str, text: str, tags: dict[str, str]
+) -> Awaitable[None] | None:
+    user = ctx.user
+    folded = fold(target)
+    service = SERVICES.get(folded)
+    if service is not None:
+        return service.handler(ctx, text) if cmd == "PRIVMSG" else None
+    other = ctx.server.world.users.get(folded)
+    if other is None or not other.registered:
+        ctx.reply(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
+        return None
+    event = Event(user, tags)
+    body = _body(user.source, cmd, other.nick, text)
+    if cmd != "TAGMSG" or other.tag_mask & TAG_MESSAGE_TAGS:
+        other.sink.write(render(body, event, other.tag_mask))
+    if (
+        other is not user
+        and "echo-message" in user.caps
+        and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS)
+    ):
+        user.sink.write(render(body, event, user.tag_mask))
+    if cmd == "PRIVMSG" and other.away is not None:
+        ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
+    delivered = Delivered(ctx.server, user, cmd, other.nick, other, text, event)
+    for listener in MESSAGE_LISTENERS:
+        listener(delivered)
     return None
 
 

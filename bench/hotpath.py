@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""The server's per-message Python cost without sockets: real connections on
+a real Server, fed through an in-memory transport, so a profiler sees only
+parse, dispatch, delivery and history (docs/performance.md, profiling notes).
+
+  .venv/bin/python bench/hotpath.py direct            # microseconds per message
+  .venv/bin/python bench/hotpath.py fanout --members 500
+  .venv/bin/python bench/hotpath.py direct --history  # with the SQLite store
+  .venv/bin/python bench/hotpath.py direct --profile  # cProfile, top functions
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import tempfile
+import time
+from pathlib import Path
+
+from hubbub.server.app import Server
+from hubbub.server.config import parse_config
+from hubbub.server.net.connection import StreamConnection
+
+PAYLOAD = "L0 0 123456789 " + "x" * 48
+
+
+class MemoryTransport:
+    """Counts what the server writes; never pushes back."""
+
+    def __init__(self) -> None:
+        self.bytes_written = 0
+
+    def write(self, data: bytes) -> None:
+        self.bytes_written += len(data)
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return ("127.0.0.1", 40000) if name == "peername" else default
+
+
+def connect(server: Server, nick: str) -> StreamConnection:
+    conn = StreamConnection(server, "127.0.0.1", 40000, tls=False)
+    conn.connection_made(MemoryTransport())  # type: ignore[arg-type]
+    conn.data_received(f"NICK {nick}\r\nUSER {nick} 0 * :bench\r\n".encode())
+    return conn
+
+
+async def measure(args: argparse.Namespace) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="hubbub-hotpath-"))
+    config = parse_config(
+        {
+            "server": {"data_dir": str(data_dir)},
+            "listen": [{"host": "127.0.0.1", "port": 0}],
+            "limits": {"flood_control": False, "throttle": False},
+            "history": {"enabled": args.history},
+        }
+    )
+    server = Server(config)
+    await server.start()
+    try:
+        if args.scenario == "direct":
+            senders = [connect(server, f"a{i}") for i in range(args.pairs)]
+            for i in range(args.pairs):
+                connect(server, f"b{i}")
+            chunks = [
+                f"PRIVMSG b{i} :{PAYLOAD}\r\n".encode() * args.batch for i in range(args.pairs)
+            ]
+            deliveries_per_message = 1
+        else:
+            members = [connect(server, f"m{i}") for i in range(args.members)]
+            for conn in members:
+                conn.data_received(b"JOIN #bench\r\n")
+            senders = members[:1]
+            chunks = [f"PRIVMSG #bench :{PAYLOAD}\r\n".encode() * args.batch]
+            deliveries_per_message = args.members - 1
+        await asyncio.sleep(0.2)  # registration replies flushed
+        profile = cProfile.Profile() if args.profile else None
+        messages = 0
+        started = time.perf_counter()
+        if profile:
+            profile.enable()
+        while time.perf_counter() - started < args.seconds:
+            for conn, chunk in zip(senders, chunks, strict=True):
+                conn.data_received(chunk)
+            messages += len(senders) * args.batch
+            await asyncio.sleep(0)  # one loop pass: every connection flushes
+        elapsed = time.perf_counter() - started
+        if profile:
+            profile.disable()
+        per_message = elapsed / messages * 1e6
+        print(
+            f"{args.scenario}: {messages} messages in {elapsed:.2f} s: "
+            f"{per_message:.2f} us/message, {per_message / deliveries_per_message:.3f} us/delivery"
+        )
+        if profile:
+            pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+    finally:
+        await server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("scenario", choices=("direct", "fanout"))
+    parser.add_argument("--pairs", type=int, default=500)
+    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=8, help="messages per read")
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--history", action="store_true")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(measure(args))
+    else:
+        uvloop.run(measure(args))
+
+
+if __name__ == "__main__":
+    main()
