@@ -256,3 +256,35 @@ async def test_die_makes_hubbub_serve_exit_0(tmp_path: Path) -> None:
             await proc.wait()
     assert proc.returncode == 0, err.decode()
     assert b"hubbub stopped." in out
+
+
+async def test_lusers_counts_follow_modes_opers_and_quits(start_server: ServerFactory) -> None:
+    """The counts are kept as users change, not recounted: check they stay true."""
+    irc = await start_server(**OPERS)
+
+    async def lusers(client: RawClient) -> dict[str, list[str]]:
+        return {m.command: m.params for m in await client.ask("LUSERS")}
+
+    alice = await irc.client("alice")
+    bob = await irc.client("bob")
+    half = await irc.client()  # connected, never registers
+    await half.send("NICK halfway")
+    await alice.ask("MODE alice +i")
+    await bob.ask("OPER plain letmein")
+    counts = await lusers(alice)
+    assert counts["251"][1] == "There are 1 users and 1 invisible on 1 servers"
+    assert counts["252"][1] == "1"
+    assert counts["253"][1] == "1"
+    assert counts["255"][1] == "I have 2 clients and 0 servers"
+    await alice.ask("MODE alice -i")
+    await bob.ask("MODE bob -o")
+    await half.close()
+    carol = await irc.client("carol")
+    await carol.ask("MODE carol +i")
+    await carol.send("QUIT :bye")
+    await carol.closed()
+    counts = await lusers(alice)
+    assert counts["251"][1] == "There are 2 users and 0 invisible on 1 servers"
+    assert counts["252"][1] == "0"
+    assert counts["253"][1] == "0"
+    assert counts["265"][1:3] == ["2", "3"]

@@ -49,6 +49,8 @@ def check(ctx: Context) -> None:
         previous.cancel()
     if ctx.server.config.accounts.nick_protection == "off" or owns_nick(user):
         return
+    if not ctx.server.store.accounts.exists(user.nick):
+        return
     if fold(user.nick).startswith(fold(GUEST_PREFIX)):
         return
     task = ctx.server.spawn(_protect(ctx.server, user, user.folded))

@@ -7,7 +7,7 @@ connection's non-blocking ``write``), so the network layer stays outside.
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -211,6 +211,10 @@ class World:
         self.monitors: dict[str, set[User]] = {}
         self.max_users = 0
         self._next_connection_id = 0
+        # LUSERS runs at every registration: keep its counts instead of
+        # scanning every user each time.
+        self._registered = 0
+        self._user_mode_counts: Counter[str] = Counter()  # registered users only
 
     # --- users ------------------------------------------------------------
     def connect(self, user: User) -> None:
@@ -234,10 +238,27 @@ class World:
 
     def register(self, user: User) -> None:
         user.registered = True
-        self.max_users = max(self.max_users, self.registered_count())
+        self._registered += 1
+        self._user_mode_counts.update(user.modes)
+        self.max_users = max(self.max_users, self._registered)
+
+    def set_user_mode(self, user: User, mode: str, on: bool) -> bool:
+        """Set or clear one user mode; False if it was already so."""
+        if on == (mode in user.modes):
+            return False
+        if on:
+            user.modes.add(mode)
+        else:
+            user.modes.discard(mode)
+        if user.registered:
+            self._user_mode_counts[mode] += 1 if on else -1
+        return True
 
     def remove_user(self, user: User) -> list[Channel]:
         """Forget ``user`` everywhere; return the channels it left."""
+        if user in self.connections and user.registered:
+            self._registered -= 1
+            self._user_mode_counts.subtract(user.modes)
         self.connections.discard(user)
         if user.folded and self.users.get(user.folded) is user:
             del self.users[user.folded]
@@ -259,16 +280,16 @@ class World:
         return left
 
     def registered_count(self) -> int:
-        return sum(1 for u in self.users.values() if u.registered)
+        return self._registered
 
     def invisible_count(self) -> int:
-        return sum(1 for u in self.users.values() if u.registered and "i" in u.modes)
+        return self._user_mode_counts["i"]
 
     def oper_count(self) -> int:
-        return sum(1 for u in self.users.values() if u.registered and u.is_oper)
+        return self._user_mode_counts["o"]
 
     def unregistered_count(self) -> int:
-        return sum(1 for u in self.connections if not u.registered)
+        return len(self.connections) - self._registered
 
     def neighbours(self, user: User) -> set[User]:
         """Everyone sharing at least one channel with ``user`` (not ``user``)."""

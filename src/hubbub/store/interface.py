@@ -32,6 +32,11 @@ class AccountStore(Protocol):
 
     async def get(self, name: str) -> Account | None: ...
 
+    def exists(self, name: str) -> bool:
+        """Whether an account has this name, answered from memory: the names
+        are read when the store opens and kept by create and delete. Nick
+        protection asks this at every registration, so it does no I/O."""
+
     async def list(self) -> builtins.list[Account]: ...
 
     async def delete(self, name: str) -> bool:

@@ -34,4 +34,6 @@ async def open_store(
     except BaseException:
         await engine.dispose()
         raise
-    return SqlStore(engine, flush_interval=flush_interval, flush_max=flush_max, hasher=hasher)
+    store = SqlStore(engine, flush_interval=flush_interval, flush_max=flush_max, hasher=hasher)
+    await store.accounts.load_names()
+    return store

@@ -26,7 +26,15 @@ from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import Event, deliver
 from hubbub.server.isupport import register_token
-from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, Channel, ListEntry, User
+from hubbub.server.state import (
+    FLAG_MODES,
+    LIST_MODES,
+    PREFIX_MODES,
+    Channel,
+    ListEntry,
+    User,
+    World,
+)
 
 if TYPE_CHECKING:
     from hubbub.server.app import Server
@@ -349,7 +357,7 @@ def parse_user_modes(modestring: str) -> tuple[list[ModeChange], list[str]]:
 
 
 def apply_user_modes(
-    user: User, changes: Iterable[ModeChange], allow_oper: bool = False
+    world: World, user: User, changes: Iterable[ModeChange], allow_oper: bool = False
 ) -> list[ModeChange]:
     """Apply user mode changes and echo them to the user.
 
@@ -361,10 +369,8 @@ def apply_user_modes(
         allowed = USER_REMOVABLE if not change.adding else USER_SETTABLE
         if allow_oper:
             allowed = KNOWN_USER_MODES
-        if change.mode not in allowed or change.adding == (change.mode in user.modes):
-            continue
-        (user.modes.add if change.adding else user.modes.discard)(change.mode)
-        applied.append(change)
+        if change.mode in allowed and world.set_user_mode(user, change.mode, change.adding):
+            applied.append(change)
     if applied:
         deliver([user], user.nick, "MODE", [user.nick, *format_changes(applied)])
     return applied
@@ -388,7 +394,7 @@ def _user_mode(ctx: Context, msg: Message) -> None:
         ctx.reply(rpl.RPL_UMODEIS, user_mode_string(user))
         return
     changes, unknown = parse_user_modes(msg.params[1])
-    apply_user_modes(user, changes)
+    apply_user_modes(ctx.server.world, user, changes)
     if unknown:
         ctx.reply(rpl.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
 

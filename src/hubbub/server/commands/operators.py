@@ -71,8 +71,7 @@ async def oper(ctx: Context, msg: Message) -> None:
         log.info("failed OPER %r by %s (wrong password)", name, user.source)
         return
     user.oper_name = block.name
-    if "o" not in user.modes:
-        user.modes.add("o")
+    if ctx.server.world.set_user_mode(user, "o", True):
         ctx.send("MODE", user.nick, "+o", source=user.nick)
     ctx.reply(rpl.RPL_YOUREOPER, "You are now an IRC operator")
     log.info("%s is now an operator (%s)", user.source, block.name)

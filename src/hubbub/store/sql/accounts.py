@@ -43,18 +43,30 @@ class SqlAccounts:
     def __init__(self, engine: AsyncEngine, passwords: Passwords) -> None:
         self._engine = engine
         self._passwords = passwords
+        self._names: set[str] = set()  # name keys; see exists()
+
+    async def load_names(self) -> None:
+        """Read every account's name key once, when the store opens."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(accounts.c.name_key))
+            self._names = {key for (key,) in rows}
+
+    def exists(self, name: str) -> bool:
+        return name_key(name) in self._names
 
     async def create(self, name: str, password: str, email: str | None = None) -> Account:
         check_account_name(name)
         secrets = await asyncio.to_thread(self._secrets, password)
         registered_at = utcnow()
-        row = {"name": name, "name_key": name_key(name), "email": email}
+        key = name_key(name)
+        row = {"name": name, "name_key": key, "email": email}
         row |= {"registered_at": to_ms(registered_at)} | secrets
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(insert(accounts), row)
         except IntegrityError:
             raise AlreadyExists(f"account {name} already exists") from None
+        self._names.add(key)
         return Account(name=name, email=email, registered_at=registered_at)
 
     async def get(self, name: str) -> Account | None:
@@ -69,6 +81,7 @@ class SqlAccounts:
             result = await conn.execute(
                 delete(accounts).where(accounts.c.name_key == name_key(name))
             )
+        self._names.discard(name_key(name))
         return bool(result.rowcount)
 
     async def set_password(self, name: str, password: str) -> None:
