@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import tkinter as tk
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,10 +40,15 @@ def type_and_enter(window: ChatWindow, text: str) -> None:
 
 @pytest.fixture
 def root(display: str) -> Iterator[tk.Tk]:
+    # Tk objects of earlier tests must be freed on this (their) thread: collected
+    # later on a client's network thread, they would call into Tcl from there.
+    gc.collect()
     root = tk.Tk()
     yield root
     with contextlib.suppress(tk.TclError):
         root.destroy()
+    del root
+    gc.collect()
 
 
 async def test_connect_chat_and_close(

@@ -3,6 +3,7 @@ in one Tk root; closing the window quits cleanly."""
 
 from __future__ import annotations
 
+import gc
 import tkinter as tk
 from tkinter import ttk
 
@@ -31,6 +32,9 @@ class GuiApp:
         if self.dialog is not None:
             self.dialog.destroy()
             self.dialog = None
+            # Free the dialog's Tk variables here, on the Tk thread: collected
+            # later on the network thread, they would call into Tcl from there.
+            gc.collect()
         self.network = NetworkThread(config)
         self.network.start()
         self.window = ChatWindow(self.root, self.network, self._destroy)
