@@ -226,3 +226,23 @@ async def test_history_shows_above_the_join(
     )
     app.close()
     await pump(root, lambda: app.closed)
+
+
+async def test_irc_formatting(root: tk.Tk, irc: object, peer: PeerFactory, tmp_path: Path) -> None:
+    port = irc.port()  # type: ignore[attr-defined]
+    app = GuiApp(root, ClientConfig(port=port, nick="carol", config_dir=tmp_path))
+    app.connect(ClientConfig(port=port, nick="carol", channels=["#lobby"], config_dir=tmp_path))
+    window = app.window
+    assert window is not None
+    await pump(root, lambda: "You have joined #lobby" in shown(window))
+    bob = await peer("bob", channels=["#lobby"])
+    bob.say("#lobby", "plain, then \x02bold\x02 and \x034red\x03!")
+    await pump(root, lambda: "<bob> plain, then bold and red!" in shown(window))
+    text = window.messages
+    red = text.search("red!", "1.0")
+    bold = text.search("bold", "1.0")
+    assert "fg#ff0000" in text.tag_names(red)
+    assert "fmt-b" in text.tag_names(bold)
+    assert text.tag_cget("fg#ff0000", "foreground") == "#ff0000"
+    app.close()
+    await pump(root, lambda: app.closed)

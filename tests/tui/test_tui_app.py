@@ -224,3 +224,25 @@ async def test_alt_digit_from_a_real_terminal(irc: object, tmp_path: Path) -> No
         app.post_message(events.Key("alt+2", "2"))
         await until(pilot, lambda: app.session.current.name == "#lobby")
         assert app.query_one(ChatInput).value == ""
+
+
+async def test_irc_formatting_and_bracketed_topics(
+    irc: object, peer: PeerFactory, tmp_path: Path
+) -> None:
+    """Bold and colours from irssi are drawn, not shown as stray digits; a topic
+    with square brackets is text, not Textual markup (it used to vanish)."""
+    bob = await peer("bob", channels=["#lobby"])
+    await bob.events().wait_for(Names)
+    app = make_app(irc, tmp_path)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await until(pilot, lambda: joined(app, "#lobby"))
+        bob.say("#lobby", "plain, then \x02bold\x02 and \x034red\x03!")
+        await until(pilot, lambda: "<bob> plain, then bold and red!" in shown(app))
+        log = app.query_one("#messages", RichLog)
+        styled = {seg.text: seg.style for strip in log.lines for seg in strip if seg.style}
+        assert styled["bold"].bold
+        red = styled["red"].color
+        assert red is not None and red.triplet is not None and red.triplet.hex == "#ff0000"
+
+        bob.send_raw("TOPIC #lobby :[/red] rules [b]first")
+        await until(pilot, lambda: "[/red] rules [b]first" in str(app.query_one("#topic").render()))

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from hubbub.client import events as ev
+from hubbub.client import formatting
 from hubbub.client.commands import Outcome, is_channel, parse_input
 from hubbub.protocol.casemap import fold
 
@@ -38,16 +39,18 @@ class Line:
     history: bool = False
 
     def plain(self) -> str:
-        """The line as text without a timestamp, as the line-mode client prints it."""
+        """The line as text without a timestamp or IRC formatting, as the
+        line-mode client prints it."""
+        text = formatting.strip(self.text)
         if self.kind == "message" and self.nick:
-            return f"<{self.nick}> {self.text}"
+            return f"<{self.nick}> {text}"
         if self.kind == "action" and self.nick:
-            return f"* {self.nick} {self.text}"
+            return f"* {self.nick} {text}"
         if self.kind == "notice" and self.nick:
-            return f"-{self.nick}- {self.text}"
+            return f"-{self.nick}- {text}"
         if self.kind == "error":
-            return f"! {self.text}"
-        return f"-- {self.text}"
+            return f"! {text}"
+        return f"-- {text}"
 
 
 @dataclass(slots=True)
@@ -79,9 +82,10 @@ class Conversation:
 
 
 def mentions(text: str, nick: str) -> bool:
-    """Does ``text`` name ``nick`` as a word (case-insensitively)?"""
+    """Does ``text`` name ``nick`` as a word (case-insensitively, formatting aside)?"""
     if not nick:
         return False
+    text = formatting.strip(text)
     pattern = r"(?<![\w\[\]\\`^{|}-])" + re.escape(nick) + r"(?![\w\[\]\\`^{|}-])"
     return re.search(pattern, text, re.IGNORECASE) is not None
 

@@ -8,7 +8,9 @@ import queue
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
+from typing import Any
 
+from hubbub.client import formatting
 from hubbub.client.colours import nick_colour
 from hubbub.client.completion import complete
 from hubbub.client.session import ChatSession, Conversation, Line
@@ -109,15 +111,61 @@ class ChatWindow(ttk.Frame):
             body_tags += ("history",)
         if line.nick and line.kind == "message":
             text.insert("end", f"<{line.nick}> ", (self._nick_tag(line.nick),))
-            text.insert("end", line.text + "\n", body_tags)
+            self._insert_formatted(line.text, body_tags)
         elif line.nick and line.kind == "action":
             text.insert("end", f"* {line.nick} ", (self._nick_tag(line.nick),))
-            text.insert("end", line.text + "\n", body_tags)
+            self._insert_formatted(line.text, body_tags)
         elif line.nick and line.kind == "notice":
-            text.insert("end", f"-{line.nick}- {line.text}\n", ("notice", *body_tags))
+            text.insert("end", f"-{line.nick}- ", ("notice", *body_tags))
+            self._insert_formatted(line.text, ("notice", *body_tags))
         else:
             prefix = "!! " if line.kind == "error" else "-- "
-            text.insert("end", prefix + line.text + "\n", (line.kind,))
+            text.insert("end", prefix + formatting.strip(line.text) + "\n", (line.kind,))
+
+    def _insert_formatted(self, body: str, base: tuple[str, ...]) -> None:
+        """Insert ``body`` with its IRC bold, italics, underline and colours, then a newline."""
+        for part, fmt in formatting.runs(body):
+            self.messages.insert("end", part, base + self._format_tags(fmt))
+        self.messages.insert("end", "\n", base)
+
+    def _format_tags(self, fmt: formatting.Style) -> tuple[str, ...]:
+        """Text tags for one formatted run, configured the first time they are used."""
+        if fmt.plain:
+            return ()
+        fg, bg = fmt.fg, fmt.bg
+        if fmt.reverse:
+            fg, bg = bg or "#ffffff", fg or "#333333"
+        wanted: list[tuple[str, dict[str, Any]]] = []
+        if fmt.bold or fmt.italics:
+            weight = ("bold",) if fmt.bold else ()
+            slant = ("italic",) if fmt.italics else ()
+            wanted.append(
+                ("fmt-" + "".join(w[0] for w in weight + slant), {"font": weight + slant})
+            )
+        if fmt.underline:
+            wanted.append(("fmt-u", {"underline": True}))
+        if fmt.strikethrough:
+            wanted.append(("fmt-s", {"overstrike": True}))
+        if fg:
+            wanted.append(("fg" + fg, {"foreground": fg}))
+        if bg:
+            wanted.append(("bg" + bg, {"background": bg}))
+        for name, options in wanted:
+            if name in self._colour_tags:
+                continue
+            if "font" in options:
+                options = {"font": (*self._message_font(), *options["font"])}
+            self.messages.tag_configure(name, options)
+            self._colour_tags.add(name)
+        return tuple(name for name, _ in wanted)
+
+    def _message_font(self) -> tuple[str, int]:
+        """Family and size of the message font. (A description, not a
+        tkinter.font.Font: those delete their Tcl font when garbage-collected,
+        which may happen on the network thread.)"""
+        actual = self.tk.splitlist(self.tk.call("font", "actual", self.messages.cget("font")))
+        spec = dict(zip(actual[::2], actual[1::2], strict=True))
+        return str(spec["-family"]), int(spec["-size"])
 
     def _append(self, lines: list[tuple[Conversation, Line]]) -> None:
         conv = self.session.current
@@ -170,7 +218,8 @@ class ChatWindow(ttk.Frame):
                 self.members.insert("end", member)
         conv = self.session.current
         if conv.kind == "channel":
-            self.topic.set(f"{conv.name}: {conv.topic}" if conv.topic else conv.name)
+            topic = formatting.strip(conv.topic)
+            self.topic.set(f"{conv.name}: {topic}" if topic else conv.name)
         else:
             self.topic.set(conv.name)
         self.winfo_toplevel().title(f"{conv.name} - hubbub")

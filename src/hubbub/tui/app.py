@@ -11,6 +11,7 @@ from textual.widgets import Input, OptionList, RichLog, Static
 from textual.widgets.option_list import Option
 
 from hubbub.client import events as ev
+from hubbub.client import formatting
 from hubbub.client.client import Client, NotConnected
 from hubbub.client.config import ClientConfig
 from hubbub.client.session import ChatSession, Conversation, Line
@@ -86,12 +87,13 @@ class ChatApp(App[None]):
         self._redraw_pending = False
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="topic")
+        # markup=False: a topic or error saying "[b]" or "[/x]" is text, not styling.
+        yield Static("", id="topic", markup=False)
         with Horizontal():
             yield OptionList(id="conversations")
             yield RichLog(id="messages", wrap=True, markup=False, min_width=20)
             yield OptionList(id="members")
-        yield Static("", id="status")
+        yield Static("", id="status", markup=False)
         yield ChatInput(self.session, placeholder=PLACEHOLDER, id="input")
 
     def on_mount(self) -> None:
@@ -167,6 +169,7 @@ class ChatApp(App[None]):
         conv = self.session.current
         topic = conv.topic if conv.kind == "channel" else ""
         title = conv.name if conv.kind != "server" else f"server {self.config.address}"
+        topic = formatting.strip(topic)
         self.query_one("#topic", Static).update(f"{title}: {topic}" if topic else title)
         if conv.members != self._members_shown:
             self._members_shown = list(conv.members)

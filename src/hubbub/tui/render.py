@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 
+from hubbub.client import formatting
 from hubbub.client.colours import nick_colour
 from hubbub.client.session import Conversation, Line
 
@@ -32,11 +34,29 @@ def render_line(line: Line) -> Text:
         else:
             text.append(f"-{line.nick}- ", style=f"bold {_KIND_STYLES['notice']}")
         style = HIGHLIGHT_STYLE if line.highlight else body_style
-        text.append(line.text, style=style)
+        append_formatted(text, line.text, Style.parse(style) if style else Style())
     else:
         prefix = "!! " if line.kind == "error" else "-- "
-        text.append(prefix + line.text, style=_KIND_STYLES.get(line.kind, ""))
+        text.append(prefix + formatting.strip(line.text), style=_KIND_STYLES.get(line.kind, ""))
     return text
+
+
+def append_formatted(text: Text, body: str, base: Style) -> None:
+    """Append ``body`` drawing its IRC bold, italics, underline and colours."""
+    for part, fmt in formatting.runs(body):
+        if fmt.plain:
+            text.append(part, style=base)
+            continue
+        extra = Style(
+            bold=fmt.bold or None,
+            italic=fmt.italics or None,
+            underline=fmt.underline or None,
+            strike=fmt.strikethrough or None,
+            reverse=fmt.reverse or None,
+            color=fmt.fg,
+            bgcolor=fmt.bg,
+        )
+        text.append(part, style=base + extra)
 
 
 def render_conversation(conv: Conversation) -> Text:
