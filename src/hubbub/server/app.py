@@ -18,7 +18,7 @@ from hubbub.server.config import Config, ConfigError, load_config
 from hubbub.server.delivery import deliver
 from hubbub.server.hooks import CONNECT_CHECKS, SHUTDOWN_HOOKS, STARTUP_HOOKS
 from hubbub.server.net.admission import Admission
-from hubbub.server.net.connection import Connection, StreamConnection
+from hubbub.server.net.connection import Connection, FlushQueue, StreamConnection
 from hubbub.server.net.tls import ensure_self_signed, server_context
 from hubbub.server.net.websocket import start_websocket_listener
 from hubbub.server.state import User, World
@@ -55,6 +55,7 @@ class Server:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.world = World()
+        self.flushes = FlushQueue()
         self.admission = Admission(config.limits)
         self.version = f"hubbub-{__version__}"
         self.started = time.time()

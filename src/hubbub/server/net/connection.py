@@ -2,8 +2,9 @@
 
 Input: bytes are split into lines with hard limits, queued, and processed
 under a fakelag token bucket (flood control). Output: writes are appended to
-a buffer that is flushed once per event-loop pass, and a client whose unsent
-output passes the send-queue limit is dropped ("SendQ exceeded").
+a buffer that is flushed once per event-loop pass (``FlushQueue``), and a
+client whose unsent output passes the send-queue limit is dropped ("SendQ
+exceeded").
 """
 
 from __future__ import annotations
@@ -43,6 +44,30 @@ MAX_PARTIAL_BYTES = 2 * MAX_LINE_BYTES
 # A closed connection whose peer does not take the last bytes (the ERROR line,
 # or a full send queue) is aborted after this many seconds.
 CLOSE_GRACE = 5.0
+
+
+class FlushQueue:
+    """The connections that have output waiting in this loop pass. The first
+    write of a pass arms one callback that flushes them all: one scheduled
+    callback per pass, not one per recipient."""
+
+    __slots__ = ("_pending",)
+
+    def __init__(self) -> None:
+        self._pending: list[Connection] = []
+
+    def add(self, conn: Connection) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush_all)
+        self._pending.append(conn)
+
+    def _flush_all(self) -> None:
+        pending, self._pending = self._pending, []
+        for conn in pending:
+            try:
+                conn.flush()
+            except Exception:
+                log.exception("flushing output to %s failed", conn.user.nick)
 
 
 class Connection:
@@ -115,10 +140,10 @@ class Connection:
         return self._closed
 
     def write(self, data: bytes) -> None:
-        """Queue ``data``; the first write of a loop pass schedules one flush.
+        """Queue ``data``; it goes out with this loop pass's flush.
 
         This runs once per recipient of every message, so it does the least
-        it can: the transport's own buffer is checked at flush time.
+        it can: what the transport holds is checked by the transport hooks.
         """
         if self._capture is not None:
             self._capture.append(data)
@@ -127,22 +152,20 @@ class Connection:
         if not out:
             if self._closed or self._overflowed:
                 return
-            self._loop.call_soon(self.flush)
+            self.server.flushes.add(self)
         out.append(data)
         self._out_size += len(data)
         if self._out_size > self._sendq:
             self._sendq_exceeded()
 
     def flush(self) -> None:
+        """Hand this pass's output to the transport in one write."""
         out = self._out
         if not out:
             return
         data = b"".join(out) if len(out) > 1 else out[0]
         out.clear()
         self._out_size = 0
-        if self.transport_buffered() + len(data) > self._sendq and not self._closed:
-            self._sendq_exceeded()
-            return
         self.transport_write(data)
 
     def _sendq_exceeded(self) -> None:
@@ -377,7 +400,14 @@ class StreamConnection(Connection, asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        # The transport calls pause_writing once it holds more than the send
+        # queue: no need to ask it at every flush.
+        self.transport.set_write_buffer_limits(high=self._sendq)
         self.server.connection_opened(self)
+
+    def pause_writing(self) -> None:
+        if not self._closed:
+            self._sendq_exceeded()
 
     def data_received(self, data: bytes) -> None:
         self.feed(data)

@@ -46,6 +46,9 @@ class WebSocketConnection(Connection):
         self.readable.set()
 
     def transport_write(self, data: bytes) -> None:
+        if self.transport_buffered() + len(data) > self._sendq and not self._closed:
+            self._sendq_exceeded()
+            return
         self._pending.append(data)
         self._pending_size += len(data)
         self._wake.set()
