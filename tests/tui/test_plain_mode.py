@@ -4,6 +4,7 @@ and its command-line errors."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 from click.testing import CliRunner
@@ -55,6 +56,44 @@ async def test_plain_mode_over_pipes(irc: object, peer: PeerFactory) -> None:
         # "closed by the server" error repeated for every channel.
         after = (await proc.stdout.read()).decode().splitlines()
         assert after == ["-- Disconnected (you quit)"]
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_reader_going_away_ends_quietly(irc: object, peer: PeerFactory) -> None:
+    """`hubbub chat | head -3`: when the reader closes the pipe, line mode says
+    QUIT and exits, without a BrokenPipeError traceback."""
+    bob = await peer("bob", channels=["#lobby"])
+    await bob.events().wait_for(Names)
+    port = irc.port()  # type: ignore[attr-defined]
+    read_end, write_end = os.pipe()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hubbub",
+        "chat",
+        f"127.0.0.1:{port}",
+        "--nick",
+        "header",
+        "--join",
+        "#lobby",
+        stdin=asyncio.subprocess.PIPE,  # kept open: only the reader leaves
+        stdout=write_end,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    os.close(write_end)
+    try:
+        await bob.events().wait_for(Join, lambda e: e.nick == "header", timeout=10)
+        os.close(read_end)
+        bob.say("#lobby", "anyone reading?")
+        gone = await bob.events().wait_for(Quit, timeout=10)
+        assert gone.nick == "header"
+        assert proc.stderr is not None
+        err = await asyncio.wait_for(proc.stderr.read(), 5)
+        assert await asyncio.wait_for(proc.wait(), 5) == 0
+        assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
     finally:
         if proc.returncode is None:
             proc.kill()

@@ -5,6 +5,7 @@ send them to the current channel, print what arrives on stdout. Used with
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import threading
 from typing import TextIO
@@ -31,10 +32,17 @@ async def run_plain(config: ClientConfig, out: TextIO = sys.stdout) -> int:
     """Chat in line mode; returns the exit status (1 when the server is unreachable)."""
     client = Client(config)
     session = ChatSession(config.nick, server_name=config.host)
+    gone = asyncio.Event()  # whoever reads our output went away (`| head`)
 
     def emit(lines: list[tuple[Conversation, Line]]) -> None:
-        for conv, line in lines:
-            print(format_plain(conv, line), file=out, flush=True)
+        if gone.is_set():
+            return
+        try:
+            for conv, line in lines:
+                print(format_plain(conv, line), file=out, flush=True)
+        except BrokenPipeError:
+            gone.set()
+            _silence(out)
 
     try:
         await client.connect()
@@ -58,9 +66,12 @@ async def run_plain(config: ClientConfig, out: TextIO = sys.stdout) -> int:
     reader.start()
     reason = "Leaving"
     closed = asyncio.create_task(client.wait_closed())
+    reader_gone = asyncio.create_task(gone.wait())
     while True:
         getter = asyncio.create_task(queue.get())
-        done, _ = await asyncio.wait({getter, closed}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {getter, closed, reader_gone}, return_when=asyncio.FIRST_COMPLETED
+        )
         if getter not in done:
             getter.cancel()
             break
@@ -73,10 +84,21 @@ async def run_plain(config: ClientConfig, out: TextIO = sys.stdout) -> int:
             for msg in outcome.send:
                 client.send(msg)
         except NotConnected as exc:
-            print(f"! Not sent: {exc}", file=out, flush=True)
+            emit([session.note(f"Not sent: {exc}", "error")])
         if outcome.quit is not None:
             reason = outcome.quit
             break
     await client.quit(reason)
     await printer
+    reader_gone.cancel()
     return 0
+
+
+def _silence(out: TextIO) -> None:
+    """Point ``out`` at /dev/null, so the final flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
