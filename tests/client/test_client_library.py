@@ -104,6 +104,24 @@ async def test_quit_ends_quietly(peer: PeerFactory) -> None:
     assert gone.requested and gone.retry_in is None and gone.reason == "you quit"
 
 
+async def test_answers_ctcp_queries(peer: PeerFactory) -> None:
+    """irssi's /ping and /ctcp nick version get answers; unknown queries do not."""
+    alice = await peer("alice")
+    bob = await peer("bob")
+    lines = bob.subscribe(raw=True)
+    for query in ("\x01PING 1712345678 123\x01", "\x01VERSION\x01", "\x01FINGER\x01"):
+        bob.say("alice", query)
+    bob.say("alice", "\x01CLIENTINFO\x01")
+    answers = []
+    while len(answers) < 3:
+        raw = await lines.wait_for(Raw, lambda e: e.message.command == "NOTICE")
+        answers.append(raw.message.params[1])
+    assert answers[0] == "\x01PING 1712345678 123\x01"
+    assert answers[1].startswith("\x01VERSION hubbub ")
+    assert answers[2] == "\x01CLIENTINFO ACTION CLIENTINFO PING VERSION\x01"
+    assert alice.connected
+
+
 async def test_nick_in_use_falls_back(peer: PeerFactory) -> None:
     first = await peer("sam")
     second = await peer("sam")

@@ -16,6 +16,7 @@ from types import TracebackType
 
 from websockets.exceptions import InvalidHandshake, InvalidURI
 
+from hubbub import __version__
 from hubbub.client import events as ev
 from hubbub.client.config import ClientConfig
 from hubbub.client.flood import TokenBucket
@@ -71,6 +72,22 @@ def describe_connect_error(exc: BaseException, address: str) -> str:
     if isinstance(exc, OSError):
         return f"Cannot connect to {address}: {exc.strerror or exc}"
     return f"Cannot connect to {address}: {exc}"
+
+
+def ctcp_reply(text: str) -> str | None:
+    """The answer to a CTCP query other clients send on their own (irssi's /ping,
+    /ctcp nick version), or None when ``text`` is not one we answer."""
+    if not text.startswith("\x01") or text.startswith("\x01ACTION"):
+        return None
+    query, _, argument = text.strip("\x01").partition(" ")
+    query = query.upper()
+    if query == "VERSION":
+        return f"\x01VERSION hubbub {__version__}\x01"
+    if query == "PING":
+        return f"\x01PING {argument[:64]}\x01" if argument else "\x01PING\x01"
+    if query == "CLIENTINFO":
+        return "\x01CLIENTINFO ACTION CLIENTINFO PING VERSION\x01"
+    return None
 
 
 def split_text(text: str, limit: int = MAX_TEXT_BYTES) -> list[str]:
@@ -403,8 +420,9 @@ class Client:
             await self._write_now(Message("CAP", ["END"]))
         if command in FATAL_NUMERICS:
             self._fatal = True
-        if command == "PRIVMSG" and msg.param(1).upper() in ("\x01VERSION\x01", "\x01VERSION"):
-            self.send(Message("NOTICE", [nick_of(msg.source), "\x01VERSION hubbub\x01"]))
+        reply = ctcp_reply(msg.param(1)) if command == "PRIVMSG" else None
+        if reply is not None:
+            self.send(Message("NOTICE", [nick_of(msg.source), reply]))
             return
         for event in self.state.apply(msg):
             if isinstance(event, ev.Error) and self._closing:
