@@ -63,14 +63,24 @@ def _command_miniircd(port: int, workdir: Path) -> list[str]:
     return [*argv, "--setuid", "nobody"] if os.geteuid() == 0 else argv
 
 
-def _command_hubbub(port: int, workdir: Path) -> list[str]:
+def _hubbub_config(port: int, workdir: Path, extra: str = "") -> list[str]:
     config = workdir / "hubbub.toml"
     config.write_text(
         f'[server]\ndata_dir = "{workdir / "data"}"\n\n'
         f'[[listen]]\nhost = "127.0.0.1"\nport = {port}\n\n'
-        "[limits]\nflood_control = false\nthrottle = false\n"
+        "[limits]\nflood_control = false\nthrottle = false\n" + extra
     )
     return [str(HUBBUB), "serve", "--config", str(config)]
+
+
+def _command_hubbub(port: int, workdir: Path) -> list[str]:
+    """The defaults: every message is stored in the history."""
+    return _hubbub_config(port, workdir)
+
+
+def _command_hubbub_nohistory(port: int, workdir: Path) -> list[str]:
+    """History off, like the peers, which store nothing."""
+    return _hubbub_config(port, workdir, "\n[history]\nenabled = false\n")
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,9 @@ class Peer:
 
 PEERS: dict[str, Peer] = {
     "hubbub": Peer("hubbub", _command_hubbub, [str(HUBBUB), "--version"]),
+    "hubbub-nohistory": Peer(
+        "hubbub-nohistory", _command_hubbub_nohistory, [str(HUBBUB), "--version"]
+    ),
     "ngircd": Peer("ngircd", _command_ngircd, [APT_PACKAGES["ngircd"], "--version"]),
     "inspircd": Peer("inspircd", _command_inspircd, [APT_PACKAGES["inspircd"], "--version"]),
     "miniircd": Peer("miniircd", _command_miniircd, [str(MINIIRCD), "--version"], 1000),
@@ -109,7 +122,7 @@ def install(names: list[str]) -> None:
         subprocess.run([sys.executable, "-m", "venv", str(MINIIRCD.parent.parent)], check=True)
         pip = MINIIRCD.parent / "pip"
         subprocess.run([str(pip), "install", "-q", "miniircd"], check=True)
-    if "hubbub" in names and not HUBBUB.exists():
+    if any(name.startswith("hubbub") for name in names) and not HUBBUB.exists():
         raise SystemExit(f"compare: {HUBBUB} is missing; run `make test` or pip install -e .")
 
 
