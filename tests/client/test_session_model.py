@@ -221,3 +221,26 @@ def test_backfilled_history_goes_above_the_join() -> None:
         "-- 2 here: @bob, alice",
         "<bob> now",
     ]
+
+
+def test_close_removes_a_conversation() -> None:
+    s = ChatSession("alice")
+    s.apply(ev.Join("alice", "#lobby", own=True, time=NOW))
+    outcome, _ = s.submit("/close off to bed")
+    assert [str(m) for m in outcome.send] == ["PART #lobby :off to bed"]
+    assert s.get("#lobby") is None and s.current is s.server
+    # The server's PART that follows does not bring the conversation back.
+    s.apply(ev.Part("alice", "#lobby", "off to bed", own=True, time=NOW))
+    assert s.get("#lobby") is None
+
+    s.apply(ev.Join("alice", "#gone", own=True, time=NOW))
+    s.apply(ev.Kick("#gone", "alice", "bob", "", own=True, time=NOW))
+    s.switch("#gone")
+    outcome, _ = s.submit("/close")
+    assert outcome.send == [] and s.get("#gone") is None  # not in it: no PART
+
+    s.open("bob", switch=True)
+    outcome, _ = s.submit("/close")
+    assert outcome.send == [] and s.get("bob") is None
+    outcome, added = s.submit("/close")
+    assert outcome.close is None and "stays open" in added[0][1].text

@@ -100,6 +100,15 @@ async def test_connect_chat_and_close(
     kick = await bob.events().wait_for(Kick)
     assert (kick.nick, kick.reason) == ("bob", "enough")
 
+    type_and_enter(window, "/join #side")
+    await pump(root, lambda: window.members.get(0, "end") == ("@carol",))
+    type_and_enter(window, "/close")
+    await pump(root, lambda: "#side" not in window.conversations.get(0, "end"))
+    await pump(root, lambda: window.session.current is window.session.server)
+    click_conversation(window, "#lobby")
+    await pump(root, lambda: root.focus_get() is window.entry)
+    assert window.session.current.name == "#lobby"
+
     type_and_enter(window, "/nosuch")
     await pump(root, lambda: "Unknown command /nosuch" in shown(window))
 

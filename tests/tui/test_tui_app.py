@@ -9,7 +9,7 @@ from pathlib import Path
 from libpeers import PeerFactory, client_config
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import RichLog
+from textual.widgets import OptionList, RichLog
 
 from hubbub.client import Kick, MessageEvent, Names, TopicChange
 from hubbub.tui.app import ChatApp
@@ -110,6 +110,17 @@ async def test_commands(irc: object, peer: PeerFactory, tmp_path: Path) -> None:
         await type_line(pilot, "/join #second")
         await until(pilot, lambda: joined(app, "#second"))
         assert app.session.current.name == "#second"
+
+        def listed() -> list[str | None]:
+            sidebar = app.query_one("#conversations", OptionList)
+            return [sidebar.get_option_at_index(i).id for i in range(sidebar.option_count)]
+
+        assert "#second" in listed()
+        await type_line(pilot, "/close done here")
+        await until(pilot, lambda: "#second" not in listed())
+        assert app.session.current is app.session.server
+        await pilot.pause(0.3)  # the server's PART does not bring it back
+        assert "#second" not in listed() and app.session.get("#second") is None
 
         await type_line(pilot, "/quit see you")
     assert not app.client.connected

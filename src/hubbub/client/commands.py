@@ -21,10 +21,13 @@ def is_channel(name: str | None) -> bool:
 @dataclass(slots=True)
 class Outcome:
     """What one input line asks for. ``open`` names a conversation to show;
-    ``quit`` is set (possibly to "") when the person wants to leave."""
+    ``close`` names one to remove from the list (its PART is dropped when the
+    channel was left already); ``quit`` is set (possibly to "") when the
+    person wants to leave."""
 
     send: list[Message] = field(default_factory=list)
     open: str | None = None
+    close: str | None = None
     info: list[str] = field(default_factory=list)
     error: str | None = None
     quit: str | None = None
@@ -109,6 +112,14 @@ def _part(args: list[str], rest: str, current: str | None) -> Outcome:
     else:
         return _usage("part")
     return Outcome(send=[Message("PART", [channel, reason] if reason else [channel])])
+
+
+@command("close", "/close [reason]", "close this conversation (leaving the channel)")
+def _close(args: list[str], rest: str, current: str | None) -> Outcome:
+    if current is None:
+        return _fail("The server view stays open; /quit leaves the server.")
+    part = [Message("PART", [current, rest] if rest else [current])] if is_channel(current) else []
+    return Outcome(send=part, close=current)
 
 
 @command("msg", "/msg nick|#channel text", "send a message without switching to it")

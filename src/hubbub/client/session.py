@@ -168,6 +168,11 @@ class ChatSession:
         ``outcome.quit``. Returns the local lines added (help, errors)."""
         outcome = parse_input(text, self.current.target)
         added: list[tuple[Conversation, Line]] = []
+        if outcome.close:
+            conv = self.get(outcome.close)
+            if conv is None or not conv.joined:
+                outcome.send = [m for m in outcome.send if m.command != "PART"]
+            self.close(outcome.close)
         if outcome.open:
             self.open(outcome.open, switch=True)
         for info in outcome.info:
@@ -214,6 +219,8 @@ class ChatSession:
                     conv.joined = True
                     conv.topic = ""  # the server tells the topic after JOIN, if there is one
                 say(conv, "You have joined " + channel if own else f"{nick} has joined {channel}")
+            case ev.Part(own=True, channel=channel) if self.get(channel) is None:
+                pass  # left with /close: the conversation is gone already
             case ev.Part(nick=nick, channel=channel, reason=reason, own=own):
                 conv = self.open(channel)
                 who = "You have" if own else f"{nick} has"
