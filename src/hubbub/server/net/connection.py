@@ -88,6 +88,7 @@ class Connection:
         "_sendq",
         "_tokens",
         "_tokens_at",
+        "context",
         "last_received",
         "ping_sent",
         "server",
@@ -97,6 +98,7 @@ class Connection:
     def __init__(self, server: Server, ip: str, port: int, tls: bool) -> None:
         self.server = server
         self.user = User(self, ip, ip, port, tls)
+        self.context = Context(server, self.user)  # what every command handler gets
         self._loop = asyncio.get_running_loop()
         self._inbuf = b""
         # A list, not a deque: it is short, and an empty deque costs 600
@@ -288,7 +290,7 @@ class Connection:
         self.dispatch(msg)
 
     def _reject(self, exc: ProtocolError) -> None:
-        ctx = Context(self.server, self.user)
+        ctx = self.context
         if isinstance(exc, InvalidUTF8):
             ctx.fail(
                 exc.command,
@@ -304,7 +306,7 @@ class Connection:
 
     def dispatch(self, msg: Message) -> None:
         user = self.user
-        ctx = Context(self.server, user)
+        ctx = self.context
         spec = COMMANDS.get(msg.command)
         if spec is None:
             if user.registered:
@@ -323,7 +325,7 @@ class Connection:
             return
         if spec.cost > 1:
             self._tokens -= spec.cost - 1
-        label = msg.tags.get("label") if "labeled-response" in user.caps else None
+        label = msg.tags.get("label") if msg.tags and "labeled-response" in user.caps else None
         if label is not None:
             self._capture = []
         try:
@@ -341,7 +343,7 @@ class Connection:
 
     def _handler_failed(self, msg: Message) -> None:
         log.exception("command %s from %s failed", msg.command, self.user.nick)
-        Context(self.server, self.user).reply(
+        self.context.reply(
             rpl.ERR_UNKNOWNERROR, msg.command, "Internal error; the command was not completed"
         )
 
@@ -349,7 +351,7 @@ class Connection:
         self._busy = False
         if not task.cancelled() and task.exception() is not None:
             log.error("command %s failed", msg.command, exc_info=task.exception())
-            Context(self.server, self.user).reply(
+            self.context.reply(
                 rpl.ERR_UNKNOWNERROR, msg.command, "Internal error; the command was not completed"
             )
         if label is not None:
@@ -360,7 +362,7 @@ class Connection:
         """Wrap what the command produced per the labeled-response spec."""
         lines = self._capture or []
         self._capture = None
-        ctx = Context(self.server, self.user)
+        ctx = self.context
         if not lines:
             self.write(add_tag(f":{self.server.name} ACK\r\n".encode(), f"label={label}"))
         elif len(lines) == 1:
