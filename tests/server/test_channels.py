@@ -560,3 +560,17 @@ async def test_quit_seen_by_peers(irc: RunningServer) -> None:
     assert await stranger.sync() == []
     await alice.send("NAMES #chan")
     assert names_of(await alice.sync()) == ["@alice"]
+
+
+async def test_quit_carries_server_time_and_msgid(irc: RunningServer) -> None:
+    """Like every other relayed event (clients order and de-duplicate by them)."""
+    watcher = await irc.client("watcher", caps=["server-time", "message-tags"])
+    leaver = await irc.client("leaver")
+    for client in (watcher, leaver):
+        await client.send("JOIN #qt")
+    await watcher.sync()
+    await leaver.sync()
+    await leaver.send("QUIT :bye now")
+    [quit_line] = [m for m in await watcher.sync() if m.command == "QUIT"]
+    assert quit_line.params == ["Quit: bye now"]
+    assert set(quit_line.tags) == {"time", "msgid"}

@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from hubbub import __version__
 from hubbub.server import commands  # noqa: F401  (registers every command)
 from hubbub.server.config import Config, ConfigError, load_config
-from hubbub.server.delivery import deliver
+from hubbub.server.delivery import Event, deliver
 from hubbub.server.hooks import CONNECT_CHECKS, SHUTDOWN_HOOKS, STARTUP_HOOKS
 from hubbub.server.net.admission import Admission
 from hubbub.server.net.connection import Connection, FlushQueue, StreamConnection
@@ -207,7 +207,8 @@ class Server:
             self.admission.release(user.ip)
             if user.registered:
                 text = quit_message if quit_message is not None else reason
-                deliver(self.world.neighbours(user), user.source, "QUIT", [text])
+                event = Event(user)
+                deliver(self.world.neighbours(user), user.source, "QUIT", [text], event)
                 self.notify_monitors_offline(user)
             self.world.remove_user(user)
         conn.shutdown(f"Closing Link: {user.host} ({reason})")
