@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hubbub.store import HistoryTarget, Store, conversation_key, open_store, run_retention
+from hubbub.store.sql.history import SqlHistory
 from store.history_helpers import at, channel_message, private_message
 
 
@@ -114,7 +115,16 @@ async def test_targets_lists_conversations_and_joined_channels(store: Store) -> 
     ]
     assert [t.name for t in await store.history.targets("alice", at(10), at(0), 1)] == ["carol"]
     assert [t.name for t in await store.history.targets("alice", at(2.5), at(10), 10)] == ["carol"]
+    assert [t.name for t in await store.history.targets("alice", at(0), at(2.5), 10)] == ["bob"]
     assert await store.history.targets("erin", at(0), at(10), 10) == []
+
+
+async def test_targets_lists_a_conversation_with_oneself_once(store: Store) -> None:
+    store.history.append(private_message("p1", 1, "Alice", "alice"))
+    store.history.append(private_message("p2", 2, "alice", "Alice"))
+    assert await store.history.targets("alice", at(0), at(10), 10) == [
+        HistoryTarget("alice", at(2))
+    ]
 
 
 async def test_delete_older_than(store: Store) -> None:
@@ -158,3 +168,47 @@ async def test_the_retention_job_applies_both_limits(store: Store) -> None:
         job.cancel()
     kept = await store.history.latest(conversation_key("a", "b"), None, 9)
     assert [r.msgid for r in kept] == ["p2", "p3"]
+
+
+async def test_portable_writer_keeps_parties_too(store: Store) -> None:
+    """The SQLAlchemy write path (what a PostgreSQL store will use) records
+    conversations like the SQLite bulk writer does."""
+    history = store.history
+    assert isinstance(history, SqlHistory)
+    history._bulk = None  # take the portable path
+    history.append(private_message("p1", 1, "Alice", "Bob"))
+    history.append(private_message("p2", 3, "Bob", "Alice"))
+    await history.flush()
+    history.append(private_message("p3", 2, "Alice", "Bob"))  # older than p2
+    history.append(channel_message("c1", 4))
+    assert await history.targets("bob", at(0), at(10), 10) == [HistoryTarget("alice", at(3))]
+    # the older p3 did not move the conversation's latest time back to 2 s
+    assert await history.targets("bob", at(2.5), at(10), 10) == [HistoryTarget("alice", at(3))]
+    assert [m.msgid for m in await history.latest(conversation_key("alice", "bob"), None, 5)] == [
+        "p1",
+        "p3",
+        "p2",
+    ]
+
+
+async def test_an_older_message_does_not_move_a_conversation_back(store: Store) -> None:
+    store.history.append(private_message("p1", 3, "Alice", "Bob"))
+    await store.history.flush()
+    store.history.append(private_message("p2", 1, "Bob", "Alice"))  # arrives late
+    assert await store.history.targets("bob", at(2.5), at(10), 10) == [
+        HistoryTarget("alice", at(3))
+    ]
+
+
+async def test_a_conversation_emptied_by_retention_is_found_again_when_it_resumes(
+    store: Store, db_path: Path
+) -> None:
+    store.history.append(private_message("old", 1, "Alice", "Bob"))
+    await store.history.flush()
+    assert await store.history.delete_older_than(timedelta(days=1)) == 1
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM history_parties").fetchone() == (0,)
+    now = datetime.now(UTC)
+    store.history.append(private_message("new", 0, "Bob", "Alice", when=now))
+    found = await store.history.targets("alice", now - timedelta(minutes=1), now, 10)
+    assert [t.name for t in found] == ["bob"]

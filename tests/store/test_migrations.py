@@ -15,7 +15,8 @@ from hubbub.store import StoreError, open_store
 from hubbub.store.engine import sqlite_engine
 from hubbub.store.migrate import upgrade
 from hubbub.store.schema import metadata
-from store.history_helpers import channel_message
+from hubbub.store.timeutil import to_ms
+from store.history_helpers import at, channel_message
 
 
 def revision(db_path: Path) -> str:
@@ -46,7 +47,7 @@ async def test_an_old_database_is_upgraded_and_keeps_its_data(db_path: Path) -> 
         assert len(await store.history.latest("#chan", None, 5)) == 1
     finally:
         await store.close()
-    assert revision(db_path) == "0003"
+    assert revision(db_path) == "0004"
 
 
 async def test_migrated_schema_matches_the_table_definitions(db_path: Path) -> None:
@@ -63,22 +64,40 @@ async def test_migrated_schema_matches_the_table_definitions(db_path: Path) -> N
         await engine.dispose()
 
 
-async def test_party_indexes_skip_channel_messages(db_path: Path) -> None:
-    """Channel messages have no parties, so the party indexes leave them out."""
-    await (await open_store(db_path)).close()
+async def test_private_history_parties_are_carried_into_their_own_table(db_path: Path) -> None:
+    """0004 replaces the party indexes with ``history_parties``, filled from
+    the messages already stored, so TARGETS still finds old conversations."""
+    db_path.parent.mkdir()
+    engine = sqlite_engine(db_path)
+    await upgrade(engine, "0003")
+    await engine.dispose()
+    insert = (
+        "INSERT INTO history (msgid, target_key, target, time_ms, sender, command, text, tags,"
+        " party_a, party_b) VALUES (?, ?, ?, ?, 'x!u@h', 'PRIVMSG', 'hi', '{}', ?, ?)"
+    )
     with sqlite3.connect(db_path) as conn:
-        sql = dict(
-            conn.execute("SELECT name, sql FROM sqlite_master WHERE name LIKE 'ix_history_party%'")
-        )
-    assert sql["ix_history_party_a"].endswith("WHERE party_a IS NOT NULL")
-    assert sql["ix_history_party_b"].endswith("WHERE party_b IS NOT NULL")
+        conn.execute(insert, ("m1", "alice bob", "bob", to_ms(at(1)), "alice", "bob"))
+        conn.execute(insert, ("m2", "alice bob", "alice", to_ms(at(2)), "bob", "alice"))
+        conn.execute(insert, ("m3", "alice carol", "alice", to_ms(at(3)), "carol", "alice"))
+    store = await open_store(db_path)
+    try:
+        found = await store.history.targets("alice", at(0), at(10), 10)
+        assert [(t.name, t.latest) for t in found] == [("bob", at(2)), ("carol", at(3))]
+        assert [t.name for t in await store.history.targets("carol", at(0), at(10), 10)] == [
+            "alice"
+        ]
+    finally:
+        await store.close()
+    with sqlite3.connect(db_path) as conn:
+        names = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    assert "ix_history_party_a" not in names and "history_parties" in names
 
 
 async def test_reopening_is_harmless(db_path: Path) -> None:
     for _ in range(2):
         store = await open_store(db_path)
         await store.close()
-    assert revision(db_path) == "0003"
+    assert revision(db_path) == "0004"
 
 
 async def test_every_connection_uses_wal_and_foreign_keys(db_path: Path) -> None:

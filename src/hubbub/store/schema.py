@@ -20,7 +20,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    text,
 )
 
 metadata = MetaData(
@@ -140,19 +139,14 @@ history = Table(
     Column("party_a", String(64)),
     Column("party_b", String(64)),
     Index("ix_history_target_time", "target_key", "time_ms", "id"),
-    # Only private messages have parties (migration 0003).
-    Index(
-        "ix_history_party_a",
-        "party_a",
-        "time_ms",
-        sqlite_where=text("party_a IS NOT NULL"),
-        postgresql_where=text("party_a IS NOT NULL"),
-    ),
-    Index(
-        "ix_history_party_b",
-        "party_b",
-        "time_ms",
-        sqlite_where=text("party_b IS NOT NULL"),
-        postgresql_where=text("party_b IS NOT NULL"),
-    ),
+)
+
+# The private conversations each party (folded account or nick) took part
+# in: what CHATHISTORY TARGETS needs, written once per pair instead of
+# indexing every private message (migration 0004).
+history_parties = Table(
+    "history_parties",
+    metadata,
+    Column("party_key", String(64), primary_key=True),
+    Column("conversation_key", String(255), primary_key=True),
 )

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, tuple_
+from sqlalchemy import ColumnElement, delete, func, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hubbub.store.batching import BatchWriter
 from hubbub.store.keys import conversation_key, history_key, name_key, other_party
 from hubbub.store.records import HistoryCommand, HistoryRecord, HistoryTarget, Selector
-from hubbub.store.schema import history
-from hubbub.store.sql.bulk import SqliteBulkWriter
+from hubbub.store.schema import history, history_parties
+from hubbub.store.sql.bulk import SqliteBulkWriter, rows_and_parties
 from hubbub.store.timeutil import from_ms, to_ms, utcnow
 
 log = logging.getLogger(__name__)
@@ -140,22 +140,19 @@ class SqlHistory:
         viewer_key = name_key(viewer)
         channel_names = {name_key(channel): channel for channel in channels}
         low, high = sorted((to_ms(start), to_ms(end)))
-        latest = func.max(history.c.time_ms).label("latest")
-        query = (
-            select(history.c.target_key, latest)
-            .where(
-                or_(
-                    history.c.party_a == viewer_key,
-                    history.c.party_b == viewer_key,
-                    history.c.target_key.in_(builtins.list(channel_names)),
-                ),
-                history.c.time_ms.between(low, high),
-            )
-            .group_by(history.c.target_key)
-            .order_by(latest.desc() if start > end else latest, history.c.target_key)
-            .limit(max(limit, 0))
+        conversations = select(history_parties.c.conversation_key).where(
+            history_parties.c.party_key == viewer_key
         )
+        latest = func.max(history.c.time_ms).label("latest")
         async with self._engine.connect() as conn:
+            keys = [*channel_names, *[key for (key,) in await conn.execute(conversations)]]
+            query = (
+                select(history.c.target_key, latest)
+                .where(history.c.target_key.in_(keys), history.c.time_ms.between(low, high))
+                .group_by(history.c.target_key)
+                .order_by(latest.desc() if start > end else latest, history.c.target_key)
+                .limit(max(limit, 0))
+            )
             rows = (await conn.execute(query)).all()
         found = [
             HistoryTarget(
@@ -169,9 +166,18 @@ class SqlHistory:
     async def delete_older_than(self, age: timedelta) -> int:
         await self.flush()
         cutoff = to_ms(utcnow() - age)
+        # The bulk writer skips pairs it wrote before; while parties may be
+        # deleted, it must write them again.
+        self._forget_parties()
         async with self._engine.begin() as conn:
             result = await conn.execute(delete(history).where(history.c.time_ms < cutoff))
+            await _forget_silent_parties(conn)
+        self._forget_parties()
         return int(result.rowcount)
+
+    def _forget_parties(self) -> None:
+        if self._bulk is not None:
+            self._bulk.forget_parties()
 
     async def trim_per_target(self, max_messages: int) -> int:
         await self.flush()
@@ -249,6 +255,24 @@ class SqlHistory:
                         await conn.execute(insert(history), row)
                 except IntegrityError:
                     log.warning("history: dropped a message with duplicate msgid %s", row["msgid"])
+        for party, conversation in rows_and_parties(batch)[1]:
+            try:
+                async with self._engine.begin() as conn:
+                    await conn.execute(
+                        insert(history_parties).values(
+                            party_key=party, conversation_key=conversation
+                        )
+                    )
+            except IntegrityError:
+                pass  # they have talked before
+
+
+async def _forget_silent_parties(conn: AsyncConnection) -> None:
+    """Drop the parties of conversations that retention emptied."""
+    remaining = select(history.c.id).where(
+        history.c.target_key == history_parties.c.conversation_key
+    )
+    await conn.execute(delete(history_parties).where(~remaining.exists()))
 
 
 def _before(position: Position) -> ColumnElement[bool]:
