@@ -1,12 +1,16 @@
-"""The plain values the store hands out and takes in. Frozen dataclasses, so the
-server can keep them in its world state without fear of aliasing."""
+"""The plain values the store hands out and takes in. Immutable (frozen
+dataclasses, one named tuple), so the server can keep them in its world
+state without fear of aliasing."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from types import MappingProxyType
+from typing import Literal, NamedTuple
+
+_NO_TAGS: Mapping[str, str] = MappingProxyType({})
 
 AccessLevel = Literal["op", "voice"]
 ListKind = Literal["b", "e", "I"]  # ban, ban exception, invite exception
@@ -73,8 +77,7 @@ class ServerBan:
     expires_at: datetime | None  # None: permanent
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRecord:
+class HistoryRecord(NamedTuple):
     """One message worth replaying.
 
     ``target`` is what the sender wrote (``#chan`` or the recipient's nick).
@@ -82,6 +85,9 @@ class HistoryRecord:
     (folded account name when logged in, else folded nick); the store files it
     under ``conversation_key(*parties)`` so only those two can read it back.
     Read back, ``parties`` holds the folded keys.
+
+    A named tuple rather than a frozen dataclass: one is built for every
+    message sent, and a frozen dataclass took 2.5 us to build, this 1 us.
     """
 
     msgid: str
@@ -91,7 +97,7 @@ class HistoryRecord:
     target: str
     command: HistoryCommand
     text: str
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = _NO_TAGS
     parties: tuple[str, str] | None = None
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 def utcnow() -> datetime:
@@ -18,7 +19,7 @@ def to_ms(when: datetime) -> int:
     """Milliseconds since the epoch, exact integer arithmetic; naive means UTC."""
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return (when - _EPOCH) // timedelta(milliseconds=1)
+    return (when - _EPOCH) // _MILLISECOND
 
 
 def from_ms(ms: int) -> datetime:
