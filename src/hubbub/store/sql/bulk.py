@@ -6,8 +6,8 @@ Measured on channel fan-out (500 clients, one core; docs/performance.md):
   parameter processing, so batches go straight to ``sqlite3``;
 * inserting from a worker thread cost a quarter: the thread and the event
   loop hand the GIL back and forth around every socket call and every row.
-  Inserted on the loop, a 500-row batch is a few milliseconds of CPU and
-  history costs nothing measurable.
+  Inserted on the loop, a 1,000-row batch of channel messages is about
+  8 ms of CPU; storing costs about 12% of fan-out throughput in all.
 
 What can wait on the disk is the WAL checkpoint (it syncs the database
 file), so automatic checkpoints are off on the insert connection and
