@@ -152,6 +152,15 @@ async def test_unreachable_server_shows_in_window(root: tk.Tk, tmp_path: Path) -
     await pump(root, lambda: app.closed)
 
 
+def carol_in_lobby(root: tk.Tk, irc: object, tmp_path: Path) -> tuple[GuiApp, ChatWindow]:
+    """A GUI connected as carol, joining #lobby (the join may still be on its way)."""
+    port = irc.port()  # type: ignore[attr-defined]
+    app = GuiApp(root, ClientConfig(port=port, nick="carol", config_dir=tmp_path))
+    app.connect(ClientConfig(port=port, nick="carol", channels=["#lobby"], config_dir=tmp_path))
+    assert app.window is not None
+    return app, app.window
+
+
 def click_conversation(window: ChatWindow, label: str) -> None:
     """A real mouse click on an entry of the conversation list."""
     index = list(window.conversations.get(0, "end")).index(label)
@@ -166,11 +175,7 @@ async def test_keyboard_stays_in_the_entry(
     """After a click on a conversation, typing goes to the entry (the listbox
     used to keep the focus and swallow it); Ctrl+N/Ctrl+P and Alt+digit switch
     conversations from the keyboard; PageUp/PageDown scroll the messages."""
-    port = irc.port()  # type: ignore[attr-defined]
-    app = GuiApp(root, ClientConfig(port=port, nick="carol", config_dir=tmp_path))
-    app.connect(ClientConfig(port=port, nick="carol", channels=["#lobby"], config_dir=tmp_path))
-    window = app.window
-    assert window is not None
+    app, window = carol_in_lobby(root, irc, tmp_path)
     await pump(root, lambda: "You have joined #lobby" in shown(window))
     bob = await peer("bob", channels=["#lobby"])
     bob.say("carol", "psst")
@@ -221,11 +226,7 @@ async def test_history_shows_above_the_join(
     for text in ("said before carol came", "and once more"):
         bob.say("#lobby", text)
         await bob.events().wait_for(MessageEvent, lambda e, t=text: e.text == t)
-    port = irc.port()  # type: ignore[attr-defined]
-    app = GuiApp(root, ClientConfig(port=port, nick="carol", config_dir=tmp_path))
-    app.connect(ClientConfig(port=port, nick="carol", channels=["#lobby"], config_dir=tmp_path))
-    window = app.window
-    assert window is not None
+    app, window = carol_in_lobby(root, irc, tmp_path)
     await pump(root, lambda: "<bob> and once more" in shown(window))
     text = shown(window)
     assert (
@@ -238,11 +239,7 @@ async def test_history_shows_above_the_join(
 
 
 async def test_irc_formatting(root: tk.Tk, irc: object, peer: PeerFactory, tmp_path: Path) -> None:
-    port = irc.port()  # type: ignore[attr-defined]
-    app = GuiApp(root, ClientConfig(port=port, nick="carol", config_dir=tmp_path))
-    app.connect(ClientConfig(port=port, nick="carol", channels=["#lobby"], config_dir=tmp_path))
-    window = app.window
-    assert window is not None
+    app, window = carol_in_lobby(root, irc, tmp_path)
     await pump(root, lambda: "You have joined #lobby" in shown(window))
     bob = await peer("bob", channels=["#lobby"])
     bob.say("#lobby", "plain, then \x02bold\x02 and \x034red\x03!")
