@@ -15,24 +15,31 @@ from hubbub.client.cli_options import split_address
 from hubbub.tui.cli import chat
 
 
-async def test_plain_mode_over_pipes(irc: object, peer: PeerFactory) -> None:
-    bob = await peer("bob", channels=["#lobby"])
-    await bob.events().wait_for(Names)
-    port = irc.port()  # type: ignore[attr-defined]
-    proc = await asyncio.create_subprocess_exec(
+async def line_mode_chat(
+    port: int, nick: str, channel: str, stdout: int
+) -> asyncio.subprocess.Process:
+    """``hubbub chat`` in a subprocess with pipes, so in line mode."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "hubbub",
         "chat",
         f"127.0.0.1:{port}",
         "--nick",
-        "piper",
+        nick,
         "--join",
-        "lobby",
+        channel,
         stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
+        stdout=stdout,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def test_plain_mode_over_pipes(irc: object, peer: PeerFactory) -> None:
+    bob = await peer("bob", channels=["#lobby"])
+    await bob.events().wait_for(Names)
+    port = irc.port()  # type: ignore[attr-defined]
+    proc = await line_mode_chat(port, "piper", "lobby", stdout=asyncio.subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None
     try:
         await bob.events().wait_for(Join, lambda e: e.nick == "piper", timeout=10)
@@ -69,20 +76,8 @@ async def test_reader_going_away_ends_quietly(irc: object, peer: PeerFactory) ->
     await bob.events().wait_for(Names)
     port = irc.port()  # type: ignore[attr-defined]
     read_end, write_end = os.pipe()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "hubbub",
-        "chat",
-        f"127.0.0.1:{port}",
-        "--nick",
-        "header",
-        "--join",
-        "#lobby",
-        stdin=asyncio.subprocess.PIPE,  # kept open: only the reader leaves
-        stdout=write_end,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    # stdin stays open: only the reader leaves
+    proc = await line_mode_chat(port, "header", "#lobby", stdout=write_end)
     os.close(write_end)
     try:
         await bob.events().wait_for(Join, lambda e: e.nick == "header", timeout=10)
