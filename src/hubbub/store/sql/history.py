@@ -24,7 +24,7 @@ from hubbub.store.batching import BatchWriter
 from hubbub.store.keys import conversation_key, history_key, name_key, other_party
 from hubbub.store.records import HistoryCommand, HistoryRecord, HistoryTarget, Selector
 from hubbub.store.schema import history, history_parties
-from hubbub.store.sql.bulk import SqliteBulkWriter, rows_and_parties
+from hubbub.store.sql.bulk import SqliteBulkWriter
 from hubbub.store.timeutil import from_ms, to_ms, utcnow
 
 log = logging.getLogger(__name__)
@@ -255,7 +255,13 @@ class SqlHistory:
                         await conn.execute(insert(history), row)
                 except IntegrityError:
                     log.warning("history: dropped a message with duplicate msgid %s", row["msgid"])
-        for party, conversation in rows_and_parties(batch)[1]:
+        parties = {
+            (row[column], row["target_key"])
+            for row in rows
+            if row["party_a"] is not None
+            for column in ("party_a", "party_b")
+        }
+        for party, conversation in parties:
             try:
                 async with self._engine.begin() as conn:
                     await conn.execute(
