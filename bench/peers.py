@@ -63,7 +63,7 @@ def _command_miniircd(port: int, workdir: Path) -> list[str]:
     return [*argv, "--setuid", "nobody"] if os.geteuid() == 0 else argv
 
 
-def _hubbub_config(port: int, workdir: Path, extra: str = "") -> list[str]:
+def _hubbub_command(port: int, workdir: Path, extra: str = "") -> list[str]:
     config = workdir / "hubbub.toml"
     config.write_text(
         f'[server]\ndata_dir = "{workdir / "data"}"\n\n'
@@ -75,12 +75,12 @@ def _hubbub_config(port: int, workdir: Path, extra: str = "") -> list[str]:
 
 def _command_hubbub(port: int, workdir: Path) -> list[str]:
     """The defaults: every message is stored in the history."""
-    return _hubbub_config(port, workdir)
+    return _hubbub_command(port, workdir)
 
 
 def _command_hubbub_nohistory(port: int, workdir: Path) -> list[str]:
     """History off, like the peers, which store nothing."""
-    return _hubbub_config(port, workdir, "\n[history]\nenabled = false\n")
+    return _hubbub_command(port, workdir, "\n[history]\nenabled = false\n")
 
 
 @dataclass(frozen=True)
