@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
-from hubbub.protocol.casemap import CHANTYPES, fold, is_channel_name
+from hubbub.protocol.casemap import CHANTYPES, is_channel_name
 from hubbub.protocol.message import Message
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, render
-from hubbub.server.services import SERVICES
+from hubbub.server.services import find_service
 
 if TYPE_CHECKING:
     from hubbub.server.app import Server
@@ -149,11 +149,10 @@ def _to_nick(
     ctx: Context, cmd: str, target: str, text: str, tags: dict[str, str]
 ) -> Awaitable[None] | None:
     user = ctx.user
-    folded = fold(target)
-    service = SERVICES.get(folded)
+    service = find_service(target)
     if service is not None:
         return service.handler(ctx, text) if cmd == "PRIVMSG" else None
-    other = ctx.server.world.users.get(folded)
+    other = ctx.server.world.find_user(target)
     if other is None or not other.registered:
         ctx.reply(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
         return None
