@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from hubbub.store import HistoryRecord
+from hubbub.store.timeutil import to_ms
 
 BASE = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -18,7 +19,7 @@ def channel_message(
 ) -> HistoryRecord:
     return HistoryRecord(
         msgid=msgid,
-        time=at(second),
+        time_ms=to_ms(at(second)),
         sender="alice!a@host.example",
         account="Alice",
         target=target,
@@ -33,7 +34,7 @@ def private_message(
 ) -> HistoryRecord:
     return HistoryRecord(
         msgid=msgid,
-        time=when or at(second),
+        time_ms=to_ms(when or at(second)),
         sender=f"{sender}!u@host",
         account=None,
         target=recipient,

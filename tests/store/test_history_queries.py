@@ -4,6 +4,7 @@ m0..m9 in #chan, one a second; noise in #other."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 
@@ -31,6 +32,8 @@ async def history(store: Store) -> AsyncIterator[Store]:
 async def test_records_round_trip(history: Store) -> None:
     [record] = await history.history.latest("#chan", None, 1)
     assert record == channel_message("m9", 9)
+    assert record.time == at(9)  # an aware UTC datetime, from the stored milliseconds
+    assert record.time.utcoffset() == timedelta(0)
 
 
 async def test_latest(history: Store) -> None:

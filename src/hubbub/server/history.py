@@ -51,27 +51,28 @@ def format_server_time(when: datetime) -> str:
 
 
 def record_delivery(delivered: Delivered) -> None:
-    """MESSAGE_LISTENERS hook: append one delivered message to the history."""
+    """MESSAGE_LISTENERS hook: append one delivered message to the history.
+    Runs for every message relayed, so it builds the record and nothing more
+    (docs/performance.md, "History on vs off")."""
     server = delivered.server
     if not server.config.history.enabled:
         return
     event = delivered.event
-    if delivered.command == "TAGMSG" and not event.client_tags:
+    command = delivered.command
+    if command == "TAGMSG" and not event.client_tags:
         return
     sender = delivered.sender
-    parties = None
-    if delivered.recipient is not None:
-        parties = (party_key(sender), party_key(delivered.recipient))
+    recipient = delivered.recipient
     record = HistoryRecord(
-        msgid=event.msgid,
-        time=datetime.fromtimestamp(int(event.at * 1000) / 1000, UTC),
-        sender=sender.source,
-        account=sender.account,
-        target=delivered.target,
-        command=cast(HistoryCommand, delivered.command),
-        text=delivered.text,
-        tags=event.client_tags,
-        parties=parties,
+        event.msgid,
+        int(event.at * 1000),
+        sender.source,
+        sender.account,
+        delivered.target,
+        cast(HistoryCommand, command),
+        delivered.text,
+        event.client_tags,
+        None if recipient is None else (party_key(sender), party_key(recipient)),
     )
     try:
         server.store.history.append(record)

@@ -10,6 +10,8 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Literal, NamedTuple
 
+from hubbub.store.timeutil import from_ms
+
 _NO_TAGS: Mapping[str, str] = MappingProxyType({})
 
 AccessLevel = Literal["op", "voice"]
@@ -86,12 +88,14 @@ class HistoryRecord(NamedTuple):
     under ``conversation_key(*parties)`` so only those two can read it back.
     Read back, ``parties`` holds the folded keys.
 
-    A named tuple rather than a frozen dataclass: one is built for every
-    message sent, and a frozen dataclass took 2.5 us to build, this 1 us.
+    A named tuple holding the time as milliseconds rather than a frozen
+    dataclass holding a datetime: one is built for every message sent, and
+    the store keeps milliseconds. The dataclass took 2.5 us to build, the
+    tuple with a datetime 2.3 us, this under 1 us.
     """
 
     msgid: str
-    time: datetime
+    time_ms: int  # milliseconds since the epoch, UTC; see ``time``
     sender: str  # nick!user@host
     account: str | None
     target: str
@@ -99,6 +103,11 @@ class HistoryRecord(NamedTuple):
     text: str
     tags: Mapping[str, str] = _NO_TAGS
     parties: tuple[str, str] | None = None
+
+    @property
+    def time(self) -> datetime:
+        """When the server relayed the message (aware, UTC)."""
+        return from_ms(self.time_ms)
 
 
 @dataclass(frozen=True, slots=True)

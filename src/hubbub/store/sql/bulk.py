@@ -24,7 +24,6 @@ import time
 
 from hubbub.store.keys import conversation_key, name_key
 from hubbub.store.records import HistoryRecord
-from hubbub.store.timeutil import to_ms
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ def rows_and_parties(
                 record.msgid,
                 key,
                 record.target,
-                to_ms(record.time),
+                record.time_ms,
                 record.sender,
                 record.account,
                 record.command,

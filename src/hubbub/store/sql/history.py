@@ -299,7 +299,7 @@ def _row(record: HistoryRecord) -> dict[str, Any]:
         "msgid": record.msgid,
         "target_key": conversation_key(*parties) if parties else name_key(record.target),
         "target": record.target,
-        "time_ms": to_ms(record.time),
+        "time_ms": record.time_ms,
         "sender": record.sender,
         "account": record.account,
         "command": record.command,
@@ -314,7 +314,7 @@ def _record(row: Any) -> HistoryRecord:
     parties = None if row.party_a is None else (row.party_a, row.party_b)
     return HistoryRecord(
         msgid=row.msgid,
-        time=from_ms(row.time_ms),
+        time_ms=row.time_ms,
         sender=row.sender,
         account=row.account,
         target=row.target,
