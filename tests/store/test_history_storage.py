@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hubbub.store import HistoryTarget, Store, conversation_key, open_store, run_retention
+from hubbub.store.sql.bulk import CHUNK_ROWS
 from hubbub.store.sql.history import SqlHistory
 from store.history_helpers import at, channel_message, private_message
 
@@ -81,6 +82,53 @@ async def test_a_large_batch_round_trips(store: Store) -> None:
         store.history.append(channel_message(f"m{n}", n))
     await store.flush()
     assert len(await store.history.latest("#chan", None, 5000)) == 2000
+
+
+async def test_a_large_batch_gives_the_event_loop_turns_while_it_is_written(
+    db_path: Path,
+) -> None:
+    store = await open_store(db_path, flush_interval=60, flush_max=10_000)
+    passes = 0
+
+    async def count_loop_passes() -> None:
+        nonlocal passes
+        while True:
+            passes += 1
+            await asyncio.sleep(0)
+
+    try:
+        for n in range(1000):
+            store.history.append(channel_message(f"m{n}", n))
+        ticker = asyncio.create_task(count_loop_passes())
+        await asyncio.sleep(0)
+        before = passes
+        await store.flush()
+        ticker.cancel()
+        # 1,000 rows in slices of CHUNK_ROWS: messages could be relayed in between
+        assert passes - before >= 1000 // CHUNK_ROWS - 1 >= 5
+        assert len(rows_on_disk(db_path)) == 1000
+    finally:
+        await store.close()
+
+
+async def test_a_cancelled_flush_still_writes_its_whole_batch(db_path: Path) -> None:
+    """A client that asked for history may disconnect while the batch its
+    request flushed is being written; the batch must not be rolled back."""
+    store = await open_store(db_path, flush_interval=60, flush_max=10_000)
+    try:
+        for n in range(1000):
+            store.history.append(channel_message(f"m{n}", n))
+        flush = asyncio.create_task(store.history.flush())
+        for _ in range(3):  # into the middle of the batch
+            await asyncio.sleep(0)
+        flush.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await flush
+        store.history.append(channel_message("after", 2000))
+        await store.flush()
+        assert len(rows_on_disk(db_path)) == 1001
+    finally:
+        await store.close()
 
 
 async def test_private_history_is_visible_to_both_parties_only(store: Store) -> None:

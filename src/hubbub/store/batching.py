@@ -43,12 +43,21 @@ class BatchWriter(Generic[T]):
             self._wake.set()
 
     async def flush(self) -> None:
-        """Write everything buffered so far; errors reach the caller."""
+        """Write everything buffered so far; errors reach the caller.
+
+        A write spans several loop passes, and the caller may be cancelled
+        meanwhile (a client asking for history disconnects): the write then
+        still runs to its end, under the lock, so no batch is half written."""
         async with self._lock:
             if not self._pending:
                 return
             batch, self._pending = self._pending, []
-            await self._write(batch)
+            write = asyncio.ensure_future(self._write(batch))
+            try:
+                await asyncio.shield(write)
+            finally:
+                if not write.done():
+                    await write
 
     async def close(self) -> None:
         """Stop the task after a last flush."""

@@ -7,7 +7,8 @@ Measured on channel fan-out (500 clients, one core; docs/performance.md):
 * inserting from a worker thread cost a quarter: the thread and the event
   loop hand the GIL back and forth around every socket call and every row.
   Inserted on the loop, a 1,000-row batch of channel messages is about
-  8 ms of CPU; storing costs about 12% of fan-out throughput in all.
+  10 ms of CPU, so it goes in slices of ``CHUNK_ROWS`` within one
+  transaction, giving the loop a turn between slices.
 
 What can wait on the disk is the WAL checkpoint (it syncs the database
 file), so automatic checkpoints are off on the insert connection and
@@ -16,6 +17,7 @@ file), so automatic checkpoints are off on the insert connection and
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
@@ -37,6 +39,9 @@ CHECKPOINT_INTERVAL = 1.0  # seconds between checkpoints while history is writte
 # conversation index; with SQLite's default 2 MiB a row cost 32 us, with
 # 16 MiB 19 us (200,000 rows over 500 conversations, batches of 1,000).
 CACHE_KIB = 16 * 1024
+# Rows inserted per pass of the event loop: a 1,000-row batch in one go held
+# the loop for about 10 ms; 100 rows are about 1 ms.
+CHUNK_ROWS = 100
 
 
 def rows_and_parties(
@@ -98,15 +103,19 @@ class SqliteBulkWriter:
         self._last_checkpoint = time.monotonic()
         self._known_parties: set[tuple[str, str]] = set()
 
-    def write(self, batch: list[HistoryRecord]) -> None:
-        """Insert ``batch`` in one transaction; a msgid seen before is skipped."""
+    async def write(self, batch: list[HistoryRecord]) -> None:
+        """Insert ``batch`` in one transaction, ``CHUNK_ROWS`` rows per pass of
+        the event loop; a msgid seen before is skipped."""
         rows, parties = rows_and_parties(batch)
         if self._conn is None:
             self._conn = _connect(self._path, "wal_autocheckpoint=0", f"cache_size={-CACHE_KIB}")
         conn = self._conn
         before = conn.total_changes
         with conn:
-            conn.executemany(_INSERT, rows)
+            for start in range(0, len(rows), CHUNK_ROWS):
+                if start:
+                    await asyncio.sleep(0)  # let the loop relay messages meanwhile
+                conn.executemany(_INSERT, rows[start : start + CHUNK_ROWS])
             inserted = conn.total_changes - before
             new_parties = parties - self._known_parties
             if new_parties:

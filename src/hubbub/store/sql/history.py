@@ -240,7 +240,7 @@ class SqlHistory:
         worker thread (bulk.py says why); elsewhere, if a row is refused (a
         msgid seen before), the rest of the batch is written row by row."""
         if self._bulk is not None:
-            self._bulk.write(batch)
+            await self._bulk.write(batch)
             if self._bulk.checkpoint_due():
                 await asyncio.to_thread(self._bulk.checkpoint)
             return
