@@ -22,7 +22,7 @@ APT_PACKAGES = {"ngircd": "/usr/sbin/ngircd", "inspircd": "/usr/sbin/inspircd"}
 
 
 def log(message: str) -> None:
-    print(f"compare: {message}", file=sys.stderr, flush=True)
+    print(f"{Path(sys.argv[0]).name}: {message}", file=sys.stderr, flush=True)
 
 
 def free_port() -> int:
