@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from hubbub.store import HistoryTarget, Store, conversation_key, open_store, run_retention
 from hubbub.store.sql.bulk import CHUNK_ROWS
@@ -260,3 +261,25 @@ async def test_a_conversation_emptied_by_retention_is_found_again_when_it_resume
     store.history.append(private_message("new", 0, "Bob", "Alice", when=now))
     found = await store.history.targets("alice", now - timedelta(minutes=1), now, 10)
     assert [t.name for t in found] == ["bob"]
+
+
+async def test_a_flush_waits_for_a_store_transaction_without_blocking_the_loop(
+    store: Store, db_path: Path
+) -> None:
+    """The store's other writes (ChanServ, NickServ) hold the database's write
+    lock in a transaction that needs the event loop to commit. The history
+    insert runs on the loop, so waiting for that lock inside SQLite would
+    stall the loop until the wait gave up and the batch was lost."""
+    history = store.history
+    assert isinstance(history, SqlHistory)
+    store.history.append(channel_message("m0", 0))
+    loop = asyncio.get_running_loop()
+    async with history._engine.begin() as conn:
+        await conn.execute(text("UPDATE history SET text = text"))  # takes the write lock
+        flush = asyncio.create_task(store.history.flush())
+        started = loop.time()
+        await asyncio.sleep(0.1)
+        assert loop.time() - started < 1.0  # the loop kept running meanwhile
+        assert not flush.done()
+    await flush
+    assert rows_on_disk(db_path) == ["m0"]

@@ -42,6 +42,10 @@ CACHE_KIB = 16 * 1024
 # Rows inserted per pass of the event loop: a 1,000-row batch in one go held
 # the loop for about 10 ms; 100 rows are about 1 ms.
 CHUNK_ROWS = 100
+# How long a batch keeps retrying while another connection holds the write
+# lock, and how long the loop runs between tries.
+BUSY_PATIENCE = 10.0
+BUSY_RETRY_DELAY = 0.005
 
 
 def rows_and_parties(
@@ -84,6 +88,11 @@ _INSERT_PARTY = "INSERT OR IGNORE INTO history_parties (party_key, conversation_
 KNOWN_PARTIES_MAX = 100_000
 
 
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY or one of its extended codes: another connection has the lock."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+
+
 def _connect(path: str, *pragmas: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, check_same_thread=False)
     for pragma in (*_PRAGMAS, *pragmas):
@@ -105,11 +114,42 @@ class SqliteBulkWriter:
 
     async def write(self, batch: list[HistoryRecord]) -> None:
         """Insert ``batch`` in one transaction, ``CHUNK_ROWS`` rows per pass of
-        the event loop; a msgid seen before is skipped."""
+        the event loop; a msgid seen before is skipped.
+
+        The store's other writes hold the write lock in transactions that
+        need the event loop to commit, so this connection never waits for
+        the lock inside SQLite (that would stall the loop until the wait
+        gave up): when the database is busy it rolls back, lets the loop
+        run and tries again, for up to ``BUSY_PATIENCE`` seconds."""
         rows, parties = rows_and_parties(batch)
         if self._conn is None:
-            self._conn = _connect(self._path, "wal_autocheckpoint=0", f"cache_size={-CACHE_KIB}")
-        conn = self._conn
+            self._conn = _connect(
+                self._path, "wal_autocheckpoint=0", f"cache_size={-CACHE_KIB}", "busy_timeout=0"
+            )
+        deadline = time.monotonic() + BUSY_PATIENCE
+        while True:
+            try:
+                inserted, new_parties = await self._insert(self._conn, rows, parties)
+                break
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(BUSY_RETRY_DELAY)
+        if len(self._known_parties) + len(new_parties) > KNOWN_PARTIES_MAX:
+            self._known_parties.clear()
+        self._known_parties |= new_parties
+        skipped = len(rows) - inserted
+        if skipped:
+            log.warning("history: dropped %d message(s) with a duplicate msgid", skipped)
+
+    async def _insert(
+        self,
+        conn: sqlite3.Connection,
+        rows: list[tuple[object, ...]],
+        parties: set[tuple[str, str]],
+    ) -> tuple[int, set[tuple[str, str]]]:
+        """One transaction: the rows, then the parties not known yet. Returns
+        how many rows went in and which parties were written."""
         before = conn.total_changes
         with conn:
             for start in range(0, len(rows), CHUNK_ROWS):
@@ -120,12 +160,7 @@ class SqliteBulkWriter:
             new_parties = parties - self._known_parties
             if new_parties:
                 conn.executemany(_INSERT_PARTY, new_parties)
-        if len(self._known_parties) + len(new_parties) > KNOWN_PARTIES_MAX:
-            self._known_parties.clear()
-        self._known_parties |= new_parties
-        skipped = len(rows) - inserted
-        if skipped:
-            log.warning("history: dropped %d message(s) with a duplicate msgid", skipped)
+        return inserted, new_parties
 
     def forget_parties(self) -> None:
         """Retention deleted parties: write every pair again when seen."""
