@@ -413,7 +413,8 @@ async def test_ban_at_join_and_exception(irc: RunningServer) -> None:
     assert [(m.command, m.params) for m in lines] == [
         ("474", ["bob", "#chan", "Cannot join channel (+b)"])
     ]
-    await alice.send("MODE #chan +e bob!*@127.0.0.1")
+    # Channel masks see the cloaked host (bob's real address is hidden).
+    await alice.send("MODE #chan +e bob!*@*.hubbub")
     await alice.sync()
     assert commands(await joined(bob, "#chan"))[0] == "JOIN"
     carol = await irc.client("carol")

@@ -76,7 +76,7 @@ async def test_oper_failures(start_server: ServerFactory) -> None:
 
 
 async def test_kill(start_server: ServerFactory) -> None:
-    irc = await start_server(**OPERS)
+    irc = await start_server(server={"cloak": False}, **OPERS)  # asserts the real host
     op = await irc.client("op")
     victim = await irc.client("victim")
     friend = await irc.client("friend")
@@ -112,7 +112,7 @@ async def test_kill(start_server: ServerFactory) -> None:
 
 
 async def test_wallops(start_server: ServerFactory) -> None:
-    irc = await start_server(**OPERS)
+    irc = await start_server(server={"cloak": False}, **OPERS)  # asserts the real host
     op = await irc.client("op")
     reader = await irc.client("reader")
     deaf = await irc.client("deaf")

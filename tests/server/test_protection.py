@@ -198,7 +198,8 @@ async def test_sendq_drops_stalled_readers_with_bounded_memory(start_server: Ser
 
 
 async def test_sendq_error_reaches_a_reader_that_comes_back(start_server: ServerFactory) -> None:
-    irc = await start_server(limits={"sendq": 8192})
+    # cloak off: the ERROR line below names the real host
+    irc = await start_server(limits={"sendq": 8192}, server={"cloak": False})
     talker = await irc.client("talker")
     await talker.send("JOIN #big")
     await talker.expect("366")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from harness import RunningServer, ServerFactory
 from hubbub.protocol.message import Message
 from ircclient import RawClient
@@ -9,6 +11,18 @@ from ircclient import RawClient
 SERVER = "irc.test.local"
 HOST = "127.0.0.1"
 OPERS: dict[str, object] = {"opers": [{"name": "admin", "password": "secret"}]}
+
+
+@pytest.fixture
+async def start_server(start_server: ServerFactory) -> ServerFactory:
+    """These tests assert the real host, so cloaking is off here (the cloak
+    itself is tested in test_security_cloak.py)."""
+
+    async def start(**sections: dict[str, object]) -> RunningServer:
+        server = {"cloak": False, **sections.pop("server", {})}
+        return await start_server(server=server, **sections)
+
+    return start
 
 
 async def joined(client: RawClient, channel: str) -> None:

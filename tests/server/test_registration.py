@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from harness import RunningServer, ServerFactory
 from ircclient import RawClient
 
@@ -14,10 +16,12 @@ async def test_welcome_burst_has_complete_isupport(irc: RunningServer) -> None:
     commands = [m.command for m in burst]
     for numeric in ("001", "002", "003", "004", "005", "251", "255", "375", "372", "376"):
         assert numeric in commands
-    assert burst[0].params == [
-        "alice",
-        "Welcome to the TestNet IRC Network, alice!~alice@127.0.0.1",
-    ]
+    # Cloaking is on by default: the welcome names the cloaked host, not the IP.
+    assert burst[0].params[0] == "alice"
+    assert re.fullmatch(
+        r"Welcome to the TestNet IRC Network, alice!~alice@[a-z2-7]{16}\.hubbub",
+        burst[0].params[1],
+    )
     tokens = {t.split("=")[0] for m in burst if m.command == "005" for t in m.params[1:-1]}
     for token in [
         "CASEMAPPING",

@@ -33,6 +33,18 @@ class ServerSection(_Section):
     data_dir: Path = Path("hubbub-data")
     admin_location: str = "hubbub"
     admin_email: str = "admin@localhost"
+    # Host cloaking: others see an HMAC of the address (key: data_dir/cloak.key)
+    # ending in `.cloak_suffix`, never the IP; opers and the user see the IP.
+    cloak: bool = True
+    cloak_suffix: str = "hubbub"
+
+    @field_validator("cloak_suffix")
+    @classmethod
+    def _suffix_is_host_like(cls, value: str) -> str:
+        labels = value.split(".")
+        if not all(part.isascii() and part.replace("-", "").isalnum() for part in labels):
+            raise ValueError("must be letters, digits, '-' and '.', e.g. hubbub or ip.example")
+        return value
 
     @field_validator("name")
     @classmethod

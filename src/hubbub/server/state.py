@@ -40,6 +40,7 @@ class User:
         "cap_version",
         "caps",
         "channels",
+        "cloak",
         "connection_id",
         "folded",
         "host",
@@ -65,6 +66,9 @@ class User:
         self.ip = ip
         self.host = host
         self.port = port
+        # The keyed hash shown instead of ``ip`` (None: cloaking is off).
+        # Channel masks match it even after a vhost replaces ``host``.
+        self.cloak: str | None = None
         self.tls = tls
         self.nick = "*"
         self.folded = ""
@@ -188,7 +192,13 @@ def mask_matches_user(mask: str, user: User) -> bool:
         if mask in ("$a", "$a:*"):
             return True
         return mask.startswith("$a:") and masks.match(mask[3:], user.account)
-    return masks.match(mask, user.source) or masks.match(mask, f"{user.nick}!{user.user}@{user.ip}")
+    if masks.match(mask, user.source):
+        return True
+    # A cloaked user's address stays hidden from channel masks (a channel
+    # operator could otherwise probe it with bans); the cloak itself matches
+    # even under a vhost. Uncloaked users match by IP as well.
+    hidden = user.cloak if user.cloak is not None else user.ip
+    return masks.match(mask, f"{user.nick}!{user.user}@{hidden}")
 
 
 @dataclass(slots=True)

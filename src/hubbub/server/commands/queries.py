@@ -156,7 +156,9 @@ def _who_reply(
     ctx.reply(rpl.RPL_WHOSPCRPL, *values)
 
 
-def _who_matches(mask: str, target: User, server_name: str) -> bool:
+def _who_matches(mask: str, viewer: User, target: User, server_name: str) -> bool:
+    """Whether a WHO mask finds ``target``; only operators (and the user
+    themself) may search by the real address behind a cloak."""
     return (
         masks.match(mask, target.nick)
         or masks.match(mask, target.source)
@@ -164,6 +166,7 @@ def _who_matches(mask: str, target: User, server_name: str) -> bool:
         or masks.match(mask, target.host)
         or masks.match(mask, target.realname)
         or masks.match(mask, server_name)
+        or ((viewer.is_oper or viewer is target) and masks.match(mask, target.ip))
     )
 
 
@@ -201,7 +204,7 @@ def who(ctx: Context, msg: Message) -> None:
         for target in list(world.users.values()):
             if not target.registered or not wanted(target) or not _can_see(viewer, target):
                 continue
-            if everyone or _who_matches(mask, target, ctx.server.name):
+            if everyone or _who_matches(mask, viewer, target, ctx.server.name):
                 _who_reply(ctx, target, None, fields, token)
     else:
         found = _find(ctx, mask)
@@ -215,7 +218,7 @@ def who(ctx: Context, msg: Message) -> None:
                     other.registered
                     and wanted(other)
                     and _can_see(viewer, other)
-                    and _who_matches(mask, other, ctx.server.name)
+                    and _who_matches(mask, viewer, other, ctx.server.name)
                 ):
                     _who_reply(ctx, other, None, fields, token)
     ctx.reply(rpl.RPL_ENDOFWHO, mask, "End of WHO list")

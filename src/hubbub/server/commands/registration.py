@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import hmac
 import time
+import weakref
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import valid_nick
 from hubbub.protocol.message import Message
 from hubbub.server.capabilities import all_capabilities, get_capability
+from hubbub.server.cloak import cloak_host, load_or_create_secret
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.info import send_lusers, send_motd
 from hubbub.server.commands.registry import command
 from hubbub.server.config import Config
 from hubbub.server.delivery import Event, compute_tag_mask, deliver
+from hubbub.server.hooks import STARTUP_HOOKS
 from hubbub.server.isupport import isupport_lines
 from hubbub.server.services import find_service
 from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES, WhowasEntry
+
+if TYPE_CHECKING:
+    from hubbub.server.app import Server
+
+RPL_VISIBLEHOST = "396"
 
 # Hooks run when a user finishes registering (accounts add nick protection).
 REGISTRATION_HOOKS: list[Callable[[Context], None]] = []
@@ -101,6 +110,7 @@ def try_register(ctx: Context) -> None:
         ctx.server.disconnect(user, "Bad password")
         return
     user.password = None
+    _apply_cloak(ctx)
     if any(check(ctx) for check in REGISTRATION_CHECKS):
         return
     ctx.server.world.register(user)
@@ -122,8 +132,35 @@ def welcome(ctx: Context) -> None:
     ctx.reply(rpl.RPL_MYINFO, server.name, server.version, USER_MODES, chan_modes, "beIklov")
     for group in isupport_lines(server.config):
         ctx.reply(rpl.RPL_ISUPPORT, *group, "are supported by this server")
+    if user.cloak is not None:
+        ctx.reply(RPL_VISIBLEHOST, user.host, "is now your displayed host")
     send_lusers(ctx)
     send_motd(ctx)
+
+
+# --- host cloaking -------------------------------------------------------------
+
+# Each server's cloak key, read (or made) at start even with cloaking off, so
+# that a REHASH turning it on needs no file access on the event loop.
+_CLOAK_KEYS: weakref.WeakKeyDictionary[Server, bytes] = weakref.WeakKeyDictionary()
+
+
+async def _load_cloak_key(server: Server) -> None:
+    _CLOAK_KEYS[server] = load_or_create_secret(server.config.server.data_dir)
+
+
+def _apply_cloak(ctx: Context) -> None:
+    """Replace the shown host by the cloak before anyone can see the user
+    (K-lines, checked next, match the real address as well as the cloak)."""
+    settings = ctx.server.config.server
+    key = _CLOAK_KEYS.get(ctx.server)
+    if not settings.cloak or key is None:
+        return
+    user = ctx.user
+    user.cloak = user.host = cloak_host(key, user.ip, settings.cloak_suffix)
+
+
+STARTUP_HOOKS.append(_load_cloak_key)
 
 
 # --- CAP ----------------------------------------------------------------------
