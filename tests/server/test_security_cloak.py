@@ -200,7 +200,7 @@ def test_key_is_made_once_with_mode_0600_and_then_read(tmp_path: Path) -> None:
 
 def test_unusable_key_file_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / SECRET_FILE).write_text("not hex at all\n")
-    with pytest.raises(CloakKeyError, match="cloak.key"):
+    with pytest.raises(CloakKeyError, match=r"cloak\.key"):
         load_or_create_secret(tmp_path)
     (tmp_path / SECRET_FILE).write_text("abcd\n")
     with pytest.raises(ConfigError, match="shorter"):
@@ -221,5 +221,5 @@ def test_cloak_depends_on_key_and_address_only() -> None:
 
 @pytest.mark.parametrize("suffix", ["", "a..b", "has space", "bad_char", ".lead"])
 def test_bad_cloak_suffix_is_refused(suffix: str) -> None:
-    with pytest.raises(ConfigError, match="server.cloak_suffix"):
+    with pytest.raises(ConfigError, match=r"server\.cloak_suffix"):
         parse_config({"server": {"cloak_suffix": suffix}})
