@@ -379,7 +379,8 @@ async def test_list_queries_outsider(irc: RunningServer) -> None:
     await alice.sync()
     await carol.send("MODE #chan +b")
     lines = await carol.sync()
-    assert [m.command for m in lines] == ["442"]
+    # A secret channel does not exist for outsiders (it used to answer 442).
+    assert [m.command for m in lines] == ["403"]
 
 
 async def test_list_full(start_server: object) -> None:

@@ -8,7 +8,9 @@ CHANTYPES = "#"
 _NICK_SPECIAL = set("[]\\`_^{|}")
 _NICK_FIRST = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") | _NICK_SPECIAL
 _NICK_REST = _NICK_FIRST | set("0123456789-")
-_CHANNEL_FORBIDDEN = set(" ,\x07:\r\n\0")
+# Space, comma and BEL (modern IRC), ':' and every other control character
+# (< 0x20 and DEL): a channel name is shown in clients and must not steer them.
+_CHANNEL_FORBIDDEN = set(" ,:\x7f") | {chr(code) for code in range(0x20)}
 
 
 def fold(name: str) -> str:

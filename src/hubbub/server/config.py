@@ -149,6 +149,13 @@ class HistorySection(_Section):
         return parse_duration(self.max_age)
 
 
+class ChannelsSection(_Section):
+    # INVITE by a channel operator: how long it stays usable (seconds), and
+    # how many may be pending per channel (at the bound the oldest is dropped).
+    invite_expiry: float = Field(3600.0, gt=0)
+    max_invites: int = Field(100, ge=1)
+
+
 class OperSection(_Section):
     name: str
     password: str
@@ -171,6 +178,7 @@ class Config(_Section):
     limits: LimitsSection = Field(default_factory=LimitsSection)
     accounts: AccountsSection = Field(default_factory=AccountsSection)
     history: HistorySection = Field(default_factory=HistorySection)
+    channels: ChannelsSection = Field(default_factory=ChannelsSection)
     opers: list[OperSection] = Field(default_factory=list)
     source: Path | None = None
 

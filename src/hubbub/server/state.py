@@ -44,6 +44,7 @@ class User:
         "connection_id",
         "folded",
         "host",
+        "invites",
         "ip",
         "last_active",
         "modes",
@@ -83,6 +84,9 @@ class User:
         self.password: str | None = None
         self.tag_mask = 0
         self.channels: dict[str, Channel] = {}
+        # Channels holding an invite for this user, so that a nick change or
+        # a quit can drop them without scanning every channel.
+        self.invites: set[Channel] = set()
         self.monitoring: set[str] = set()
         self.registered = False
         self.signon = time.time()
@@ -103,6 +107,13 @@ class User:
 
     def __repr__(self) -> str:
         return f"<User {self.nick}>"
+
+
+@dataclass(slots=True)
+class Invite:
+    """A pending invite: who may use it is the dict key (a User, never a nick)."""
+
+    expires: float
 
 
 @dataclass(slots=True)
@@ -140,7 +151,9 @@ class Channel:
         self.key: str | None = None
         self.limit: int | None = None
         self.lists: dict[str, list[ListEntry]] = {m: [] for m in LIST_MODES}
-        self.invited: set[str] = set()
+        # Invites by channel operators, keyed by the User invited (a later
+        # holder of the nick gets nothing); bounded by World.invite().
+        self.invited: dict[User, Invite] = {}
 
     # --- membership -------------------------------------------------------
     def prefix_of(self, user: User, multi: bool = False) -> str:
@@ -171,6 +184,10 @@ class Channel:
 
     def is_banned(self, user: User) -> bool:
         return self.matches_list("b", user) and not self.matches_list("e", user)
+
+    def has_invite(self, user: User, now: float) -> bool:
+        invite = self.invited.get(user)
+        return invite is not None and invite.expires > now
 
     def mode_string(self, reveal_key: bool) -> tuple[str, list[str]]:
         flags = "".join(sorted(self.modes))
@@ -242,6 +259,8 @@ class World:
     def set_nick(self, user: User, nick: str) -> None:
         if user.folded and self.users.get(user.folded) is user:
             del self.users[user.folded]
+        if user.folded != fold(nick):
+            self.drop_invites(user)  # an invite was for the person under that nick
         user.nick = nick
         user.folded = fold(nick)
         self.users[user.folded] = user
@@ -280,6 +299,7 @@ class World:
         for channel in left:
             self._drop_member(channel, user)
         user.channels.clear()
+        self.drop_invites(user)
         for target in user.monitoring:
             watchers = self.monitors.get(target)
             if watchers is not None:
@@ -329,7 +349,8 @@ class World:
     def add_member(self, channel: Channel, user: User, prefix: str = "") -> None:
         channel.members[user] = prefix
         user.channels[channel.folded] = channel
-        channel.invited.discard(user.folded)
+        if channel.invited.pop(user, None) is not None:
+            user.invites.discard(channel)
 
     def remove_member(self, channel: Channel, user: User) -> None:
         user.channels.pop(channel.folded, None)
@@ -339,6 +360,31 @@ class World:
         channel.members.pop(user, None)
         if not channel.members:
             self.channels.pop(channel.folded, None)
+            for invited in channel.invited:
+                invited.invites.discard(channel)
+            channel.invited.clear()
+
+    # --- invites ----------------------------------------------------------
+    def invite(self, channel: Channel, user: User, now: float, ttl: float, limit: int) -> None:
+        """Record an invite valid for ``ttl`` seconds. At ``limit`` pending
+        invites for the channel, expired ones go first, then the oldest."""
+        channel.invited.pop(user, None)
+        if len(channel.invited) >= limit:
+            for stale in [u for u, i in channel.invited.items() if i.expires <= now]:
+                del channel.invited[stale]
+                stale.invites.discard(channel)
+        while len(channel.invited) >= limit:
+            oldest = next(iter(channel.invited))
+            del channel.invited[oldest]
+            oldest.invites.discard(channel)
+        channel.invited[user] = Invite(now + ttl)
+        user.invites.add(channel)
+
+    def drop_invites(self, user: User) -> None:
+        """Forget every invite held by ``user`` (nick change, quit)."""
+        for channel in user.invites:
+            channel.invited.pop(user, None)
+        user.invites.clear()
 
     def visible_channels(self, viewer: User) -> Iterable[Channel]:
         for channel in self.channels.values():

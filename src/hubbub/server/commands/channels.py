@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from hubbub.protocol import masks
 from hubbub.protocol import numerics as rpl
-from hubbub.protocol.casemap import fold, valid_channel
+from hubbub.protocol.casemap import CHANTYPES, fold, valid_channel
 from hubbub.protocol.message import Message
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
@@ -23,6 +23,28 @@ JOIN_HOOKS: list[Callable[[Context, Channel, bool], None]] = []
 CREATE_HOOKS: list[Callable[[Context, Channel], bool]] = []
 # Called after every topic change (ChanServ persists registered topics).
 TOPIC_LISTENERS: list[Callable[[Context, Channel], None]] = []
+# Say whether a user may join past +i, +k, +l and +b (ChanServ: the founder
+# of a registered channel can never be locked out of it): hook(ctx, channel)
+# for ctx.user joining.
+JOIN_EXEMPTIONS: list[Callable[[Context, Channel], bool]] = []
+# Hooks that may refuse a KICK (ChanServ protects the founder): return a reason.
+KICK_GUARDS: list[Callable[[Context, Channel, User], str | None]] = []
+
+ERR_BADCHANNAME = "479"
+
+
+def find_visible_channel(ctx: Context, name: str) -> Channel | None:
+    """The channel ``name``, or None (after 403) when it does not exist or is
+    secret (+s) to a non-member: as in LIST and WHOIS, its existence is not
+    revealed. Operators see every channel."""
+    channel = ctx.server.world.find_channel(name)
+    user = ctx.user
+    if channel is None or (
+        "s" in channel.modes and user not in channel.members and not user.is_oper
+    ):
+        ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
+        return None
+    return channel
 
 
 def send_names(ctx: Context, channel: Channel) -> None:
@@ -59,9 +81,16 @@ def send_topic(ctx: Context, channel: Channel) -> None:
         ctx.reply(rpl.RPL_NOTOPIC, channel.name, "No topic is set")
 
 
-def _join_refusal(channel: Channel, user: User, key: str | None) -> tuple[str, str] | None:
-    """The numeric and text refusing ``user``'s JOIN, or None to let it in."""
-    if user.folded in channel.invited:
+def _join_refusal(ctx: Context, channel: Channel, key: str | None) -> tuple[str, str] | None:
+    """The numeric and text refusing ``user``'s JOIN, or None to let it in.
+
+    Only channel operators' invites are recorded, and such an invite lets its
+    holder (that User, not whoever has the nick later) past +i, +k, +l, +b.
+    """
+    user = ctx.user
+    if channel.has_invite(user, time.monotonic()):
+        return None
+    if any(exempt(ctx, channel) for exempt in JOIN_EXEMPTIONS):
         return None
     if channel.key is not None and key != channel.key:
         return rpl.ERR_BADCHANNELKEY, "Cannot join channel (+k)"
@@ -86,7 +115,11 @@ def join_channel(ctx: Context, name: str, key: str | None) -> None:
     world = server.world
     limits = server.config.limits
     if not valid_channel(name, limits.channellen):
-        ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
+        if name[:1] in CHANTYPES and len(name) <= limits.channellen:
+            # The right prefix and length, but a character no channel may hold.
+            ctx.reply(ERR_BADCHANNAME, name, "Illegal channel name")
+        else:
+            ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
         return
     existing = world.find_channel(name)
     if existing is not None and user in existing.members:
@@ -95,7 +128,7 @@ def join_channel(ctx: Context, name: str, key: str | None) -> None:
         ctx.reply(rpl.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
         return
     if existing is not None:
-        refusal = _join_refusal(existing, user, key)
+        refusal = _join_refusal(ctx, existing, key)
         if refusal is not None:
             ctx.reply(refusal[0], existing.name, refusal[1])
             return
@@ -105,7 +138,7 @@ def join_channel(ctx: Context, name: str, key: str | None) -> None:
         if all(hook(ctx, channel) for hook in CREATE_HOOKS):
             prefix = "o"
         # A hook may have restored a registered channel's key, limit and lists.
-        refusal = _join_refusal(channel, user, key)
+        refusal = _join_refusal(ctx, channel, key)
         if refusal is not None:
             world.channels.pop(channel.folded, None)
             ctx.reply(refusal[0], channel.name, refusal[1])
@@ -158,10 +191,10 @@ def part(ctx: Context, msg: Message) -> None:
     for name in msg.params[0].split(","):
         if not name:
             continue
-        channel = ctx.server.world.find_channel(name)
+        channel = find_visible_channel(ctx, name)
         if channel is None:
-            ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
-        elif ctx.user not in channel.members:
+            continue
+        if ctx.user not in channel.members:
             ctx.reply(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
         else:
             _part(ctx, channel, reason)
@@ -185,15 +218,11 @@ TOPIC_GUARDS: list[Callable[[Context, Channel], str | None]] = []
 def topic(ctx: Context, msg: Message) -> None:
     """TOPIC <channel> [:<topic>]: see or change a channel's topic."""
     user = ctx.user
-    channel = ctx.server.world.find_channel(msg.params[0])
+    channel = find_visible_channel(ctx, msg.params[0])
     if channel is None:
-        ctx.reply(rpl.ERR_NOSUCHCHANNEL, msg.params[0], "No such channel")
         return
     member = user in channel.members
     if len(msg.params) < 2:
-        if not member and "s" in channel.modes:
-            ctx.reply(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
-            return
         send_topic(ctx, channel)
         return
     if not member:
@@ -270,8 +299,9 @@ def invite(ctx: Context, msg: Message) -> None:
     user = ctx.user
     world = ctx.server.world
     if not msg.params:
-        for channel in user.channels.values():
-            if user.folded in channel.invited:
+        now = time.monotonic()
+        for channel in sorted(user.invites, key=lambda c: c.folded):
+            if channel.has_invite(user, now):
                 ctx.reply(rpl.RPL_INVITELIST, channel.name)
         ctx.reply(rpl.RPL_ENDOFINVITELIST, "End of /INVITE list")
         return
@@ -283,9 +313,8 @@ def invite(ctx: Context, msg: Message) -> None:
     if target is None or not target.registered:
         ctx.reply(rpl.ERR_NOSUCHNICK, target_nick, "No such nick/channel")
         return
-    found = world.find_channel(name)
+    found = find_visible_channel(ctx, name)
     if found is None:
-        ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
         return
     channel = found
     if user not in channel.members:
@@ -297,7 +326,13 @@ def invite(ctx: Context, msg: Message) -> None:
     if target in channel.members:
         ctx.reply(rpl.ERR_USERONCHANNEL, target.nick, channel.name, "is already on channel")
         return
-    channel.invited.add(target.folded)
+    if channel.is_op(user):
+        # A member's invite to a channel without +i is only a notice: it
+        # must not open +k, +l or +b, nor a +i set later.
+        settings = ctx.server.config.channels
+        world.invite(
+            channel, target, time.monotonic(), settings.invite_expiry, settings.max_invites
+        )
     ctx.reply(rpl.RPL_INVITING, target.nick, channel.name)
     if target.away is not None:
         ctx.reply(rpl.RPL_AWAY, target.nick, target.away)
@@ -318,9 +353,8 @@ def kick(ctx: Context, msg: Message) -> None:
     """KICK <channel> <nick>[,<nick>] [:reason]: remove someone from a channel."""
     user = ctx.user
     world = ctx.server.world
-    channel = world.find_channel(msg.params[0])
+    channel = find_visible_channel(ctx, msg.params[0])
     if channel is None:
-        ctx.reply(rpl.ERR_NOSUCHCHANNEL, msg.params[0], "No such channel")
         return
     if user not in channel.members:
         ctx.reply(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
@@ -334,6 +368,10 @@ def kick(ctx: Context, msg: Message) -> None:
         target = world.find_user(nick)
         if target is None or target not in channel.members:
             ctx.reply(rpl.ERR_USERNOTINCHANNEL, nick, channel.name, "They aren't on that channel")
+            continue
+        refusal = next((r for guard in KICK_GUARDS if (r := guard(ctx, channel, target))), None)
+        if refusal is not None:
+            ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, refusal)
             continue
         deliver(
             channel.members, user.source, "KICK", [channel.name, target.nick, reason], Event(user)

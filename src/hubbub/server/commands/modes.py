@@ -6,8 +6,8 @@ is held to:
 * :func:`parse_channel_modes` turns a modestring and its arguments into
   :class:`ModeChange` objects (plus list queries and unknown letters);
 * :func:`apply_channel_modes` applies changes to a channel with no permission
-  checks, validates each parameter, and broadcasts what actually changed as
-  one ``MODE`` line;
+  checks, validates each parameter, and broadcasts what actually changed in
+  as few ``MODE`` lines as fit 512 bytes and ISUPPORT ``MODES`` each;
 * the ``MODE`` handler checks who may do what and wires the two together.
 """
 
@@ -22,6 +22,7 @@ from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, is_channel_name
 from hubbub.protocol.masks import normalize_ban_mask
 from hubbub.protocol.message import Message
+from hubbub.server.commands.channels import find_visible_channel
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import Event, deliver
@@ -43,6 +44,8 @@ ERR_BANLISTFULL = "478"
 
 # The most parameterised changes one MODE command may carry (ISUPPORT MODES).
 MAX_PARAM_CHANGES = 4
+# An IRC line without its tags, CR LF included (RFC 1459, modern IRC).
+LINE_LIMIT = 512
 KEYLEN = 32
 MAX_LIMIT = 1_000_000
 # Extended ban types we understand (ISUPPORT EXTBAN=$,a).
@@ -159,6 +162,33 @@ def format_changes(changes: Iterable[ModeChange]) -> list[str]:
     return [out, *params]
 
 
+def split_mode_lines(
+    head: str, changes: Sequence[ModeChange], max_params: int = MAX_PARAM_CHANGES
+) -> list[list[ModeChange]]:
+    """Group ``changes`` into MODE lines that each carry at most ``max_params``
+    parameters and fit :data:`LINE_LIMIT` bytes. ``head`` is what precedes
+    the modestring, e.g. ``:nick!user@host MODE #chan``. A relayed line has
+    a longer source than the command a client sent, and flag toggles
+    (``+i-i+i...``) are not limited by MODES, so one line does not always fit.
+    """
+    groups: list[list[ModeChange]] = []
+    current: list[ModeChange] = []
+    for change in changes:
+        trial = [*current, change]
+        params = sum(c.param is not None for c in trial)
+        words = format_changes(trial)
+        # head, a space before each word, one spare byte for a ':' and CR LF
+        size = len(head.encode()) + sum(1 + len(w.encode()) for w in words) + 1 + 2
+        if current and (params > max_params or size > LINE_LIMIT):
+            groups.append(current)
+            current = [change]
+        else:
+            current = trial
+    if current:
+        groups.append(current)
+    return groups
+
+
 # --- validation helpers ----------------------------------------------------
 def valid_key(key: str) -> bool:
     return (
@@ -205,7 +235,7 @@ def apply_channel_modes(
     name); ``actor`` the user behind it, if any (for message tags).
     Parameters are validated; problems go to ``report(numeric, *params)``
     (e.g. ``ctx.reply``) when given. Returns the changes that took effect, in
-    their canonical form, after broadcasting them as one ``MODE`` line.
+    their canonical form, after broadcasting them (split by :func:`split_mode_lines`).
     """
     say = report or _ignore
     world = server.world
@@ -284,13 +314,9 @@ def apply_channel_modes(
                 entries.remove(existing)
                 applied.append(ModeChange(False, mode, existing.mask))
     if applied:
-        deliver(
-            channel.members,
-            setter,
-            "MODE",
-            [channel.name, *format_changes(applied)],
-            Event(actor),
-        )
+        for group in split_mode_lines(f":{setter} MODE {channel.name}", applied):
+            params = [channel.name, *format_changes(group)]
+            deliver(channel.members, setter, "MODE", params, Event(actor))
         for listener in MODE_LISTENERS:
             listener(server, channel, setter, applied)
     return applied
@@ -313,9 +339,8 @@ def send_channel_modes(ctx: Context, channel: Channel) -> None:
 
 def _channel_mode(ctx: Context, msg: Message) -> None:
     user = ctx.user
-    channel = ctx.server.world.find_channel(msg.params[0])
+    channel = find_visible_channel(ctx, msg.params[0])
     if channel is None:
-        ctx.reply(rpl.ERR_NOSUCHCHANNEL, msg.params[0], "No such channel")
         return
     if len(msg.params) < 2 or not msg.params[1]:
         send_channel_modes(ctx, channel)
