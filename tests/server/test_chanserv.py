@@ -3,80 +3,18 @@ registered channel's state coming back when it is re-created."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
-from hubbub.protocol.message import Message
-from hubbub.server.commands.chanserv import state_of
-from ircclient import RawClient
-
-PASSWORD = "correct horse battery"
-
-
-async def login_client(
-    irc: Any, nick: str, caps: list[str] | None = None, *, create: bool = True
-) -> RawClient:
-    """A client logged in (SASL PLAIN over loopback) to the account ``nick``."""
-    if create:
-        await irc.server.store.accounts.create(nick, PASSWORD)
-    client = await RawClient.connect("127.0.0.1", irc.port())
-    irc.clients.append(client)
-    await client.send("CAP LS 302")
-    await client.send("CAP REQ :" + " ".join(["sasl", *(caps or [])]))
-    await client.send(f"NICK {nick}")
-    await client.send(f"USER {nick} 0 * :{nick}")
-    ack = await client.expect(lambda m: m.command == "CAP" and m.params[1] in ("ACK", "NAK"))
-    assert ack.params[1] == "ACK", ack
-    await client.send("AUTHENTICATE PLAIN")
-    await client.expect("AUTHENTICATE")
-    token = base64.b64encode(f"{nick}\0{nick}\0{PASSWORD}".encode()).decode()
-    await client.send("AUTHENTICATE " + token)
-    await client.expect("903")
-    await client.send("CAP END")
-    await client.expect("376")
-    client.nick = nick
-    return client
-
-
-def is_chanserv_notice(msg: Message) -> bool:
-    return msg.command == "NOTICE" and (msg.source or "").startswith("ChanServ!")
-
-
-async def cs(client: RawClient, text: str) -> str:
-    """Send ChanServ a command; the text of its (first) answer."""
-    await client.send("PRIVMSG ChanServ :" + text)
-    return (await client.expect(is_chanserv_notice)).params[1]
-
-
-async def cs_all(client: RawClient, text: str) -> list[str]:
-    """Every NOTICE line ChanServ answers with (until a PING round-trip)."""
-    await client.send("PRIVMSG ChanServ :" + text)
-    await client.send("PING :sync")
-    lines = await client.collect_until("PONG")
-    return [m.params[1] for m in lines if is_chanserv_notice(m)]
-
-
-async def join(client: RawClient, channel: str, key: str = "") -> list[Message]:
-    await client.send(f"JOIN {channel} {key}".rstrip())
-    return await client.sync()
-
-
-async def stored_channel(irc: Any, name: str) -> Any:
-    """The store's registration once ChanServ's pending writes are done."""
-    await state_of(irc.server).drain()
-    return await irc.server.store.channels.get(name)
-
-
-def modes_seen(lines: list[Message]) -> list[list[str]]:
-    return [m.params for m in lines if m.command == "MODE"]
-
-
-async def registered_channel(irc: Any) -> RawClient:
-    """alice, logged in, founder of #reg."""
-    alice = await login_client(irc, "alice")
-    await join(alice, "#reg")
-    assert "now registered" in await cs(alice, "REGISTER #reg")
-    return alice
+from chanserv_client import (
+    PASSWORD,
+    cs,
+    cs_all,
+    join,
+    login_client,
+    modes_seen,
+    registered_channel,
+    stored_channel,
+)
 
 
 async def test_register_needs_login_and_operator_status(irc: Any) -> None:

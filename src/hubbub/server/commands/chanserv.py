@@ -10,6 +10,11 @@ person joins a registered channel that is empty, its state is restored.
 
 Commands (``/msg ChanServ HELP``): REGISTER, INFO, DROP, OP, DEOP, VOICE,
 DEVOICE, ACCESS ADD|DEL|LIST, TOPIC <text> | TOPIC LOCK ON|OFF.
+
+The founder, while logged in to the founding account, is protected: nobody
+else (not even op-access users) may kick, deop or ban them, and they join
+their channel past +i, +k, +l and +b. Op access is delegated power, never
+power over the person who delegated it.
 """
 
 from __future__ import annotations
@@ -22,23 +27,35 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, valid_channel
 from hubbub.server.commands.channels import (
     CREATE_HOOKS,
+    JOIN_EXEMPTIONS,
     JOIN_HOOKS,
+    KICK_GUARDS,
     TOPIC_GUARDS,
     TOPIC_LISTENERS,
     set_topic,
 )
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.modes import (
+    MODE_FILTERS,
     MODE_LISTENERS,
     ModeChange,
     apply_channel_modes,
+    normalize_list_mask,
 )
 from hubbub.server.hooks import SHUTDOWN_HOOKS, STARTUP_HOOKS
 from hubbub.server.services import find_service, register_service, service_notice
-from hubbub.server.state import FLAG_MODES, LIST_MODES, Channel, ListEntry
+from hubbub.server.state import (
+    FLAG_MODES,
+    LIST_MODES,
+    Channel,
+    ListEntry,
+    User,
+    mask_matches_user,
+)
 from hubbub.store import (
     AccessLevel,
     AlreadyExists,
@@ -72,6 +89,7 @@ ChanServ keeps registered channels and who has which role in them.
   TOPIC <#channel> <text>          set the topic (op access)
   TOPIC <#channel> LOCK ON|OFF     only ChanServ and the founder may change it
 Founders and op-access accounts get @ when they join, voice-access ones +.
+Nobody else may kick, deop or ban a logged-in founder, who always gets in.
 You must be logged in (SASL or NickServ) for ChanServ to know your account."""
 
 
@@ -232,6 +250,52 @@ def _on_join(ctx: Context, channel: Channel, created: bool) -> None:
     if mode in channel.members.get(ctx.user, ""):
         return
     _set_prefix(ctx, channel, mode, True, ctx.user.nick)
+
+
+# --- founder protection --------------------------------------------------------------
+FOUNDER_PROTECTED = "Cannot do that to the channel founder"
+
+
+def _is_founder(server: Server, channel: Channel, user: User) -> bool:
+    reg = registration(server, channel.name)
+    return reg is not None and reg.role(user.account) == FOUNDER
+
+
+def _founder_may_join(ctx: Context, channel: Channel) -> bool:
+    return _is_founder(ctx.server, channel, ctx.user)
+
+
+def _kick_guard(ctx: Context, channel: Channel, target: User) -> str | None:
+    if _is_founder(ctx.server, channel, target) and not _is_founder(ctx.server, channel, ctx.user):
+        return FOUNDER_PROTECTED
+    return None
+
+
+def _protect_founder_modes(
+    ctx: Context, channel: Channel, changes: list[ModeChange]
+) -> list[ModeChange]:
+    """Drop a non-founder's -o on the founder and bans that match the founder."""
+    if registration(ctx.server, channel.name) is None or _is_founder(ctx.server, channel, ctx.user):
+        return changes
+    founders = [m for m in channel.members if _is_founder(ctx.server, channel, m)]
+    kept: list[ModeChange] = []
+    for change in changes:
+        if change.param is not None and _hits_founder(ctx, change, founders):
+            ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, FOUNDER_PROTECTED)
+        else:
+            kept.append(change)
+    return kept
+
+
+def _hits_founder(ctx: Context, change: ModeChange, founders: list[User]) -> bool:
+    assert change.param is not None
+    if change.mode == "o" and not change.adding:
+        target = ctx.server.world.find_user(change.param)
+        return target is not None and target in founders
+    if change.mode == "b" and change.adding:
+        mask = normalize_list_mask(change.param)
+        return mask is not None and any(mask_matches_user(mask, f) for f in founders)
+    return False
 
 
 def _topic_guard(ctx: Context, channel: Channel) -> str | None:
@@ -457,7 +521,13 @@ def _prefix_verb(mode: str, on: bool) -> Callable[[Context, list[str]], None]:
         if channel is None or target is None or target not in channel.members:
             _say(ctx, f"{nick} is not on {reg.name}.")
             return
-        _set_prefix(ctx, channel, mode, on, target.nick)
+        if mode == "o" and not on and _kick_guard(ctx, channel, target) is not None:
+            _say(ctx, f"{target.nick} is the founder of {reg.name}; only they may do that.")
+            return
+        if not _set_prefix(ctx, channel, mode, on, target.nick):
+            role = "an operator" if mode == "o" else "voiced"
+            state = "already" if on else "not"
+            _say(ctx, f"{target.nick} is {state} {role} on {channel.name}.")
 
     return handle
 
@@ -549,6 +619,9 @@ register_service(NAME, chanserv, "channel registration and roles")
 CREATE_HOOKS.append(_on_create)
 JOIN_HOOKS.append(_on_join)
 TOPIC_GUARDS.append(_topic_guard)
+KICK_GUARDS.append(_kick_guard)
+MODE_FILTERS.append(_protect_founder_modes)
+JOIN_EXEMPTIONS.append(_founder_may_join)
 TOPIC_LISTENERS.append(_on_topic)
 MODE_LISTENERS.append(_on_modes)
 STARTUP_HOOKS.append(_load)
