@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from harness import RunningServer
+from hubbub.protocol.casemap import valid_channel
 from hubbub.protocol.message import Message, parse
 from hubbub.server.commands.modes import LINE_LIMIT, ModeChange, split_mode_lines
 from ircclient import RawClient
@@ -65,6 +66,15 @@ async def test_control_characters_in_channel_names_are_refused(
     replies = await alice.ask(f"JOIN {bad}")
     assert [(m.command, m.params[1:]) for m in replies] == [("479", [bad, "Illegal channel name"])]
     assert irc.server.world.find_channel(bad) is None
+
+
+def test_valid_channel_refuses_every_control_character() -> None:
+    for code in [*range(0x20), 0x7F]:
+        assert not valid_channel(f"#a{chr(code)}b", 64), hex(code)
+    for bad in ("#a b", "#a,b", "#a:b", "a", "#", "#" + "x" * 64):
+        assert not valid_channel(bad, 64), bad
+    for good in ("#a", "#café", "#a-b_c.d", "#" + "x" * 63):
+        assert valid_channel(good, 64), good
 
 
 async def test_names_without_a_channel_prefix_get_403(irc: RunningServer) -> None:
