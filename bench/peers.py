@@ -123,7 +123,8 @@ def install(names: list[str]) -> None:
         pip = MINIIRCD.parent / "pip"
         subprocess.run([str(pip), "install", "-q", "miniircd"], check=True)
     if any(name.startswith("hubbub") for name in names) and not HUBBUB.exists():
-        raise SystemExit(f"compare: {HUBBUB} is missing; run `make test` or pip install -e .")
+        log(f"{HUBBUB} is missing; run `make serve` or `make test` once to create it")
+        raise SystemExit(2)
 
 
 class RunningServer:
@@ -168,10 +169,43 @@ class RunningServer:
                 self.process.wait()
 
 
-def build_ircload(source: Path) -> Path | None:
-    """Compile the C reference generator into the cache, when its source is there."""
-    if not source.exists() or shutil.which("gcc") is None:
-        return None
+def _main_checkout() -> Path:
+    """The repository's main checkout: REPO itself, or for a git worktree the
+    checkout it was added from (where ``../shared`` sits next to it)."""
+    try:
+        common = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--path-format=absolute", "--git-common-dir"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return REPO
+    return Path(common).parent
+
+
+def ircload_source() -> Path:
+    """Where the C load generator's source is: ``$IRCLOAD_SRC``, else
+    ``../shared/tools/ircload/ircload.c`` next to the repository."""
+    configured = os.environ.get("IRCLOAD_SRC")
+    if configured:
+        return Path(configured)
+    return _main_checkout().parent / "shared" / "tools" / "ircload" / "ircload.c"
+
+
+def build_ircload(source: Path, alternative: str) -> Path:
+    """Compile the C reference generator into the cache (again when its
+    source is newer). Missing source or gcc: one line saying what to do,
+    exit status 2; ``alternative`` names the way to do without ircload."""
+    if not source.is_file():
+        log(
+            f"ircload source not found at {source}; set IRCLOAD_SRC=/path/to/ircload.c "
+            f"or {alternative}"
+        )
+        raise SystemExit(2)
+    if shutil.which("gcc") is None:
+        log(f"gcc is needed to build ircload (apt-get install gcc), or {alternative}")
+        raise SystemExit(2)
     binary = CACHE / "ircload"
     if not binary.exists() or binary.stat().st_mtime < source.stat().st_mtime:
         CACHE.mkdir(parents=True, exist_ok=True)

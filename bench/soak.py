@@ -23,6 +23,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -181,19 +182,23 @@ port = {args.port}
 max_clients = {args.clients + 100}
 """
     )
-    log = (workdir / "server.log").open("wb")
+    log_path = workdir / "server.log"
     hubbub = os.environ.get("HUBBUB_BIN") or str(Path(sys.executable).parent / "hubbub")
     command = [hubbub, "serve", "--config", str(config), "--log-level", "warning"]
-    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with socket.socket() as sock:
             if sock.connect_ex((args.host, args.port)) == 0:
                 return proc
         if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}; see {workdir}/server.log")
+            # The work directory is removed on exit, so the log is shown here.
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-20:]
+            raise SystemExit("\n".join([f"server exited with {proc.returncode}:", *tail]))
         time.sleep(0.1)
     proc.kill()
+    proc.wait()
     raise SystemExit("server did not start listening within 30 s")
 
 
@@ -294,17 +299,37 @@ def main() -> None:
         parser.error("the soak only talks to a server on this machine")
     raise_nofile(args.clients * 2 + 256)
 
-    proc: subprocess.Popen[bytes] | None = None
-    workdir = Path(tempfile.mkdtemp(prefix="hubbub-soak-"))
-    if args.start_server:
-        args.port = args.port or free_port()
-        proc = start_server(args, workdir)
-        args.server_pid = proc.pid
-        print(f"started hubbub (pid {proc.pid}) on port {args.port}; logs in {workdir}", flush=True)
-    elif not args.port:
+    if not args.start_server and not args.port:
         parser.error("--port is needed unless --start-server")
+    # Config, database and server log live here only while the soak runs;
+    # removed on every exit, Ctrl-C, SIGTERM and failures included.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    workdir = Path(tempfile.mkdtemp(prefix="hubbub-soak-"))
     try:
-        summary = asyncio.run(soak(args))
+        summary = run_with_server(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps({k: v for k, v in summary.items() if k != "samples"}, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2))
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so the ``finally`` clauses still run."""
+    raise SystemExit(128 + signum)
+
+
+def run_with_server(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
+    """The soak, against a server started here (``--start-server``) or not;
+    a server started here is stopped however the soak ends."""
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        if args.start_server:
+            args.port = args.port or free_port()
+            proc = start_server(args, workdir)
+            args.server_pid = proc.pid
+            print(f"started hubbub (pid {proc.pid}) on port {args.port}", flush=True)
+        return asyncio.run(soak(args))
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGTERM)
@@ -313,11 +338,13 @@ def main() -> None:
                 print(f"server exited with status {code}", flush=True)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
                 print("server did not exit within 10 s of SIGTERM; killed", flush=True)
-    print(json.dumps({k: v for k, v in summary.items() if k != "samples"}, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("soak interrupted", file=sys.stderr)
+        sys.exit(130)

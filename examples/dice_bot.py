@@ -1,8 +1,11 @@
 """A small bot on the hubbub client library: it echoes and rolls dice.
 
-Run a server (``hubbub serve``), then::
+Run a server (``make serve``), then, from the top of the repository, with
+the Python of the virtualenv ``make`` set up (it has hubbub installed)::
 
-    python examples/dice_bot.py --host 127.0.0.1 --port 6667 --channel '#lobby'
+    .venv/bin/python examples/dice_bot.py --host 127.0.0.1 --port 6667 --channel '#lobby'
+
+(or any Python where ``pip install -e .`` was run in the repository).
 
 In the channel (or privately), say:
 
@@ -21,8 +24,15 @@ import asyncio
 import contextlib
 import random
 import re
+import sys
 
-from hubbub.client import Client, ClientConfig, Connected, Disconnected, MessageEvent
+try:
+    from hubbub.client import Client, ClientConfig, Connected, Disconnected, MessageEvent
+except ModuleNotFoundError as exc:
+    sys.exit(
+        f"dice_bot: cannot import hubbub with {sys.executable} ({exc}); "
+        "run it as .venv/bin/python examples/dice_bot.py (after make serve or make test)"
+    )
 
 DICE = re.compile(r"^(\d{0,2})d(\d{1,3})$")
 

@@ -96,4 +96,7 @@ def bench(as_json: bool, progress: bool | None, scenario: str, **settings: Any) 
         click.echo(f"hubbub bench: {exc}", err=True)
         sys.exit(_EXIT_USAGE)
     click.echo(result.to_json() if as_json else result.to_text())
+    flood = result.flood_warning()
+    if as_json and flood is not None:  # the text report has it already
+        click.echo(flood, err=True)
     sys.exit(result.exit)

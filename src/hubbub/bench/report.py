@@ -12,6 +12,20 @@ EXIT_OK = 0
 EXIT_DISCONNECTED = 1  # the server closed connections or died
 EXIT_SETUP_FAILED = 3  # not everyone registered/joined, or nothing delivered
 
+# A sender that gets only a few messages a second through while each one
+# waits a second or more, on a server that is not busy, is being paced by the
+# server's flood control (hubbub: 4 lines/s after a burst of 10), so the
+# figures measure that pacing and not the server's speed.
+FLOOD_SUSPECT_PER_SENDER = 10.0  # messages/s per sender, at most
+FLOOD_SUSPECT_P50_MS = 1000.0  # median latency, at least
+FLOOD_SUSPECT_SERVER_CPU_PCT = 50.0  # server CPU (when known), below
+FLOOD_WARNING = (
+    "WARNING: each sender got {rate:.1f} messages/s through with a median latency of "
+    "{p50:.1f} s: these figures measure the server's flood control, not its speed. "
+    "For hubbub, start the server with --no-flood-control "
+    "(or [limits] flood_control = false) to benchmark it."
+)
+
 
 @dataclass(slots=True)
 class Result:
@@ -60,6 +74,23 @@ class Result:
     server_died: bool
     exit: int
 
+    def flood_control_suspected(self) -> bool:
+        """True when the message figures look like flood-control pacing."""
+        if self.scenario not in (Scenario.FANOUT, Scenario.DIRECT) or self.senders < 1:
+            return False
+        if self.p50_ms is None or self.p50_ms < FLOOD_SUSPECT_P50_MS:
+            return False
+        cpu = self.server_cpu_pct
+        if cpu is not None and cpu >= FLOOD_SUSPECT_SERVER_CPU_PCT:
+            return False
+        return self.sent_per_s / self.senders <= FLOOD_SUSPECT_PER_SENDER
+
+    def flood_warning(self) -> str | None:
+        if not self.flood_control_suspected():
+            return None
+        assert self.p50_ms is not None
+        return FLOOD_WARNING.format(rate=self.sent_per_s / self.senders, p50=self.p50_ms / 1000)
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
 
@@ -104,6 +135,9 @@ class Result:
             f"errors {self.errors}, disconnects {self.disconnects}, "
             f"connect retries {self.connect_retries}, exit {self.exit}"
         )
+        flood = self.flood_warning()
+        if flood is not None:
+            lines.append(flood)
         return "\n".join(lines)
 
 

@@ -34,6 +34,10 @@ def _apply_overrides(config: Config, **opts: object) -> None:
             listen.append(ListenSection(host=host, port=port, tls=tls, websocket=ws))
     if listen:
         config.listen = listen
+    if opts["tls_host"] is not None:
+        for spec in config.listen:
+            if spec.tls:
+                spec.host = str(opts["tls_host"])
     if opts["data_dir"] is not None:
         config.server.data_dir = Path(str(opts["data_dir"]))
     if opts["name"] is not None:
@@ -60,20 +64,19 @@ def _warn_about(config: Config) -> None:
 
 def _describe_listeners(server: object) -> None:
     from hubbub.server.app import Server
+    from hubbub.server.banner import banner_lines, hubbub_command
 
     assert isinstance(server, Server)
-    click.echo(f"hubbub {server.version} is up as {server.name} ({server.config.server.network})")
-    click.echo(f"  data directory: {server.config.server.data_dir}")
-    for listener in server.listeners:
-        click.echo(f"  listening ({listener.kind}) on {listener.host}:{listener.port}")
-    plain = next((x for x in server.listeners if not x.tls and not x.websocket), None)
-    if plain is not None:
-        host = "127.0.0.1" if plain.host in ("0.0.0.0", "::", "") else plain.host
-        click.echo("Connect with:")
-        click.echo(f"  hubbub chat {host}:{plain.port} --nick yourname")
-        click.echo(f"  irssi -c {host} -p {plain.port} -n yourname")
-        click.echo(f"  weechat: /server add hubbub {host}/{plain.port} ; /connect hubbub")
-    click.echo("Stop with Ctrl-C.")
+    config = server.config
+    lines = banner_lines(
+        name=server.name,
+        network=config.server.network,
+        data_dir=config.server.data_dir,
+        listeners=server.listeners,
+        registration_open=config.accounts.registration,
+        hubbub=hubbub_command(),
+    )
+    click.echo("\n".join(lines))
 
 
 async def _run(config: Config) -> None:
@@ -126,6 +129,12 @@ def _event_loop_policy(use_uvloop: bool) -> None:
 @click.option(
     "--ws-listen", multiple=True, metavar="HOST:PORT", help="IRCv3 WebSocket listener; repeatable."
 )
+@click.option(
+    "--tls-host",
+    metavar="HOST",
+    help="Address of the TLS listeners; 127.0.0.1 keeps them to this machine "
+    "[default: 0.0.0.0, every interface].",
+)
 @click.option("--name", help="Server name used in message prefixes, e.g. irc.example.org.")
 @click.option("--network", help="Network name shown to clients.")
 @click.option("--no-flood-control", is_flag=True, help="Turn flood control off (for benchmarks).")
@@ -143,8 +152,9 @@ def serve(config_path: Path | None, log_level: str, uvloop: bool, **opts: object
     """Run the chat server.
 
     With no options it serves plaintext IRC on 127.0.0.1:6667, TLS on
-    0.0.0.0:6697 (self-signed certificate made in the data directory) and
-    IRCv3 WebSocket on 127.0.0.1:8097.
+    0.0.0.0:6697 (every interface, so others on the network can connect
+    securely; self-signed certificate made in the data directory) and IRCv3
+    WebSocket on 127.0.0.1:8097.
     """
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

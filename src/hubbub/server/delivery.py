@@ -1,5 +1,5 @@
 """The one delivery function: serialise an event once per tag variant and
-queue the same bytes to every recipient (the fan-out rule of DESIGN.md).
+queue the same bytes to every recipient (the fan-out rule in docs/architecture.md).
 
 A recipient's ``tag_mask`` says which tags it asked for (server-time,
 message-tags, account-tag); recipients with the same mask share one bytes
