@@ -23,6 +23,7 @@ def gui(
     join: tuple[str, ...],
     account: str | None,
     password: bool,
+    allow_plaintext_password: bool,
     connect_now: bool,
 ) -> None:
     """Chat in a desktop window (Tk)."""
@@ -32,7 +33,9 @@ def gui(
         click.echo("hubbub gui: error: Tk is not installed (try: apt install python3-tk)", err=True)
         sys.exit(2)
     secret = getpass.getpass("Password: ") if password else None
-    config = build_config(server, nick, tls, websocket, join, secret, account)
+    config = build_config(
+        server, nick, tls, websocket, join, secret, account, allow_plaintext_password
+    )
     try:
         root = tk.Tk()
     except tk.TclError as exc:
