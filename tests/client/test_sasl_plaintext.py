@@ -15,6 +15,7 @@ import pytest
 from libpeers import PeerFactory, client_config, settle
 
 from hubbub.client import Client, Error, EventStream, Numeric, Raw
+from hubbub.client.client import MAX_SASL_CHALLENGE
 from hubbub.client.scram import MAX_ITERATIONS, ScramClient, ScramError
 from hubbub.client.transport import is_confidential
 
@@ -243,3 +244,48 @@ async def _challenges(lines: EventStream) -> list[bytes]:
         if isinstance(event, Raw) and event.message.command == "900":
             return found
     raise AssertionError("the client closed before logging in")
+
+
+class EndlessChallengeServer:
+    """Offers SCRAM only, then answers the client-first message with a
+    challenge that never ends (every chunk a full 400 bytes)."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        def send(line: str) -> None:
+            writer.write(line.encode() + b"\r\n")
+
+        while line := await reader.readline():
+            text = line.decode().strip()
+            self.received.append(text)
+            if text.startswith("CAP LS"):
+                send(":fake.example CAP * LS :sasl=SCRAM-SHA-256")
+            elif text.startswith("CAP REQ"):
+                send(":fake.example CAP * ACK :sasl")
+            elif text == "AUTHENTICATE SCRAM-SHA-256":
+                send("AUTHENTICATE +")
+            elif text.startswith("AUTHENTICATE ") and text != "AUTHENTICATE *":
+                for _ in range(MAX_SASL_CHALLENGE // 400 + 2):
+                    send("AUTHENTICATE " + "A" * 400)
+            await writer.drain()
+        writer.close()
+
+
+async def test_endless_sasl_challenge_is_cut_off(tmp_path: Path) -> None:
+    hostile = EndlessChallengeServer()
+    server = await asyncio.start_server(hostile.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        config = client_config(
+            port, "visitor", tmp_path, sasl_account="rosa", sasl_password=PASSWORD
+        )
+        client = Client(config)
+        errors = client.subscribe()
+        with pytest.raises(ConnectionError, match="challenge is too long"):
+            await client.connect()
+        refusal = await errors.wait_for(Error)
+        assert refusal.fatal
+    assert "AUTHENTICATE *" in hostile.received  # the exchange was aborted, not left hanging
+    assert hostile.received[-1].startswith("QUIT")

@@ -141,6 +141,9 @@ class Client:
         self._sasl_mechanism: str | None = None
         self._scram: ScramClient | None = None
         self._sasl_buffer = ""
+        # Set when we end the session ourselves (a login we refuse to make):
+        # the reason, and the connection is closed without waiting for the server.
+        self._hang_up: str | None = None
 
     # ---------------------------------------------------------------- events
     def subscribe(self, raw: bool = False) -> EventStream:
@@ -369,6 +372,7 @@ class Client:
         self._nick_attempt = 0
         self._available_caps.clear()
         self._sasl_mechanism, self._scram, self._sasl_buffer = None, None, ""
+        self._hang_up = None
         hello = [Message("CAP", ["LS", "302"])]
         if cfg.server_password:
             hello.append(Message("PASS", [cfg.server_password]))
@@ -394,6 +398,8 @@ class Client:
             msg = self._parse(line)
             if msg is not None:
                 await self._handle(msg)
+            if self._hang_up is not None:
+                return self._hang_up
         return "Connection closed"
 
     @staticmethod
@@ -514,6 +520,7 @@ class Client:
         )
         self._publish(ev.Error(message, fatal=True, time=self._now()))
         await self._write_now(Message("QUIT", ["no safe way to log in"]))
+        self._hang_up = "Disconnected: no safe way to send the password"
 
     async def _on_cap(self, msg: Message) -> None:
         sub = msg.param(1).upper()
@@ -600,6 +607,7 @@ class Client:
         self._fatal = True
         self._publish(ev.Error(reason, fatal=True, time=self._now()))
         await self._write_now(Message("AUTHENTICATE", ["*"]), Message("QUIT", ["login failed"]))
+        self._hang_up = "Disconnected: the login exchange failed"
 
     async def _send_sasl(self, data: bytes) -> None:
         blob = base64.b64encode(data).decode()
