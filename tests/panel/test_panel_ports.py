@@ -157,3 +157,37 @@ def test_without_tk_one_line_and_status_2(command: str) -> None:
     assert result.stderr.strip() == (
         f"hubbub {command}: error: Tk is not installed (try: apt install python3-tk)"
     )
+
+
+def test_panel_starts_beside_make_serve_on_the_same_data_directory(
+    window: PanelWindow, tmp_path: Path
+) -> None:
+    """The data directory is not what collides after `make serve` (SQLite
+    takes both): the panel keeps `hubbub-data` as its default, so it serves
+    the same accounts and channels; only the port needs changing."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    serve = subprocess.Popen(
+        [
+            sys.executable, "-m", "hubbub", "serve", "--data-dir", str(tmp_path / "data"),
+            "--listen", f"127.0.0.1:{port}", "--no-uvloop",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert serve.stdout is not None
+        for line in serve.stdout:
+            if "listening (plaintext)" in line:
+                break
+        window.port_var.set(str(port))
+        window.start_button.invoke()
+        assert "already in use" in window.status_var.get()
+        window.port_var.set("0")
+        window.start_button.invoke()
+        assert window.runner.running
+    finally:
+        serve.terminate()
+        serve.wait(10)
