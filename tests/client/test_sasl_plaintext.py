@@ -100,10 +100,13 @@ def test_only_tls_or_loopback_is_confidential() -> None:
 # ------------------------------------------------------- a real hubbub server
 
 
+@pytest.mark.parametrize("allow_plaintext", [False, True], ids=["default", "plain-allowed"])
 async def test_login_over_plaintext_to_another_machine_uses_scram(
     start_server,  # type: ignore[no-untyped-def]
     tmp_path: Path,
+    allow_plaintext: bool,
 ) -> None:
+    """Even with PLAIN allowed, SCRAM is preferred wherever the server has it."""
     address = outside_address()
     listen = [{"host": "127.0.0.1", "port": 0}, {"host": address, "port": 0}]
     irc = await start_server(listen=listen)
@@ -116,7 +119,12 @@ async def test_login_over_plaintext_to_another_machine_uses_scram(
     await owner.quit()
 
     config = client_config(
-        outside_port, "visitor", tmp_path, sasl_account="rosa", sasl_password=PASSWORD
+        outside_port,
+        "visitor",
+        tmp_path,
+        sasl_account="rosa",
+        sasl_password=PASSWORD,
+        allow_plaintext_password=allow_plaintext,
     )
     config.host = address
     member = Client(config)

@@ -486,17 +486,19 @@ class Client:
     # ------------------------------------------------------------ CAP + SASL
     def _choose_sasl(self) -> str | None:
         """The mechanism to log in with: PLAIN where the connection is
-        confidential (TLS, loopback) or the user allowed it, else
-        SCRAM-SHA-256, which never sends the password. None: no login."""
+        confidential (TLS, loopback), else SCRAM-SHA-256, which never sends
+        the password, else PLAIN only if the user allowed it. None: no login."""
         cfg = self.config
         if not (cfg.sasl_account and cfg.sasl_password) or "sasl" not in self._available_caps:
             return None
         offered = {m for m in self._available_caps["sasl"].upper().split(",") if m}
-        plain_ok = self._confidential or cfg.allow_plaintext_password
-        if plain_ok and (not offered or "PLAIN" in offered):
+        plain = not offered or "PLAIN" in offered
+        if self._confidential and plain:
             return "PLAIN"
         if not offered or SCRAM in offered:
             return SCRAM
+        if cfg.allow_plaintext_password and plain:
+            return "PLAIN"
         return None
 
     @property
