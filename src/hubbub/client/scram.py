@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 
-from hubbub.store.saslprep import saslprep
+from hubbub.protocol.saslprep import saslprep
 
 MECHANISM = "SCRAM-SHA-256"
 # A server (or a man in the middle) chooses the iteration count. Below the
