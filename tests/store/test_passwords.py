@@ -9,9 +9,9 @@ import hmac
 import pytest
 from argon2 import PasswordHasher, profiles
 
+from hubbub.protocol.saslprep import saslprep
 from hubbub.store import scram_credentials
 from hubbub.store.passwords import Passwords
-from hubbub.store.saslprep import saslprep
 
 # RFC 7677 section 3: user "user", password "pencil".
 SALT = base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ==")

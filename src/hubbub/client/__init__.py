@@ -34,12 +34,20 @@ from hubbub.client.events import (
 )
 from hubbub.client.state import Channel, ClientState, Member
 from hubbub.client.stream import EventStream
-from hubbub.client.tofu import CertificateChanged, PinStore, fingerprint
+from hubbub.client.tofu import (
+    CertificateChanged,
+    CertificateDowngrade,
+    PinFileCorrupt,
+    PinStore,
+    TrustError,
+    fingerprint,
+)
 
 __all__ = [
     "AnyEvent",
     "Away",
     "CertificateChanged",
+    "CertificateDowngrade",
     "CertificatePinned",
     "Channel",
     "Client",
@@ -61,11 +69,13 @@ __all__ = [
     "NotConnected",
     "Numeric",
     "Part",
+    "PinFileCorrupt",
     "PinStore",
     "Quit",
     "Raw",
     "ServerNotice",
     "TopicChange",
+    "TrustError",
     "default_config_dir",
     "describe_connect_error",
     "fingerprint",

@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from hubbub.client.config import ClientConfig
+from hubbub.client.tofu import PinFileCorrupt, PinStore
 from hubbub.protocol.casemap import valid_nick
 
 
@@ -66,6 +67,7 @@ def build_config(
     join: tuple[str, ...],
     password: str | None,
     account: str | None,
+    allow_plaintext_password: bool = False,
 ) -> ClientConfig:
     try:
         host, port = split_address(server)
@@ -75,7 +77,7 @@ def build_config(
     if not valid_nick(nick, 30):
         fail(f"{nick!r} is not a valid nickname (letters, digits and []\\`_^{{|}}-)")
     channels = [c if c.startswith(("#", "&")) else "#" + c for c in join]
-    return ClientConfig(
+    config = ClientConfig(
         host=host,
         port=port,
         nick=nick,
@@ -85,7 +87,19 @@ def build_config(
         server_password=password if password and not account else None,
         sasl_account=account,
         sasl_password=password if account else None,
+        allow_plaintext_password=allow_plaintext_password,
     )
+    check_pin_file(config)
+    return config
+
+
+def check_pin_file(config: ClientConfig) -> None:
+    """An unusable pin file stops a TLS client before it connects (fail closed)."""
+    if config.tls and config.tls_verify != "ca":
+        try:
+            PinStore(config.config_dir).load()
+        except PinFileCorrupt as exc:
+            fail(str(exc))
 
 
 def connection_options(func: Any) -> Any:
@@ -99,11 +113,20 @@ def connection_options(func: Any) -> Any:
                 "--websocket", is_flag=True, help="Connect over WebSocket (default port 8097)."
             ),
             click.option("--join", "-j", multiple=True, help="Channel to join (repeatable)."),
-            click.option("--account", help="Log in to this account (SASL PLAIN)."),
+            click.option(
+                "--account",
+                help="Log in to this account (SASL: PLAIN over TLS, else SCRAM-SHA-256).",
+            ),
             click.option(
                 "--password",
                 is_flag=True,
                 help="Ask for a password (the account's, or the server's).",
+            ),
+            click.option(
+                "--allow-plaintext-password",
+                is_flag=True,
+                help="Send the account password even where the connection is not "
+                "encrypted and the server offers no SCRAM-SHA-256.",
             ),
         ]
     ):

@@ -20,9 +20,11 @@ from hubbub import __version__
 from hubbub.client import events as ev
 from hubbub.client.config import ClientConfig
 from hubbub.client.flood import TokenBucket
+from hubbub.client.scram import MECHANISM as SCRAM
+from hubbub.client.scram import ScramClient
 from hubbub.client.state import ClientState, nick_of
 from hubbub.client.stream import EventStream
-from hubbub.client.tofu import CertificateChanged, PinStore
+from hubbub.client.tofu import PinStore, TrustError
 from hubbub.client.transport import Transport, open_transport
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
@@ -46,6 +48,9 @@ WANTED_CAPS = (
 # Room left in a 512-byte line for the text after "PRIVMSG target :" and our prefix.
 MAX_TEXT_BYTES = 400
 FATAL_NUMERICS = {rpl.ERR_PASSWDMISMATCH, rpl.ERR_YOUREBANNEDCREEP}
+SASL_CHUNK = 400
+# Longest server challenge we collect (SCRAM's are under 200 bytes).
+MAX_SASL_CHALLENGE = 4096
 
 
 class NotConnected(ConnectionError):
@@ -54,7 +59,7 @@ class NotConnected(ConnectionError):
 
 def describe_connect_error(exc: BaseException, address: str) -> str:
     """One readable sentence for a failed connection attempt."""
-    if isinstance(exc, CertificateChanged):
+    if isinstance(exc, TrustError):
         return str(exc)
     if isinstance(exc, ConnectionRefusedError):
         return f"Cannot connect to {address}: connection refused (is the server running?)"
@@ -133,6 +138,12 @@ class Client:
         self._wanted: dict[str, str] = {fold(c): c for c in config.channels}
         self._available_caps: dict[str, str] = {}
         self._nick_attempt = 0
+        self._sasl_mechanism: str | None = None
+        self._scram: ScramClient | None = None
+        self._sasl_buffer = ""
+        # Set when we end the session ourselves (a login we refuse to make):
+        # the reason, and the connection is closed without waiting for the server.
+        self._hang_up: str | None = None
 
     # ---------------------------------------------------------------- events
     def subscribe(self, raw: bool = False) -> EventStream:
@@ -311,10 +322,10 @@ class Client:
         address = self.config.address
         try:
             transport = await open_transport(self.config, self._pinned)
-        except CertificateChanged as exc:
+        except TrustError as exc:
             self._fatal = True
             self._publish(ev.Error(str(exc), fatal=True, time=self._now()))
-            return "TLS certificate changed; connection refused"
+            return "TLS connection refused: the server is not the one we trusted"
         except (OSError, TimeoutError, ssl.SSLError, InvalidHandshake, InvalidURI) as exc:
             return describe_connect_error(exc, address)
         self._transport = transport
@@ -360,6 +371,8 @@ class Client:
         self.state.nick = cfg.nick
         self._nick_attempt = 0
         self._available_caps.clear()
+        self._sasl_mechanism, self._scram, self._sasl_buffer = None, None, ""
+        self._hang_up = None
         hello = [Message("CAP", ["LS", "302"])]
         if cfg.server_password:
             hello.append(Message("PASS", [cfg.server_password]))
@@ -385,6 +398,8 @@ class Client:
             msg = self._parse(line)
             if msg is not None:
                 await self._handle(msg)
+            if self._hang_up is not None:
+                return self._hang_up
         return "Connection closed"
 
     @staticmethod
@@ -469,12 +484,45 @@ class Client:
         await self._write_now(Message("NICK", [candidate]))
 
     # ------------------------------------------------------------ CAP + SASL
-    def _sasl_wanted(self) -> bool:
+    def _choose_sasl(self) -> str | None:
+        """The mechanism to log in with: PLAIN where the connection is
+        confidential (TLS, loopback), else SCRAM-SHA-256, which never sends
+        the password, else PLAIN only if the user allowed it. None: no login."""
         cfg = self.config
         if not (cfg.sasl_account and cfg.sasl_password) or "sasl" not in self._available_caps:
-            return False
-        mechs = self._available_caps["sasl"]
-        return not mechs or "PLAIN" in mechs.upper().split(",")
+            return None
+        offered = {m for m in self._available_caps["sasl"].upper().split(",") if m}
+        plain = not offered or "PLAIN" in offered
+        if self._confidential and plain:
+            return "PLAIN"
+        if not offered or SCRAM in offered:
+            return SCRAM
+        if cfg.allow_plaintext_password and plain:
+            return "PLAIN"
+        return None
+
+    @property
+    def _confidential(self) -> bool:
+        return self._transport is not None and self._transport.confidential
+
+    def _password_at_risk(self) -> bool:
+        """A login was asked for and the server has SASL, but no mechanism it
+        offers keeps the password secret on this connection."""
+        wanted = bool(self.config.sasl_account and self.config.sasl_password)
+        return wanted and "sasl" in self._available_caps and not self._confidential
+
+    async def _refuse_plaintext_login(self) -> None:
+        """The password would cross the network readable: say so, do not log in."""
+        self._fatal = True
+        message = (
+            f"Not sending the password of {self.config.sasl_account} to "
+            f"{self.config.address}: the connection is not encrypted and the server "
+            f"offers no SCRAM-SHA-256. Connect with TLS (--tls), or allow it with "
+            f"--allow-plaintext-password if you accept that anyone on the way can read it."
+        )
+        self._publish(ev.Error(message, fatal=True, time=self._now()))
+        await self._write_now(Message("QUIT", ["no safe way to log in"]))
+        self._hang_up = "Disconnected: no safe way to send the password"
 
     async def _on_cap(self, msg: Message) -> None:
         sub = msg.param(1).upper()
@@ -488,8 +536,13 @@ class Client:
                 return
             names = rest[-1].split() if sub == "NEW" and rest else list(self._available_caps)
             wanted = [c for c in WANTED_CAPS if c in names and c not in self.state.caps]
-            if self._sasl_wanted() and "sasl" not in self.state.caps and sub == "LS":
-                wanted.append("sasl")
+            if sub == "LS" and "sasl" not in self.state.caps:
+                self._sasl_mechanism = self._choose_sasl()
+                if self._sasl_mechanism is not None:
+                    wanted.append("sasl")
+                elif self._password_at_risk():
+                    await self._refuse_plaintext_login()
+                    return
             if wanted:
                 await self._write_now(Message("CAP", ["REQ", " ".join(wanted)]))
             elif sub == "LS":
@@ -503,8 +556,8 @@ class Client:
                     self.state.caps.add(cap)
             if self.state.registered:
                 return
-            if "sasl" in acked:
-                await self._write_now(Message("AUTHENTICATE", ["PLAIN"]))
+            if "sasl" in acked and self._sasl_mechanism is not None:
+                await self._write_now(Message("AUTHENTICATE", [self._sasl_mechanism]))
             else:
                 await self._write_now(Message("CAP", ["END"]))
         elif sub == "NAK":
@@ -516,12 +569,51 @@ class Client:
                 self._available_caps.pop(cap, None)
 
     async def _on_authenticate(self, msg: Message) -> None:
-        if msg.param(0) != "+":
+        chunk = msg.param(0)
+        if chunk != "+":
+            self._sasl_buffer += chunk
+        if len(self._sasl_buffer) > MAX_SASL_CHALLENGE:
+            await self._abort_sasl("the server's SASL challenge is too long")
             return
+        if len(chunk) == SASL_CHUNK:
+            return  # more to come
+        encoded, self._sasl_buffer = self._sasl_buffer, ""
+        try:
+            challenge = base64.b64decode(encoded, validate=True)
+        except ValueError:
+            await self._abort_sasl("the server's SASL challenge is not base64")
+            return
+        if self._sasl_mechanism == "PLAIN":
+            account, password = self.config.sasl_account or "", self.config.sasl_password or ""
+            await self._send_sasl(f"{account}\0{account}\0{password}".encode())
+        elif self._sasl_mechanism == SCRAM:
+            await self._scram_step(challenge)
+
+    async def _scram_step(self, challenge: bytes) -> None:
         cfg = self.config
-        account, password = cfg.sasl_account or "", cfg.sasl_password or ""
-        blob = base64.b64encode(f"{account}\0{account}\0{password}".encode()).decode()
-        chunks = [blob[i : i + 400] for i in range(0, len(blob), 400)] or ["+"]
-        if len(chunks[-1]) == 400:
+        try:
+            if self._scram is None:
+                self._scram = ScramClient(cfg.sasl_account or "", cfg.sasl_password or "")
+                await self._send_sasl(self._scram.first())
+            elif not challenge.startswith(b"v=") and not challenge.startswith(b"e="):
+                # Key derivation takes thousands of hash rounds: off the event loop.
+                await self._send_sasl(await asyncio.to_thread(self._scram.final, challenge))
+            else:
+                self._scram.verify(challenge)
+                await self._write_now(Message("AUTHENTICATE", ["+"]))
+        except ValueError as exc:  # ScramError, or a password SASLprep refuses
+            await self._abort_sasl(f"SCRAM-SHA-256 login to {cfg.address} failed: {exc}")
+
+    async def _abort_sasl(self, reason: str) -> None:
+        """A server that breaks the exchange may be an impostor: stop for good."""
+        self._fatal = True
+        self._publish(ev.Error(reason, fatal=True, time=self._now()))
+        await self._write_now(Message("AUTHENTICATE", ["*"]), Message("QUIT", ["login failed"]))
+        self._hang_up = "Disconnected: the login exchange failed"
+
+    async def _send_sasl(self, data: bytes) -> None:
+        blob = base64.b64encode(data).decode()
+        chunks = [blob[i : i + SASL_CHUNK] for i in range(0, len(blob), SASL_CHUNK)] or ["+"]
+        if len(chunks[-1]) == SASL_CHUNK:
             chunks.append("+")
         await self._write_now(*(Message("AUTHENTICATE", [c]) for c in chunks))

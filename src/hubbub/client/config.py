@@ -25,7 +25,12 @@ class ClientConfig:
 
     ``tls_verify``: "ca" verifies against the system CAs only; "tofu" pins the
     certificate's SHA-256 on first use; "auto" (default) tries the CAs and falls
-    back to pinning for self-signed servers such as hubbub's default listener.
+    back to pinning for self-signed servers such as hubbub's default listener,
+    but never for a server that had a CA-signed certificate before.
+    ``tls_ca_file``: a PEM file of extra CAs to trust (a private CA).
+    ``allow_plaintext_password``: send the SASL password with PLAIN even over an
+    unencrypted connection to another machine (by default the client uses
+    SCRAM-SHA-256 there, or refuses to log in).
     """
 
     host: str = "127.0.0.1"
@@ -37,9 +42,11 @@ class ClientConfig:
     websocket: bool = False
     websocket_path: str = "/"
     tls_verify: TlsVerify = "auto"
+    tls_ca_file: Path | None = None
     server_password: str | None = None
     sasl_account: str | None = None
     sasl_password: str | None = None
+    allow_plaintext_password: bool = False
     channels: list[str] = field(default_factory=list)
     reconnect: bool = True
     reconnect_min_delay: float = 1.0

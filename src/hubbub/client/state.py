@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from hubbub.client import events as ev
+from hubbub.client import whois
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
 from hubbub.protocol.message import Message
@@ -23,7 +24,6 @@ _QUIET_NUMERICS = {
     rpl.RPL_NOTOPIC,
     rpl.RPL_TOPICWHOTIME,
     rpl.RPL_CREATIONTIME,
-    rpl.RPL_ENDOFWHOIS,
     rpl.RPL_LISTSTART,
     rpl.RPL_LISTEND,
     rpl.RPL_SASLSUCCESS,
@@ -377,18 +377,13 @@ def readable_numeric(msg: Message) -> str:
     """A numeric as a person would like to read it, without our own nick."""
     params = msg.params[1:]
     code = msg.command
-    if code == rpl.RPL_WHOISUSER and len(params) >= 5:
-        return f"{params[0]} is {params[1]}@{params[2]} ({params[4]})"
+    sentence = whois.describe(code, params)
+    if sentence is not None:
+        return sentence
     if code == rpl.RPL_LIST and len(params) >= 3:
         return f"{params[0]} ({params[1]} users): {params[2]}"
     if code == rpl.RPL_INVITING and len(params) >= 2:
         return f"You invited {params[0]} to {params[1]}"
-    if code == rpl.RPL_AWAY and len(params) >= 2:
-        return f"{params[0]} is away: {params[1]}"
-    if code == rpl.RPL_WHOISCHANNELS and len(params) >= 2:
-        return f"{params[0]} is on {params[1]}"
-    if code == rpl.RPL_WHOISIDLE and len(params) >= 3:
-        return f"{params[0]} has been idle {params[1]} s"
     if code in (rpl.RPL_LUSEROP, rpl.RPL_LUSERUNKNOWN, rpl.RPL_LUSERCHANNELS) and params:
         return " ".join(params)
     if code in (rpl.RPL_LOCALUSERS, rpl.RPL_GLOBALUSERS) and params:

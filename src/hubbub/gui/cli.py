@@ -4,12 +4,11 @@ connect dialog, ``--connect`` skips it."""
 from __future__ import annotations
 
 import getpass
-import os
-import sys
 
 import click
 
 from hubbub.client.cli_options import OneLineErrors, build_config, connection_options
+from hubbub.gui.tkroot import open_root, require_tk
 
 
 @click.command(cls=OneLineErrors)
@@ -23,22 +22,16 @@ def gui(
     join: tuple[str, ...],
     account: str | None,
     password: bool,
+    allow_plaintext_password: bool,
     connect_now: bool,
 ) -> None:
     """Chat in a desktop window (Tk)."""
-    try:
-        import tkinter as tk
-    except ImportError:
-        click.echo("hubbub gui: error: Tk is not installed (try: apt install python3-tk)", err=True)
-        sys.exit(2)
+    require_tk("hubbub gui")
     secret = getpass.getpass("Password: ") if password else None
-    config = build_config(server, nick, tls, websocket, join, secret, account)
-    try:
-        root = tk.Tk()
-    except tk.TclError as exc:
-        display = os.environ.get("DISPLAY", "not set")
-        click.echo(f"hubbub gui: error: cannot open a window (DISPLAY={display}): {exc}", err=True)
-        sys.exit(2)
+    config = build_config(
+        server, nick, tls, websocket, join, secret, account, allow_plaintext_password
+    )
+    root = open_root("hubbub gui")
     from hubbub.gui.app import GuiApp
 
     app = GuiApp(root, config)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
+from dataclasses import replace
 from tkinter import ttk
 
 from hubbub.client.config import PLAIN_PORT, TLS_PORT, ClientConfig
@@ -81,8 +82,8 @@ class ConnectDialog(ttk.Frame):
             return
         account, password = self.account.get().strip(), self.password.get()
         channels = [c if c[0] in "#&" else "#" + c for c in self.channels.get().split()]
-        d = self._defaults
-        config = ClientConfig(
+        config = replace(
+            self._defaults,
             host=self.host.get().strip() or "127.0.0.1",
             port=int(port_text),
             nick=nick,
@@ -91,11 +92,6 @@ class ConnectDialog(ttk.Frame):
             sasl_account=account or None,
             sasl_password=(password or None) if account else None,
             server_password=(password or None) if not account else None,
-            websocket=d.websocket,
-            tls_verify=d.tls_verify,
-            config_dir=d.config_dir,
-            reconnect_min_delay=d.reconnect_min_delay,
-            flood_rate=d.flood_rate,
         )
         self.error.set("")
         self._on_connect(config)

@@ -13,6 +13,7 @@ from typing import Any
 from hubbub.client import formatting
 from hubbub.client.colours import nick_colour
 from hubbub.client.completion import complete
+from hubbub.client.printable import printable
 from hubbub.client.session import ChatSession, Conversation, Line
 from hubbub.gui.bridge import NetworkThread
 
@@ -109,23 +110,26 @@ class ChatWindow(ttk.Frame):
         body_tags: tuple[str, ...] = ("highlight",) if line.highlight else ()
         if line.history:
             body_tags += ("history",)
+        nick = printable(line.nick or "")
         if line.nick and line.kind == "message":
-            text.insert("end", f"<{line.nick}> ", (self._nick_tag(line.nick),))
+            text.insert("end", f"<{nick}> ", (self._nick_tag(line.nick),))
             self._insert_formatted(line.text, body_tags)
         elif line.nick and line.kind == "action":
-            text.insert("end", f"* {line.nick} ", (self._nick_tag(line.nick),))
+            text.insert("end", f"* {nick} ", (self._nick_tag(line.nick),))
             self._insert_formatted(line.text, body_tags)
         elif line.nick and line.kind == "notice":
-            text.insert("end", f"-{line.nick}- ", ("notice", *body_tags))
+            text.insert("end", f"-{nick}- ", ("notice", *body_tags))
             self._insert_formatted(line.text, ("notice", *body_tags))
         else:
             prefix = "!! " if line.kind == "error" else "-- "
-            text.insert("end", prefix + formatting.strip(line.text) + "\n", (line.kind,))
+            body = printable(formatting.strip(line.text))
+            text.insert("end", prefix + body + "\n", (line.kind,))
 
     def _insert_formatted(self, body: str, base: tuple[str, ...]) -> None:
-        """Insert ``body`` with its IRC bold, italics, underline and colours, then a newline."""
+        """Insert ``body`` with its IRC bold, italics, underline and colours, then
+        a newline; other control characters are shown as such (^[ for ESC)."""
         for part, fmt in formatting.runs(body):
-            self.messages.insert("end", part, base + self._format_tags(fmt))
+            self.messages.insert("end", printable(part), base + self._format_tags(fmt))
         self.messages.insert("end", "\n", base)
 
     def _format_tags(self, fmt: formatting.Style) -> tuple[str, ...]:
@@ -201,7 +205,7 @@ class ChatWindow(ttk.Frame):
 
     def _render_lists(self) -> None:
         convs = self.session.ordered()
-        labels = [("(server) " if c.kind == "server" else "") + c.label() for c in convs]
+        labels = [printable(("(server) " if c.kind == "server" else "") + c.label()) for c in convs]
         if list(self.conversations.get(0, "end")) != labels:
             self.conversations.delete(0, "end")
             for i, (conv, label) in enumerate(zip(convs, labels, strict=True)):
@@ -211,7 +215,7 @@ class ChatWindow(ttk.Frame):
         index = convs.index(self.session.current)
         self.conversations.selection_clear(0, "end")
         self.conversations.selection_set(index)
-        members = self.session.current.members
+        members = [printable(m) for m in self.session.current.members]
         if list(self.members.get(0, "end")) != members:
             self.members.delete(0, "end")
             for member in members:
@@ -219,10 +223,10 @@ class ChatWindow(ttk.Frame):
         conv = self.session.current
         if conv.kind == "channel":
             topic = formatting.strip(conv.topic)
-            self.topic.set(f"{conv.name}: {topic}" if topic else conv.name)
+            self.topic.set(printable(f"{conv.name}: {topic}" if topic else conv.name))
         else:
-            self.topic.set(conv.name)
-        self.winfo_toplevel().title(f"{conv.name} - hubbub")
+            self.topic.set(printable(conv.name))
+        self.winfo_toplevel().title(printable(f"{conv.name} - hubbub"))
 
     # --------------------------------------------------------------- network
     def _poll(self) -> None:

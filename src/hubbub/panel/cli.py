@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -27,15 +26,11 @@ import click
 @click.option("--start", is_flag=True, help="Start the server as soon as the window opens.")
 def panel(host: str, port: int, data_dir: Path, start: bool) -> None:
     """Server window: Start/Stop, address and port, live list of clients."""
-    import tkinter as tk
+    from hubbub.gui.tkroot import open_root
 
+    root = open_root("hubbub panel")
     from hubbub.panel.window import PanelWindow
 
-    try:
-        root = tk.Tk()
-    except tk.TclError as exc:
-        click.echo(f"hubbub panel: cannot open a window ({exc})", err=True)
-        sys.exit(2)
     window = PanelWindow(root, host=host, port=port, data_dir=data_dir)
     if start:
         root.after(100, window.start)

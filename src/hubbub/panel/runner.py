@@ -20,7 +20,8 @@ from hubbub.server.config import Config
 
 @dataclass(frozen=True, slots=True)
 class ClientRow:
-    """One connected client as the panel shows it."""
+    """One connected client as the panel shows it; ``nick`` is in brackets
+    until the client has registered."""
 
     connection_id: int
     nick: str
@@ -28,6 +29,7 @@ class ClientRow:
     channels: str
     since: str
     tls: bool
+    registered: bool = True
 
 
 class ServerRunner:
@@ -123,6 +125,7 @@ def snapshot(server: Server) -> list[ClientRow]:
                 " ".join(sorted(c.name for c in user.channels.values())),
                 since,
                 user.tls,
+                user.registered,
             )
         )
     return rows

@@ -4,12 +4,14 @@ log pane, Kick/Kill. Tk only runs on its own thread; the server runs in a
 
 from __future__ import annotations
 
+import errno
 import logging
 import queue
 import tkinter as tk
 from pathlib import Path
 from tkinter import scrolledtext, ttk
 
+from hubbub.panel.presence import PresenceLog
 from hubbub.panel.runner import ClientRow, ServerRunner
 from hubbub.server.config import ConfigError, ListenSection, parse_config
 
@@ -47,6 +49,7 @@ class PanelWindow:
         logging.getLogger("hubbub").setLevel(logging.INFO)
         self._refresh_job: str | None = None
         self._rows: dict[str, ClientRow] = {}
+        self.presence = PresenceLog()
         self.closed = False
 
         root.title("hubbub server panel")
@@ -106,9 +109,11 @@ class PanelWindow:
             config = parse_config({"server": {"data_dir": str(self.data_dir)}})
             config.listen = [ListenSection(host=host, port=int(port_text))]
             listeners = self.runner.start(config)
-        except (OSError, ConfigError) as exc:
-            detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-            self.status_var.set(f"Could not start: {detail}")
+        except OSError as exc:
+            self._start_failed(start_failure(exc, host, int(port_text)))
+            return
+        except ConfigError as exc:
+            self._start_failed(f"Could not start: {exc}")
             return
         where = ", ".join(f"{h}:{p}" for _, h, p in listeners)
         self.status_var.set(f"Running on {where}. Connect: hubbub chat {where.split(',')[0]}")
@@ -119,6 +124,13 @@ class PanelWindow:
         self.port_entry.configure(state="disabled")
         self._schedule_refresh()
 
+    def _start_failed(self, message: str) -> None:
+        """Say why in the window and hand the port field back to the person."""
+        self.status_var.set(message)
+        self._log(message)
+        self.port_entry.focus_set()
+        self.port_entry.select_range(0, "end")
+
     def stop(self) -> None:
         if not self.runner.running:
             return
@@ -127,6 +139,7 @@ class PanelWindow:
             self._refresh_job = None
         self.runner.stop()
         self._show_rows([])
+        self.presence.clear()
         self.status_var.set("Stopped.")
         self._log("server stopped")
         self.start_button.configure(state="normal")
@@ -160,7 +173,7 @@ class PanelWindow:
             self.status_var.set("Select a client first.")
             return
         if self.runner.kill(row.connection_id, "Disconnected by the server operator"):
-            self._log(f"disconnected {row.nick} ({row.address})")
+            self._log(f"killed {row.nick} ({row.address})")
         self.refresh()
 
     # --- refreshing --------------------------------------------------------------
@@ -170,7 +183,10 @@ class PanelWindow:
 
     def refresh(self) -> None:
         if self.runner.running:
-            self._show_rows(self.runner.clients())
+            rows = self.runner.clients()
+            self._show_rows(rows)
+            for line in self.presence.update(rows):
+                self._log(line)
 
     def _show_rows(self, rows: list[ClientRow]) -> None:
         wanted = {str(row.connection_id): row for row in rows}
@@ -200,3 +216,18 @@ class PanelWindow:
             pass
         if not self.closed:
             self.root.after(REFRESH_MS, self._drain_logs)
+
+
+def start_failure(exc: OSError, host: str, port: int) -> str:
+    """Why the server could not listen, in words that say what to do."""
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"Port {port} on {host} is already in use (is another server running, "
+            f"e.g. hubbub serve or make serve?). Type another port above, or 0 for "
+            f"any free one, and press Start."
+        )
+    if exc.errno == errno.EACCES:
+        return f"Port {port} needs administrator rights: use a port above 1023."
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine: try 127.0.0.1 or 0.0.0.0."
+    return f"Could not start: {exc.strerror or exc}"

@@ -10,8 +10,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hubbub.protocol.saslprep import saslprep
 from hubbub.store.records import ScramCredentials
-from hubbub.store.saslprep import saslprep
 
 SCRAM_ITERATIONS = 4096  # the RFC 7677 minimum; clients pay the same cost
 SCRAM_SALT_BYTES = 16

@@ -14,6 +14,7 @@ from hubbub.client import events as ev
 from hubbub.client import formatting
 from hubbub.client.client import Client, NotConnected
 from hubbub.client.config import ClientConfig
+from hubbub.client.printable import printable
 from hubbub.client.session import ChatSession, Conversation, Line
 from hubbub.tui.chatinput import ChatInput
 from hubbub.tui.render import render_conversation, render_line, render_member
@@ -45,7 +46,7 @@ def _alt_digits_are_alt() -> None:
 
 
 PLACEHOLDER = (
-    "Type a message or /help  -  Ctrl+N/Ctrl+P or Alt+1..9: conversations, "
+    "Type a message or /help  -  Ctrl+N/Ctrl+P or Alt+1..0: conversations, "
     "PgUp/PgDn: scroll, Ctrl+Q: quit"
 )
 
@@ -139,7 +140,7 @@ class ChatApp(App[None]):
         if text is None:
             state = "connected" if self.client.connected else "connecting..."
             text = f"{self.session.nick} on {self.config.address} - {state}"
-        self.query_one("#status", Static).update(text)
+        self.query_one("#status", Static).update(printable(text))
 
     def _refresh_all(self) -> None:
         self._redraw_pending = False
@@ -170,7 +171,8 @@ class ChatApp(App[None]):
         topic = conv.topic if conv.kind == "channel" else ""
         title = conv.name if conv.kind != "server" else f"server {self.config.address}"
         topic = formatting.strip(topic)
-        self.query_one("#topic", Static).update(f"{title}: {topic}" if topic else title)
+        shown = f"{title}: {topic}" if topic else title
+        self.query_one("#topic", Static).update(printable(shown))
         if conv.members != self._members_shown:
             self._members_shown = list(conv.members)
             members = self.query_one("#members", OptionList)

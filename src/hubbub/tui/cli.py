@@ -23,11 +23,14 @@ def chat(
     join: tuple[str, ...],
     account: str | None,
     password: bool,
+    allow_plaintext_password: bool,
     plain: bool,
 ) -> None:
     """Chat in the terminal. Without HOST: 127.0.0.1 and the default port."""
     secret = getpass.getpass("Password: ") if password else None
-    config = build_config(server, nick, tls, websocket, join, secret, account)
+    config = build_config(
+        server, nick, tls, websocket, join, secret, account, allow_plaintext_password
+    )
     if plain or not (sys.stdin.isatty() and sys.stdout.isatty()):
         from hubbub.tui.plain import run_plain
 

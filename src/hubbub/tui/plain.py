@@ -13,12 +13,20 @@ from typing import TextIO
 from hubbub.client import events as ev
 from hubbub.client.client import Client, NotConnected
 from hubbub.client.config import ClientConfig
+from hubbub.client.printable import printable
 from hubbub.client.session import ChatSession, Conversation, Line
+
+HISTORY_STAMP = "(history %Y-%m-%d %H:%M:%S) "
 
 
 def format_plain(conv: Conversation, line: Line) -> str:
+    """One output line. History fetched on join is printed as it arrives,
+    after the join, so it carries its own date and time and a "history" mark
+    to not pass for live chat. Control characters from the network are shown,
+    never sent to the terminal."""
     where = "" if conv.kind == "server" else f"[{conv.name}] "
-    return where + line.plain()
+    when = line.time.astimezone().strftime(HISTORY_STAMP) if line.history else ""
+    return printable(where + when + line.plain())
 
 
 def _read_stdin(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
@@ -47,7 +55,7 @@ async def run_plain(config: ClientConfig, out: TextIO = sys.stdout) -> int:
     try:
         await client.connect()
     except ConnectionError as exc:
-        print(f"hubbub chat: {exc}", file=sys.stderr)
+        print(f"hubbub chat: {printable(str(exc))}", file=sys.stderr)
         return 1
     if config.channels:
         session.open(config.channels[0], switch=True)

@@ -7,6 +7,7 @@ from rich.text import Text
 
 from hubbub.client import formatting
 from hubbub.client.colours import nick_colour
+from hubbub.client.printable import printable
 from hubbub.client.session import Conversation, Line
 
 HIGHLIGHT_STYLE = "bold black on #e5c07b"
@@ -24,26 +25,30 @@ def render_line(line: Line) -> Text:
     body_style = "dim" if line.history else ""
     if line.nick and line.kind in ("message", "action", "notice"):
         colour = nick_colour(line.nick)
+        nick = printable(line.nick)
         if line.kind == "message":
             text.append("<", style="dim")
-            text.append(line.nick, style=f"bold {colour}")
+            text.append(nick, style=f"bold {colour}")
             text.append("> ", style="dim")
         elif line.kind == "action":
             text.append("* ", style=colour)
-            text.append(line.nick + " ", style=f"bold {colour}")
+            text.append(nick + " ", style=f"bold {colour}")
         else:
-            text.append(f"-{line.nick}- ", style=f"bold {_KIND_STYLES['notice']}")
+            text.append(f"-{nick}- ", style=f"bold {_KIND_STYLES['notice']}")
         style = HIGHLIGHT_STYLE if line.highlight else body_style
         append_formatted(text, line.text, Style.parse(style) if style else Style())
     else:
         prefix = "!! " if line.kind == "error" else "-- "
-        text.append(prefix + formatting.strip(line.text), style=_KIND_STYLES.get(line.kind, ""))
+        body = printable(formatting.strip(line.text))
+        text.append(prefix + body, style=_KIND_STYLES.get(line.kind, ""))
     return text
 
 
 def append_formatted(text: Text, body: str, base: Style) -> None:
-    """Append ``body`` drawing its IRC bold, italics, underline and colours."""
-    for part, fmt in formatting.runs(body):
+    """Append ``body`` drawing its IRC bold, italics, underline and colours;
+    other control characters are shown, never passed to the terminal."""
+    for raw, fmt in formatting.runs(body):
+        part = printable(raw)
         if fmt.plain:
             text.append(part, style=base)
             continue
@@ -61,7 +66,7 @@ def append_formatted(text: Text, body: str, base: Style) -> None:
 
 def render_conversation(conv: Conversation) -> Text:
     """The entry in the conversation list: name, unread count, highlight."""
-    label = Text(conv.name if conv.kind != "server" else "(server)")
+    label = Text(printable(conv.name) if conv.kind != "server" else "(server)")
     if conv.unread:
         label.append(f" ({conv.unread})", style="bold #61afef")
     if conv.highlight:
@@ -74,6 +79,6 @@ def render_conversation(conv: Conversation) -> Text:
 def render_member(entry: str) -> Text:
     nick = entry.lstrip("~&@%+")
     prefix = entry[: len(entry) - len(nick)]
-    label = Text(prefix, style="bold #98c379")
-    label.append(nick, style=nick_colour(nick))
+    label = Text(printable(prefix), style="bold #98c379")
+    label.append(printable(nick), style=nick_colour(nick))
     return label

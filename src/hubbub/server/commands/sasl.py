@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
 from hubbub.protocol.message import Message
+from hubbub.protocol.saslprep import saslprep
 from hubbub.server import accounts
 from hubbub.server.capabilities import register_capability
 from hubbub.server.commands.context import Context
@@ -30,7 +31,6 @@ from hubbub.server.commands.registry import command
 from hubbub.server.net.client_cert import peer_fingerprint
 from hubbub.server.state import User
 from hubbub.store import ScramCredentials
-from hubbub.store.saslprep import saslprep
 
 MECHANISMS = ("PLAIN", "EXTERNAL", "SCRAM-SHA-256")
 CHUNK = 400  # bytes of base64 per AUTHENTICATE line
