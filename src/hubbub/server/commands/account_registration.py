@@ -90,7 +90,7 @@ async def create_account(
     if ctx.user.account is not None:
         return Refusal("ALREADY_AUTHENTICATED", f"You are already logged in as {ctx.user.account}")
     if not password_guard.password_allowed(ctx):
-        return Refusal("UNACCEPTABLE_PASSWORD", password_guard.PLAINTEXT_REFUSAL.capitalize())
+        return Refusal("UNACCEPTABLE_PASSWORD", _sentence(password_guard.PLAINTEXT_REFUSAL))
     refusal = check_password(password) or check_email(server.config, email)
     if refusal is not None:
         return refusal
@@ -100,7 +100,7 @@ async def create_account(
         return _exists(account)
     limited = password_guard.begin_registration(ctx)
     if limited is not None:
-        return Refusal("TEMPORARILY_UNAVAILABLE", limited.capitalize())
+        return Refusal("TEMPORARILY_UNAVAILABLE", _sentence(limited))
     created = await _create(ctx, account, email, password)
     if isinstance(created, Refusal):
         password_guard.registration_failed(ctx)
@@ -118,11 +118,15 @@ async def _create(
         async with password_guard.hashing(ctx):
             return await ctx.server.store.accounts.create(account, password, email)
     except HashRefused as exc:
-        return Refusal("TEMPORARILY_UNAVAILABLE", str(exc).capitalize())
+        return Refusal("TEMPORARILY_UNAVAILABLE", _sentence(str(exc)))
     except AlreadyExists:
         return _exists(account)
     except ValueError as exc:
         return Refusal("BAD_ACCOUNT_NAME", str(exc))
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _exists(account: str) -> Refusal:
