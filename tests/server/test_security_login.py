@@ -455,3 +455,17 @@ async def test_control_characters_from_clients_are_escaped_in_the_log(
     kill = [r.getMessage() for r in caplog.records if "killed" in r.getMessage()]
     assert kill and "\\x1b[2J\\x1b[31mfake line" in kill[0]
     assert not any("\x1b" in r.getMessage() or "\x07" in r.getMessage() for r in caplog.records)
+
+
+async def test_register_before_connect_refused_for_k_lined_hosts(
+    start_server: ServerFactory, non_loopback_address: str
+) -> None:
+    irc = await start_server(listen=[{"host": "0.0.0.0", "port": 0}], **OPERS)
+    boss = await oper(irc)
+    await boss.ask(f"KLINE 1h *@{non_loopback_address} :account farming")
+    farmer = await remote_client(irc, non_loopback_address)
+    await farmer.send("NICK farmer")
+    await farmer.send(f"REGISTER * * :{PASSWORD}")
+    lines = await farmer.collect_until("ERROR")
+    assert [m.command for m in lines] == ["465", "ERROR"]
+    assert await irc.server.store.accounts.get("farmer") is None

@@ -117,6 +117,7 @@ class AccountsSection(_Section):
     # the same rule covers every command carrying a password (REGISTER, IDENTIFY, SET)
     plaintext_sasl: bool = False
     # --- login throttling (server/login_throttle.py, server/password_guard.py) ---
+    # (read at the first login after start; REHASH does not change them)
     # Token buckets: every password/certificate attempt takes a token from its
     # account's bucket and its IP's (IPv6: its /64), a success gives it back;
     # one token returns every `login_refill` seconds. Empty bucket: refused.

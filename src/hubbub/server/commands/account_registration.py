@@ -156,14 +156,14 @@ def register(ctx: Context, msg: Message) -> Awaitable[None] | None:
         )
         return None
     if not user.registered:
-        if admission_refused(ctx):
-            return None
         if not before_connect(server.config):
             ctx.fail(
                 "REGISTER",
                 "COMPLETE_CONNECTION_REQUIRED",
                 description="Finish connecting before you register an account",
             )
+            return None
+        if admission_refused(ctx):  # a K-lined host registers nothing
             return None
         if not user.folded:
             ctx.fail("REGISTER", "NEED_NICK", "*", description="Send NICK before REGISTER")
