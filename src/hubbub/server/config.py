@@ -126,10 +126,10 @@ class AccountsSection(_Section):
     login_refill: float = Field(60.0, gt=0)
     # buckets kept in memory; when full, the least recently used is forgotten
     login_throttle_entries: int = Field(10000, ge=1)
-    # password hashes (argon2) running at once server-wide, and waiting for a
-    # turn; an attempt beyond both is refused as "busy" rather than queued
-    max_concurrent_hashes: int = Field(2, ge=1)
-    max_waiting_hashes: int = Field(16, ge=0)
+    # password hashes (argon2, 64 MiB each) running at once server-wide, and
+    # waiting for a turn; an attempt beyond both is refused as "busy", not queued
+    max_concurrent_hashes: int = Field(1, ge=1)
+    max_waiting_hashes: int = Field(64, ge=0)
     # flood-control tokens a connection pays per password hash it asks for
     hash_flood_cost: float = Field(4.0, ge=0)
     # accounts one IP may create: a bucket of this many, one back per `registration_refill` s
