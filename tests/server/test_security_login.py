@@ -65,6 +65,35 @@ async def sasl_scram_first(client: RawClient, account: str) -> Message:
     return await client.expect(lambda m: m.command in ("AUTHENTICATE", "904"))
 
 
+async def scram_login(client: RawClient, account: str, password: str) -> Message:
+    """A whole SCRAM-SHA-256 exchange (RFC 5802 client side); 903 or 904."""
+    await client.send("AUTHENTICATE SCRAM-SHA-256")
+    await client.expect("AUTHENTICATE")
+    nonce = secrets.token_hex(12)
+    first_bare = f"n={account},r={nonce}"
+    await client.send("AUTHENTICATE " + b64(f"n,,{first_bare}"))
+    reply = await client.expect(lambda m: m.command in ("AUTHENTICATE", "904"))
+    if reply.command == "904":
+        return reply
+    server_first = base64.b64decode(reply.params[0]).decode()
+    attrs = dict(part.split("=", 1) for part in server_first.split(","))
+    salted = hashlib.pbkdf2_hmac(
+        "sha256", password.encode(), base64.b64decode(attrs["s"]), int(attrs["i"])
+    )
+    client_key = hmac.digest(salted, b"Client Key", "sha256")
+    without_proof = f"c=biws,r={attrs['r']}"
+    auth_message = f"{first_bare},{server_first},{without_proof}".encode()
+    signature = hmac.digest(hashlib.sha256(client_key).digest(), auth_message, "sha256")
+    proof = bytes(a ^ b for a, b in zip(client_key, signature, strict=True))
+    final = f"{without_proof},p={base64.b64encode(proof).decode()}"
+    await client.send("AUTHENTICATE " + b64(final))
+    reply = await client.expect(lambda m: m.command in ("AUTHENTICATE", "904"))
+    if reply.command == "904":
+        return reply
+    await client.send("AUTHENTICATE +")
+    return await client.expect(lambda m: m.command in ("903", "904"))
+
+
 async def ns(client: RawClient, text: str) -> str:
     """PRIVMSG NickServ; its NOTICE lines up to a PING barrier, joined."""
     replies = await client.ask(f"PRIVMSG NickServ :{text}")
@@ -179,35 +208,6 @@ async def test_plaintext_passwords_allowed_when_configured(
     other = await remote_client(irc, non_loopback_address)
     await other.register("other")
     assert "now logged in as newbie" in await ns(other, f"IDENTIFY newbie {PASSWORD}")
-
-
-async def scram_login(client: RawClient, account: str, password: str) -> Message:
-    """A whole SCRAM-SHA-256 exchange (RFC 5802 client side); 903 or 904."""
-    await client.send("AUTHENTICATE SCRAM-SHA-256")
-    await client.expect("AUTHENTICATE")
-    nonce = secrets.token_hex(12)
-    first_bare = f"n={account},r={nonce}"
-    await client.send("AUTHENTICATE " + b64(f"n,,{first_bare}"))
-    reply = await client.expect(lambda m: m.command in ("AUTHENTICATE", "904"))
-    if reply.command == "904":
-        return reply
-    server_first = base64.b64decode(reply.params[0]).decode()
-    attrs = dict(part.split("=", 1) for part in server_first.split(","))
-    salted = hashlib.pbkdf2_hmac(
-        "sha256", password.encode(), base64.b64decode(attrs["s"]), int(attrs["i"])
-    )
-    client_key = hmac.digest(salted, b"Client Key", "sha256")
-    without_proof = f"c=biws,r={attrs['r']}"
-    auth_message = f"{first_bare},{server_first},{without_proof}".encode()
-    signature = hmac.digest(hashlib.sha256(client_key).digest(), auth_message, "sha256")
-    proof = bytes(a ^ b for a, b in zip(client_key, signature, strict=True))
-    final = f"{without_proof},p={base64.b64encode(proof).decode()}"
-    await client.send("AUTHENTICATE " + b64(final))
-    reply = await client.expect(lambda m: m.command in ("AUTHENTICATE", "904"))
-    if reply.command == "904":
-        return reply
-    await client.send("AUTHENTICATE +")
-    return await client.expect(lambda m: m.command in ("903", "904"))
 
 
 # --- password hashing as an amplifier (issue 12, M2) ---------------------------------
