@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -67,20 +66,25 @@ async def test_register_identify_info(irc) -> None:
     assert "now logged in as alice" in text
     public = await ns(other, "INFO alice")
     assert "alice@example.org" in public  # other is logged in to alice: it is their account
+    assert "Logged in now: alice, other" in await ns(alice, "INFO")
     stranger = await irc.client("stranger")
     public = await ns(stranger, "INFO alice")
     assert "Account: alice" in public and "example.org" not in public
-    assert "alice, other" in public
+    # who is logged in to an account is shown only to the account (issue 12)
+    assert "Logged in now" not in public and "other" not in public
     assert "not registered" in await ns(stranger, "INFO nobody")
     assert "at least 8" in await ns(stranger, "REGISTER short")
 
 
 async def test_set_password_and_logout(irc) -> None:
     alice = await irc.client("alice")
-    assert "not logged in" in await ns(alice, "SET PASSWORD newpassword1")
+    assert "not logged in" in await ns(alice, f"SET PASSWORD {PASSWORD} newpassword1")
     await ns(alice, f"REGISTER {PASSWORD}")
-    assert "at least" in await ns(alice, "SET PASSWORD short")
-    assert "changed" in await ns(alice, "SET PASSWORD newpassword1")
+    # the current password is required (issue 12)
+    assert "Syntax" in await ns(alice, "SET PASSWORD newpassword1")
+    assert "at least" in await ns(alice, f"SET PASSWORD {PASSWORD} short")
+    assert "Invalid" in await ns(alice, "SET PASSWORD wrongpassword newpassword1")
+    assert "changed" in await ns(alice, f"SET PASSWORD {PASSWORD} newpassword1")
     assert "logged out" in await ns(alice, "LOGOUT")
     assert "Invalid" in await ns(alice, f"IDENTIFY {PASSWORD}")
     assert "now logged in" in await ns(alice, "IDENTIFY newpassword1")
@@ -117,19 +121,23 @@ async def test_drop(irc) -> None:
     assert "not registered" in await ns(alice, "INFO alice")
 
 
-async def test_cert_add_list_del(irc) -> None:
-    alice = await irc.client("alice")
-    await ns(alice, f"REGISTER {PASSWORD}")
-    fingerprint = hashlib.sha256(b"some certificate").hexdigest()
-    assert "not connected with a TLS client certificate" in await ns(alice, "CERT ADD")
+async def test_cert_add_list_del(irc, tmp_path) -> None:
+    plain_alice = await irc.client("alice")
+    await ns(plain_alice, f"REGISTER {PASSWORD}")
+    assert "not connected with a TLS client certificate" in await ns(plain_alice, "CERT ADD")
+    cert, key, fingerprint = make_client_cert(tmp_path, "alice")
+    alice = await tls_client(irc, cert, key)
+    await alice.register("alice2")
+    await ns(alice, f"IDENTIFY alice {PASSWORD}")
     assert "Not added" in await ns(alice, "CERT ADD nothex")
     colons = ":".join(fingerprint[i : i + 2] for i in range(0, 64, 2)).upper()
     assert "Added" in await ns(alice, f"CERT ADD {colons}")
     assert fingerprint in await ns(alice, "CERT LIST")
     assert "Client certificates: 1" in await ns(alice, "INFO")
-    bob = await irc.client("bob")
+    bob = await tls_client(irc, cert, key)
+    await bob.register("bob")
     await ns(bob, f"REGISTER {PASSWORD}")
-    assert "already linked" in await ns(bob, f"CERT ADD {fingerprint}")
+    assert "already linked" in await ns(bob, "CERT ADD")
     assert "Removed" in await ns(alice, f"CERT DEL {fingerprint}")
     assert "not linked" in await ns(alice, f"CERT DEL {fingerprint}")
     assert "No client certificates" in await ns(alice, "CERT LIST")

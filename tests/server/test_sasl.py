@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import secrets
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,9 @@ from argon2 import PasswordHasher, profiles
 from certs import make_client_cert, tls_client
 from hubbub.server.app import Server
 from ircclient import RawClient
+
+# the non_loopback_address fixture (tests/netaddr.py)
+pytest_plugins = ["netaddr"]
 
 PASSWORD = "correct horse"
 
@@ -218,10 +220,10 @@ async def test_after_registration_and_already_authenticated(irc) -> None:
     assert await whois_account(peer, "alice") == "alice"
 
 
-async def test_plain_refused_on_plaintext_unless_allowed(start_server) -> None:
-    address = _non_loopback_address()
-    if address is None:
-        pytest.skip("no non-loopback address to connect from")
+async def test_plain_refused_on_plaintext_unless_allowed(
+    start_server, non_loopback_address: str
+) -> None:
+    address = non_loopback_address
     listen = [{"host": "0.0.0.0", "port": 0}]
     for allowed in (False, True):
         irc = await start_server(listen=listen, accounts={"plaintext_sasl": allowed})
@@ -238,20 +240,6 @@ async def test_plain_refused_on_plaintext_unless_allowed(start_server) -> None:
             assert "TLS" in refused.params[-1]
             # SCRAM does not reveal the password, so it stays available
             assert await scram(client, "alice", PASSWORD) == "903"
-
-
-def _non_loopback_address() -> str | None:
-    """This host's address on its default route (a UDP connect sends nothing)."""
-    for target in ("10.255.255.255", "198.51.100.1"):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.connect((target, 9))
-            except OSError:
-                continue
-            address = str(probe.getsockname()[0])
-        if not address.startswith("127.") and address != "0.0.0.0":
-            return address
-    return None
 
 
 # --- SCRAM-SHA-256 -----------------------------------------------------------------

@@ -125,8 +125,28 @@ class AccountsSection(_Section):
     # "delay": rename after nick_protection_delay seconds; "strict": at once; "off"
     nick_protection: Literal["delay", "strict", "off"] = "delay"
     nick_protection_delay: float = Field(30.0, ge=0)
-    # SASL PLAIN over a plaintext listener is refused except from loopback
+    # SASL PLAIN over a plaintext listener is refused except from loopback;
+    # the same rule covers every command carrying a password (REGISTER, IDENTIFY, SET)
     plaintext_sasl: bool = False
+    # --- login throttling (server/login_throttle.py, server/password_guard.py) ---
+    # (read at the first login after start; REHASH does not change them)
+    # Token buckets: every password/certificate attempt takes a token from its
+    # account's bucket and its IP's (IPv6: its /64), a success gives it back;
+    # one token returns every `login_refill` seconds. Empty bucket: refused.
+    login_attempts_per_account: int = Field(5, ge=1)
+    login_attempts_per_ip: int = Field(10, ge=1)
+    login_refill: float = Field(60.0, gt=0)
+    # buckets kept in memory; when full, the least recently used is forgotten
+    login_throttle_entries: int = Field(10000, ge=1)
+    # password hashes (argon2, 64 MiB each) running at once server-wide, and
+    # waiting for a turn; an attempt beyond both is refused as "busy", not queued
+    max_concurrent_hashes: int = Field(1, ge=1)
+    max_waiting_hashes: int = Field(64, ge=0)
+    # flood-control tokens a connection pays per password hash it asks for
+    hash_flood_cost: float = Field(4.0, ge=0)
+    # accounts one IP may create: a bucket of this many, one back per `registration_refill` s
+    registrations_per_ip: int = Field(3, ge=1)
+    registration_refill: float = Field(1200.0, gt=0)
 
 
 class HistorySection(_Section):

@@ -25,6 +25,7 @@ from hubbub.server.commands.context import Context
 from hubbub.server.commands.messaging import MESSAGE_LISTENERS, Delivered
 from hubbub.server.delivery import TAG_ACCOUNT, TAG_MESSAGE_TAGS, TAG_TIME
 from hubbub.server.hooks import STARTUP_HOOKS
+from hubbub.server.logtext import for_log
 from hubbub.server.state import Channel, User
 from hubbub.store import HistoryCommand, HistoryRecord, run_retention
 
@@ -133,7 +134,7 @@ async def _replay(server: Server, user: User, channel: Channel, lines: int, at: 
     try:
         records = await server.store.history.before(channel.name, at, lines)
     except Exception:
-        log.exception("history: autoreplay of %s failed", channel.name)
+        log.exception("history: autoreplay of %s failed", for_log(channel.name))
         return
     if user not in channel.members:
         return

@@ -5,6 +5,7 @@ busy timeout for the offline CLI running next to the server."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,11 @@ _PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
 )
+
+# aiosqlite logs every call with its arguments at DEBUG: password hashes,
+# SCRAM keys and e-mail addresses would reach a debug log. Its INFO and
+# above carry no data, so that is all it may say, whatever the root level.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def sqlite_engine(path: Path) -> AsyncEngine:

@@ -5,7 +5,9 @@ The account name is the user's nick (``custom-account-name`` is not offered,
 so a registered nick and its account are the same thing for nick
 protection). No verification step is needed, so a successful REGISTER logs
 the user in at once. NickServ REGISTER uses the same rules
-(:func:`create_account`).
+(:func:`create_account`): no password over a plaintext connection from
+another host (as SASL PLAIN), a bounded number of accounts per IP, and the
+hash through the server's hash gate.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from dataclasses import dataclass
 
 from hubbub.protocol.casemap import fold
 from hubbub.protocol.message import Message
-from hubbub.server import accounts
+from hubbub.server import accounts, password_guard
 from hubbub.server.capabilities import register_capability
 from hubbub.server.commands.context import Context
+from hubbub.server.commands.registration import admission_refused
 from hubbub.server.commands.registry import command
 from hubbub.server.config import Config
-from hubbub.store import AlreadyExists
+from hubbub.server.hash_gate import HashRefused
+from hubbub.store import Account, AlreadyExists
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_BYTES = 300  # the spec's advice: it must fit in a PRIVMSG to NickServ
@@ -85,21 +89,48 @@ async def create_account(
         return Refusal("TEMPORARILY_UNAVAILABLE", "Account registration is disabled here")
     if ctx.user.account is not None:
         return Refusal("ALREADY_AUTHENTICATED", f"You are already logged in as {ctx.user.account}")
+    if not password_guard.password_allowed(ctx):
+        return Refusal("UNACCEPTABLE_PASSWORD", _sentence(password_guard.PLAINTEXT_REFUSAL))
     refusal = check_password(password) or check_email(server.config, email)
     if refusal is not None:
         return refusal
     if fold(account).startswith("guest"):
         return Refusal("BAD_ACCOUNT_NAME", "Guest nicks cannot be registered")
-    try:
-        created = await server.store.accounts.create(account, password, email)
-    except AlreadyExists:
-        return Refusal("ACCOUNT_EXISTS", f"The account {account} is already registered")
-    except ValueError as exc:
-        return Refusal("BAD_ACCOUNT_NAME", str(exc))
+    if server.store.accounts.exists(account):  # known without hashing anything
+        return _exists(account)
+    limited = password_guard.begin_registration(ctx)
+    if limited is not None:
+        return Refusal("TEMPORARILY_UNAVAILABLE", _sentence(limited))
+    created = await _create(ctx, account, email, password)
+    if isinstance(created, Refusal):
+        password_guard.registration_failed(ctx)
+        return created
     if ctx.user.account is not None:  # logged in some other way meanwhile
         return None
     accounts.login(ctx, created.name)
     return None
+
+
+async def _create(
+    ctx: Context, account: str, email: str | None, password: str
+) -> Account | Refusal:
+    try:
+        async with password_guard.hashing(ctx):
+            return await ctx.server.store.accounts.create(account, password, email)
+    except HashRefused as exc:
+        return Refusal("TEMPORARILY_UNAVAILABLE", _sentence(str(exc)))
+    except AlreadyExists:
+        return _exists(account)
+    except ValueError as exc:
+        return Refusal("BAD_ACCOUNT_NAME", str(exc))
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _exists(account: str) -> Refusal:
+    return Refusal("ACCOUNT_EXISTS", f"The account {account} is already registered")
 
 
 @command("REGISTER", min_params=3, pre_registration=True, cost=3)
@@ -131,6 +162,8 @@ def register(ctx: Context, msg: Message) -> Awaitable[None] | None:
                 "COMPLETE_CONNECTION_REQUIRED",
                 description="Finish connecting before you register an account",
             )
+            return None
+        if admission_refused(ctx):  # a K-lined host registers nothing
             return None
         if not user.folded:
             ctx.fail("REGISTER", "NEED_NICK", "*", description="Send NICK before REGISTER")

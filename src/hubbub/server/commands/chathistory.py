@@ -27,6 +27,7 @@ from hubbub.server.history import (
     send_paced,
 )
 from hubbub.server.isupport import register_token
+from hubbub.server.logtext import for_log
 from hubbub.store import HistoryRecord, Selector, conversation_key
 
 log = logging.getLogger(__name__)
@@ -190,7 +191,7 @@ async def _history(
             assert first is not None and second is not None
             records = await history.between(key, first, second, limit)
     except Exception:
-        log.exception("CHATHISTORY %s %s failed", sub, target)
+        log.exception("CHATHISTORY %s %s failed", for_log(sub), for_log(target))
         ctx.fail(
             "CHATHISTORY",
             "MESSAGE_ERROR",

@@ -82,6 +82,11 @@ def _relay(ctx: Context, msg: Message, cmd: str) -> Awaitable[None] | None:
         if len(targets) > limit:
             ctx.reply(rpl.ERR_TOOMANYTARGETS, params[0], f"Too many targets (max {limit})")
             return None
+        # A service command may hash a password: one line, one command, so
+        # "NickServ,NickServ,..." cannot multiply the work per flood token.
+        if cmd == "PRIVMSG" and any(find_service(t) is not None for t in targets):
+            ctx.reply(rpl.ERR_TOOMANYTARGETS, params[0], "A message to a service takes one target")
+            return None
     if cmd != "TAGMSG":
         user.last_active = time.time()
     pending: list[Awaitable[None]] = []

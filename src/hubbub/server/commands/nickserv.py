@@ -4,12 +4,14 @@
     /msg NickServ IDENTIFY [account] <password>
     /msg NickServ INFO [account]
     /msg NickServ GHOST <nick>
-    /msg NickServ SET PASSWORD <new password>
+    /msg NickServ SET PASSWORD <current password> <new password>
     /msg NickServ CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST
     /msg NickServ DROP <account>
     /msg NickServ HELP [command]
 
-Every answer is a NOTICE from NickServ. Passwords are never logged.
+Every answer is a NOTICE from NickServ. Commands carrying a password obey
+:mod:`hubbub.server.password_guard` (TLS or loopback only, throttled,
+bounded hashing); neither they nor their arguments are ever logged.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from hubbub.protocol.casemap import fold
-from hubbub.server import accounts, nick_protection
+from hubbub.server import accounts, nick_protection, password_guard
 from hubbub.server.commands.account_registration import check_password, create_account
 from hubbub.server.commands.context import Context
+from hubbub.server.hash_gate import HashRefused
 from hubbub.server.net.client_cert import peer_fingerprint
 from hubbub.server.services import register_service, service_notice
 from hubbub.server.state import User
-from hubbub.store import AlreadyExists, NotFound
+from hubbub.store import Account, AlreadyExists, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +49,23 @@ HELP: dict[str, str] = {
         "Better: let your client log in with SASL when it connects (PLAIN over TLS,\n"
         "SCRAM-SHA-256, or EXTERNAL with a client certificate)."
     ),
-    "INFO": "INFO [account]\nShows when an account was registered and who is logged in to it.",
+    "INFO": (
+        "INFO [account]\n"
+        "Shows when an account was registered; to the account itself and to operators\n"
+        "also who is logged in to it."
+    ),
     "GHOST": (
         "GHOST <nick>\n"
         "Disconnects a connection using <nick> when that nick is your account's name or\n"
         "is logged in to your account, e.g. your own stale connection."
     ),
-    "SET": "SET PASSWORD <new password>\nChanges your account's password.",
+    "SET": "SET PASSWORD <current password> <new password>\nChanges your account's password.",
     "CERT": (
         "CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST\n"
         "Manages the TLS client certificates that log you in with SASL EXTERNAL.\n"
-        "CERT ADD without a fingerprint adds the certificate you are connected with.\n"
-        "Fingerprints are SHA-256, e.g. from: openssl x509 -noout -fingerprint -sha256 -in cert.pem"
+        "CERT ADD adds the certificate you are connected with (a fingerprint given\n"
+        "must be its own). Fingerprints are SHA-256, e.g. from:\n"
+        "openssl x509 -noout -fingerprint -sha256 -in cert.pem"
     ),
     "DROP": (
         "DROP <account>\n"
@@ -155,15 +163,38 @@ async def _do_identify(ctx: Context, name: str, password: str) -> None:
     if ctx.user.account is not None:
         _say(ctx, f"You are already logged in as {ctx.user.account}.")
         return
-    account = await ctx.server.store.accounts.verify_password(name, password)
-    if account is None:
-        log.info("failed IDENTIFY for %s from %s", name, ctx.user.ip)
-        _say(ctx, "Invalid account name or password.")
-        return
-    if ctx.user.account is not None:
+    account = await _check_password(ctx, name, password)
+    if account is None or ctx.user.account is not None:
         return
     accounts.login(ctx, account.name)
     _say(ctx, f"You are now logged in as {account.name}.")
+
+
+async def _check_password(ctx: Context, name: str, password: str) -> Account | None:
+    """The account if ``password`` opens it; None, the user told why, if the
+    connection may not carry passwords, is throttled, or the password is wrong.
+    Nothing the user typed is logged: swapped arguments put the password
+    where the account name belongs."""
+    if not password_guard.password_allowed(ctx):
+        _say(ctx, f"Refused: {password_guard.PLAINTEXT_REFUSAL}.")
+        return None
+    attempt = password_guard.begin_login(ctx, name)
+    if isinstance(attempt, str):
+        _say(ctx, f"Refused: {attempt}.")
+        return None
+    try:
+        async with password_guard.hashing(ctx):
+            account = await ctx.server.store.accounts.verify_password(name, password)
+    except HashRefused as exc:
+        attempt.give_back()
+        _say(ctx, f"Refused: {exc}.")
+        return None
+    if account is None:
+        log.info("failed NickServ password check from %s", ctx.user.ip)
+        _say(ctx, "Invalid account name or password.")
+        return None
+    attempt.give_back()
+    return account
 
 
 def _logout(ctx: Context, args: list[str]) -> None:
@@ -198,9 +229,9 @@ async def _do_info(ctx: Context, name: str) -> None:
         f"Account: {account.name}",
         f"Registered: {account.registered_at.strftime('%Y-%m-%d %H:%M:%S UTC')}",
     ]
-    online = [u.nick for u in _logged_in(ctx, account.name)]
-    lines.append("Logged in now: " + (", ".join(online) if online else "nobody"))
-    if own or ctx.user.is_oper:
+    if own or ctx.user.is_oper:  # who is online as whom is the account's own business
+        online = [u.nick for u in _logged_in(ctx, account.name)]
+        lines.append("Logged in now: " + (", ".join(online) if online else "nobody"))
         lines.append(f"Email: {account.email or 'none'}")
         fingerprints = await ctx.server.store.accounts.list_certfps(account.name)
         lines.append(f"Client certificates: {len(fingerprints)}")
@@ -233,22 +264,30 @@ def _ghost(ctx: Context, args: list[str]) -> None:
 
 
 def _set(ctx: Context, args: list[str]) -> Awaitable[None] | None:
-    if len(args) != 2 or args[0].upper() != "PASSWORD":
-        _say(ctx, "Syntax: SET PASSWORD <new password>")
+    if len(args) != 3 or args[0].upper() != "PASSWORD":
+        _say(ctx, "Syntax: SET PASSWORD <current password> <new password>")
         return None
     account = _need_login(ctx)
     if account is None:
         return None
-    refusal = check_password(args[1])
+    refusal = check_password(args[2])
     if refusal is not None:
         _say(ctx, f"Password not changed: {refusal.text}.")
         return None
-    return _do_set_password(ctx, account, args[1])
+    return _do_set_password(ctx, account, args[1], args[2])
 
 
-async def _do_set_password(ctx: Context, account: str, password: str) -> None:
+async def _do_set_password(ctx: Context, account: str, current: str, new: str) -> None:
+    """The current password is asked for, so that a session left logged in
+    (or taken over) cannot lock the owner out of the account."""
+    if await _check_password(ctx, account, current) is None:
+        return
     try:
-        await ctx.server.store.accounts.set_password(account, password)
+        async with password_guard.hashing(ctx):
+            await ctx.server.store.accounts.set_password(account, new)
+    except HashRefused as exc:
+        _say(ctx, f"Password not changed: {exc}.")
+        return
     except NotFound:
         _say(ctx, f"The account {account} no longer exists.")
         return
@@ -267,13 +306,21 @@ def _cert(ctx: Context, args: list[str]) -> Awaitable[None] | None:
         return _cert_list(ctx, account)
     if sub == "DEL":
         return _cert_del(ctx, account, args[1])
-    fingerprint = args[1] if len(args) > 1 else None
+    # Only the certificate this connection proves it holds: linking any other
+    # fingerprint would let whoever holds that certificate into the account.
+    fingerprint = peer_fingerprint(getattr(ctx.user.sink, "transport", None))
     if fingerprint is None:
-        fingerprint = peer_fingerprint(getattr(ctx.user.sink, "transport", None))
-        if fingerprint is None:
-            _say(ctx, "You are not connected with a TLS client certificate; give a fingerprint.")
-            return None
+        _say(ctx, "You are not connected with a TLS client certificate; connect with it first.")
+        return None
+    if len(args) > 1 and not _same_fingerprint(args[1], fingerprint):
+        _say(ctx, "Not added: that is not the certificate you are connected with.")
+        return None
     return _cert_add(ctx, account, fingerprint)
+
+
+def _same_fingerprint(given: str, held: str) -> bool:
+    """``held`` is lower-case hex; ``given`` may have colons and capitals."""
+    return given.replace(":", "").strip().lower() == held
 
 
 async def _cert_list(ctx: Context, account: str) -> None:

@@ -23,6 +23,7 @@ from hubbub.server.commands.queries import change_host
 from hubbub.server.commands.registry import command
 from hubbub.server.config import ConfigError, OperSection
 from hubbub.server.delivery import Event, deliver
+from hubbub.server.logtext import for_log
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ async def oper(ctx: Context, msg: Message) -> None:
     block = next((b for b in ctx.server.config.opers if b.name == name), None)
     if block is None or not _host_allowed(block, user.user, user.host, user.ip):
         ctx.reply(rpl.ERR_NOOPERHOST, "No O-lines for your host")
-        log.info("failed OPER %r by %s (no block for this host)", name, user.source)
+        # not the name: with the arguments swapped it is the password
+        log.info("failed OPER by %s (no block of that name for this host)", user.source)
         return
     # argon2 is deliberately slow: keep it off the event loop.
     ok = await asyncio.to_thread(password_matches, block.password, password)
@@ -68,7 +70,7 @@ async def oper(ctx: Context, msg: Message) -> None:
         return
     if not ok:
         ctx.reply(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
-        log.info("failed OPER %r by %s (wrong password)", name, user.source)
+        log.info("failed OPER %s by %s (wrong password)", block.name, user.source)
         return
     user.oper_name = block.name
     if ctx.server.world.set_user_mode(user, "o", True):
@@ -92,7 +94,7 @@ def kill(ctx: Context, msg: Message) -> None:
     reason = msg.param(1) or "No reason given"
     text = f"Killed ({ctx.user.nick} ({reason}))"
     deliver([target], ctx.user.source, "KILL", [target.nick, text])
-    log.info("%s killed %s (%s)", ctx.user.nick, target.source, reason)
+    log.info("%s killed %s (%s)", ctx.user.nick, target.source, for_log(reason))
     server.disconnect(target, text, quit_message=text)
 
 
@@ -126,7 +128,7 @@ def die(ctx: Context, msg: Message) -> None:
     """DIE [:<reason>]: shut the server down."""
     reason = msg.param(0)
     text = f"Server shutting down: {reason}" if reason else "Server shutting down"
-    log.warning("DIE by %s: %s", ctx.user.source, reason or "no reason")
+    log.warning("DIE by %s: %s", ctx.user.source, for_log(reason or "no reason"))
     task = asyncio.ensure_future(ctx.server.stop(text))
     _background.add(task)
     task.add_done_callback(_background.discard)

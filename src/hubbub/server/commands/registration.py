@@ -102,22 +102,31 @@ def try_register(ctx: Context) -> None:
     user = ctx.user
     if user.registered or not user.user or not user.folded or user.cap_negotiating:
         return
+    _apply_cloak(ctx)
+    if admission_refused(ctx):
+        return
+    user.password = None
+    ctx.server.world.register(user)
+    welcome(ctx)
+    for hook in REGISTRATION_HOOKS:
+        hook(ctx)
+    ctx.server.notify_monitors_online(user)
+
+
+def admission_refused(ctx: Context) -> bool:
+    """Check what admits a connection: the connection password (464) and the
+    REGISTRATION_CHECKS (K-lines, 465). A refusal replies and disconnects,
+    and returns True. Run at registration, and earlier by commands that must
+    not work for a refused connection (SASL, REGISTER before connect)."""
+    user = ctx.user
     expected = ctx.server.config.server.password
     if expected is not None and not hmac.compare_digest(
         (user.password or "").encode(), expected.encode()
     ):
         ctx.reply(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
         ctx.server.disconnect(user, "Bad password")
-        return
-    user.password = None
-    _apply_cloak(ctx)
-    if any(check(ctx) for check in REGISTRATION_CHECKS):
-        return
-    ctx.server.world.register(user)
-    welcome(ctx)
-    for hook in REGISTRATION_HOOKS:
-        hook(ctx)
-    ctx.server.notify_monitors_online(user)
+        return True
+    return any(check(ctx) for check in REGISTRATION_CHECKS)
 
 
 def welcome(ctx: Context) -> None:

@@ -5,6 +5,11 @@ unless ``accounts.plaintext_sasl``), EXTERNAL (the TLS client certificate's
 SHA-256 fingerprint, bound with NickServ CERT ADD) and SCRAM-SHA-256
 (RFC 5802 / RFC 7677, from the keys the store keeps, so the password never
 crosses the wire). Every success goes through :func:`accounts.login`.
+
+Before registration, AUTHENTICATE first checks what registration would: the
+connection password (464) and the K-lines (465). Every attempt is throttled
+per account and per IP (:mod:`hubbub.server.password_guard`): a throttled
+attempt ends in 904 with the time to wait.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import binascii
 import contextlib
 import hashlib
 import hmac
-import ipaddress
 import secrets
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -23,11 +27,12 @@ from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
 from hubbub.protocol.message import Message
 from hubbub.protocol.saslprep import saslprep
-from hubbub.server import accounts
+from hubbub.server import accounts, password_guard
 from hubbub.server.capabilities import register_capability
 from hubbub.server.commands.context import Context
-from hubbub.server.commands.registration import REGISTRATION_HOOKS
+from hubbub.server.commands.registration import REGISTRATION_HOOKS, admission_refused
 from hubbub.server.commands.registry import command
+from hubbub.server.hash_gate import HashRefused
 from hubbub.server.net.client_cert import peer_fingerprint
 from hubbub.server.state import User
 from hubbub.store import ScramCredentials
@@ -55,6 +60,7 @@ class Session:
     auth_prefix: str = ""  # client-first-bare "," server-first
     server_signature: bytes = b""
     known: bool = False
+    attempt: password_guard.Attempt | None = None  # the throttle tokens taken
 
 
 # In-progress exchanges by user. Ended on success, failure, abort or
@@ -84,22 +90,21 @@ def _fail(ctx: Context, reason: str = "") -> None:
 
 
 def _succeed(ctx: Context, account: str) -> None:
-    _sessions.pop(ctx.user, None)
+    session = _sessions.pop(ctx.user, None)
+    if session is not None and session.attempt is not None:
+        session.attempt.give_back()
     accounts.login(ctx, account)
     ctx.reply(rpl.RPL_SASLSUCCESS, "SASL authentication successful")
 
 
-def _is_loopback(ip: str) -> bool:
-    try:
-        return ipaddress.ip_address(ip).is_loopback
-    except ValueError:
+def _begin_attempt(ctx: Context, session: Session, account: str | None) -> bool:
+    """Take the throttle tokens for this exchange; False (after 904) if throttled."""
+    attempt = password_guard.begin_login(ctx, account)
+    if isinstance(attempt, str):
+        _fail(ctx, attempt)
         return False
-
-
-def plain_allowed(ctx: Context) -> bool:
-    """PLAIN sends the password itself: only over TLS, loopback, or if allowed."""
-    user = ctx.user
-    return user.tls or ctx.server.config.accounts.plaintext_sasl or _is_loopback(user.ip)
+    session.attempt = attempt
+    return True
 
 
 @command("AUTHENTICATE", min_params=1, pre_registration=True, cost=2)
@@ -113,6 +118,8 @@ def authenticate(ctx: Context, msg: Message) -> Awaitable[None] | None:
         ctx.reply(rpl.ERR_SASLABORTED, "SASL authentication aborted")
         return None
     if session is None:
+        if not ctx.user.registered and admission_refused(ctx):
+            return None
         _start(ctx, arg)
         return None
     if len(arg) > CHUNK:
@@ -146,7 +153,7 @@ def _start(ctx: Context, name: str) -> None:
         ctx.reply(rpl.RPL_SASLMECHS, ",".join(MECHANISMS), "are available SASL mechanisms")
         _fail(ctx)
         return
-    if mechanism == "PLAIN" and not plain_allowed(ctx):
+    if mechanism == "PLAIN" and not password_guard.password_allowed(ctx):
         _fail(ctx, "PLAIN is refused on a plaintext connection; use TLS or SCRAM-SHA-256")
         return
     _prune(ctx)
@@ -187,8 +194,18 @@ async def _plain(ctx: Context, data: bytes) -> None:
     if authzid and fold(authzid) != fold(authcid):
         _fail(ctx, "authorization identity must be the account itself")
         return
-    account = await ctx.server.store.accounts.verify_password(authcid, password)
-    if ctx.user not in _sessions:
+    session = _sessions.get(ctx.user)
+    if session is None or not _begin_attempt(ctx, session, authcid):
+        return
+    try:
+        async with password_guard.hashing(ctx):
+            account = await ctx.server.store.accounts.verify_password(authcid, password)
+    except HashRefused as exc:
+        if session.attempt is not None:
+            session.attempt.give_back()
+        _fail(ctx, str(exc))
+        return
+    if _sessions.get(ctx.user) is not session:
         return  # aborted or disconnected meanwhile
     if account is None:
         _fail(ctx, "invalid account name or password")
@@ -209,8 +226,11 @@ async def _external(ctx: Context, data: bytes) -> None:
     if fingerprint is None:
         _fail(ctx, "no TLS client certificate was presented")
         return
+    session = _sessions.get(ctx.user)
+    if session is None or not _begin_attempt(ctx, session, None):
+        return
     account = await ctx.server.store.accounts.find_by_certfp(fingerprint)
-    if ctx.user not in _sessions:
+    if _sessions.get(ctx.user) is not session:
         return
     if account is None:
         _fail(ctx, "this client certificate is not linked to an account")
@@ -280,6 +300,8 @@ async def _scram_first(ctx: Context, session: Session, data: bytes) -> None:
             return
     except (UnicodeDecodeError, ValueError):
         _fail(ctx, "malformed SCRAM client-first message")
+        return
+    if not _begin_attempt(ctx, session, name):
         return
     credentials = await ctx.server.store.accounts.get_scram(name)
     if _sessions.get(ctx.user) is not session:

@@ -30,6 +30,7 @@ from hubbub.server import hooks
 from hubbub.server.commands import registration
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
+from hubbub.server.logtext import for_log
 from hubbub.store import BanKind, ServerBan
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ def check_dline(server: Server, conn: Connection) -> str | None:
     Context(server, conn.user).reply(
         rpl.ERR_YOUREBANNEDCREEP, f"You are banned from this server: {ban.reason}"
     )
-    log.info("refused %s: D-lined (%s)", conn.user.ip, ban.mask)
+    log.info("refused %s: D-lined (%s)", conn.user.ip, for_log(ban.mask))
     return f"D-lined: {ban.reason}"
 
 
@@ -184,7 +185,7 @@ def check_kline(ctx: Context) -> bool:
     if ban is None:
         return False
     ctx.reply(rpl.ERR_YOUREBANNEDCREEP, f"You are banned from this server: {ban.reason}")
-    log.info("refused %s: K-lined (%s)", ctx.user.source, ban.mask)
+    log.info("refused %s: K-lined (%s)", ctx.user.source, for_log(ban.mask))
     ctx.server.disconnect(ctx.user, f"K-lined: {ban.reason}")
     return True
 
@@ -250,7 +251,14 @@ async def _add_ban(ctx: Context, msg: Message, kind: BanKind) -> None:
     ban = ActiveBan.from_record(record)
     ban_list(server).bans[(kind, ban.mask)] = ban
     span = "permanently" if duration is None else f"for {_span(duration.total_seconds())}"
-    log.info("%s added %s-line %s %s: %s", ctx.user.source, kind, ban.mask, span, reason)
+    log.info(
+        "%s added %s-line %s %s: %s",
+        ctx.user.source,
+        kind,
+        for_log(ban.mask),
+        span,
+        for_log(reason),
+    )
     ctx.send("NOTICE", ctx.user.nick, f"Added {kind}-line for {ban.mask} {span}: {reason}")
     hit = [
         u
@@ -288,7 +296,7 @@ async def _remove_ban(ctx: Context, msg: Message, kind: BanKind) -> None:
     if not removed:
         ctx.fail(name, "NO_SUCH_BAN", mask, description=f"No {kind}-line for that mask")
         return
-    log.info("%s removed %s-line %s", ctx.user.source, kind, mask)
+    log.info("%s removed %s-line %s", ctx.user.source, kind, for_log(mask))
     ctx.send("NOTICE", ctx.user.nick, f"Removed {kind}-line for {mask}")
 
 

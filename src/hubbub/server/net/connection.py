@@ -274,6 +274,12 @@ class Connection:
                 self._reading = reading
                 self.set_reading(reading)
 
+    def charge(self, tokens: float) -> None:
+        """Take extra flood-control tokens for costly work a command asked
+        for (a password hash), beyond the command's own cost."""
+        if self.server.config.limits.flood_control and not self.user.is_oper:
+            self._tokens -= tokens
+
     def _resume(self) -> None:
         self._resume_handle = None
         if not self._closed:
