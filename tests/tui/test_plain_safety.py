@@ -126,7 +126,9 @@ async def test_whois_in_line_mode(irc: object, peer: PeerFactory) -> None:
         await chat.type("/whois bob")
         await chat.wait_for(b"End of WHOIS for bob")
         text = b"".join(chat.lines).decode()
-        assert "[#lobby] -- bob is ~bob@127.0.0.1 (real name: Bob Builder)" in text
+        # the host is the cloak others see (server.cloak is on by default)
+        whois = r"\[#lobby\] -- bob is ~bob@[a-z2-7]{16}\.hubbub \(real name: Bob Builder\)"
+        assert re.search(whois, text)
         assert "[#lobby] -- bob is on @#lobby" in text
         assert "[#lobby] -- bob is connected to irc.test.local (" in text
         assert re.search(r"bob has been idle \d+s, signed on \d{4}-\d\d-\d\d", text)
