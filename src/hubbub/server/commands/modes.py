@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, is_channel_name
-from hubbub.protocol.masks import normalize_ban_mask
+from hubbub.protocol.masks import normalize_ban_mask, within_wildcard_cap
 from hubbub.protocol.message import Message
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
@@ -171,6 +171,8 @@ def valid_key(key: str) -> bool:
 def normalize_list_mask(mask: str) -> str | None:
     """The stored form of a b/e/I mask, or None when it cannot be one."""
     if not mask or " " in mask or "," in mask or mask.startswith(":"):
+        return None
+    if not within_wildcard_cap(mask):
         return None
     if mask.startswith(EXTBAN_PREFIX):
         kind, _, value = mask[1:].partition(":")
