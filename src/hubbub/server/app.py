@@ -30,6 +30,7 @@ from hubbub.server.net.tls import ensure_self_signed, server_context
 from hubbub.server.net.websocket import start_websocket_listener
 from hubbub.server.state import User, World
 from hubbub.store import Store, open_store
+from hubbub.store.privacy import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class Server:
 
     # --- lifecycle --------------------------------------------------------
     async def start(self) -> None:
-        self.config.server.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.config.server.data_dir)
         self._store = await open_store(
             self.config.database_path,
             flush_interval=self.config.history.flush_interval,

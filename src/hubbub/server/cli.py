@@ -86,6 +86,9 @@ async def _run(config: Config) -> None:
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(server.stop()))
     try:
         await server.start()
+    except ConfigError:
+        await server.stop()
+        raise
     except OSError as exc:
         await server.stop()
         raise ConfigError(f"cannot listen: {exc.strerror or exc}") from None
