@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, is_channel_name
+from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.masks import normalize_ban_mask, within_wildcard_cap
 from hubbub.protocol.message import Message
 from hubbub.server.commands.context import Context
@@ -257,7 +258,7 @@ def apply_channel_modes(
                 continue
             if param is None:
                 continue
-            limit = int(param) if param.isdigit() and len(param) < 12 else 0
+            limit = ascii_int(param, max_digits=11) or 0
             if not 0 < limit <= MAX_LIMIT:
                 say(rpl.ERR_INVALIDMODEPARAM, channel.name, "l", param, "Invalid limit")
                 continue

@@ -44,7 +44,7 @@ RPL_STATSDLINE = "225"
 RPL_STATSUPTIME = "242"
 RPL_ENDOFSTATS = "219"
 
-_DURATION_RE = re.compile(r"(?i)(\d{1,9})([smhdw]?)|perm(anent)?")
+_DURATION_RE = re.compile(r"(?i)([0-9]{1,9})([smhdw]?)|perm(anent)?")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 60}
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
