@@ -27,7 +27,9 @@ from hubbub.protocol.message import (
     ProtocolError,
     TagsTooLong,
     TooManyParams,
+    escape_tag_value,
     parse_line,
+    serialize_body,
 )
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import COMMANDS
@@ -211,7 +213,7 @@ class Connection:
         self._closed = True
         self._lines.clear()
         self._inbuf = b""
-        self.transport_write(f"ERROR :{error_text}\r\n".encode())
+        self.transport_write((serialize_body(None, "ERROR", [error_text]) + "\r\n").encode())
         if self._resume_handle is not None:
             self._resume_handle.cancel()
         self.transport_close()
@@ -375,10 +377,15 @@ class Connection:
         self.process()
 
     def _finish_label(self, label: str) -> None:
-        """Wrap what the command produced per the labeled-response spec."""
+        """Wrap what the command produced per the labeled-response spec.
+
+        The label goes back escaped: unescaped, a ``\\n`` in it would end the
+        line and let the rest be read as a new one.
+        """
         lines = self._capture or []
         self._capture = None
         ctx = self.context
+        label = escape_tag_value(label)
         if not lines:
             self.write(add_tag(f":{self.server.name} ACK\r\n".encode(), f"label={label}"))
         elif len(lines) == 1:
