@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness import RunningServer
+from harness import RunningServer, ServerFactory
 from hubbub.protocol import masks
 
 
@@ -24,6 +24,11 @@ async def test_list_with_backtracking_mask_answers_and_server_stays_up(
     # Someone else is served right after.
     pong = await alice.ask("PING :still")
     assert [(m.command, m.params[-1]) for m in pong] == [("PONG", "still")]
+    # Over the wildcard cap the mask matches nothing, at once.
+    replies = await bob.ask("LIST " + "*a" * 200 + "b")
+    assert [m.command for m in replies] == ["321", "323"]
+    pong = await alice.ask("PING :again")
+    assert [(m.command, m.params[-1]) for m in pong] == [("PONG", "again")]
 
 
 async def test_who_and_whowas_with_hostile_masks_answer(irc: RunningServer) -> None:
@@ -55,3 +60,14 @@ async def test_ban_mask_over_wildcard_cap_is_refused(irc: RunningServer) -> None
     victim = await irc.client("a" * 20 + "b")
     joined = await victim.ask("JOIN #c")
     assert [m.command for m in joined] == ["474"]
+
+
+async def test_kline_over_wildcard_cap_is_refused(start_server: ServerFactory) -> None:
+    irc = await start_server(opers=[{"name": "admin", "password": "letmein"}])
+    boss = await irc.client("boss")
+    await boss.ask("OPER admin letmein")
+    too_many = "*a" * (masks.MAX_WILDCARDS + 1) + "@203.0.113.9"
+    replies = await boss.ask(f"KLINE {too_many} :reason")
+    assert [(m.command, m.params[:3]) for m in replies] == [
+        ("FAIL", ["KLINE", "INVALID_MASK", too_many])
+    ]

@@ -232,6 +232,9 @@ async def _add_ban(ctx: Context, msg: Message, kind: BanKind) -> None:
     if kind == "K" and "@" in mask and set(mask) <= set("*?.~@"):
         ctx.fail(name, "MASK_TOO_WIDE", mask, description="That mask would ban everyone")
         return
+    if kind == "K" and not masks.within_wildcard_cap(mask):
+        ctx.fail(name, "INVALID_MASK", mask, description="Too many wildcards")
+        return
     if kind == "D":
         try:
             if ipaddress.ip_network(mask.strip(), strict=False).prefixlen < 8:
