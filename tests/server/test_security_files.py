@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness import ServerFactory
+from hubbub.server.net.tls import ensure_self_signed
 from hubbub.store import open_store
 from hubbub.store.cli import accounts
 
@@ -59,14 +60,17 @@ async def test_existing_loose_files_are_narrowed_with_a_warning(
     await store.close()
     db = data / "hubbub.db"
     db.chmod(0o644)
+    _, key = ensure_self_signed(data, "irc.test.local")
+    key.chmod(0o644)
     data.chmod(0o755)
     with caplog.at_level(logging.WARNING, logger="hubbub"):
         irc = await start_server()
     assert irc.server.config.server.data_dir == data
-    assert mode(data) == 0o700 and mode(db) == 0o600
+    assert mode(data) == 0o700 and mode(db) == 0o600 and mode(key) == 0o600
     warned = " ".join(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
     assert f"{data} was readable by other users (mode 755)" in warned
     assert f"{db} was readable by other users (mode 644)" in warned
+    assert f"{key} was readable by other users (mode 644)" in warned
 
 
 def test_accounts_cli_creates_a_private_store(tmp_path: Path) -> None:

@@ -8,13 +8,22 @@ they were counted only once their handshake was done, i.e. never.
 from __future__ import annotations
 
 import asyncio
+import signal
+import socket
 import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.sync.client import connect as sync_connect
 
 from harness import RunningServer, ServerFactory
 from ircclient import RawClient
+
+HUBBUB = [sys.executable, "-m", "hubbub"]
 
 HANDSHAKE_KINDS = ["tls", "websocket", "websocket+tls"]
 
@@ -24,6 +33,22 @@ LISTEN = [
     {"host": "127.0.0.1", "port": 0, "websocket": True},
     {"host": "127.0.0.1", "port": 0, "websocket": True, "tls": True},
 ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int) -> None:
+    for _ in range(150):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on {port}")
 
 
 def _client_tls() -> ssl.SSLContext:
@@ -123,3 +148,52 @@ async def test_failed_tls_handshake_frees_the_slot(start_server: ServerFactory) 
     assert await _closed_by_server(reader)
     writer.close()
     await _register_over(irc, "tls")
+
+
+def test_uvloop_server_counts_then_upgrades(tmp_path: Path) -> None:
+    """``hubbub serve`` runs on uvloop, which reads the ClientHello before
+    start_tls can take the socket over: the upgrade must still work."""
+    import uvloop  # a dependency; hubbub serve uses it by default
+
+    assert uvloop
+    port, tls_port, wss_port = free_port(), free_port(), free_port()
+    config = tmp_path / "hubbub.toml"
+    config.write_text(
+        f'[server]\ndata_dir = "data"\n[limits]\nhandshake_timeout = 1\n'
+        f"[[listen]]\nport = {port}\n"
+        f"[[listen]]\nport = {tls_port}\ntls = true\n"
+        f"[[listen]]\nport = {wss_port}\ntls = true\nwebsocket = true\n"
+    )
+    proc = subprocess.Popen(
+        [*HUBBUB, "serve", "--uvloop", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_port(port)
+        with socket.create_connection(("127.0.0.1", tls_port)) as silent:
+            silent.settimeout(10)
+            assert silent.recv(1) == b""  # closed after handshake_timeout
+        with _client_tls().wrap_socket(socket.create_connection(("127.0.0.1", tls_port))) as tls:
+            tls.settimeout(10)
+            tls.sendall(b"NICK uvtls\r\nUSER uvtls 0 * :uv\r\n")
+            received = b""
+            while b" 001 uvtls " not in received:
+                chunk = tls.recv(4096)
+                assert chunk, received
+                received += chunk
+        with sync_connect(
+            f"wss://127.0.0.1:{wss_port}",
+            ssl=_client_tls(),
+            subprotocols=["text.ircv3.net"],  # type: ignore[list-item]
+        ) as ws:
+            ws.send("NICK uvwss")
+            ws.send("USER uvwss 0 * :uv")
+            while " 001 uvwss " not in str(ws.recv(timeout=10)):
+                pass
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
