@@ -17,6 +17,10 @@ MAX_BODY_BYTES = 512
 MAX_CLIENT_TAG_BYTES = 4096
 MAX_TAG_BYTES = 8191
 MAX_PARAMS = 15
+# What a line we send may take before CR LF (tags not counted).
+MAX_BODY_TEXT = MAX_BODY_BYTES - 2
+# Bodies this short fit however they encode: UTF-8 takes at most 4 bytes a character.
+_ALWAYS_FITS = MAX_BODY_TEXT // 4
 
 _TAG_ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
 _TAG_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
@@ -231,8 +235,22 @@ def format_tags(tags: dict[str, str]) -> str:
     return ";".join(parts)
 
 
+def fit_body(body: str) -> str:
+    """``body`` cut to MAX_BODY_TEXT bytes at a character boundary.
+
+    The 512-byte limit is the reader's buffer: a longer line is dropped or
+    split by clients. What gets cut is the end, i.e. the trailing text.
+    """
+    if len(body) <= _ALWAYS_FITS:
+        return body
+    data = body.encode()
+    if len(data) <= MAX_BODY_TEXT:
+        return body
+    return data[:MAX_BODY_TEXT].decode("utf-8", "ignore")  # drops a split character
+
+
 def serialize_body(source: str | None, command: str, params: list[str]) -> str:
-    """The part of a line after the tags, without CR LF."""
+    """The part of a line after the tags, without CR LF, within 510 bytes."""
     parts: list[str] = []
     if source:
         parts.append(":" + _clean(source).replace(" ", ""))
@@ -245,7 +263,7 @@ def serialize_body(source: str | None, command: str, params: list[str]) -> str:
         else:
             # A middle parameter can hold no space and cannot start with ':'.
             parts.append(param.replace(" ", "").lstrip(":") or "*")
-    return " ".join(parts)
+    return fit_body(" ".join(parts))
 
 
 def serialize(msg: Message) -> bytes:

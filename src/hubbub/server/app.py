@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import ssl
 import time
@@ -18,11 +19,18 @@ from hubbub.server.config import Config, ConfigError, load_config
 from hubbub.server.delivery import Event, deliver
 from hubbub.server.hooks import CONNECT_CHECKS, SHUTDOWN_HOOKS, STARTUP_HOOKS
 from hubbub.server.net.admission import Admission
-from hubbub.server.net.connection import Connection, FlushQueue, StreamConnection
+from hubbub.server.net.connection import (
+    Connection,
+    FlushQueue,
+    StreamConnection,
+    host_for,
+    peer_address,
+)
 from hubbub.server.net.tls import ensure_self_signed, server_context
 from hubbub.server.net.websocket import start_websocket_listener
 from hubbub.server.state import User, World
 from hubbub.store import Store, open_store
+from hubbub.store.privacy import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +88,7 @@ class Server:
 
     # --- lifecycle --------------------------------------------------------
     async def start(self) -> None:
-        self.config.server.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.config.server.data_dir)
         self._store = await open_store(
             self.config.database_path,
             flush_interval=self.config.history.flush_interval,
@@ -95,12 +103,11 @@ class Server:
                 handle: Any = await start_websocket_listener(self, spec.host, spec.port, context)
                 sockets = list(handle.sockets)
             else:
-                tls = context is not None
+                # No ssl= here: StreamConnection counts the peer, then upgrades.
                 handle = await loop.create_server(
-                    lambda tls=tls: self._new_stream(tls),
+                    functools.partial(_PendingStream, self, context),
                     spec.host,
                     spec.port,
-                    ssl=context,
                     reuse_address=True,
                     backlog=1024,
                 )
@@ -116,9 +123,6 @@ class Server:
                 cert, key = ensure_self_signed(self.config.server.data_dir, self.name)
             self._ssl_context = server_context(cert, key)
         return self._ssl_context
-
-    def _new_stream(self, tls: bool) -> StreamConnection:
-        return _PendingStream(self, tls)
 
     async def stop(self, reason: str = "Server shutting down") -> None:
         """Stop accepting, tell every client, close every connection."""
@@ -252,16 +256,10 @@ class _PendingStream(StreamConnection):
 
     __slots__ = ()
 
-    def __init__(self, server: Server, tls: bool) -> None:
-        super().__init__(server, "0.0.0.0", 0, tls)
+    def __init__(self, server: Server, tls_context: ssl.SSLContext | None) -> None:
+        super().__init__(server, "0.0.0.0", 0, tls_context)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        peer = transport.get_extra_info("peername") or ("0.0.0.0", 0)
-        ip = str(peer[0])
-        if ip.startswith("::ffff:"):
-            ip = ip[7:]
-        self.user.ip = ip
-        # A host starting with ':' would read as a trailing parameter.
-        self.user.host = "0" + ip if ip.startswith(":") else ip
-        self.user.port = int(peer[1])
+        self.user.ip, self.user.port = peer_address(transport)
+        self.user.host = host_for(self.user.ip)
         super().connection_made(transport)

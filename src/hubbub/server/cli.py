@@ -10,16 +10,18 @@ from pathlib import Path
 
 import click
 
+from hubbub.protocol.integers import ascii_int
 from hubbub.server.config import Config, ConfigError, ListenSection, load_config
 
 log = logging.getLogger("hubbub")
 
 
 def _host_port(value: str, option: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+    host, sep, text = value.rpartition(":")
+    port = ascii_int(text, max_digits=5)
+    if not sep or port is None or port > 65535:
         raise click.BadParameter(f"expected HOST:PORT, got {value!r}", param_hint=option)
-    return host.strip("[]") or "127.0.0.1", int(port)
+    return host.strip("[]") or "127.0.0.1", port
 
 
 def _apply_overrides(config: Config, **opts: object) -> None:
@@ -89,6 +91,9 @@ async def _run(config: Config) -> None:
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(server.stop()))
     try:
         await server.start()
+    except ConfigError:
+        await server.stop()
+        raise
     except OSError as exc:
         await server.stop()
         raise ConfigError(f"cannot listen: {exc.strerror or exc}") from None

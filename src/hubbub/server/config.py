@@ -96,6 +96,9 @@ class LimitsSection(_Section):
     throttle_connections: int = Field(10, ge=1)
     throttle_window: float = Field(60.0, gt=0)
     exempt: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    # Seconds a TLS or WebSocket connection, already counted against the
+    # limits above at accept, may take to finish its handshake before it is closed.
+    handshake_timeout: float = Field(10.0, gt=0)
 
 
 def parse_duration(value: str | int | float | None) -> float | None:

@@ -14,8 +14,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hubbub.store.errors import StoreError
 from hubbub.store.interface import Store
-from hubbub.store.location import LocationError, database_path
+from hubbub.store.location import Location, LocationError, locate
 from hubbub.store.opening import open_store
+from hubbub.store.privacy import private_dir
 
 T = TypeVar("T")
 
@@ -53,18 +54,21 @@ def _locate(
     ctx: click.Context, data_dir: Path | None, database: Path | None, config: Path | None
 ) -> None:
     try:
-        ctx.obj = database_path(data_dir, database, config)
+        ctx.obj = locate(data_dir, database, config)
     except LocationError as exc:
         _fail(str(exc))
 
 
 def _run(action: Callable[[Store], Awaitable[T]], *, create: bool = False) -> T:
     """Open the store, run ``action``, close; every failure is one line."""
-    path: Path = click.get_current_context().obj
+    location: Location = click.get_current_context().obj
+    path = location.database
     if not create and not path.exists():
         _fail(f"no database at {path} (use --data-dir, --database or --config)")
 
     async def session() -> T:
+        if location.data_dir is not None:
+            private_dir(location.data_dir)
         store = await open_store(path)
         try:
             return await action(store)

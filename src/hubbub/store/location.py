@@ -5,6 +5,7 @@ line wins over the config file; relative paths in the file are relative to it.""
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +17,33 @@ class LocationError(Exception):
     """The config file cannot tell where the database is; the message names it."""
 
 
-def database_path(
+@dataclass(frozen=True, slots=True)
+class Location:
+    database: Path
+    # The data directory holding the database; None when the database path
+    # was given directly (its directory may be shared, e.g. /tmp).
+    data_dir: Path | None
+
+
+def locate(
     data_dir: Path | None = None, database: Path | None = None, config: Path | None = None
-) -> Path:
+) -> Location:
     """``--database``, else ``--data-dir``/hubbub.db, else the config's
     ``[database] path``, else its ``[server] data_dir``/hubbub.db, else
     ./hubbub-data/hubbub.db."""
     if database is not None:
-        return database
+        return Location(database, None)
     if data_dir is not None:
-        return data_dir / DATABASE_NAME
+        return Location(data_dir / DATABASE_NAME, data_dir)
     if config is not None:
         settings = _read_toml(config)
         configured = _path_setting(config, settings, "database", "path")
         if configured is not None:
-            return configured
+            return Location(configured, None)
         configured_dir = _path_setting(config, settings, "server", "data_dir")
         if configured_dir is not None:
-            return configured_dir / DATABASE_NAME
-    return DEFAULT_DATA_DIR / DATABASE_NAME
+            return Location(configured_dir / DATABASE_NAME, configured_dir)
+    return Location(DEFAULT_DATA_DIR / DATABASE_NAME, DEFAULT_DATA_DIR)
 
 
 def _read_toml(config: Path) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from hubbub.store.engine import sqlite_engine
 from hubbub.store.interface import Store
 from hubbub.store.migrate import upgrade
+from hubbub.store.privacy import private_database
 from hubbub.store.sql.store import SqlStore
 
 FLUSH_INTERVAL = 0.2  # seconds a history message may wait in memory
@@ -31,7 +32,7 @@ async def open_store(
     use the store: the history writer task starts on it. ``hasher`` replaces
     the default argon2id parameters (tests use cheap ones)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_database(path)
     engine = sqlite_engine(path)
     try:
         await upgrade(engine)

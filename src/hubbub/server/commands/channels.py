@@ -8,6 +8,7 @@ from collections.abc import Callable
 from hubbub.protocol import masks
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import CHANTYPES, fold, valid_channel
+from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
@@ -257,7 +258,7 @@ def _list_filter(spec: str) -> Callable[[Channel], bool]:
     """One ELIST condition (C, M, N, T, U) as a predicate."""
     now = time.time()
     if spec[:2] in ("C<", "C>", "T<", "T>"):
-        minutes = int(spec[2:]) if spec[2:].isdigit() else 0
+        minutes = ascii_int(spec[2:]) or 0
         cutoff = now - minutes * 60
         if spec[0] == "C":
             return (
@@ -268,8 +269,8 @@ def _list_filter(spec: str) -> Callable[[Channel], bool]:
             if spec[1] == "<"
             else (lambda c: 0 < c.topic_at < cutoff)
         )
-    if spec[:1] in ("<", ">") and spec[1:].isdigit():
-        count = int(spec[1:])
+    count = ascii_int(spec[1:])
+    if spec[:1] in ("<", ">") and count is not None:
         if spec[0] == "<":
             return lambda c: len(c.members) < count
         return lambda c: len(c.members) > count

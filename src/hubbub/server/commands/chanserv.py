@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, valid_channel
+from hubbub.protocol.integers import ascii_int
 from hubbub.server.commands.channels import (
     CREATE_HOOKS,
     JOIN_EXEMPTIONS,
@@ -221,7 +222,7 @@ def _restore(channel: Channel, reg: Registration) -> None:
             channel.key = params.pop(0)
         elif letter == "l" and params:
             value = params.pop(0)
-            channel.limit = int(value) if value.isdigit() else None
+            channel.limit = ascii_int(value)
         elif letter in FLAG_MODES:
             channel.modes.add(letter)
     for mode in LIST_MODES:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime
 
 from hubbub.protocol.casemap import fold, is_channel_name, valid_nick
+from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
 from hubbub.server.capabilities import register_capability
 from hubbub.server.commands.context import Context
@@ -86,9 +87,10 @@ def _timestamp_only(param: str) -> datetime:
 
 
 def _limit(ctx: Context, param: str) -> int:
-    if not param.isdigit() or int(param) <= 0:
+    limit = ascii_int(param)
+    if not limit:
         raise _Invalid(param, "Invalid limit")
-    return min(int(param), ctx.server.config.history.chathistory_limit)
+    return min(limit, ctx.server.config.history.chathistory_limit)
 
 
 @command("CHATHISTORY", min_params=1, cost=2)

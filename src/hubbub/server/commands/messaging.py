@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import CHANTYPES, is_channel_name
-from hubbub.protocol.message import Message
+from hubbub.protocol.message import Message, fit_body
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, render
@@ -106,12 +106,21 @@ def _relay(ctx: Context, msg: Message, cmd: str) -> Awaitable[None] | None:
     return None
 
 
-def _body(source: str, cmd: str, target: str, text: str) -> str:
-    """The relayed line without tags. Every part is clean by construction
-    (a registered source, a known target, parsed text), so no escaping."""
+def _body(source: str, cmd: str, target: str, text: str) -> tuple[str, str]:
+    """The relayed line without tags, and the text it carries.
+
+    Every part is clean by construction (a registered source, a known
+    target, parsed text), so no escaping. The text fitted the sender's 512
+    bytes but may not with our longer prefix: then it is cut at a character
+    boundary, and the cut text is what recipients and history get.
+    """
     if cmd == "TAGMSG":
-        return f":{source} TAGMSG {target}"
-    return f":{source} {cmd} {target} :{text}"
+        return f":{source} TAGMSG {target}", text
+    body = f":{source} {cmd} {target} :{text}"
+    fitted = fit_body(body)
+    if fitted is body:
+        return body, text
+    return fitted, fitted[len(body) - len(text) :]
 
 
 def _to_channel(
@@ -143,7 +152,8 @@ def _to_channel(
     if "echo-message" in user.caps and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS):
         recipients.append(user)
     event = Event(user, tags)
-    deliver_body(recipients, _body(user.source, cmd, target, text), event)
+    body, text = _body(user.source, cmd, target, text)
+    deliver_body(recipients, body, event)
     if not status:
         delivered = Delivered(ctx.server, user, cmd, channel.name, None, text, event)
         for listener in MESSAGE_LISTENERS:
@@ -162,7 +172,7 @@ def _to_nick(
         ctx.reply(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
         return None
     event = Event(user, tags)
-    body = _body(user.source, cmd, other.nick, text)
+    body, text = _body(user.source, cmd, other.nick, text)
     if cmd != "TAGMSG" or other.tag_mask & TAG_MESSAGE_TAGS:
         other.sink.write(render(body, event, other.tag_mask))
     if (

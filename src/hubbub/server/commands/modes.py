@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, is_channel_name
-from hubbub.protocol.masks import normalize_ban_mask
+from hubbub.protocol.integers import ascii_int
+from hubbub.protocol.masks import normalize_ban_mask, within_wildcard_cap
 from hubbub.protocol.message import Message
 from hubbub.server.commands.channels import find_visible_channel
 from hubbub.server.commands.context import Context
@@ -202,6 +203,8 @@ def normalize_list_mask(mask: str) -> str | None:
     """The stored form of a b/e/I mask, or None when it cannot be one."""
     if not mask or " " in mask or "," in mask or mask.startswith(":"):
         return None
+    if not within_wildcard_cap(mask):
+        return None
     if mask.startswith(EXTBAN_PREFIX):
         kind, _, value = mask[1:].partition(":")
         if kind not in EXTBAN_TYPES or len(kind) != 1:
@@ -285,7 +288,7 @@ def apply_channel_modes(
                 continue
             if param is None:
                 continue
-            limit = int(param) if param.isdigit() and len(param) < 12 else 0
+            limit = ascii_int(param, max_digits=11) or 0
             if not 0 < limit <= MAX_LIMIT:
                 say(rpl.ERR_INVALIDMODEPARAM, channel.name, "l", param, "Invalid limit")
                 continue

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from hubbub.protocol import masks
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, is_channel_name, valid_nick
+from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
@@ -307,12 +308,7 @@ def whowas(ctx: Context, msg: Message) -> None:
         ctx.reply(rpl.RPL_ENDOFWHOWAS, "*", "End of WHOWAS")
         return
     raw = msg.params[0]
-    count = 0
-    if len(msg.params) > 1:
-        try:
-            count = int(msg.params[1])
-        except ValueError:
-            count = 0
+    count = (ascii_int(msg.params[1]) if len(msg.params) > 1 else None) or 0
     server = ctx.server
     for nick in raw.split(","):
         if not nick:

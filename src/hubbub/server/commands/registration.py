@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import valid_nick
+from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
 from hubbub.server.capabilities import all_capabilities, get_capability
 from hubbub.server.cloak import cloak_host, load_or_create_secret
@@ -209,9 +210,7 @@ def cap(ctx: Context, msg: Message) -> None:
     user = ctx.user
     sub = msg.params[0].upper()
     if sub == "LS":
-        version = 301
-        if len(msg.params) > 1 and msg.params[1].isdigit():
-            version = int(msg.params[1])
+        version = (ascii_int(msg.params[1]) if len(msg.params) > 1 else None) or 301
         user.cap_version = max(user.cap_version, version)
         if user.cap_version >= 302:
             user.caps.add("cap-notify")

@@ -45,7 +45,7 @@ RPL_STATSDLINE = "225"
 RPL_STATSUPTIME = "242"
 RPL_ENDOFSTATS = "219"
 
-_DURATION_RE = re.compile(r"(?i)(\d{1,9})([smhdw]?)|perm(anent)?")
+_DURATION_RE = re.compile(r"(?i)([0-9]{1,9})([smhdw]?)|perm(anent)?")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "": 60}
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -232,6 +232,9 @@ async def _add_ban(ctx: Context, msg: Message, kind: BanKind) -> None:
             mask = target.ip if kind == "D" else f"*@{target.ip}"
     if kind == "K" and "@" in mask and set(mask) <= set("*?.~@"):
         ctx.fail(name, "MASK_TOO_WIDE", mask, description="That mask would ban everyone")
+        return
+    if kind == "K" and not masks.within_wildcard_cap(mask):
+        ctx.fail(name, "INVALID_MASK", mask, description="Too many wildcards")
         return
     if kind == "D":
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from typing import TYPE_CHECKING, cast
 
@@ -26,11 +27,14 @@ from hubbub.protocol.message import (
     ProtocolError,
     TagsTooLong,
     TooManyParams,
+    escape_tag_value,
     parse_line,
+    serialize_body,
 )
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import COMMANDS
 from hubbub.server.delivery import add_tag
+from hubbub.server.net.tls_upgrade import TlsUpgrade
 from hubbub.server.state import User
 
 if TYPE_CHECKING:
@@ -44,6 +48,20 @@ MAX_PARTIAL_BYTES = 2 * MAX_LINE_BYTES
 # A closed connection whose peer does not take the last bytes (the ERROR line,
 # or a full send queue) is aborted after this many seconds.
 CLOSE_GRACE = 5.0
+
+
+def peer_address(transport: asyncio.BaseTransport) -> tuple[str, int]:
+    """The peer's IP (IPv4-mapped IPv6 unwrapped) and port."""
+    peer = transport.get_extra_info("peername") or ("0.0.0.0", 0)
+    ip = str(peer[0])
+    if ip.startswith("::ffff:"):
+        ip = ip[7:]
+    return ip, int(peer[1])
+
+
+def host_for(ip: str) -> str:
+    """The host shown for ``ip``: one starting with ':' would read as a trailing parameter."""
+    return "0" + ip if ip.startswith(":") else ip
 
 
 class FlushQueue:
@@ -97,7 +115,7 @@ class Connection:
 
     def __init__(self, server: Server, ip: str, port: int, tls: bool) -> None:
         self.server = server
-        self.user = User(self, ip, ip, port, tls)
+        self.user = User(self, ip, host_for(ip), port, tls)
         self.context = Context(server, self.user)  # what every command handler gets
         self._loop = asyncio.get_running_loop()
         self._inbuf = b""
@@ -195,7 +213,7 @@ class Connection:
         self._closed = True
         self._lines.clear()
         self._inbuf = b""
-        self.transport_write(f"ERROR :{error_text}\r\n".encode())
+        self.transport_write((serialize_body(None, "ERROR", [error_text]) + "\r\n").encode())
         if self._resume_handle is not None:
             self._resume_handle.cancel()
         self.transport_close()
@@ -365,10 +383,15 @@ class Connection:
         self.process()
 
     def _finish_label(self, label: str) -> None:
-        """Wrap what the command produced per the labeled-response spec."""
+        """Wrap what the command produced per the labeled-response spec.
+
+        The label goes back escaped: unescaped, a ``\\n`` in it would end the
+        line and let the rest be read as a new one.
+        """
         lines = self._capture or []
         self._capture = None
         ctx = self.context
+        label = escape_tag_value(label)
         if not lines:
             self.write(add_tag(f":{self.server.name} ACK\r\n".encode(), f"label={label}"))
         elif len(lines) == 1:
@@ -398,27 +421,62 @@ def _has_batch_tag(line: bytes) -> bool:
 
 
 class StreamConnection(Connection, asyncio.Protocol):
-    """A TCP or TLS client."""
+    """A TCP or TLS client.
 
-    __slots__ = ("transport",)
+    A TLS listener accepts plain TCP; the connection is counted and checked
+    (limits, throttle, D-lines) first and upgrades after, so a peer that
+    never finishes its handshake holds one counted slot, and only for
+    ``handshake_timeout`` seconds.
+    """
 
-    def __init__(self, server: Server, ip: str, port: int, tls: bool) -> None:
-        super().__init__(server, ip, port, tls)
+    __slots__ = ("_upgrade", "transport")
+
+    def __init__(
+        self, server: Server, ip: str, port: int, tls_context: ssl.SSLContext | None
+    ) -> None:
+        super().__init__(server, ip, port, tls_context is not None)
         self.transport: asyncio.Transport | None = None
+        # Set until the TLS handshake is done: nothing is written before.
+        self._upgrade = TlsUpgrade(tls_context) if tls_context is not None else None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        raw = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self.transport = raw
         # The transport calls pause_writing once it holds more than the send
         # queue: no need to ask it at every flush.
-        self.transport.set_write_buffer_limits(high=self._sendq)
+        raw.set_write_buffer_limits(high=self._sendq)
+        if self._upgrade is not None:
+            raw.pause_reading()
         self.server.connection_opened(self)
+        if self._upgrade is not None and not self._closed:
+            self.server.spawn(self._start_tls(raw, self._upgrade))
+
+    async def _start_tls(self, raw: asyncio.Transport, upgrade: TlsUpgrade) -> None:
+        try:
+            secure, early = await upgrade.run(
+                raw, self, self.server.config.limits.handshake_timeout
+            )
+        except BaseException as exc:  # the slot is given back whatever happened
+            raw.abort()
+            self.server.disconnect(self.user, f"TLS handshake failed: {exc.__class__.__name__}")
+            if not isinstance(exc, OSError):  # SSLError, reset, timeout: expected
+                raise
+            return
+        self.transport = secure
+        secure.set_write_buffer_limits(high=self._sendq)
+        self._upgrade = None
+        if early:
+            self.feed(early)
 
     def pause_writing(self) -> None:
         if not self._closed:
             self._sendq_exceeded()
 
     def data_received(self, data: bytes) -> None:
-        self.feed(data)
+        if self._upgrade is not None and self.transport is not None:
+            self._upgrade.hold(self.transport, data)
+        else:
+            self.feed(data)
 
     def eof_received(self) -> bool | None:
         self.server.disconnect(self.user, "Connection closed")
@@ -431,6 +489,8 @@ class StreamConnection(Connection, asyncio.Protocol):
         self._closed = True
 
     def transport_write(self, data: bytes) -> None:
+        if self._upgrade is not None:
+            return  # plaintext into a TLS handshake would only garble it
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
 
@@ -446,7 +506,7 @@ class StreamConnection(Connection, asyncio.Protocol):
             self.transport.abort()
 
     def set_reading(self, on: bool) -> None:
-        if self.transport is None or self.transport.is_closing():
+        if self.transport is None or self.transport.is_closing() or self._upgrade is not None:
             return
         if on:
             self.transport.resume_reading()

@@ -11,13 +11,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from hubbub.server.net.connection import CLOSE_GRACE, MAX_LINE_BYTES, Connection
+from hubbub.server.net.connection import CLOSE_GRACE, MAX_LINE_BYTES, Connection, peer_address
+from hubbub.server.net.tls_upgrade import TlsUpgrade
 
 if TYPE_CHECKING:
     import ssl
@@ -37,13 +38,16 @@ class WebSocketConnection(Connection):
     def __init__(self, server: Server, ws: ServerConnection, ip: str, port: int, tls: bool) -> None:
         super().__init__(server, ip, port, tls)
         self.ws = ws
-        self._binary = ws.subprotocol == "binary.ircv3.net"
+        self._binary = False  # known once the opening handshake chose a subprotocol
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._wake = asyncio.Event()
         # Cleared while flood control holds lines back: the reader waits.
         self.readable = asyncio.Event()
         self.readable.set()
+
+    def set_subprotocol(self, subprotocol: str | None) -> None:
+        self._binary = subprotocol == "binary.ircv3.net"
 
     def transport_write(self, data: bytes) -> None:
         if self.transport_buffered() + len(data) > self._sendq and not self._closed:
@@ -90,11 +94,82 @@ class WebSocketConnection(Connection):
                 return
 
 
-async def _handle(server: Server, ws: ServerConnection, tls: bool) -> None:
-    address = ws.remote_address
-    ip, port = str(address[0]), int(address[1])
-    conn = WebSocketConnection(server, ws, ip, port, tls)
-    server.connection_opened(conn)
+class CountedServerConnection(ServerConnection):
+    """websockets' connection, counted and checked when TCP accepts it.
+
+    The IRC connection is made (limits, throttle, D-lines) before the TLS
+    handshake and the HTTP upgrade, so sockets that never finish either hold
+    one counted slot each, and only for ``handshake_timeout`` seconds.
+    """
+
+    def __init__(
+        self, hub: Server, tls_context: ssl.SSLContext | None, *args: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.hub = hub
+        self.irc: WebSocketConnection | None = None
+        self._upgrade = TlsUpgrade(tls_context) if tls_context is not None else None
+        self._websocket_made = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        raw = cast(asyncio.Transport, transport)
+        self.transport = raw  # until websockets takes over: for close and abort
+        ip, port = peer_address(raw)
+        conn = WebSocketConnection(self.hub, self, ip, port, self._upgrade is not None)
+        self.irc = conn
+        if self._upgrade is not None:
+            raw.pause_reading()
+        self.hub.connection_opened(conn)
+        if conn.closed:
+            raw.abort()
+        elif self._upgrade is not None:
+            self.hub.spawn(self._start_tls(raw, conn, self._upgrade))
+        else:
+            self._make_websocket(raw, b"")
+
+    async def _start_tls(
+        self, raw: asyncio.Transport, conn: WebSocketConnection, upgrade: TlsUpgrade
+    ) -> None:
+        try:
+            secure, early = await upgrade.run(raw, self, self.hub.config.limits.handshake_timeout)
+        except BaseException as exc:  # the slot is given back whatever happened
+            raw.abort()
+            self.hub.disconnect(conn.user, f"TLS handshake failed: {exc.__class__.__name__}")
+            if not isinstance(exc, OSError):  # SSLError, reset, timeout: expected
+                raise
+            return
+        self._upgrade = None
+        self._make_websocket(secure, early)
+
+    def _make_websocket(self, transport: asyncio.Transport, early: bytes) -> None:
+        """Hand over to websockets: the opening handshake, under open_timeout."""
+        self._websocket_made = True
+        super().connection_made(transport)
+        if early:
+            super().data_received(early)
+
+    def data_received(self, data: bytes) -> None:
+        if self._upgrade is not None:
+            self._upgrade.hold(self.transport, data)
+        else:
+            super().data_received(data)
+
+    def eof_received(self) -> None:
+        if self._websocket_made:
+            super().eof_received()
+        # else: the transport closes itself, and connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.irc is not None:
+            self.hub.disconnect(self.irc.user, "Connection closed")
+        if self._websocket_made:
+            super().connection_lost(exc)
+
+
+async def _handle(server: Server, ws: ServerConnection) -> None:
+    assert isinstance(ws, CountedServerConnection) and ws.irc is not None
+    conn = ws.irc
+    conn.set_subprotocol(ws.subprotocol)
     writer = asyncio.create_task(conn.writer())
     try:
         while not conn.closed:
@@ -125,11 +200,16 @@ async def start_websocket_listener(
                 return proto
         return None
 
+    def counted(*args: Any, **kwargs: Any) -> CountedServerConnection:
+        return CountedServerConnection(server, ssl_context, *args, **kwargs)
+
+    # No ssl= here: CountedServerConnection counts the peer, then upgrades.
     return await serve(
-        lambda ws: _handle(server, ws, ssl_context is not None),
+        lambda ws: _handle(server, ws),
         host,
         port,
-        ssl=ssl_context,
+        create_connection=cast(type[ServerConnection], counted),
+        open_timeout=server.config.limits.handshake_timeout,
         subprotocols=SUBPROTOCOLS,
         select_subprotocol=choose,
         max_size=MAX_LINE_BYTES,
