@@ -180,7 +180,7 @@ def test_panel_starts_beside_make_serve_on_the_same_data_directory(
     try:
         assert serve.stdout is not None
         for line in serve.stdout:
-            if "listening (plaintext)" in line:
+            if f"irc://127.0.0.1:{port}" in line:  # the banner: it is listening
                 break
         window.port_var.set(str(port))
         window.start_button.invoke()

@@ -171,7 +171,8 @@ def test_uvloop_server_counts_then_upgrades(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        wait_for_port(port)
+        for listening in (port, tls_port, wss_port):
+            wait_for_port(listening)
         with socket.create_connection(("127.0.0.1", tls_port)) as silent:
             silent.settimeout(10)
             assert silent.recv(1) == b""  # closed after handshake_timeout
