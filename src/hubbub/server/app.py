@@ -85,6 +85,7 @@ class Server:
             self.config.database_path,
             flush_interval=self.config.history.flush_interval,
             hasher=self.password_hasher,
+            scram_iterations=self.config.accounts.scram_iterations,
         )
         for hook in STARTUP_HOOKS:
             await hook(self)

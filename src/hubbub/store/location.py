@@ -27,7 +27,7 @@ def database_path(
     if data_dir is not None:
         return data_dir / DATABASE_NAME
     if config is not None:
-        settings = _read_toml(config)
+        settings = read_toml(config)
         configured = _path_setting(config, settings, "database", "path")
         if configured is not None:
             return configured
@@ -37,7 +37,7 @@ def database_path(
     return DEFAULT_DATA_DIR / DATABASE_NAME
 
 
-def _read_toml(config: Path) -> dict[str, Any]:
+def read_toml(config: Path) -> dict[str, Any]:
     try:
         with config.open("rb") as file:
             return tomllib.load(file)

@@ -20,6 +20,23 @@ from hubbub.store.saslprep import saslprep
 DEFAULT_SCRAM_ITERATIONS = 600_000
 MIN_SCRAM_ITERATIONS = 4096  # RFC 7677
 SCRAM_SALT_BYTES = 16
+MIN_PASSWORD_LENGTH = 8  # the default of [accounts] min_password_length
+MAX_PASSWORD_BYTES = 300  # the spec's advice: it must fit in a PRIVMSG to NickServ
+
+
+def password_problem(password: str, min_length: int) -> tuple[str, str] | None:
+    """Why ``password`` may not be set, as (standard-replies code, text);
+    None if it may. The one rule for the server and the offline CLI."""
+    if len(password) < min_length:
+        return "WEAK_PASSWORD", f"Passwords must be at least {min_length} characters long"
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        return (
+            "UNACCEPTABLE_PASSWORD",
+            f"Passwords may be at most {MAX_PASSWORD_BYTES} bytes long",
+        )
+    if not password.isprintable():
+        return "UNACCEPTABLE_PASSWORD", "Passwords may not contain control characters"
+    return None
 
 
 def scram_credentials(
