@@ -38,7 +38,8 @@ HELP: dict[str, str] = {
         "REGISTER <password> [email]\n"
         "Registers your current nick as an account and logs you in. The nick is then\n"
         "protected: anyone else using it without logging in is renamed. Passwords need\n"
-        "at least 8 characters. Clients that support it can use the REGISTER command\n"
+        "a minimum length (8 characters unless the server sets another). Clients that\n"
+        "support it can use the REGISTER command\n"
         "(draft/account-registration) instead."
     ),
     "IDENTIFY": (
