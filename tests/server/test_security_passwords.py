@@ -130,3 +130,12 @@ async def test_old_scram_keys_are_upgraded_at_the_next_password_login(
     third = await RawClient.connect("127.0.0.1", irc.port())
     irc.clients.append(third)
     assert (await scram_login(third, "gwen", "wrong-password"))[0] == "904"
+
+
+async def test_an_unknown_account_is_offered_the_configured_iterations(
+    start_server: ServerFactory,
+) -> None:
+    irc = await start_server(accounts={"scram_iterations": 7000})
+    client = await RawClient.connect("127.0.0.1", irc.port())
+    irc.clients.append(client)
+    assert await scram_login(client, "nobody", PASSWORD) == ("904", 7000)
