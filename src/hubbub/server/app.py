@@ -78,6 +78,11 @@ class Server:
     def name(self) -> str:
         return self.config.server.name
 
+    @property
+    def stopping(self) -> bool:
+        """True from the start of ``stop``: everyone is being disconnected."""
+        return self._stopping
+
     # --- lifecycle --------------------------------------------------------
     async def start(self) -> None:
         self.config.server.data_dir.mkdir(parents=True, exist_ok=True)
