@@ -112,8 +112,11 @@ async def test_drop(irc) -> None:
     await ns(alice, f"REGISTER {PASSWORD}")
     second = await irc.client("second")
     await ns(second, f"IDENTIFY alice {PASSWORD}")
-    assert "DROP alice" in await ns(alice, "DROP")
-    await alice.send("PRIVMSG NickServ :DROP alice")
+    assert "DROP alice <password>" in await ns(alice, "DROP")
+    assert "DROP alice <password>" in await ns(alice, "DROP alice")  # the password is required
+    assert "Invalid password" in await ns(alice, "DROP alice wrong-password")
+    assert await irc.server.store.accounts.get("alice") is not None
+    await alice.send(f"PRIVMSG NickServ :DROP alice {PASSWORD}")
     await alice.expect("901")
     assert "deleted" in (await alice.expect("NOTICE")).params[1]
     await second.expect("901")

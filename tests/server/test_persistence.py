@@ -55,6 +55,9 @@ port = {self.port}
 flood_control = false
 throttle = false
 
+[accounts]
+scram_iterations = 4096
+
 [history]
 flush_interval = {FLUSH_INTERVAL}
 chathistory_limit = 100000
@@ -195,6 +198,9 @@ async def test_kill_9_loses_nothing_acknowledged_before_a_flush_interval(
     for poster in posters:
         await poster.send("JOIN #crash")
         await poster.sync()
+    # Registered: an unregistered channel's history ends with the channel.
+    assert "registered" in await ask(posters[0], "NickServ", f"REGISTER {PASSWORD}")
+    assert "now registered" in await ask(posters[0], "ChanServ", "REGISTER #crash")
     acked: list[tuple[str, float]] = []
     stop = asyncio.Event()
 

@@ -19,8 +19,8 @@ HUBBUB = Path(sys.executable).with_name("hubbub")
 CHEAP_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 
-async def open_cheap_store(path: Path) -> Store:
-    return await open_store(path, hasher=CHEAP_HASHER)
+async def open_cheap_store(path: Path, **_options: object) -> Store:
+    return await open_store(path, hasher=CHEAP_HASHER, scram_iterations=4096)
 
 
 @pytest.fixture(autouse=True)
@@ -47,17 +47,19 @@ def password_works(db_path: Path, name: str, password: str) -> bool:
 
 def test_create_list_passwd_delete(tmp_path: Path) -> None:
     data = ["--data-dir", str(tmp_path / "data")]
-    created = run("accounts", *data, "create", "Alice", "--email", "a@example.org", stdin="pw1\n")
+    created = run(
+        "accounts", *data, "create", "Alice", "--email", "a@example.org", stdin="password-1\n"
+    )
     assert created.exit_code == 0, created.output
     assert created.stdout == "created account Alice\n"
     listed = run("accounts", *data, "list")
     assert listed.exit_code == 0
     name, registered, email = listed.stdout.rstrip("\n").split("\t")
     assert (name, email) == ("Alice", "a@example.org") and registered.endswith("+00:00")
-    assert password_works(tmp_path / "data" / "hubbub.db", "alice", "pw1")
+    assert password_works(tmp_path / "data" / "hubbub.db", "alice", "password-1")
 
-    assert run("accounts", *data, "passwd", "ALICE", stdin="pw2\n").exit_code == 0
-    assert password_works(tmp_path / "data" / "hubbub.db", "alice", "pw2")
+    assert run("accounts", *data, "passwd", "ALICE", stdin="password-2\n").exit_code == 0
+    assert password_works(tmp_path / "data" / "hubbub.db", "alice", "password-2")
 
     assert run("accounts", *data, "delete", "alice").stdout == "deleted account alice\n"
     assert run("accounts", *data, "list").stdout == ""
@@ -70,12 +72,12 @@ def test_errors_are_one_line_with_status_2(tmp_path: Path) -> None:
     assert missing.stderr.startswith("hubbub: error: no database at ")
     assert missing.stderr.count("\n") == 1
 
-    assert run("accounts", *db, "create", "bob", stdin="pw\n").exit_code == 0
+    assert run("accounts", *db, "create", "bob", stdin="password\n").exit_code == 0
     for result in (
-        run("accounts", *db, "create", "BOB", stdin="pw\n"),
+        run("accounts", *db, "create", "BOB", stdin="password\n"),
         run("accounts", *db, "create", "carol", stdin="\n"),
-        run("accounts", *db, "create", "bad name", stdin="pw\n"),
-        run("accounts", *db, "passwd", "nobody", stdin="pw\n"),
+        run("accounts", *db, "create", "bad name", stdin="password\n"),
+        run("accounts", *db, "passwd", "nobody", stdin="password\n"),
         run("accounts", *db, "delete", "nobody"),
     ):
         assert result.exit_code == 2
@@ -95,11 +97,15 @@ def test_config_file_locates_the_database(tmp_path: Path) -> None:
     config = tmp_path / "conf" / "hubbub.toml"
     config.parent.mkdir()
     config.write_text('[server]\ndata_dir = "state"\n')
-    assert run("accounts", "--config", str(config), "create", "dan", stdin="pw\n").exit_code == 0
+    assert (
+        run("accounts", "--config", str(config), "create", "dan", stdin="password\n").exit_code == 0
+    )
     assert (tmp_path / "conf" / "state" / "hubbub.db").exists()
 
     config.write_text('[database]\npath = "other.db"\n[server]\ndata_dir = "state"\n')
-    assert run("accounts", "--config", str(config), "create", "eve", stdin="pw\n").exit_code == 0
+    assert (
+        run("accounts", "--config", str(config), "create", "eve", stdin="password\n").exit_code == 0
+    )
     assert (tmp_path / "conf" / "other.db").exists()
 
     config.write_text("[database]\npath = 3\n")
@@ -134,7 +140,7 @@ def test_real_subprocess(tmp_path: Path) -> None:
     data = ["--data-dir", str(tmp_path)]
     created = subprocess.run(
         [str(HUBBUB), "accounts", *data, "create", "zoe"],
-        input="s3cret\n",
+        input="s3cret-pass\n",
         capture_output=True,
         text=True,
         check=False,
@@ -147,4 +153,4 @@ def test_real_subprocess(tmp_path: Path) -> None:
         check=False,
     )
     assert (failed.returncode, failed.stderr) == (2, "hubbub: error: no account nobody\n")
-    assert password_works(tmp_path / "hubbub.db", "zoe", "s3cret")
+    assert password_works(tmp_path / "hubbub.db", "zoe", "s3cret-pass")

@@ -47,7 +47,7 @@ async def test_an_old_database_is_upgraded_and_keeps_its_data(db_path: Path) -> 
         assert len(await store.history.latest("#chan", None, 5)) == 1
     finally:
         await store.close()
-    assert revision(db_path) == "0004"
+    assert revision(db_path) == "0005"
 
 
 async def test_migrated_schema_matches_the_table_definitions(db_path: Path) -> None:
@@ -76,16 +76,22 @@ async def test_private_history_parties_are_carried_into_their_own_table(db_path:
         " party_a, party_b) VALUES (?, ?, ?, ?, 'x!u@h', 'PRIVMSG', 'hi', '{}', ?, ?)"
     )
     with sqlite3.connect(db_path) as conn:
+        for name in ("alice", "bob", "carol"):  # 0005 keeps only account parties' messages
+            conn.execute(
+                "INSERT INTO accounts (name, name_key, password_hash, registered_at)"
+                " VALUES (?, ?, 'x', 0)",
+                (name, name),
+            )
         conn.execute(insert, ("m1", "alice bob", "bob", to_ms(at(1)), "alice", "bob"))
         conn.execute(insert, ("m2", "alice bob", "alice", to_ms(at(2)), "bob", "alice"))
         conn.execute(insert, ("m3", "alice carol", "alice", to_ms(at(3)), "carol", "alice"))
     store = await open_store(db_path)
     try:
-        found = await store.history.targets("alice", at(0), at(10), 10)
+        alice, carol = store.accounts.party("alice"), store.accounts.party("carol")
+        assert alice is not None and carol is not None
+        found = await store.history.targets(alice, at(0), at(10), 10)
         assert [(t.name, t.latest) for t in found] == [("bob", at(2)), ("carol", at(3))]
-        assert [t.name for t in await store.history.targets("carol", at(0), at(10), 10)] == [
-            "alice"
-        ]
+        assert [t.name for t in await store.history.targets(carol, at(0), at(10), 10)] == ["alice"]
     finally:
         await store.close()
     with sqlite3.connect(db_path) as conn:
@@ -97,7 +103,7 @@ async def test_reopening_is_harmless(db_path: Path) -> None:
     for _ in range(2):
         store = await open_store(db_path)
         await store.close()
-    assert revision(db_path) == "0004"
+    assert revision(db_path) == "0005"
 
 
 async def test_every_connection_uses_wal_and_foreign_keys(db_path: Path) -> None:

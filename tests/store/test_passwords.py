@@ -11,7 +11,7 @@ from argon2 import PasswordHasher, profiles
 
 from hubbub.protocol.saslprep import saslprep
 from hubbub.store import scram_credentials
-from hubbub.store.passwords import Passwords
+from hubbub.store.passwords import DEFAULT_SCRAM_ITERATIONS, Passwords
 
 # RFC 7677 section 3: user "user", password "pencil".
 SALT = base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ==")
@@ -35,7 +35,7 @@ def test_scram_salts_are_random_and_keys_differ() -> None:
     first, second = scram_credentials("pencil"), scram_credentials("pencil")
     assert first.salt != second.salt
     assert first.stored_key != second.stored_key
-    assert first.iterations == 4096
+    assert first.iterations == DEFAULT_SCRAM_ITERATIONS == 600_000
 
 
 def test_scram_uses_saslprep_and_survives_prohibited_characters() -> None:

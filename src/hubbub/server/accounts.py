@@ -12,9 +12,11 @@ from hubbub.server.delivery import deliver
 
 
 def login(ctx: Context, account: str) -> None:
-    """Mark ``ctx.user`` as logged in to ``account`` (900 + account-notify)."""
+    """Mark ``ctx.user`` as logged in to ``account`` (900 + account-notify).
+    Its private-history key is looked up here, once, not per message."""
     user = ctx.user
     user.account = account
+    user.history_party = ctx.server.store.accounts.party(account)
     ctx.reply(rpl.RPL_LOGGEDIN, user.source, account, f"You are now logged in as {account}")
     _notify(ctx, account)
 
@@ -24,6 +26,7 @@ def logout(ctx: Context) -> None:
     if user.account is None:
         return
     user.account = None
+    user.history_party = None
     ctx.reply(rpl.RPL_LOGGEDOUT, user.source, "You are now logged out")
     _notify(ctx, "*")
 

@@ -86,6 +86,11 @@ class Server:
     def name(self) -> str:
         return self.config.server.name
 
+    @property
+    def stopping(self) -> bool:
+        """True from the start of ``stop``: everyone is being disconnected."""
+        return self._stopping
+
     # --- lifecycle --------------------------------------------------------
     async def start(self) -> None:
         private_dir(self.config.server.data_dir)
@@ -93,6 +98,7 @@ class Server:
             self.config.database_path,
             flush_interval=self.config.history.flush_interval,
             hasher=self.password_hasher,
+            scram_iterations=self.config.accounts.scram_iterations,
         )
         for hook in STARTUP_HOOKS:
             await hook(self)

@@ -14,6 +14,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
+from hubbub.store.passwords import (
+    DEFAULT_SCRAM_ITERATIONS,
+    MIN_PASSWORD_LENGTH,
+    MIN_SCRAM_ITERATIONS,
+)
+
 
 class ConfigError(Exception):
     """A configuration problem, already phrased for the person who wrote it."""
@@ -131,6 +137,12 @@ class AccountsSection(_Section):
     # SASL PLAIN over a plaintext listener is refused except from loopback;
     # the same rule covers every command carrying a password (REGISTER, IDENTIFY, SET)
     plaintext_sasl: bool = False
+    # Shortest password accepted wherever one is set: REGISTER, NickServ
+    # REGISTER and SET PASSWORD, `hubbub accounts create|passwd`.
+    min_password_length: int = Field(MIN_PASSWORD_LENGTH, ge=1, le=300)
+    # PBKDF2 rounds of new SCRAM-SHA-256 keys (sent to clients as i=); older
+    # keys with fewer are replaced at the next PLAIN/IDENTIFY login.
+    scram_iterations: int = Field(DEFAULT_SCRAM_ITERATIONS, ge=MIN_SCRAM_ITERATIONS)
     # --- login throttling (server/login_throttle.py, server/password_guard.py) ---
     # (read at the first login after start; REHASH does not change them)
     # Token buckets: every password/certificate attempt takes a token from its

@@ -7,7 +7,12 @@ jobs around it.
   never waits for the disk;
 * with ``[history] autoreplay_lines`` > 0, a client that did not ask for
   ``draft/chathistory`` gets the last lines of a channel when it joins;
-* a retention job applies ``max_age`` and ``max_messages_per_target``.
+* a retention job applies ``max_age`` and ``max_messages_per_target``;
+* an unregistered channel's history lives as long as the channel: when it
+  empties, its history is deleted (ordered after its buffered messages),
+  and at start the history of every unregistered channel is, so whoever
+  creates the channel next reads none of it. Registered channels keep
+  theirs. Private history is only for logged-in users, keyed by account id.
 """
 
 from __future__ import annotations
@@ -18,9 +23,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
-from hubbub.protocol.casemap import fold
 from hubbub.protocol.message import escape_tag_value, serialize_body
 from hubbub.server.commands.channels import JOIN_HOOKS
+from hubbub.server.commands.chanserv import registration
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.messaging import MESSAGE_LISTENERS, Delivered
 from hubbub.server.delivery import TAG_ACCOUNT, TAG_MESSAGE_TAGS, TAG_TIME
@@ -37,12 +42,6 @@ log = logging.getLogger(__name__)
 # Commands replayed to clients without draft/event-playback (the spec allows
 # only these two in a chathistory batch).
 REPLAYED = frozenset(("PRIVMSG", "NOTICE"))
-
-
-def party_key(user: User) -> str:
-    """Who a user is for private history: the folded account name when logged
-    in, else the folded nick."""
-    return fold(user.account) if user.account else user.folded
 
 
 def format_server_time(when: datetime) -> str:
@@ -64,6 +63,13 @@ def record_delivery(delivered: Delivered) -> None:
         return
     sender = delivered.sender
     recipient = delivered.recipient
+    parties = None
+    if recipient is not None:
+        # Guests are known by nick; two guests' messages nobody may read back.
+        mine, theirs = sender.history_party, recipient.history_party
+        if mine is None and theirs is None:
+            return
+        parties = (mine or sender.folded, theirs or recipient.folded)
     record = HistoryRecord(
         event.msgid,
         int(event.at * 1000),
@@ -73,7 +79,7 @@ def record_delivery(delivered: Delivered) -> None:
         cast(HistoryCommand, command),
         delivered.text,
         event.client_tags,
-        None if recipient is None else (party_key(sender), party_key(recipient)),
+        parties,
     )
     try:
         server.store.history.append(record)
@@ -160,6 +166,26 @@ async def _start_retention(server: Server) -> None:
     )
 
 
+# --- channel lifetime ------------------------------------------------------------
+async def _scope_channel_history(server: Server) -> None:
+    """Forget the history of channels that are not registered, now and
+    whenever one empties."""
+    registered = [reg.name for reg in await server.store.channels.list()]
+    forgotten = await server.store.history.forget_channels_except(registered)
+    if forgotten:
+        log.info("history: forgot the history of %d unregistered channel(s)", forgotten)
+
+    def emptied(channel: Channel) -> None:
+        # At stop every channel empties; the next start forgets them all in
+        # one statement instead of a delete per channel on the way down.
+        if server.stopping or registration(server, channel.name) is not None:
+            return
+        server.store.history.forget(channel.name)
+
+    server.world.channel_removed.append(emptied)
+
+
 MESSAGE_LISTENERS.append(record_delivery)
+STARTUP_HOOKS.append(_scope_channel_history)
 JOIN_HOOKS.append(_autoreplay)
 STARTUP_HOOKS.append(_start_retention)

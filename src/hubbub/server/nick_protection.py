@@ -28,6 +28,13 @@ GUEST_PREFIX = "Guest"
 _pending: dict[User, asyncio.Future[None]] = {}
 
 
+def protection_pending(user: User) -> bool:
+    """Whether nick protection is still deciding about ``user``'s nick (an
+    account's name used without logging in): until it is done, the user
+    must not be served anything that nick might unlock."""
+    return user in _pending
+
+
 def owns_nick(user: User) -> bool:
     return user.account is not None and fold(user.account) == user.folded
 

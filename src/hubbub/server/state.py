@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,6 +43,7 @@ class User:
         "cloak",
         "connection_id",
         "folded",
+        "history_party",
         "host",
         "invites",
         "ip",
@@ -78,6 +79,10 @@ class User:
         self.modes: set[str] = set()
         self.away: str | None = None
         self.account: str | None = None
+        # The account's key for private history (store.account_party), set
+        # at login so the message path does not look it up; None: a guest,
+        # who is served no private history.
+        self.history_party: str | None = None
         self.caps: set[str] = set()
         self.cap_version = 0
         self.cap_negotiating = False
@@ -238,6 +243,9 @@ class World:
         self.monitors: dict[str, set[User]] = {}
         self.max_users = 0
         self._next_connection_id = 0
+        # Told of each channel removed because it emptied (history forgets
+        # an unregistered channel's past with it).
+        self.channel_removed: list[Callable[[Channel], None]] = []
         # LUSERS runs at every registration: keep its counts instead of
         # scanning every user each time.
         self._registered = 0
@@ -363,6 +371,8 @@ class World:
             for invited in channel.invited:
                 invited.invites.discard(channel)
             channel.invited.clear()
+            for listener in self.channel_removed:
+                listener(channel)
 
     # --- invites ----------------------------------------------------------
     def invite(self, channel: Channel, user: User, now: float, ttl: float, limit: int) -> None:

@@ -9,8 +9,8 @@ message history, behind the async ``Store`` interface (see ``interface``).
 History in brief:
 
 - Channel messages are filed under the folded channel name. A private
-  message carries ``parties=(sender_key, recipient_key)`` (folded account
-  name if logged in, else folded nick) and is filed under
+  message carries ``parties=(sender_key, recipient_key)`` (``account_party``
+  of the account id if logged in, else folded nick) and is filed under
   ``conversation_key(a, b)``, the same from both sides. Asking for
   ``conversation_key(me, other)`` with ``me`` taken from the asker's own
   identity is what keeps private history private.
@@ -30,7 +30,7 @@ from hubbub.store.interface import (
     ServerBanStore,
     Store,
 )
-from hubbub.store.keys import conversation_key, name_key
+from hubbub.store.keys import account_party, conversation_key, name_key
 from hubbub.store.opening import open_store
 from hubbub.store.passwords import scram_credentials
 from hubbub.store.records import (
@@ -72,6 +72,7 @@ __all__ = [
     "Store",
     "StoreError",
     "Topic",
+    "account_party",
     "conversation_key",
     "name_key",
     "open_store",

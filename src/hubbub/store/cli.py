@@ -1,5 +1,10 @@
 """``hubbub accounts`` and ``hubbub channels``: look after a data directory
-while the server is stopped (accounts for operators, lost passwords)."""
+while the server is stopped (accounts for operators, lost passwords).
+
+``--data-dir``, ``--database`` and ``--config`` may come before or after the
+subcommand (``hubbub accounts list --config x``); given in both places, the
+one after the subcommand wins. Passwords follow the server's rule, with
+``[accounts] min_password_length`` and ``scram_iterations`` from ``--config``."""
 
 from __future__ import annotations
 
@@ -12,37 +17,58 @@ from typing import NoReturn, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from hubbub.store.cli_settings import AccountRules, account_rules
 from hubbub.store.errors import StoreError
 from hubbub.store.interface import Store
+from hubbub.store.keys import name_key
 from hubbub.store.location import Location, LocationError, locate
 from hubbub.store.opening import open_store
+from hubbub.store.passwords import password_problem
 from hubbub.store.privacy import private_dir
 
 T = TypeVar("T")
+Command = TypeVar("Command", bound=Callable[..., None])
+
+_LOCATION = "hubbub.location"  # key in the root context's meta
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """Keep a location option's value, wherever it was given: the group's
+    options are parsed first, the subcommand's later, so those win."""
+    if value is not None and param.name is not None:
+        ctx.find_root().meta.setdefault(_LOCATION, {})[param.name] = value
+
 
 _location_options = (
     click.option(
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_remember,
         help="Data directory (default ./hubbub-data).",
     ),
     click.option(
         "--database",
         type=click.Path(dir_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_remember,
         help="SQLite database file (default <data-dir>/hubbub.db).",
     ),
     click.option(
         "--config",
         type=click.Path(dir_okay=False, path_type=Path),
-        help="Server config file; its [database] path and [server] data_dir are used.",
+        expose_value=False,
+        callback=_remember,
+        help="Server config file; its [database] path, [server] data_dir and "
+        "[accounts] password settings are used.",
     ),
 )
 
 
-def _with_location(group: Callable[..., None]) -> Callable[..., None]:
+def _with_location(command: Command) -> Command:
     for option in reversed(_location_options):
-        group = option(group)
-    return group
+        command = option(command)
+    return command
 
 
 def _fail(message: str) -> NoReturn:
@@ -50,26 +76,37 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _locate(
-    ctx: click.Context, data_dir: Path | None, database: Path | None, config: Path | None
-) -> None:
+def _given(name: str) -> Path | None:
+    value: Path | None = click.get_current_context().find_root().meta.get(_LOCATION, {}).get(name)
+    return value
+
+
+def _location() -> Location:
     try:
-        ctx.obj = locate(data_dir, database, config)
+        return locate(_given("data_dir"), _given("database"), _given("config"))
+    except LocationError as exc:
+        _fail(str(exc))
+
+
+def _rules() -> AccountRules:
+    try:
+        return account_rules(_given("config"))
     except LocationError as exc:
         _fail(str(exc))
 
 
 def _run(action: Callable[[Store], Awaitable[T]], *, create: bool = False) -> T:
     """Open the store, run ``action``, close; every failure is one line."""
-    location: Location = click.get_current_context().obj
+    location = _location()
     path = location.database
+    rules = _rules()
     if not create and not path.exists():
         _fail(f"no database at {path} (use --data-dir, --database or --config)")
 
     async def session() -> T:
         if location.data_dir is not None:
             private_dir(location.data_dir)
-        store = await open_store(path)
+        store = await open_store(path, scram_iterations=rules.scram_iterations)
         try:
             return await action(store)
         finally:
@@ -89,27 +126,27 @@ def _first_line(exc: BaseException) -> str:
 
 def _read_password() -> str:
     """Prompt without echo on a terminal; otherwise one line from stdin, so
-    scripts can pipe a password in."""
+    scripts can pipe a password in. The server's rule applies."""
     if sys.stdin.isatty():
         password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         _fail("the password is empty")
+    problem = password_problem(password, _rules().min_password_length)
+    if problem is not None:
+        _fail(problem[1])
     return password
 
 
 @click.group()
 @_with_location
-@click.pass_context
-def accounts(
-    ctx: click.Context, data_dir: Path | None, database: Path | None, config: Path | None
-) -> None:
+def accounts() -> None:
     """Manage accounts in a data directory."""
-    _locate(ctx, data_dir, database, config)
 
 
 @accounts.command("list")
+@_with_location
 def list_accounts() -> None:
     """List accounts, one a line: name, registration time, e-mail."""
     for account in _run(lambda store: store.accounts.list()):
@@ -118,6 +155,7 @@ def list_accounts() -> None:
 
 
 @accounts.command("create")
+@_with_location
 @click.argument("name")
 @click.option("--email", help="E-mail address to keep with the account.")
 def create_account(name: str, email: str | None) -> None:
@@ -128,6 +166,7 @@ def create_account(name: str, email: str | None) -> None:
 
 
 @accounts.command("passwd")
+@_with_location
 @click.argument("name")
 def set_password(name: str) -> None:
     """Set a new password for account NAME."""
@@ -137,25 +176,33 @@ def set_password(name: str) -> None:
 
 
 @accounts.command("delete")
+@_with_location
 @click.argument("name")
 def delete_account(name: str) -> None:
-    """Delete account NAME and its certificate fingerprints."""
-    if not _run(lambda store: store.accounts.delete(name)):
+    """Delete account NAME with its certificate fingerprints, channel access,
+    private history, and the registrations of the channels it founded."""
+
+    async def delete(store: Store) -> list[str] | None:
+        founded = [c.name for c in await store.channels.list() if name_key(c.founder) == key]
+        return founded if await store.accounts.delete(name) else None
+
+    key = name_key(name)
+    dropped = _run(delete)
+    if dropped is None:
         _fail(f"no account {name}")
     click.echo(f"deleted account {name}")
+    if dropped:
+        click.echo(f"dropped channel registrations: {', '.join(dropped)}")
 
 
 @click.group()
 @_with_location
-@click.pass_context
-def channels(
-    ctx: click.Context, data_dir: Path | None, database: Path | None, config: Path | None
-) -> None:
+def channels() -> None:
     """List registered channels in a data directory."""
-    _locate(ctx, data_dir, database, config)
 
 
 @channels.command("list")
+@_with_location
 def list_channels() -> None:
     """List registered channels: name, founder, registration time, modes, topic."""
     for channel in _run(lambda store: store.channels.list()):

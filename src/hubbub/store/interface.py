@@ -37,10 +37,17 @@ class AccountStore(Protocol):
         are read when the store opens and kept by create and delete. Nick
         protection asks this at every registration, so it does no I/O."""
 
+    def party(self, name: str) -> str | None:
+        """The account's key for private history (``keys.account_party`` of
+        its id, never reused), from memory like ``exists``; None if no such
+        account. Asked once per login, not per message."""
+
     async def list(self) -> builtins.list[Account]: ...
 
     async def delete(self, name: str) -> bool:
-        """Delete with its fingerprints; False if there was no such account."""
+        """Delete in one transaction with its fingerprints, channel access
+        entries, the channels it founded and its private history (both
+        sides of every conversation); False if there was no such account."""
 
     async def set_password(self, name: str, password: str) -> None:
         """Replace the argon2 hash and the SCRAM keys; raise NotFound."""
@@ -126,6 +133,14 @@ class HistoryStore(Protocol):
 
     async def flush(self) -> None: ...
 
+    def forget(self, target: str) -> None:
+        """Delete the channel's history appended so far, in order with the
+        buffered messages (a channel that emptied: its next incarnation
+        must not read it)."""
+
+    async def forget_channels_except(self, keep: Iterable[str]) -> int:
+        """Delete the history of every channel not in ``keep``."""
+
     async def latest(
         self, target: str, after: Selector | None, limit: int
     ) -> builtins.list[HistoryRecord]: ...
@@ -155,7 +170,8 @@ class HistoryStore(Protocol):
         channels: Iterable[str] = (),
     ) -> builtins.list[HistoryTarget]:
         """Conversations of ``viewer`` (its party key) and the given
-        ``channels`` with messages in the window, ordered by latest message."""
+        ``channels`` with messages in the window, ordered by latest message;
+        the other party is named by account name or, a guest, folded nick."""
 
     async def delete_older_than(self, age: timedelta) -> int:
         """Retention by age; returns how many messages went."""

@@ -36,7 +36,7 @@ def locate(
     if data_dir is not None:
         return Location(data_dir / DATABASE_NAME, data_dir)
     if config is not None:
-        settings = _read_toml(config)
+        settings = read_toml(config)
         configured = _path_setting(config, settings, "database", "path")
         if configured is not None:
             return Location(configured, None)
@@ -46,7 +46,7 @@ def locate(
     return Location(DEFAULT_DATA_DIR / DATABASE_NAME, DEFAULT_DATA_DIR)
 
 
-def _read_toml(config: Path) -> dict[str, Any]:
+def read_toml(config: Path) -> dict[str, Any]:
     try:
         with config.open("rb") as file:
             return tomllib.load(file)

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hubbub.store.errors import StoreError
 
@@ -33,9 +33,36 @@ def upgrade_sync(connection: Connection, revision: str = "head") -> None:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Upgrade the database behind ``engine`` to ``revision``. A database
-    from a newer hubbub (a revision we do not know) is refused, not touched."""
+    from a newer hubbub (a revision we do not know) is refused, not touched.
+
+    On SQLite, foreign keys are off while migrating, as SQLite's own recipe
+    for changing a table asks: recreating a parent table (copy, drop,
+    rename) would otherwise cascade the drop into its children. The
+    migrated database must pass ``PRAGMA foreign_key_check``."""
+    sqlite = engine.dialect.name == "sqlite"
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(upgrade_sync, revision)
+        async with engine.connect() as conn:
+            if sqlite:
+                await _foreign_keys(conn, "OFF")
+            try:
+                async with conn.begin():
+                    await conn.run_sync(upgrade_sync, revision)
+                    if sqlite:
+                        await _check_foreign_keys(conn)
+            finally:
+                if sqlite:
+                    await _foreign_keys(conn, "ON")
     except CommandError as exc:
         raise StoreError(f"cannot migrate the database: {exc}") from None
+
+
+async def _foreign_keys(conn: AsyncConnection, state: str) -> None:
+    """PRAGMA foreign_keys is ignored inside a transaction: set it between."""
+    await conn.exec_driver_sql(f"PRAGMA foreign_keys={state}")
+    await conn.commit()
+
+
+async def _check_foreign_keys(conn: AsyncConnection) -> None:
+    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).first()
+    if broken is not None:
+        raise StoreError(f"migration left a dangling reference in table {broken[0]}")

@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from hubbub.store.engine import sqlite_engine
 from hubbub.store.interface import Store
 from hubbub.store.migrate import upgrade
+from hubbub.store.passwords import DEFAULT_SCRAM_ITERATIONS
 from hubbub.store.privacy import private_database
 from hubbub.store.sql.store import SqlStore
 
@@ -26,11 +27,14 @@ async def open_store(
     flush_interval: float = FLUSH_INTERVAL,
     flush_max: int = FLUSH_MAX,
     hasher: PasswordHasher | None = None,
+    scram_iterations: int = DEFAULT_SCRAM_ITERATIONS,
 ) -> Store:
     """Open (creating if needed) the SQLite database at ``path`` and migrate
-    it to the current schema. Must be called inside the event loop that will
-    use the store: the history writer task starts on it. ``hasher`` replaces
-    the default argon2id parameters (tests use cheap ones)."""
+        it to the current schema. Must be called inside the event loop that will
+        use the store: the history writer task starts on it. ``hasher`` replaces
+        the default argon2id parameters and ``scram_iterations`` the PBKDF2 rounds
+    of new SCRAM keys (tests use cheap ones of both); keys made with fewer
+    rounds are replaced at the next login with the password."""
     path = Path(path)
     private_database(path)
     engine = sqlite_engine(path)
@@ -39,6 +43,12 @@ async def open_store(
     except BaseException:
         await engine.dispose()
         raise
-    store = SqlStore(engine, flush_interval=flush_interval, flush_max=flush_max, hasher=hasher)
+    store = SqlStore(
+        engine,
+        flush_interval=flush_interval,
+        flush_max=flush_max,
+        hasher=hasher,
+        scram_iterations=scram_iterations,
+    )
     await store.accounts.load_names()
     return store

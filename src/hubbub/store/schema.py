@@ -47,6 +47,8 @@ accounts = Table(
     Column("scram_iterations", Integer),
     Column("scram_stored_key", LargeBinary),
     Column("scram_server_key", LargeBinary),
+    # Ids are never reused (migration 0005): private history is keyed by them.
+    sqlite_autoincrement=True,
 )
 
 account_certfps = Table(
@@ -141,7 +143,8 @@ history = Table(
     Index("ix_history_target_time", "target_key", "time_ms", "id"),
 )
 
-# The private conversations each party (folded account or nick) took part
+# The private conversations each party (account party key or guest's folded
+# nick, see keys.account_party) took part
 # in: what CHATHISTORY TARGETS needs, written once per pair instead of
 # indexing every private message (migration 0004).
 history_parties = Table(

@@ -26,9 +26,8 @@ from hubbub.server.commands.registry import command
 from hubbub.server.config import Config
 from hubbub.server.hash_gate import HashRefused
 from hubbub.store import Account, AlreadyExists
+from hubbub.store.passwords import password_problem
 
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_BYTES = 300  # the spec's advice: it must fit in a PRIVMSG to NickServ
 _EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,.]+")
 
 
@@ -56,18 +55,10 @@ class Refusal:
     text: str
 
 
-def check_password(password: str) -> Refusal | None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return Refusal(
-            "WEAK_PASSWORD", f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters long"
-        )
-    if len(password.encode()) > MAX_PASSWORD_BYTES:
-        return Refusal(
-            "UNACCEPTABLE_PASSWORD", f"Passwords may be at most {MAX_PASSWORD_BYTES} bytes long"
-        )
-    if not password.isprintable():
-        return Refusal("UNACCEPTABLE_PASSWORD", "Passwords may not contain control characters")
-    return None
+def check_password(config: Config, password: str) -> Refusal | None:
+    """The password rule (store.passwords), with the configured minimum length."""
+    problem = password_problem(password, config.accounts.min_password_length)
+    return None if problem is None else Refusal(*problem)
 
 
 def check_email(config: Config, email: str | None) -> Refusal | None:
@@ -91,7 +82,7 @@ async def create_account(
         return Refusal("ALREADY_AUTHENTICATED", f"You are already logged in as {ctx.user.account}")
     if not password_guard.password_allowed(ctx):
         return Refusal("UNACCEPTABLE_PASSWORD", _sentence(password_guard.PLAINTEXT_REFUSAL))
-    refusal = check_password(password) or check_email(server.config, email)
+    refusal = check_password(server.config, password) or check_email(server.config, email)
     if refusal is not None:
         return refusal
     if fold(account).startswith("guest"):

@@ -47,6 +47,7 @@ from hubbub.server.commands.modes import (
     apply_channel_modes,
     normalize_list_mask,
 )
+from hubbub.server.delivery import deliver
 from hubbub.server.hooks import SHUTDOWN_HOOKS, STARTUP_HOOKS
 from hubbub.server.services import find_service, register_service, service_notice
 from hubbub.server.state import (
@@ -369,9 +370,13 @@ def _say(ctx: Context, text: str) -> None:
 
 
 def _source(ctx: Context) -> str:
+    return _service_source(ctx.server)
+
+
+def _service_source(server: Server) -> str:
     service = find_service(NAME)
     assert service is not None
-    return service.source(ctx.server.name)
+    return service.source(server.name)
 
 
 def _set_prefix(ctx: Context, channel: Channel, mode: str, on: bool, nick: str) -> bool:
@@ -497,6 +502,7 @@ def _drop(ctx: Context, args: list[str]) -> Awaitable[None] | None:
         return None
     state = state_of(ctx.server)
     state.channels.pop(fold(reg.name), None)
+    _forget_history_if_empty(ctx.server, reg.name)
     store = ctx.server.store.channels
     done = state.write(lambda: store.drop(reg.name))
 
@@ -505,6 +511,39 @@ def _drop(ctx: Context, args: list[str]) -> Awaitable[None] | None:
         _say(ctx, f"{reg.name} has been dropped.")
 
     return answer()
+
+
+def _forget_history_if_empty(server: Server, name: str) -> None:
+    """A channel no longer registered keeps history only while it lives:
+    if it is empty now, nobody creating it next may read its past."""
+    if server.world.find_channel(name) is None:
+        server.store.history.forget(name)
+
+
+def founded_by(server: Server, account: str) -> list[Registration]:
+    folded = fold(account)
+    return [reg for reg in state_of(server).channels.values() if fold(reg.founder) == folded]
+
+
+def account_deleted(
+    server: Server, account: str, delete: Callable[[], Awaitable[bool]]
+) -> asyncio.Future[bool]:
+    """An account is being deleted: forget its roles here, drop the
+    registrations it founded (empty ones lose their history, live ones are
+    told), and run the store's ``delete`` after every earlier ChanServ
+    write, so no queued write re-adds what it removes."""
+    state = state_of(server)
+    for reg in state.channels.values():
+        reg.access.pop(fold(account), None)
+    for reg in founded_by(server, account):
+        del state.channels[fold(reg.name)]
+        channel = server.world.find_channel(reg.name)
+        if channel is None:
+            server.store.history.forget(reg.name)
+            continue
+        text = f"{reg.name} is no longer registered: its founder's account was deleted."
+        deliver(channel.members, _service_source(server), "NOTICE", [reg.name, text])
+    return state.write(delete)
 
 
 def _prefix_verb(mode: str, on: bool) -> Callable[[Context, list[str]], None]:

@@ -2,8 +2,11 @@
 
 ``CHATHISTORY LATEST|BEFORE|AFTER|AROUND|BETWEEN|TARGETS``, answered from the
 store's history. Channel history is for the channel's current members;
-private history only for its two parties, identified by account when logged
-in (else by nick). Results go in a ``chathistory`` batch (a
+private history only for its two parties, and only to a logged-in user:
+an account is known by its id (never reused), so neither a guest using its
+nick nor a later account of the same name reads it. While nick protection
+is still deciding about the user's nick, every CHATHISTORY is refused
+(``FAIL CHATHISTORY MESSAGE_ERROR``). Results go in a ``chathistory`` batch (a
 ``draft/chathistory-targets`` one for TARGETS) when the client has the batch
 capability, as plain lines otherwise.
 """
@@ -24,11 +27,11 @@ from hubbub.server.history import (
     REPLAYED,
     format_server_time,
     history_line,
-    party_key,
     send_paced,
 )
 from hubbub.server.isupport import register_token
 from hubbub.server.logtext import for_log
+from hubbub.server.nick_protection import protection_pending
 from hubbub.store import HistoryRecord, Selector, conversation_key
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,8 @@ SUBCOMMANDS = ("LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN", "TARGETS")
 _ARITY = {"LATEST": 3, "BEFORE": 3, "AFTER": 3, "AROUND": 3, "BETWEEN": 4, "TARGETS": 3}
 
 _LOST = "Messages could not be retrieved"
+_GUEST = "Private history is kept for logged-in users only; log in first"
+_PENDING = "Your nick is registered to an account; log in or change nick first"
 
 register_capability(CAP)
 register_token("CHATHISTORY", lambda config: str(config.history.chathistory_limit))
@@ -101,6 +106,10 @@ def chathistory(ctx: Context, msg: Message) -> Awaitable[None] | None:
         ctx.fail("CHATHISTORY", "UNKNOWN_COMMAND", msg.params[0], description="Unknown command")
         return None
     args = msg.params[1:]
+    if protection_pending(ctx.user):
+        target = args[0] if args and sub != "TARGETS" else "*"
+        ctx.fail("CHATHISTORY", "MESSAGE_ERROR", sub, target, description=_PENDING)
+        return None
     if len(args) < _ARITY[sub]:
         ctx.fail("CHATHISTORY", "NEED_MORE_PARAMS", sub, description="Missing parameters")
         return None
@@ -129,18 +138,17 @@ def _channel_key(ctx: Context, target: str) -> str | None:
     return channel.name
 
 
-async def _private_key(ctx: Context, target: str) -> tuple[str, str] | None:
-    """(conversation key, canonical name) of the user's conversation with
-    ``target``: the other party is known by account when logged in (or, when
-    offline, when an account of that name exists), else by nick."""
+async def _private_key(ctx: Context, party: str, target: str) -> tuple[str, str] | None:
+    """(conversation key, canonical name) of ``party``'s conversation with
+    ``target``: the other party is its account when logged in (or, when
+    offline, when an account of that name exists), else its nick."""
     if not valid_nick(target, 64):
         return None
     other = ctx.server.world.find_user(target)
     if other is not None and other.registered:
-        return conversation_key(party_key(ctx.user), party_key(other)), other.nick
-    account = await ctx.server.store.accounts.get(target)
-    other_key = fold(account.name) if account is not None else fold(target)
-    return conversation_key(party_key(ctx.user), other_key), target
+        return conversation_key(party, other.history_party or other.folded), other.nick
+    other_key = ctx.server.store.accounts.party(target) or fold(target)
+    return conversation_key(party, other_key), target
 
 
 async def _history(
@@ -166,7 +174,11 @@ async def _history(
                 return
             key, name = channel, channel
         else:
-            found = await _private_key(ctx, target)
+            party = ctx.user.history_party
+            if party is None:
+                ctx.fail("CHATHISTORY", "INVALID_TARGET", sub, target, description=_GUEST)
+                return
+            found = await _private_key(ctx, party, target)
             if found is None:
                 ctx.fail(
                     "CHATHISTORY",
@@ -213,9 +225,10 @@ async def _history(
 async def _targets(ctx: Context, start: datetime, end: datetime, limit: int) -> None:
     user = ctx.user
     channels = [channel.name for channel in user.channels.values()]
+    # A guest's TARGETS are its channels: "" is no party key, so no conversation.
     try:
         found = await ctx.server.store.history.targets(
-            party_key(user), start, end, limit, channels=channels
+            user.history_party or "", start, end, limit, channels=channels
         )
     except Exception:
         log.exception("CHATHISTORY TARGETS failed")

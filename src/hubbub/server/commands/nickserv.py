@@ -6,7 +6,7 @@
     /msg NickServ GHOST <nick>
     /msg NickServ SET PASSWORD <current password> <new password>
     /msg NickServ CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST
-    /msg NickServ DROP <account>
+    /msg NickServ DROP <account> <password>
     /msg NickServ HELP [command]
 
 Every answer is a NOTICE from NickServ. Commands carrying a password obey
@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from hubbub.protocol.casemap import fold
 from hubbub.server import accounts, nick_protection, password_guard
+from hubbub.server.commands import chanserv
 from hubbub.server.commands.account_registration import check_password, create_account
 from hubbub.server.commands.context import Context
 from hubbub.server.hash_gate import HashRefused
@@ -40,7 +41,8 @@ HELP: dict[str, str] = {
         "REGISTER <password> [email]\n"
         "Registers your current nick as an account and logs you in. The nick is then\n"
         "protected: anyone else using it without logging in is renamed. Passwords need\n"
-        "at least 8 characters. Clients that support it can use the REGISTER command\n"
+        "a minimum length (8 characters unless the server sets another). Clients that\n"
+        "support it can use the REGISTER command\n"
         "(draft/account-registration) instead."
     ),
     "IDENTIFY": (
@@ -68,9 +70,12 @@ HELP: dict[str, str] = {
         "openssl x509 -noout -fingerprint -sha256 -in cert.pem"
     ),
     "DROP": (
-        "DROP <account>\n"
-        "Deletes your account (give its name to confirm). Everyone logged in to it is\n"
-        "logged out and the nick is no longer protected. This cannot be undone."
+        "DROP <account> <password>\n"
+        "Deletes your account (give its name and password to confirm), with its\n"
+        "private history (both sides of each conversation), its channel access, and\n"
+        "the registrations of the channels it founded: those channels are dropped.\n"
+        "Everyone logged in to it is logged out and the nick is no longer protected.\n"
+        "Operators may give just the account name. This cannot be undone."
     ),
     "LOGOUT": "LOGOUT\nLogs you out of your account.",
     "HELP": "HELP [command]\nLists the commands, or explains one.",
@@ -270,7 +275,7 @@ def _set(ctx: Context, args: list[str]) -> Awaitable[None] | None:
     account = _need_login(ctx)
     if account is None:
         return None
-    refusal = check_password(args[2])
+    refusal = check_password(ctx.server.config, args[2])
     if refusal is not None:
         _say(ctx, f"Password not changed: {refusal.text}.")
         return None
@@ -359,23 +364,48 @@ async def _cert_del(ctx: Context, account: str, fingerprint: str) -> None:
 
 
 def _drop(ctx: Context, args: list[str]) -> Awaitable[None] | None:
+    if ctx.user.is_oper and len(args) == 1:
+        return _do_drop(ctx, args[0])
     account = _need_login(ctx)
     if account is None:
         return None
-    if len(args) != 1 or fold(args[0]) != fold(account):
-        _say(ctx, f"To delete your account, type: /msg {NICKSERV} DROP {account}")
+    if len(args) != 2 or fold(args[0]) != fold(account):
+        _say(ctx, f"To delete your account, type: /msg {NICKSERV} DROP {account} <password>")
         return None
-    return _do_drop(ctx, account)
+    return _check_and_drop(ctx, account, args[1])
+
+
+async def _check_and_drop(ctx: Context, account: str, password: str) -> None:
+    if await ctx.server.store.accounts.verify_password(account, password) is None:
+        log.info("failed DROP for %s from %s", account, ctx.user.ip)
+        _say(ctx, "Invalid password; the account was not deleted.")
+        return
+    await _do_drop(ctx, account)
 
 
 async def _do_drop(ctx: Context, account: str) -> None:
-    if not await ctx.server.store.accounts.delete(account):
+    """Log everyone out of it first (nothing more is filed under it), then
+    delete it with all that names it (store.AccountStore.delete)."""
+    server = ctx.server
+    found = await server.store.accounts.get(account)
+    if found is None:
         _say(ctx, f"The account {account} does not exist.")
         return
-    log.info("account %s dropped by %s", account, ctx.user.nick)
-    for user in _logged_in(ctx, account):
-        accounts.logout(Context(ctx.server, user))
-    _say(ctx, f"The account {account} has been deleted.")
+    name = found.name
+    founded = [reg.name for reg in chanserv.founded_by(server, name)]
+    for user in _logged_in(ctx, name):
+        accounts.logout(Context(server, user))
+    deleting = chanserv.account_deleted(server, name, lambda: server.store.accounts.delete(name))
+    if not await deleting:
+        _say(ctx, f"The account {name} does not exist.")
+        return
+    log.info("account %s dropped by %s", name, ctx.user.nick)
+    dropped = f" Channel registrations dropped: {', '.join(founded)}." if founded else ""
+    _say(
+        ctx,
+        f"The account {name} has been deleted, with its private history and channel "
+        f"access.{dropped}",
+    )
 
 
 _COMMANDS: dict[str, Subcommand] = {

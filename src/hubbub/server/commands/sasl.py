@@ -40,9 +40,8 @@ from hubbub.store import ScramCredentials
 MECHANISMS = ("PLAIN", "EXTERNAL", "SCRAM-SHA-256")
 CHUNK = 400  # bytes of base64 per AUTHENTICATE line
 MAX_RESPONSE = 8192  # decoded bytes a client response may total
-# Fake SCRAM parameters for unknown accounts, so the exchange looks the same.
+# Fake SCRAM keys for unknown accounts, so the exchange looks the same.
 _FAKE_KEY = secrets.token_bytes(32)
-_FAKE_ITERATIONS = 4096
 
 register_capability("sasl", lambda: ",".join(MECHANISMS))
 
@@ -259,13 +258,14 @@ def _scram_name(value: str) -> str:
     return value.replace("=2C", ",").replace("=3D", "=")
 
 
-def _fake_credentials(name: str) -> ScramCredentials:
+def _fake_credentials(name: str, iterations: int) -> ScramCredentials:
     """Stable made-up keys for a name with no account: the exchange then
-    fails only at the proof, like a wrong password."""
+    fails only at the proof, like a wrong password. ``iterations`` is what
+    new keys get, so the i= offered does not tell the name is unknown."""
     salt = hmac.digest(_FAKE_KEY, b"salt" + fold(name).encode(), "sha256")[:16]
     return ScramCredentials(
         salt=salt,
-        iterations=_FAKE_ITERATIONS,
+        iterations=iterations,
         stored_key=hmac.digest(_FAKE_KEY, b"stored" + name.encode(), "sha256"),
         server_key=hmac.digest(_FAKE_KEY, b"server" + name.encode(), "sha256"),
     )
@@ -310,7 +310,8 @@ async def _scram_first(ctx: Context, session: Session, data: bytes) -> None:
     if _sessions.get(ctx.user) is not session:
         return
     session.known = credentials is not None and account is not None
-    session.credentials = credentials if session.known else _fake_credentials(name)
+    iterations = ctx.server.config.accounts.scram_iterations
+    session.credentials = credentials if session.known else _fake_credentials(name, iterations)
     session.account = account.name if account is not None else name
     session.nonce = client_nonce + secrets.token_urlsafe(18)
     session.gs2_header = f"{flag},{authzid},"

@@ -1,4 +1,9 @@
-"""Accounts, their password hashes, SCRAM keys and certificate fingerprints."""
+"""Accounts, their password hashes, SCRAM keys and certificate fingerprints.
+
+Deleting an account deletes, in the same transaction, everything that
+names it: fingerprints, channel access entries, the channels it founded
+(dropped, as Ergo does) and its private history; an account created later
+under the same name starts with nothing."""
 
 from __future__ import annotations
 
@@ -13,10 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hubbub.store.errors import AlreadyExists, NotFound
-from hubbub.store.keys import name_key
-from hubbub.store.passwords import Passwords, scram_credentials
+from hubbub.store.keys import account_party, name_key
+from hubbub.store.passwords import DEFAULT_SCRAM_ITERATIONS, Passwords, scram_credentials
 from hubbub.store.records import Account, ScramCredentials
 from hubbub.store.schema import account_certfps, accounts
+from hubbub.store.sql.channels import SqlChannels
+from hubbub.store.sql.history import SqlHistory
 from hubbub.store.timeutil import from_ms, to_ms, utcnow
 
 MAX_NAME_LENGTH = 64
@@ -40,19 +47,33 @@ def normalise_fingerprint(fingerprint: str) -> str:
 
 
 class SqlAccounts:
-    def __init__(self, engine: AsyncEngine, passwords: Passwords) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        passwords: Passwords,
+        history: SqlHistory,
+        channels: SqlChannels,
+        scram_iterations: int = DEFAULT_SCRAM_ITERATIONS,
+    ) -> None:
         self._engine = engine
         self._passwords = passwords
-        self._names: set[str] = set()  # name keys; see exists()
+        self._history = history
+        self._channels = channels
+        self._scram_iterations = scram_iterations
+        self._ids: dict[str, int] = {}  # name key -> id; see exists()
 
     async def load_names(self) -> None:
-        """Read every account's name key once, when the store opens."""
+        """Read every account's name key and id once, when the store opens."""
         async with self._engine.connect() as conn:
-            rows = await conn.execute(select(accounts.c.name_key))
-            self._names = {key for (key,) in rows}
+            rows = await conn.execute(select(accounts.c.name_key, accounts.c.id))
+            self._ids = {key: int(account_id) for key, account_id in rows}
 
     def exists(self, name: str) -> bool:
-        return name_key(name) in self._names
+        return name_key(name) in self._ids
+
+    def party(self, name: str) -> str | None:
+        account_id = self._ids.get(name_key(name))
+        return None if account_id is None else account_party(account_id)
 
     async def create(self, name: str, password: str, email: str | None = None) -> Account:
         check_account_name(name)
@@ -63,10 +84,12 @@ class SqlAccounts:
         row |= {"registered_at": to_ms(registered_at)} | secrets
         try:
             async with self._engine.begin() as conn:
-                await conn.execute(insert(accounts), row)
+                result = await conn.execute(insert(accounts), row)
         except IntegrityError:
             raise AlreadyExists(f"account {name} already exists") from None
-        self._names.add(key)
+        inserted = result.inserted_primary_key
+        assert inserted is not None  # a single-row insert always has one
+        self._ids[key] = int(inserted[0])
         return Account(name=name, email=email, registered_at=registered_at)
 
     async def get(self, name: str) -> Account | None:
@@ -77,12 +100,22 @@ class SqlAccounts:
         return await self._load(None)
 
     async def delete(self, name: str) -> bool:
+        key = name_key(name)
+        await self._history.flush()  # so the history deleted includes what is buffered
         async with self._engine.begin() as conn:
-            result = await conn.execute(
-                delete(accounts).where(accounts.c.name_key == name_key(name))
+            account_id = (
+                await conn.execute(select(accounts.c.id).where(accounts.c.name_key == key))
+            ).scalar_one_or_none()
+            if account_id is None:
+                return False
+            await self._history.delete_party(conn, account_party(int(account_id)))
+            await self._channels.forget_account(conn, key)
+            await conn.execute(
+                delete(account_certfps).where(account_certfps.c.account_id == account_id)
             )
-        self._names.discard(name_key(name))
-        return bool(result.rowcount)
+            await conn.execute(delete(accounts).where(accounts.c.id == account_id))
+        self._ids.pop(key, None)
+        return True
 
     async def set_password(self, name: str, password: str) -> None:
         secrets = await asyncio.to_thread(self._secrets, password)
@@ -94,11 +127,12 @@ class SqlAccounts:
             raise NotFound(f"no account {name}")
 
     async def verify_password(self, name: str, password: str) -> Account | None:
+        """After a good password, hashes made with weaker parameters than
+        today's (argon2 settings, SCRAM iterations) are replaced."""
+        query = select(accounts.c.password_hash, accounts.c.scram_iterations)
         async with self._engine.connect() as conn:
             row = (
-                await conn.execute(
-                    select(accounts.c.password_hash).where(accounts.c.name_key == name_key(name))
-                )
+                await conn.execute(query.where(accounts.c.name_key == name_key(name)))
             ).one_or_none()
         if row is None:
             await asyncio.to_thread(self._passwords.verify, None, password)
@@ -108,6 +142,8 @@ class SqlAccounts:
             return None
         if self._passwords.needs_rehash(stored):
             await self._rehash(name, password)
+        if (row.scram_iterations or 0) < self._scram_iterations:
+            await self._upgrade_scram(name, password)
         return await self.get(name)
 
     async def get_scram(self, name: str) -> ScramCredentials | None:
@@ -170,7 +206,7 @@ class SqlAccounts:
         """The columns a password sets; CPU-heavy, so run in a thread."""
         if not password:
             raise ValueError("the password is empty")
-        scram = scram_credentials(password)
+        scram = scram_credentials(password, iterations=self._scram_iterations)
         return {
             "password_hash": self._passwords.hash(password),
             "scram_salt": scram.salt,
@@ -187,6 +223,23 @@ class SqlAccounts:
                 update(accounts)
                 .where(accounts.c.name_key == name_key(name))
                 .values(password_hash=new_hash)
+            )
+
+    async def _upgrade_scram(self, name: str, password: str) -> None:
+        """Replace SCRAM keys made with fewer iterations than configured."""
+        scram = await asyncio.to_thread(
+            scram_credentials, password, iterations=self._scram_iterations
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(accounts)
+                .where(accounts.c.name_key == name_key(name))
+                .values(
+                    scram_salt=scram.salt,
+                    scram_iterations=scram.iterations,
+                    scram_stored_key=scram.stored_key,
+                    scram_server_key=scram.server_key,
+                )
             )
 
     async def _require_id(self, conn: AsyncConnection, name: str) -> int:

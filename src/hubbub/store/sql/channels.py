@@ -131,6 +131,22 @@ class SqlChannels:
                     },
                 )
 
+    async def forget_account(self, conn: AsyncConnection, account_key: str) -> None:
+        """Inside an account's deletion: remove its access entries and drop
+        the channels it founded, so nothing passes to a later namesake."""
+        await conn.execute(
+            delete(channel_access).where(channel_access.c.account_key == account_key)
+        )
+        founded = [
+            channel_id
+            for channel_id, founder in await conn.execute(select(channels.c.id, channels.c.founder))
+            if name_key(founder) == account_key
+        ]
+        if founded:
+            for table in (channel_lists, channel_access):
+                await conn.execute(delete(table).where(table.c.channel_id.in_(founded)))
+            await conn.execute(delete(channels).where(channels.c.id.in_(founded)))
+
     async def _update(self, channel: str, **values: Any) -> None:
         async with self._engine.begin() as conn:
             result = await conn.execute(

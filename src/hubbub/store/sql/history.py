@@ -3,7 +3,11 @@
 Messages are ordered by (time, row id): the id breaks ties between messages
 of the same millisecond in the order they were appended. Private messages are
 filed under ``conversation_key(sender, recipient)`` and carry both party keys,
-so either party, and nobody else, can ask for them."""
+so either party, and nobody else, can ask for them.
+
+``forget`` deletes a target's history through the same buffer the messages
+go through, so it removes exactly what was appended before it: a channel
+re-created a moment later keeps its first messages."""
 
 from __future__ import annotations
 
@@ -21,9 +25,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hubbub.store.batching import BatchWriter
-from hubbub.store.keys import conversation_key, history_key, name_key, other_party
+from hubbub.store.keys import (
+    conversation_key,
+    history_key,
+    name_key,
+    other_party,
+    party_account_id,
+)
 from hubbub.store.records import HistoryCommand, HistoryRecord, HistoryTarget, Selector
-from hubbub.store.schema import history, history_parties
+from hubbub.store.schema import accounts, history, history_parties
 from hubbub.store.sql.bulk import SqliteBulkWriter
 from hubbub.store.timeutil import from_ms, to_ms, utcnow
 
@@ -44,10 +54,19 @@ class _Bounds:
     high: Position
 
 
+@dataclass(frozen=True, slots=True)
+class _Forget:
+    """A request in the write buffer: delete the history of ``key``."""
+
+    key: str
+
+
 class SqlHistory:
     def __init__(self, engine: AsyncEngine, flush_interval: float, flush_max: int) -> None:
         self._engine = engine
-        self._buffer = BatchWriter(self._write, flush_interval, flush_max)
+        self._buffer: BatchWriter[HistoryRecord | _Forget] = BatchWriter(
+            self._write, flush_interval, flush_max
+        )
         database = engine.url.database
         self._bulk = (
             SqliteBulkWriter(database) if engine.dialect.name == "sqlite" and database else None
@@ -61,6 +80,38 @@ class SqlHistory:
 
     async def flush(self) -> None:
         await self._buffer.flush()
+
+    def forget(self, target: str) -> None:
+        """Delete the history of ``target`` (a channel name) appended so far;
+        queued, so it is ordered after buffered messages and before later ones."""
+        self._buffer.append(_Forget(name_key(target)))
+
+    async def forget_channels_except(self, keep: Iterable[str]) -> int:
+        """Delete the history of every channel but ``keep``; returns how
+        many channels lost theirs."""
+        await self.flush()
+        kept = {name_key(channel) for channel in keep}
+        channels = select(history.c.target_key).distinct()
+        channels = channels.where(~history.c.target_key.contains(" "))
+        async with self._engine.begin() as conn:
+            gone = [key for (key,) in await conn.execute(channels) if key not in kept]
+            for key in gone:
+                await conn.execute(delete(history).where(history.c.target_key == key))
+        return len(gone)
+
+    async def delete_party(self, conn: AsyncConnection, party: str) -> None:
+        """Delete every conversation ``party`` took part in, inside the
+        caller's transaction (an account's deletion). Call ``flush`` first."""
+        conversations = select(history_parties.c.conversation_key).where(
+            history_parties.c.party_key == party
+        )
+        keys = [key for (key,) in await conn.execute(conversations)]
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            await conn.execute(delete(history).where(history.c.target_key.in_(chunk)))
+            await conn.execute(
+                delete(history_parties).where(history_parties.c.conversation_key.in_(chunk))
+            )
 
     async def close(self) -> None:
         await self._buffer.close()
@@ -154,12 +205,19 @@ class SqlHistory:
                 .limit(max(limit, 0))
             )
             rows = (await conn.execute(query)).all()
+            others = {
+                row.target_key: other_party(row.target_key, viewer_key)
+                for row in rows
+                if row.target_key not in channel_names
+            }
+            names = await _account_names(conn, others.values())
         found = [
             HistoryTarget(
-                name=channel_names.get(row.target_key) or other_party(row.target_key, viewer_key),
+                name=channel_names.get(row.target_key) or names[others[row.target_key]],
                 latest=from_ms(row.latest),
             )
             for row in rows
+            if row.target_key in channel_names or others[row.target_key] in names
         ]
         return sorted(found, key=lambda target: target.latest)
 
@@ -235,7 +293,26 @@ class SqlHistory:
             records = [_record(row) for row in await conn.execute(query)]
         return records[::-1] if newest_first else records
 
-    async def _write(self, batch: builtins.list[HistoryRecord]) -> None:
+    async def _write(self, batch: builtins.list[HistoryRecord | _Forget]) -> None:
+        """The records between forget requests in one transaction each, and
+        each request after the records appended before it."""
+        if not any(type(item) is _Forget for item in batch):
+            await self._write_records(cast(builtins.list[HistoryRecord], batch))
+            return
+        records: builtins.list[HistoryRecord] = []
+        for item in batch:
+            if not isinstance(item, _Forget):
+                records.append(item)
+                continue
+            if records:
+                await self._write_records(records)
+                records = []
+            async with self._engine.begin() as conn:
+                await conn.execute(delete(history).where(history.c.target_key == item.key))
+        if records:
+            await self._write_records(records)
+
+    async def _write_records(self, batch: builtins.list[HistoryRecord]) -> None:
         """One transaction. SQLite inserts on the loop and checkpoints in a
         worker thread (bulk.py says why); elsewhere, if a row is refused (a
         msgid seen before), the rest of the batch is written row by row."""
@@ -271,6 +348,24 @@ class SqlHistory:
                     )
             except IntegrityError:
                 pass  # they have talked before
+
+
+async def _account_names(conn: AsyncConnection, parties: Iterable[str]) -> dict[str, str]:
+    """Party key -> name to show: an account's current name, a guest's
+    folded nick; accounts deleted meanwhile are left out."""
+    names: dict[str, str] = {}
+    ids: dict[int, str] = {}
+    for party in parties:
+        account_id = party_account_id(party)
+        if account_id is None:
+            names[party] = party
+        else:
+            ids[account_id] = party
+    if ids:
+        query = select(accounts.c.id, accounts.c.name).where(accounts.c.id.in_(list(ids)))
+        for account_id, name in await conn.execute(query):
+            names[ids[account_id]] = name
+    return names
 
 
 async def _forget_silent_parties(conn: AsyncConnection) -> None:

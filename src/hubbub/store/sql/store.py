@@ -20,12 +20,15 @@ class SqlStore:
         flush_interval: float,
         flush_max: int,
         hasher: PasswordHasher | None,
+        scram_iterations: int,
     ) -> None:
         self._engine = engine
-        self._accounts = SqlAccounts(engine, Passwords(hasher))
         self._channels = SqlChannels(engine)
         self._bans = SqlServerBans(engine)
         self._history = SqlHistory(engine, flush_interval, flush_max)
+        self._accounts = SqlAccounts(
+            engine, Passwords(hasher), self._history, self._channels, scram_iterations
+        )
         self._history.start()
 
     @property
