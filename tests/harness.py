@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import signal
 import socket
 import subprocess
@@ -60,12 +61,18 @@ def make_config(data_dir: Path, **sections: dict[str, object]) -> Config:
 
 
 async def until(check: Callable[[], object], timeout: float = TIMEOUT) -> None:
-    """Wait for server state to reach ``check`` (polled); fail after ``timeout``.
-    For effects no client is told about, such as a closed connection being reaped."""
+    """Wait for state to reach ``check`` (polled; it may be a coroutine function);
+    fail after ``timeout``. For effects no client is told about, such as a closed
+    connection being reaped or a background job's rows in the store."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
         assert asyncio.get_running_loop().time() < deadline, f"not reached in {timeout}s: {check}"
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.02)
 
 
 async def joined(client: RawClient, channel: str, key: str = "") -> list[Message]:

@@ -3,11 +3,10 @@ timestamp selectors, TARGETS, errors, private history, autoreplay, retention."""
 
 from __future__ import annotations
 
-import asyncio
-import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from harness import joined, until
 from hubbub.protocol.message import Message
 from ircclient import RawClient
 
@@ -17,21 +16,7 @@ PASSWORD = "correct horse battery"
 
 async def login_client(irc: Any, nick: str, caps: list[str]) -> RawClient:
     """A client logged in (SASL PLAIN over loopback) to a new account ``nick``."""
-    await irc.server.store.accounts.create(nick, PASSWORD)
-    client = await RawClient.connect("127.0.0.1", irc.port())
-    irc.clients.append(client)
-    await client.send("CAP LS 302")
-    await client.send("CAP REQ :" + " ".join(["sasl", *caps]))
-    await client.send(f"NICK {nick}")
-    await client.send(f"USER {nick} 0 * :{nick}")
-    await client.expect(lambda m: m.command == "CAP" and m.params[1] == "ACK")
-    await client.send("AUTHENTICATE PLAIN")
-    await client.expect("AUTHENTICATE")
-    token = base64.b64encode(f"{nick}\0{nick}\0{PASSWORD}".encode()).decode()
-    await client.send("AUTHENTICATE " + token)
-    await client.expect("903")
-    await client.send("CAP END")
-    await client.expect("376")
+    client: RawClient = await irc.logged_in(nick, PASSWORD, caps)
     return client
 
 
@@ -64,8 +49,7 @@ def texts(messages: list[Message]) -> list[str]:
 
 async def channel_with_history(irc: Any, count: int = 10) -> tuple[RawClient, list[Message]]:
     alice = await irc.client("alice", CAPS)
-    await alice.send("JOIN #h")
-    await alice.sync()
+    await joined(alice, "#h")
     echoes = await post(alice, "#h", [f"m{i}" for i in range(count)])
     return alice, echoes
 
@@ -138,8 +122,11 @@ async def test_around_and_between(irc: Any) -> None:
     msgid = echoes[5].tags["msgid"]
     _, got = await history(alice, f"CHATHISTORY AROUND #h msgid={msgid} 3")
     assert texts(got) == ["m4", "m5", "m6"]
-    _, got = await history(alice, f"CHATHISTORY AROUND #h timestamp={echoes[5].tags['time']} 1")
-    assert len(got) == 1
+    at = echoes[5].tags["time"]
+    _, got = await history(alice, f"CHATHISTORY AROUND #h timestamp={at} 1")
+    # limit 1: nothing before, and the first message at or after the timestamp
+    # (m5, or an earlier one stored in the same millisecond)
+    assert texts(got) == [e.params[1] for e in echoes if e.tags["time"] >= at][:1]
     a, b = echoes[2].tags["msgid"], echoes[6].tags["msgid"]
     _, got = await history(alice, f"CHATHISTORY BETWEEN #h msgid={a} msgid={b} 10")
     assert texts(got) == ["m3", "m4", "m5"]
@@ -176,7 +163,7 @@ async def test_targets(irc: Any) -> None:
     assert all(m.tags["batch"] == start.params[0][1:] for m in got)
     assert datetime.fromisoformat(got[0].params[2]) <= datetime.fromisoformat(got[1].params[2])
     _, got = await history(alice, f"CHATHISTORY TARGETS timestamp={low} timestamp={high} 1")
-    assert len(got) == 1
+    assert [m.params[:2] for m in got] == [["TARGETS", "#h"]]  # the earliest first
     _, got = await history(bob, f"CHATHISTORY TARGETS timestamp={high} timestamp={low} 10")
     assert sorted(m.params[1] for m in got) == ["#other", "alice"]
 
@@ -262,7 +249,7 @@ async def test_private_history_only_for_the_two_parties(irc: Any) -> None:
     _, got = await history(alice, "CHATHISTORY LATEST bob * 10")
     assert texts(got) == ["hello bob", "hello alice"]
     await alice.send("QUIT")
-    await asyncio.sleep(0.1)
+    assert await alice.closed()
     _, got = await history(bob, "CHATHISTORY LATEST alice * 10")
     assert texts(got) == ["hello bob", "hello alice"]
     # someone taking the nick "bob" later is not bob's... unless logged out
@@ -309,22 +296,31 @@ async def test_autoreplay_on_join(start_server: Any) -> None:
     modern = await irc.client("modern", CAPS)
     await modern.send("JOIN #h")
     await modern.expect("366")
-    await modern.nothing(0.3)
+    await modern.nothing()
+
+
+async def stored_texts(irc: Any, target: str) -> list[str]:
+    return [r.text for r in await irc.server.store.history.latest(target, None, 100)]
 
 
 async def test_retention(start_server: Any) -> None:
     irc = await start_server(history={"max_messages_per_target": 3, "retention_interval": 0.1})
     await channel_with_history(irc, 6)
-    await asyncio.sleep(0.3)
-    rows = await irc.server.store.history.latest("#h", None, 100)
-    assert [r.text for r in rows] == ["m3", "m4", "m5"]
+
+    async def trimmed() -> bool:
+        return await stored_texts(irc, "#h") == ["m3", "m4", "m5"]
+
+    await until(trimmed, timeout=10)
 
 
 async def test_retention_by_age(start_server: Any) -> None:
-    irc = await start_server(history={"max_age": "1s", "retention_interval": 0.2})
+    irc = await start_server(history={"max_age": "2s", "retention_interval": 0.2})
     alice, _ = await channel_with_history(irc, 2)
     _, got = await history(alice, "CHATHISTORY LATEST #h * 10")
-    assert len(got) == 2
-    await asyncio.sleep(1.5)
-    _, got = await history(alice, "CHATHISTORY LATEST #h * 10")
-    assert got == []
+    assert texts(got) == ["m0", "m1"]
+
+    async def emptied() -> bool:
+        return (await history(alice, "CHATHISTORY LATEST #h * 10"))[1] == []
+
+    await until(emptied, timeout=15)
+    assert await irc.server.store.history.latest("#h", None, 10) == []
