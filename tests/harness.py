@@ -116,6 +116,13 @@ async def register_logged_in(
     client.nick = nick
 
 
+async def identify(client: RawClient, account: str, password: str) -> list[Message]:
+    """Log a registered client in with NickServ IDENTIFY; fails unless 900 comes."""
+    replies = await client.ask(f"PRIVMSG NickServ :IDENTIFY {account} {password}")
+    assert "900" in [m.command for m in replies], replies
+    return replies
+
+
 @dataclass
 class RunningServer:
     server: Server
@@ -147,6 +154,11 @@ class RunningServer:
         client = await self.client()
         await register_logged_in(client, nick, password, caps)
         return client
+
+    async def account(self, name: str, password: str = "account-password") -> tuple[str, str]:
+        """Create the account ``name`` in the store; (name, password) for logging in."""
+        await self.server.store.accounts.create(name, password)
+        return name, password
 
     async def oper(self, nick: str = "boss") -> RawClient:
         """A registered client that has become an operator with OPER (see OPERS)."""

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
 import pytest
-from argon2 import PasswordHasher, profiles
 
 from hubbub.protocol.message import Message
-from hubbub.server.app import Server
 from ircclient import RawClient
 
 PASSWORD = "correct horse"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
-    monkeypatch.setattr(Server, "password_hasher", cheap)
-    yield
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 def is_reply(command: str) -> bool:

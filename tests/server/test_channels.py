@@ -3,14 +3,9 @@ and the channel modes enforced at join and when speaking."""
 
 from __future__ import annotations
 
-from harness import RunningServer
+from harness import RunningServer, identify, joined
 from hubbub.protocol.message import Message
 from ircclient import RawClient
-
-
-async def joined(client: RawClient, channel: str, key: str = "") -> list[Message]:
-    await client.send(f"JOIN {channel} {key}".rstrip())
-    return await client.sync()
 
 
 async def setup(irc: RunningServer, *nicks: str, channel: str = "#chan") -> list[RawClient]:
@@ -108,9 +103,7 @@ async def test_extended_join(irc: RunningServer) -> None:
     await joined(bob, "#chan")
     ext = [m for m in await alice.sync() if m.command == "JOIN"]
     assert [m.params for m in ext] == [["#chan", "*", "bob realname"]]
-    user = irc.server.world.find_user("bob")
-    assert user is not None
-    user.account = "bobacct"
+    await identify(bob, *await irc.account("bobacct"))
     await bob.send("PART #chan")
     await joined(bob, "#chan")
     ext = [m for m in await alice.sync() if m.command == "JOIN"]
@@ -180,9 +173,8 @@ async def test_topic_protected(irc: RunningServer) -> None:
     lines = await bob.sync()
     assert commands(lines) == ["332", "333"]
     assert lines[0].params == ["bob", "#chan", "the topic here"]
-    assert lines[1].params[:3] == ["bob", "#chan", lines[1].params[2]]
-    assert lines[1].params[2].startswith("alice")
-    assert lines[1].params[3].isdigit()
+    assert lines[1].params[:3] == ["bob", "#chan", "alice!~alice@127.0.0.1"]
+    assert lines[1].params[3].isdigit() and len(lines[1].params) == 4
     await alice.send("MODE #chan -t")
     await alice.sync()
     await bob.sync()
@@ -459,9 +451,7 @@ async def test_account_extban(irc: RunningServer) -> None:
     bob = await irc.client("bob")
     assert commands(await joined(bob, "#chan"))[0] == "JOIN"  # not logged in
     await bob.send("PART #chan")
-    user = irc.server.world.find_user("bob")
-    assert user is not None
-    user.account = "BobAcct"
+    await identify(bob, *await irc.account("BobAcct"))
     await bob.sync()
     assert commands(await joined(bob, "#chan")) == ["474"]
 

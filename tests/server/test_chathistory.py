@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from harness import joined, until
 from hubbub.protocol.message import Message
 from ircclient import RawClient
 
 CAPS = ["batch", "server-time", "message-tags", "echo-message", "draft/chathistory"]
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 PASSWORD = "correct horse battery"
 
 

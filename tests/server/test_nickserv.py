@@ -5,23 +5,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-from collections.abc import Iterator
 
 import pytest
-from argon2 import PasswordHasher, profiles
 
 from certs import make_client_cert, tls_client
-from hubbub.server.app import Server
 from ircclient import RawClient
 
 PASSWORD = "correct-horse"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
-    monkeypatch.setattr(Server, "password_hasher", cheap)
-    yield
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 async def ns(client: RawClient, text: str) -> str:

@@ -7,24 +7,17 @@ import hashlib
 import hmac
 import secrets
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher, profiles
 
 from certs import make_client_cert, tls_client
-from hubbub.server.app import Server
 from ircclient import RawClient
 
 PASSWORD = "correct horse"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
-    monkeypatch.setattr(Server, "password_hasher", cheap)
-    yield
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 def b64(data: bytes | str) -> str:
