@@ -93,7 +93,7 @@ async def test_ghost(irc) -> None:
     assert "GHOST" in error.params[0]
     await fresh.send("NICK alice")
     await fresh.expect("NICK")
-    await bystander.nothing(0.1)
+    await bystander.nothing()
 
 
 async def test_drop(irc) -> None:
@@ -171,7 +171,7 @@ async def test_logging_in_cancels_protection(start_server) -> None:
     await owner.expect("NOTICE")
     assert "now logged in" in await ns(owner, f"IDENTIFY {PASSWORD}")
     await asyncio.sleep(0.6)
-    await owner.nothing(0.1)
+    await owner.nothing()
     await owner.send("WHOIS alice")
     await owner.expect("311")
     # changing away from the nick within the delay cancels too
@@ -185,7 +185,7 @@ async def test_logging_in_cancels_protection(start_server) -> None:
     await other.send("NICK dave")
     await other.expect("NICK")
     await asyncio.sleep(0.6)
-    await other.nothing(0.1)
+    await other.nothing()
 
 
 async def test_strict_mode_renames_at_once(start_server) -> None:
@@ -203,14 +203,14 @@ async def test_strict_mode_renames_at_once(start_server) -> None:
     await owner.send("AUTHENTICATE " + base64.b64encode(f"\0alice\0{PASSWORD}".encode()).decode())
     await owner.expect("903")
     await owner.register("alice")
-    await owner.nothing(0.3)
+    await owner.nothing()
 
 
 async def test_protection_off(start_server) -> None:
     irc = await start_server(accounts={"nick_protection": "off", "nick_protection_delay": 0})
     await irc.server.store.accounts.create("alice", PASSWORD)
     client = await irc.client("alice")
-    await client.nothing(0.3)
+    await client.nothing()
 
 
 # --- what peers see ------------------------------------------------------------------

@@ -170,7 +170,7 @@ async def test_registration_timeout(start_server: ServerFactory) -> None:
 async def test_ping_timeout(start_server: ServerFactory) -> None:
     irc = await start_server(limits={"ping_interval": 0.5, "ping_timeout": 1.0})
     client: RawClient = await irc.client("sleepy")
-    ping = await client.expect("PING", timeout=5)
+    ping = await client.expect("PING", timeout=10)
     assert ping.params == ["irc.test.local"]
     error = await client.expect("ERROR", timeout=5)
     assert "Ping timeout" in error.params[0]
