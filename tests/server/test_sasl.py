@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 import socket
 from pathlib import Path
 
@@ -13,72 +9,12 @@ import pytest
 
 from certs import make_client_cert, tls_client
 from ircclient import RawClient
+from saslclient import b64, plain, scram, send_response, start_sasl
 
 PASSWORD = "correct horse"
 
 
 pytestmark = pytest.mark.usefixtures("cheap_hashes")
-
-
-def b64(data: bytes | str) -> str:
-    return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
-
-
-async def start_sasl(client: RawClient, mechanism: str) -> None:
-    await client.send(f"AUTHENTICATE {mechanism}")
-    challenge = await client.expect("AUTHENTICATE")
-    assert challenge.params == ["+"]
-
-
-async def send_response(client: RawClient, data: bytes) -> None:
-    """Send a client response in 400-byte chunks, ending with + when needed."""
-    encoded = b64(data) if data else ""
-    for start in range(0, len(encoded), 400):
-        await client.send("AUTHENTICATE " + encoded[start : start + 400])
-    if len(encoded) % 400 == 0:
-        await client.send("AUTHENTICATE +")
-
-
-async def plain(client: RawClient, account: str, password: str) -> str:
-    """Run SASL PLAIN; returns the final numeric (903 or 904)."""
-    await start_sasl(client, "PLAIN")
-    await send_response(client, f"\0{account}\0{password}".encode())
-    reply = await client.expect(lambda m: m.command in ("903", "904"))
-    return reply.command
-
-
-async def scram(client: RawClient, account: str, password: str) -> str:
-    """Run SASL SCRAM-SHA-256 as RFC 5802's client; returns 903 or 904."""
-    await start_sasl(client, "SCRAM-SHA-256")
-    client_nonce = secrets.token_urlsafe(18)
-    first_bare = f"n={account},r={client_nonce}"
-    await send_response(client, f"n,,{first_bare}".encode())
-    reply = await client.expect(lambda m: m.command in ("AUTHENTICATE", "904"))
-    if reply.command == "904":
-        return "904"
-    server_first = base64.b64decode(reply.params[0]).decode()
-    attrs = dict(part.split("=", 1) for part in server_first.split(","))
-    assert attrs["r"].startswith(client_nonce) and len(attrs["r"]) > len(client_nonce)
-    salted = hashlib.pbkdf2_hmac(
-        "sha256", password.encode(), base64.b64decode(attrs["s"]), int(attrs["i"])
-    )
-    client_key = hmac.digest(salted, b"Client Key", "sha256")
-    stored_key = hashlib.sha256(client_key).digest()
-    without_proof = f"c=biws,r={attrs['r']}"
-    auth_message = f"{first_bare},{server_first},{without_proof}".encode()
-    signature = hmac.digest(stored_key, auth_message, "sha256")
-    proof = bytes(a ^ b for a, b in zip(client_key, signature, strict=True))
-    await send_response(client, f"{without_proof},p={b64(proof)}".encode())
-    reply = await client.expect(lambda m: m.command in ("AUTHENTICATE", "904"))
-    if reply.command == "904":
-        return "904"
-    server_final = base64.b64decode(reply.params[0]).decode()
-    server_key = hmac.digest(salted, b"Server Key", "sha256")
-    expected = b64(hmac.digest(server_key, auth_message, "sha256"))
-    assert server_final == f"v={expected}"
-    await client.send("AUTHENTICATE +")
-    reply = await client.expect(lambda m: m.command in ("903", "904"))
-    return reply.command
 
 
 async def finish_registration(client: RawClient, nick: str) -> None:
