@@ -80,6 +80,15 @@ async def joined(client: RawClient, channel: str, key: str = "") -> list[Message
     return await client.ask(f"JOIN {channel} {key}".rstrip())
 
 
+async def join_all(channel: str, *clients: RawClient) -> None:
+    """Each client joins ``channel`` in turn; then everything the joins caused
+    (the later JOINs the earlier ones see) is read by all."""
+    for client in clients:
+        await joined(client, channel)
+    for client in clients:
+        await client.sync()
+
+
 async def oper_up(
     client: RawClient, name: str = OPER_NAME, password: str = OPER_PASSWORD
 ) -> list[Message]:
@@ -143,6 +152,15 @@ class RunningServer:
         if nick is not None:
             await client.register(nick, caps)
         return client
+
+    async def in_channel(
+        self, *nicks: str, channel: str = "#chan", caps: list[str] | None = None
+    ) -> list[RawClient]:
+        """Registered clients that all joined ``channel`` (the first created it
+        and is its op), with everything their joins caused already read."""
+        clients = [await self.client(nick, caps) for nick in nicks]
+        await join_all(channel, *clients)
+        return clients
 
     async def logged_in(
         self, nick: str, password: str, caps: list[str] | None = None, *, create: bool = True
@@ -208,6 +226,16 @@ class ServeProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.clients: list[RawClient] = []
 
+    @classmethod
+    def on_free_ports(cls, directory: Path, *args: str) -> ServeProcess:
+        """``hubbub serve`` as a newcomer runs it, but on free ports: data in
+        ``directory``/data, the three listeners on 127.0.0.1, then ``args``."""
+        ports = [free_port() for _ in range(3)]
+        listeners = ["--listen", "--tls-listen", "--ws-listen"]
+        where = [f"{flag}={HOST}:{port}" for flag, port in zip(listeners, ports, strict=True)]
+        command = ["--data-dir", str(directory / "data"), *where, *args]
+        return cls(command, ports[0], directory / "serve.log")
+
     @property
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -256,6 +284,13 @@ class ServeProcess:
         code = await self.wait()
         self.proc = None
         return code
+
+    async def __aenter__(self) -> ServeProcess:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.kill()
 
     def kill(self) -> None:
         """Last-resort clean-up for a fixture: never leave a server running."""

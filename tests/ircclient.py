@@ -92,6 +92,10 @@ class RawClient:
         await self.send(line)
         return await self.sync()
 
+    async def answers(self, line: str) -> list[tuple[str, list[str]]]:
+        """Send ``line``; the (command, params) of everything answered to it."""
+        return [(m.command, m.params) for m in await self.ask(line)]
+
     async def nothing(self, wait: float = TIMEOUT) -> None:
         """Assert that the server has sent nothing: a PING/PONG barrier, so
         every line the server wrote before answering our PING is checked and

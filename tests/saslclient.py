@@ -32,12 +32,16 @@ async def send_response(client: RawClient, data: bytes) -> None:
         await client.send("AUTHENTICATE +")
 
 
+async def one_step(client: RawClient, mechanism: str, data: bytes) -> str:
+    """A one-message mechanism (PLAIN, EXTERNAL): its final numeric, 903 or 904."""
+    await start_sasl(client, mechanism)
+    await send_response(client, data)
+    return (await client.expect(lambda m: m.command in ("903", "904"))).command
+
+
 async def plain(client: RawClient, account: str, password: str) -> str:
     """Run SASL PLAIN; returns the final numeric (903 or 904)."""
-    await start_sasl(client, "PLAIN")
-    await send_response(client, f"\0{account}\0{password}".encode())
-    reply = await client.expect(lambda m: m.command in ("903", "904"))
-    return reply.command
+    return await one_step(client, "PLAIN", f"\0{account}\0{password}".encode())
 
 
 @dataclass

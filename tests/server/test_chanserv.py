@@ -175,16 +175,14 @@ async def test_registered_channel_is_restored_when_recreated(irc: Any) -> None:
     await alice.send("MODE #reg +imlk 5 sesame")
     await alice.send("MODE #reg +bII spam!*@* friend!*@* $a:alice")
     await alice.send("MODE #reg +b other!*@*")
-    await alice.send("MODE #reg -b other!*@*")
-    await alice.sync()
+    await alice.ask("MODE #reg -b other!*@*")
     stored = await stored_channel(irc, "#reg")
     assert stored is not None and stored.topic is not None and stored.topic.text == "kept topic"
     assert stored.modes.startswith("+") and "sesame" in stored.modes
     assert [e.mask for e in stored.bans] == ["spam!*@*"]
     assert [e.mask for e in stored.invexes] == ["friend!*@*", "$a:alice"]
 
-    await alice.send("PART #reg")
-    await alice.sync()
+    await alice.ask("PART #reg")
     assert irc.server.world.find_channel("#reg") is None
 
     # the restored key, +i and bans apply to the first joiner too

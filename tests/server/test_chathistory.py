@@ -40,8 +40,7 @@ async def post(client: RawClient, target: str, texts: list[str]) -> list[Message
 
 async def history(client: RawClient, line: str) -> tuple[Message | None, list[Message]]:
     """Send a CHATHISTORY command; (BATCH start or None, the messages)."""
-    await client.send(line)
-    lines = await client.sync()
+    lines = await client.ask(line)
     start = next((m for m in lines if m.command == "BATCH" and m.params[0].startswith("+")), None)
     return start, [m for m in lines if m.command in ("PRIVMSG", "NOTICE", "CHATHISTORY")]
 
@@ -171,44 +170,33 @@ async def test_targets(irc: Any) -> None:
     assert sorted(m.params[1] for m in got) == ["#other", "alice"]
 
 
+# who asks (alice is in #h, bob is not), the command, the start of the FAIL's params
+ERRORS: list[tuple[str, str, list[str]]] = [
+    ("alice", "FROB #h * 5", ["UNKNOWN_COMMAND", "FROB", "Unknown command"]),
+    ("alice", "LATEST #h *", ["NEED_MORE_PARAMS", "LATEST"]),
+    ("alice", "BETWEEN #h * 5", ["NEED_MORE_PARAMS", "BETWEEN"]),
+    (
+        "alice",
+        "BEFORE #h timestamp=yesterday 5",
+        ["INVALID_PARAMS", "BEFORE", "timestamp=yesterday"],
+    ),
+    ("alice", "BEFORE #h * 5", ["INVALID_PARAMS", "BEFORE", "*"]),
+    ("alice", "LATEST #h * zero", ["INVALID_PARAMS", "LATEST", "zero"]),
+    ("alice", "LATEST #h * 0", ["INVALID_PARAMS", "LATEST", "0"]),
+    ("alice", "TARGETS msgid=x timestamp=2020-01-01T00:00:00Z 5", ["INVALID_PARAMS", "TARGETS"]),
+    ("bob", "LATEST #h * 5", ["INVALID_TARGET", "LATEST", "#h"]),  # members only
+    ("bob", "LATEST #nowhere * 5", ["INVALID_TARGET", "LATEST", "#nowhere"]),
+    ("bob", "LATEST bad!nick * 5", ["INVALID_TARGET", "LATEST", "bad!nick"]),
+]
+
+
 async def test_errors(irc: Any) -> None:
-    alice, echoes = await channel_with_history(irc, 1)
-    bob = await irc.client("bob", CAPS)
-
-    async def fail(client: RawClient, line: str) -> list[str]:
-        await client.send(line)
-        return (await client.expect("FAIL")).params
-
-    assert await fail(alice, "CHATHISTORY FROB #h * 5") == [
-        "CHATHISTORY",
-        "UNKNOWN_COMMAND",
-        "FROB",
-        "Unknown command",
-    ]
-    assert (await fail(alice, "CHATHISTORY LATEST #h *"))[1:3] == ["NEED_MORE_PARAMS", "LATEST"]
-    assert (await fail(alice, "CHATHISTORY BETWEEN #h * 5"))[1] == "NEED_MORE_PARAMS"
-    params = await fail(alice, "CHATHISTORY BEFORE #h timestamp=yesterday 5")
-    assert params[1:4] == ["INVALID_PARAMS", "BEFORE", "timestamp=yesterday"]
-    assert (await fail(alice, "CHATHISTORY BEFORE #h * 5"))[1:4] == [
-        "INVALID_PARAMS",
-        "BEFORE",
-        "*",
-    ]
-    assert (await fail(alice, "CHATHISTORY LATEST #h * zero"))[1] == "INVALID_PARAMS"
-    assert (await fail(alice, "CHATHISTORY LATEST #h * 0"))[1] == "INVALID_PARAMS"
-    msgid = echoes[0].tags["msgid"]
-    params = await fail(
-        alice, f"CHATHISTORY TARGETS msgid={msgid} timestamp=2020-01-01T00:00:00Z 5"
-    )
-    assert params[1] == "INVALID_PARAMS"
-    # channel history is for members only
-    assert (await fail(bob, "CHATHISTORY LATEST #h * 5"))[1:4] == [
-        "INVALID_TARGET",
-        "LATEST",
-        "#h",
-    ]
-    assert (await fail(bob, "CHATHISTORY LATEST #nowhere * 5"))[1] == "INVALID_TARGET"
-    assert (await fail(bob, "CHATHISTORY LATEST bad!nick * 5"))[1] == "INVALID_TARGET"
+    clients = {"alice": (await channel_with_history(irc, 1))[0]}
+    clients["bob"] = await irc.client("bob", CAPS)
+    for who, line, expected in ERRORS:
+        replies = await clients[who].ask(f"CHATHISTORY {line}")
+        assert [m.command for m in replies] == ["FAIL"], (line, replies)
+        assert replies[0].params[: len(expected) + 1] == ["CHATHISTORY", *expected], line
 
 
 async def test_without_batch_and_with_account_tag(irc: Any) -> None:
@@ -216,14 +204,12 @@ async def test_without_batch_and_with_account_tag(irc: Any) -> None:
     await alice.send("JOIN #h")
     await post(alice, "#h", ["one", "two"])
     plain = await irc.client("plain", ["draft/chathistory"])
-    await plain.send("JOIN #h")
-    await plain.sync()
+    await plain.ask("JOIN #h")
     start, got = await history(plain, "CHATHISTORY LATEST #h * 10")
     assert start is None
     assert texts(got) == ["one", "two"] and all(not m.tags for m in got)
     tagged = await irc.client("tagged", ["batch", "server-time", "account-tag"])
-    await tagged.send("JOIN #h")
-    await tagged.sync()
+    await tagged.ask("JOIN #h")
     _, got = await history(tagged, "CHATHISTORY LATEST #h * 10")
     assert [m.tags.get("account") for m in got] == ["alice", "alice"]
     assert all("msgid" not in m.tags and "time" in m.tags for m in got)
@@ -247,8 +233,7 @@ async def test_private_history_only_for_the_two_parties(irc: Any) -> None:
         assert start is not None and got == []
     # alice is known by her account: under another nick she still has it, and
     # bob finds it by her account name while she is away
-    await alice.send("NICK alice2")
-    await alice.sync()
+    await alice.ask("NICK alice2")
     _, got = await history(alice, "CHATHISTORY LATEST bob * 10")
     assert texts(got) == ["hello bob", "hello alice"]
     await alice.send("QUIT")
@@ -261,12 +246,10 @@ async def test_private_history_only_for_the_two_parties(irc: Any) -> None:
 
 async def test_notice_and_tagmsg(irc: Any) -> None:
     alice = await irc.client("alice", CAPS)
-    await alice.send("JOIN #h")
-    await alice.sync()
+    await alice.ask("JOIN #h")
     await alice.send("NOTICE #h :a notice")
     await alice.send("@+typing=active TAGMSG #h")
-    await alice.send("PRIVMSG #h :text")
-    await alice.sync()
+    await alice.ask("PRIVMSG #h :text")
     _, got = await history(alice, "CHATHISTORY LATEST #h * 10")
     assert [(m.command, m.params[1]) for m in got] == [("NOTICE", "a notice"), ("PRIVMSG", "text")]
     rows = await irc.server.store.history.latest("#h", None, 10)

@@ -69,17 +69,7 @@ async def test_unknown_key_warns(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 async def test_signal_stops_cleanly_and_clients_get_error(tmp_path: Path, sig: int) -> None:
-    port, tls_port, ws_port = free_port(), free_port(), free_port()
-    serve = ServeProcess(
-        [
-            "--data-dir", str(tmp_path / "data"),
-            "--listen", f"127.0.0.1:{port}",
-            "--tls-listen", f"127.0.0.1:{tls_port}",
-            "--ws-listen", f"127.0.0.1:{ws_port}",
-        ],
-        port,
-        tmp_path / "serve.log",
-    )  # fmt: skip
+    serve = ServeProcess.on_free_ports(tmp_path)
     await serve.start()
     try:
         client = await serve.client("sig")
@@ -92,7 +82,7 @@ async def test_signal_stops_cleanly_and_clients_get_error(tmp_path: Path, sig: i
     finally:
         serve.kill()
     assert code == 0, serve.output
-    assert f"127.0.0.1:{port}" in serve.output
+    assert f"127.0.0.1:{serve.port}" in serve.output
     assert (tmp_path / "data" / "tls-cert.pem").is_file()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 
-from harness import ServeProcess, ServerFactory, free_port, oper_up
+from harness import ServeProcess, ServerFactory, oper_up
 from hubbub.protocol.message import Message
 from hubbub.server.app import Server
 from hubbub.server.config import load_config
@@ -207,19 +207,7 @@ async def test_die_stops_the_server(start_server: ServerFactory) -> None:
 async def test_die_makes_hubbub_serve_exit_0(tmp_path: Path) -> None:
     config = tmp_path / "hubbub.toml"
     config.write_text(f'[[opers]]\nname = "admin"\npassword = "{HASH}"\n')
-    port, tls_port, ws_port = free_port(), free_port(), free_port()
-    serve = ServeProcess(
-        [
-            "--config", str(config),
-            "--data-dir", str(tmp_path / "data"),
-            "--listen", f"{HOST}:{port}",
-            "--tls-listen", f"{HOST}:{tls_port}",
-            "--ws-listen", f"{HOST}:{ws_port}",
-            "--no-uvloop",
-        ],
-        port,
-        tmp_path / "serve.log",
-    )  # fmt: skip
+    serve = ServeProcess.on_free_ports(tmp_path, "--config", str(config), "--no-uvloop")
     await serve.start()
     try:
         client = await serve.client("admin")

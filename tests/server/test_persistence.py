@@ -83,8 +83,7 @@ async def ask(client: RawClient, service: str, text: str) -> str:
 
 
 async def latest(client: RawClient, target: str) -> list[Message]:
-    await client.send(f"CHATHISTORY LATEST {target} * 100000")
-    lines = await client.sync()
+    lines = await client.ask(f"CHATHISTORY LATEST {target} * 100000")
     return [m for m in lines if m.command == "PRIVMSG"]
 
 
@@ -97,13 +96,11 @@ async def test_restart_keeps_accounts_channels_and_history(
     assert "registered" in await ask(alice, "NickServ", f"REGISTER {PASSWORD}")
     bob = await server.client("bob", CAPS)
     assert "registered" in await ask(bob, "NickServ", f"REGISTER {PASSWORD}")
-    await alice.send("JOIN #keep")
-    await alice.sync()
+    await alice.ask("JOIN #keep")
     assert "now registered" in await ask(alice, "ChanServ", "REGISTER #keep")
     assert "voice access" in await ask(alice, "ChanServ", "ACCESS #keep ADD bob voice")
     await alice.send("TOPIC #keep :a topic that survives")
-    await alice.send("MODE #keep +b spam!*@*")
-    await alice.sync()
+    await alice.ask("MODE #keep +b spam!*@*")
     echoes = []
     for i in range(5):
         await alice.send(f"PRIVMSG #keep :before restart {i}")
@@ -114,8 +111,7 @@ async def test_restart_keeps_accounts_channels_and_history(
 
     await server.start()
     alice = await server.login("alice", CAPS)
-    await alice.send("JOIN #keep")
-    joined = await alice.sync()
+    joined = await alice.ask("JOIN #keep")
     names = next(m for m in joined if m.command == "353")
     assert names.params[-1] == "@alice"
     assert next(m for m in joined if m.command == "332").params[-1] == "a topic that survives"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from harness import OPERS, RunningServer, ServeProcess, ServerFactory, free_port, until
+from harness import OPERS, RunningServer, ServeProcess, ServerFactory, until
 from hubbub.protocol.message import Message
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import COMMANDS, command
@@ -37,18 +37,7 @@ FLOOD = {"flood_control": True, "flood_burst": 5, "flood_rate": 5.0, "flood_max_
 async def test_flood_control_acts_with_the_readme_defaults(tmp_path: Path) -> None:
     """`hubbub serve` with no config (only ports and data dir, as a newcomer runs
     it): a burst is delayed, a flood is cut off, and a bystander is unaffected."""
-    ports = [free_port() for _ in range(3)]
-    serve = ServeProcess(
-        [
-            "--data-dir", str(tmp_path / "data"),
-            "--listen", f"127.0.0.1:{ports[0]}",
-            "--tls-listen", f"127.0.0.1:{ports[1]}",
-            "--ws-listen", f"127.0.0.1:{ports[2]}",
-            "--no-uvloop",
-        ],
-        ports[0],
-        tmp_path / "serve.log",
-    )  # fmt: skip
+    serve = ServeProcess.on_free_ports(tmp_path, "--no-uvloop")
     await serve.start()
     try:
         flooder, bystander = await serve.client("flooder"), await serve.client("bystander")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness import OPERS, RunningServer, ServerFactory, identify, joined, oper_up
+from harness import OPERS, RunningServer, ServerFactory, identify, join_all, joined, oper_up
 from hubbub.protocol.message import Message
 from ircclient import RawClient
 
@@ -18,10 +18,7 @@ def params(messages: list[Message], command: str) -> list[list[str]]:
 
 
 async def test_who_channel_lists_members_with_flags(irc: RunningServer) -> None:
-    alice = await irc.client("alice")
-    bob = await irc.client("bob")
-    await joined(alice, "#chan")
-    await joined(bob, "#chan")
+    alice, bob = await irc.in_channel("alice", "bob")
     await alice.ask("AWAY :brb")
     replies = await bob.ask("WHO #CHAN")
     assert [m.command for m in replies] == ["352", "352", "315"]
@@ -286,10 +283,7 @@ async def test_away_replies_and_away_notify(irc: RunningServer) -> None:
     notified = await irc.client("notified", caps=["away-notify"])
     plain = await irc.client("plain")
     outside = await irc.client("outside", caps=["away-notify"])
-    for client in (alice, notified, plain):
-        await joined(client, "#chan")
-    await alice.sync()
-    await notified.sync()
+    await join_all("#chan", alice, notified, plain)
     replies = await alice.ask("AWAY :gone fishing")
     assert params(replies, "306") == [["alice", "You have been marked as being away"]]
     msg = await notified.expect("AWAY")
@@ -327,10 +321,7 @@ async def test_setname(irc: RunningServer) -> None:
     foo = await irc.client("foo", caps=["setname"])
     bar = await irc.client("bar", caps=["setname"])
     baz = await irc.client("baz")
-    for client in (foo, bar, baz):
-        await joined(client, "#chan")
-    for client in (foo, bar, baz):
-        await client.sync()
+    await join_all("#chan", foo, bar, baz)
     replies = await foo.ask("SETNAME :New Name")
     assert [(m.source, m.command, m.params) for m in replies] == [
         (f"foo!~foo@{HOST}", "SETNAME", ["New Name"])
@@ -423,10 +414,7 @@ async def test_change_host_chghost_and_cycle(start_server: ServerFactory) -> Non
     capable = await irc.client("capable", caps=["chghost"])
     legacy = await irc.client("legacy")
     await oper_up(admin)
-    for client in (target, capable, legacy):
-        await joined(client, "#chan")
-    for client in (target, capable, legacy):
-        await client.sync()
+    await join_all("#chan", target, capable, legacy)
     replies = await admin.ask("SETHOST target vhost@example.org")
     assert [p[-1] for p in params(replies, "NOTICE")] == ["target is now target!vhost@example.org"]
     old = f"target!~target@{HOST}"

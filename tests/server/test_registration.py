@@ -57,12 +57,8 @@ async def test_erroneous_and_duplicate_nicks(irc: RunningServer) -> None:
 
 
 async def test_nick_change_seen_by_channel_peers(irc: RunningServer) -> None:
-    alice = await irc.client("alice")
-    bob = await irc.client("bob")
+    alice, bob = await irc.in_channel("alice", "bob", channel="#x")
     carol = await irc.client("carol")
-    await alice.send("JOIN #x")
-    await bob.send("JOIN #x")
-    await bob.expect("366")
     await alice.send("NICK alicia")
     assert (await alice.expect("NICK")).source.startswith("alice!")
     seen = await bob.expect("NICK")
@@ -117,11 +113,7 @@ async def test_unregistered_quit_closes_at_once(irc: RunningServer) -> None:
 
 
 async def test_quit_reason_shown_to_channel(irc: RunningServer) -> None:
-    alice = await irc.client("alice")
-    bob = await irc.client("bob")
-    await alice.send("JOIN #q")
-    await bob.send("JOIN #q")
-    await bob.expect("366")
+    alice, bob = await irc.in_channel("alice", "bob", channel="#q")
     await alice.send("QUIT :gone fishing")
     assert (await alice.expect("ERROR")).params[0].endswith("(Quit: gone fishing)")
     quit_msg = await bob.expect("QUIT")
