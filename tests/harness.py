@@ -268,6 +268,14 @@ class ServeProcess:
             await client.register(nick, caps)
         return client
 
+    async def exit_after_error(self, client: RawClient, reason: str) -> int:
+        """The server is going down: ``client`` gets ``ERROR`` with ``reason`` and
+        is disconnected; returns the process's exit status."""
+        error = await client.expect("ERROR")
+        assert error.params == [f"Closing Link: {HOST} ({reason})"], error
+        assert await client.closed()
+        return await self.wait()
+
     async def wait(self, timeout: float = 30.0) -> int:
         """The exit status once the process has ended."""
         assert self.proc is not None

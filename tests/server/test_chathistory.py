@@ -45,6 +45,13 @@ async def history(client: RawClient, line: str) -> tuple[Message | None, list[Me
     return start, [m for m in lines if m.command in ("PRIVMSG", "NOTICE", "CHATHISTORY")]
 
 
+def around_all(echoes: list[Message]) -> tuple[str, str]:
+    """Timestamps a second before the first and after the last of ``echoes``."""
+    first = datetime.fromisoformat(echoes[0].tags["time"])
+    last = datetime.fromisoformat(echoes[-1].tags["time"])
+    return ts(first - timedelta(seconds=1)), ts(last + timedelta(seconds=1))
+
+
 def texts(messages: list[Message]) -> list[str]:
     return [m.params[1] for m in messages]
 
@@ -104,15 +111,10 @@ async def test_before_after_with_msgid_and_timestamp(irc: Any) -> None:
     assert texts(got) == ["m2", "m3", "m4"]
     _, got = await history(alice, f"CHATHISTORY AFTER #h msgid={msgid} 2")
     assert texts(got) == ["m6", "m7"]
-    first = datetime.fromisoformat(echoes[0].tags["time"])
-    last = datetime.fromisoformat(echoes[-1].tags["time"])
-    _, got = await history(
-        alice, f"CHATHISTORY BEFORE #h timestamp={ts(last + timedelta(seconds=1))} 2"
-    )
+    low, high = around_all(echoes)
+    _, got = await history(alice, f"CHATHISTORY BEFORE #h timestamp={high} 2")
     assert texts(got) == ["m8", "m9"]
-    _, got = await history(
-        alice, f"CHATHISTORY AFTER #h timestamp={ts(first - timedelta(seconds=1))} 2"
-    )
+    _, got = await history(alice, f"CHATHISTORY AFTER #h timestamp={low} 2")
     assert texts(got) == ["m0", "m1"]
     # an unknown msgid gives an empty batch
     start, got = await history(alice, "CHATHISTORY BEFORE #h msgid=nosuchid 3")
@@ -135,9 +137,7 @@ async def test_around_and_between(irc: Any) -> None:
     # backwards: the messages nearest the first selector, still oldest first
     _, got = await history(alice, f"CHATHISTORY BETWEEN #h msgid={b} msgid={a} 2")
     assert texts(got) == ["m4", "m5"]
-    first = datetime.fromisoformat(echoes[0].tags["time"])
-    last = datetime.fromisoformat(echoes[-1].tags["time"])
-    low, high = ts(first - timedelta(seconds=1)), ts(last + timedelta(seconds=1))
+    low, high = around_all(echoes)
     _, got = await history(alice, f"CHATHISTORY BETWEEN #h timestamp={low} timestamp={high} 4")
     assert texts(got) == ["m0", "m1", "m2", "m3"]
     _, got = await history(alice, f"CHATHISTORY BETWEEN #h timestamp={low} msgid={a} 10")

@@ -69,19 +69,11 @@ async def test_unknown_key_warns(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 async def test_signal_stops_cleanly_and_clients_get_error(tmp_path: Path, sig: int) -> None:
-    serve = ServeProcess.on_free_ports(tmp_path)
-    await serve.start()
-    try:
+    async with ServeProcess.on_free_ports(tmp_path) as serve:
         client = await serve.client("sig")
         assert serve.proc is not None
         serve.proc.send_signal(sig)
-        error = await client.expect("ERROR")
-        assert error.params == ["Closing Link: 127.0.0.1 (Server shutting down)"]
-        assert await client.closed()
-        code = await serve.wait()
-    finally:
-        serve.kill()
-    assert code == 0, serve.output
+        assert await serve.exit_after_error(client, "Server shutting down") == 0, serve.output
     assert f"127.0.0.1:{serve.port}" in serve.output
     assert (tmp_path / "data" / "tls-cert.pem").is_file()
 

@@ -208,17 +208,11 @@ async def test_die_makes_hubbub_serve_exit_0(tmp_path: Path) -> None:
     config = tmp_path / "hubbub.toml"
     config.write_text(f'[[opers]]\nname = "admin"\npassword = "{HASH}"\n')
     serve = ServeProcess.on_free_ports(tmp_path, "--config", str(config), "--no-uvloop")
-    await serve.start()
-    try:
+    async with serve:
         client = await serve.client("admin")
         await oper_up(client, "admin", "s3cret")
         await client.send("DIE :tests done")
-        error = await client.expect("ERROR")
-        assert error.params == ["Closing Link: 127.0.0.1 (Server shutting down: tests done)"]
-        assert await client.closed()
-        code = await serve.wait()
-    finally:
-        serve.kill()
+        code = await serve.exit_after_error(client, "Server shutting down: tests done")
     assert code == 0, serve.output
     assert "hubbub stopped." in serve.output
 

@@ -18,7 +18,7 @@ from harness import OPERS, RunningServer, ServeProcess, ServerFactory, until
 from hubbub.protocol.message import Message
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import COMMANDS, command
-from ircclient import TIMEOUT
+from ircclient import TIMEOUT, RawClient
 
 
 def is_msg(command: str, last: str) -> Callable[[Message], bool]:
@@ -27,6 +27,32 @@ def is_msg(command: str, last: str) -> Callable[[Message], bool]:
 
 def pong_tokens(lines: list[Message]) -> list[str]:
     return [m.params[-1] for m in lines if m.command == "PONG"]
+
+
+async def pings(client: RawClient, prefix: str, count: int) -> None:
+    """``count`` PINGs in one write, tokens ``prefix``0 upwards."""
+    await client.send_raw(b"".join(f"PING :{prefix}{i}\r\n".encode() for i in range(count)))
+
+
+async def until_pong(client: RawClient, token: str, timeout: float = TIMEOUT) -> list[Message]:
+    """Everything up to and including the PONG for ``token``."""
+    lines = [await client.read(timeout)]
+    while not is_msg("PONG", token)(lines[-1]):
+        lines.append(await client.read(timeout))
+    return lines
+
+
+async def overtaken(flooder: RawClient, other: RawClient, prefix: str, count: int) -> None:
+    """``count`` PINGs over the burst: ``other``'s message, sent once the first
+    PONG is back, arrives before the last PONG, and every PONG comes in order."""
+    await pings(flooder, prefix, count)
+    await flooder.expect(is_msg("PONG", f"{prefix}0"))
+    await other.send(f"PRIVMSG {flooder.nick} :overtaking")
+    before = await flooder.collect_until("PRIVMSG")
+    assert f"{prefix}{count - 1}" not in pong_tokens(before), before
+    after = await until_pong(flooder, f"{prefix}{count - 1}", timeout=30)
+    tokens = [f"{prefix}0", *pong_tokens(before), *pong_tokens(after)]
+    assert tokens == [f"{prefix}{i}" for i in range(count)]
 
 
 # --- flood control ---------------------------------------------------------------
@@ -41,18 +67,8 @@ async def test_flood_control_acts_with_the_readme_defaults(tmp_path: Path) -> No
     await serve.start()
     try:
         flooder, bystander = await serve.client("flooder"), await serve.client("bystander")
-        # Delayed, not dropped: 30 PINGs are over the default burst of 10 at 4/s,
-        # so the last is still held back when the bystander's message, sent only
-        # after the first PONG arrived, is delivered.
-        await flooder.send_raw(b"".join(b"PING :d%d\r\n" % i for i in range(30)))
-        await flooder.expect(is_msg("PONG", "d0"))
-        await bystander.send("PRIVMSG flooder :you are being held back")
-        before = await flooder.collect_until("PRIVMSG")
-        assert "d29" not in pong_tokens(before), before
-        rest = pong_tokens(await flooder.collect_until("PONG", timeout=30))
-        while rest[-1] != "d29":
-            rest += pong_tokens([await flooder.expect("PONG", timeout=30)])
-        assert ["d0", *pong_tokens(before), *rest] == [f"d{i}" for i in range(30)]
+        # Delayed, not dropped: 30 PINGs are over the default burst of 10 at 4/s.
+        await overtaken(flooder, bystander, "d", 30)
         # Flooding past the queue of 40 held lines: Excess Flood, connection closed.
         await flooder.send_raw(b"".join(b"PRIVMSG bystander :spam %d\r\n" % i for i in range(500)))
         error = await flooder.expect("ERROR")
@@ -71,17 +87,8 @@ async def test_burst_then_delayed_then_excess_flood(start_server: ServerFactory)
     irc = await start_server(limits={**FLOOD, "flood_max_queue": 30})
     flooder = await irc.client("flooder")
     alice, bob = await irc.client("alice"), await irc.client("bob")
-    # Over the burst of 5 at 5/s, the 20th PING waits ~3 s: alice's word, sent
-    # when the first PONG arrives, overtakes it.
-    await flooder.send_raw(b"".join(b"PING :p%d\r\n" % i for i in range(20)))
-    await flooder.expect(is_msg("PONG", "p0"))
-    await alice.send("PRIVMSG flooder :overtaking")
-    before = pong_tokens(await flooder.collect_until("PRIVMSG"))
-    assert "p19" not in before
-    after = pong_tokens(await flooder.collect_until("PONG", timeout=10))
-    while after[-1] != "p19":
-        after += pong_tokens([await flooder.expect("PONG", timeout=10)])
-    assert ["p0", *before, *after] == [f"p{i}" for i in range(20)]
+    # Over the burst of 5 at 5/s, the 20th PING waits ~3 s.
+    await overtaken(flooder, alice, "p", 20)
 
     # A persistent flooder is disconnected; the others are unaffected.
     await flooder.send_raw(b"".join(b"PRIVMSG bob :spam %d\r\n" % i for i in range(500)))
@@ -125,12 +132,9 @@ async def test_opers_are_exempt(start_server: ServerFactory) -> None:
     irc = await start_server(limits=FLOOD, **OPERS)
     boss = await irc.oper("boss")
     # 200 lines at once: far over the queue of 10 that disconnects anyone else
-    await boss.send_raw(b"".join(b"PING :o%d\r\n" % i for i in range(200)))
-    lines = await boss.collect_until("PONG")
-    while pong_tokens(lines)[-1] != "o199":
-        lines.append(await boss.read())
-    assert pong_tokens(lines) == [f"o{i}" for i in range(200)]
-    assert [m.command for m in lines if m.command != "PONG"] == []
+    await pings(boss, "o", 200)
+    lines = await until_pong(boss, "o199")
+    assert [m.params[-1] for m in lines] == [f"o{i}" for i in range(200)]
 
 
 async def test_flood_limits_are_configurable(start_server: ServerFactory) -> None:
@@ -138,13 +142,11 @@ async def test_flood_limits_are_configurable(start_server: ServerFactory) -> Non
     irc = await start_server(limits=limits)
     client = await irc.client("roomy")
     # 40 lines fit the configured burst of 50 (10 or fewer would overflow the queue of 5)
-    await client.send_raw(b"".join(b"PING :c%d\r\n" % i for i in range(40)))
-    lines = await client.collect_until("PONG")
-    while pong_tokens(lines)[-1] != "c39":
-        lines.append(await client.read())
-    assert pong_tokens(lines) == [f"c{i}" for i in range(40)]
+    await pings(client, "c", 40)
+    lines = await until_pong(client, "c39")
+    assert [m.params[-1] for m in lines] == [f"c{i}" for i in range(40)]
     # the bucket is now nearly empty and refills at 0.1/s: 40 more overflow the queue
-    await client.send_raw(b"".join(b"PING :x%d\r\n" % i for i in range(40)))
+    await pings(client, "x", 40)
     error = await client.expect("ERROR")
     assert error.params == ["Closing Link: 127.0.0.1 (Excess Flood)"]
     assert await client.closed()
