@@ -12,9 +12,18 @@ from typing import Any
 
 from certs import self_signed
 from harness import free_port
-from hubbub.client import Client, ClientConfig
+from hubbub.client import Client, ClientConfig, Names
 
-__all__ = ["PeerFactory", "client_config", "free_port", "make_cert", "peers", "settle"]
+__all__ = [
+    "PeerFactory",
+    "client_config",
+    "free_port",
+    "in_order",
+    "joined_peer",
+    "make_cert",
+    "peers",
+    "settle",
+]
 
 PeerFactory = Callable[..., Awaitable[Client]]
 
@@ -23,6 +32,19 @@ def make_cert(directory: Path, name: str) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, as hubbub generates by default."""
     cert_path, key_path, _ = self_signed(directory, name)
     return cert_path, key_path
+
+
+async def joined_peer(make: PeerFactory, nick: str, channel: str) -> Client:
+    """A library client in ``channel``, once it has the channel's NAMES."""
+    client = await make(nick, channels=[channel])
+    await client.events().wait_for(Names)
+    return client
+
+
+def in_order(text: str, *parts: str) -> bool:
+    """Whether every part appears in ``text``, each after the one before."""
+    positions = [text.index(part) for part in parts]
+    return positions == sorted(positions)
 
 
 def client_config(port: int, nick: str, config_dir: Path, **options: object) -> ClientConfig:

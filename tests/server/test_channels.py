@@ -119,10 +119,8 @@ async def test_empty_channel_disappears(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     await alice.send("MODE #chan +sk key")
     await alice.ask("TOPIC #chan :hello")
-    await alice.send("PART #chan")
-    await bob.send("PART #chan")
-    await alice.sync()
-    await bob.sync()
+    await alice.ask("PART #chan")
+    await bob.ask("PART #chan")
     assert irc.server.world.find_channel("#chan") is None
     lines = await bob.ask("LIST")
     assert [m for m in lines if m.command == "322"] == []

@@ -9,6 +9,7 @@ import hashlib
 import pytest
 
 from certs import make_client_cert, tls_client
+from harness import RunningServer, ServerFactory
 from ircclient import RawClient
 
 PASSWORD = "correct-horse"
@@ -144,9 +145,15 @@ async def test_cert_add_current_certificate_then_external(irc, tmp_path) -> None
 # --- nick protection ----------------------------------------------------------------
 
 
-async def test_nick_protection_renames_after_delay(start_server) -> None:
-    irc = await start_server(accounts={"nick_protection_delay": 0.3})
+async def alice_protected(start_server: ServerFactory, delay: float) -> RunningServer:
+    """A server that renames a guest using the registered nick alice after ``delay`` s."""
+    irc = await start_server(accounts={"nick_protection_delay": delay})
     await irc.server.store.accounts.create("alice", PASSWORD)
+    return irc
+
+
+async def test_nick_protection_renames_after_delay(start_server) -> None:
+    irc = await alice_protected(start_server, delay=0.3)
     peer = await irc.client("peer")
     await peer.send("JOIN #room")
     await peer.expect("366")
@@ -165,8 +172,7 @@ async def test_nick_protection_renames_after_delay(start_server) -> None:
 
 
 async def test_logging_in_cancels_protection(start_server) -> None:
-    irc = await start_server(accounts={"nick_protection_delay": 0.5})
-    await irc.server.store.accounts.create("alice", PASSWORD)
+    irc = await alice_protected(start_server, delay=0.5)
     owner = await irc.client("alice")
     await owner.expect("NOTICE")
     assert "now logged in" in await ns(owner, f"IDENTIFY {PASSWORD}")
