@@ -42,6 +42,15 @@ async def until_pong(client: RawClient, token: str, timeout: float = TIMEOUT) ->
     return lines
 
 
+async def flooded_off(flooder: RawClient, target: str) -> None:
+    """500 messages at once, far past any queue: Excess Flood, then closed."""
+    spam = "".join(f"PRIVMSG {target} :spam {i}\r\n" for i in range(500))
+    await flooder.send_raw(spam.encode())
+    error = await flooder.expect("ERROR")
+    assert error.params == ["Closing Link: 127.0.0.1 (Excess Flood)"]
+    assert await flooder.closed()
+
+
 async def overtaken(flooder: RawClient, other: RawClient, prefix: str, count: int) -> None:
     """``count`` PINGs over the burst: ``other``'s message, sent once the first
     PONG is back, arrives before the last PONG, and every PONG comes in order."""
@@ -70,10 +79,7 @@ async def test_flood_control_acts_with_the_readme_defaults(tmp_path: Path) -> No
         # Delayed, not dropped: 30 PINGs are over the default burst of 10 at 4/s.
         await overtaken(flooder, bystander, "d", 30)
         # Flooding past the queue of 40 held lines: Excess Flood, connection closed.
-        await flooder.send_raw(b"".join(b"PRIVMSG bystander :spam %d\r\n" % i for i in range(500)))
-        error = await flooder.expect("ERROR")
-        assert error.params == ["Closing Link: 127.0.0.1 (Excess Flood)"]
-        assert await flooder.closed()
+        await flooded_off(flooder, "bystander")
         spam = [m.params[1] for m in await bystander.sync()]
         assert spam == [f"spam {i}" for i in range(len(spam))]
         assert len(spam) < 60  # a burst plus what trickled at 4/s, not 500
@@ -91,10 +97,7 @@ async def test_burst_then_delayed_then_excess_flood(start_server: ServerFactory)
     await overtaken(flooder, alice, "p", 20)
 
     # A persistent flooder is disconnected; the others are unaffected.
-    await flooder.send_raw(b"".join(b"PRIVMSG bob :spam %d\r\n" % i for i in range(500)))
-    error = await flooder.expect("ERROR")
-    assert error.params == ["Closing Link: 127.0.0.1 (Excess Flood)"]
-    assert await flooder.closed()
+    await flooded_off(flooder, "bob")
     await alice.send("PRIVMSG bob :still talking")
     assert (await bob.expect("PRIVMSG")).params == ["bob", "still talking"]
     spam = [
