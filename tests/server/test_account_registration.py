@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from hubbub.protocol.message import Message
 from ircclient import RawClient
+from saslclient import plain
 
 PASSWORD = "correct horse"
 
@@ -65,10 +64,7 @@ async def test_register_before_connect(irc) -> None:
     assert account.params[2] == "alice"
     # the account works for SASL afterwards
     other = await irc.client()
-    await other.send("AUTHENTICATE PLAIN")
-    await other.expect("AUTHENTICATE")
-    await other.send("AUTHENTICATE " + base64.b64encode(f"\0alice\0{PASSWORD}".encode()).decode())
-    await other.expect("903")
+    assert await plain(other, "alice", PASSWORD) == "903"
 
 
 async def test_register_after_connect_with_email(irc) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from certs import make_client_cert, tls_client
 from harness import RunningServer, ServerFactory
 from ircclient import RawClient
+from saslclient import plain
 
 PASSWORD = "correct-horse"
 
@@ -204,10 +204,7 @@ async def test_strict_mode_renames_at_once(start_server) -> None:
     assert renamed.params[0].startswith("Guest")
     # SASL before registration keeps the nick
     owner = await irc.client()
-    await owner.send("AUTHENTICATE PLAIN")
-    await owner.expect("AUTHENTICATE")
-    await owner.send("AUTHENTICATE " + base64.b64encode(f"\0alice\0{PASSWORD}".encode()).decode())
-    await owner.expect("903")
+    assert await plain(owner, "alice", PASSWORD) == "903"
     await owner.register("alice")
     await owner.nothing()
 
