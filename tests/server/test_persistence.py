@@ -52,9 +52,15 @@ chathistory_limit = 100000
         super().__init__(["--config", str(config)], port, directory / "server.log", directory)
         self.database = directory / "data" / "hubbub.db"
 
-    async def login(self, nick: str, caps: list[str]) -> RawClient:
-        """A client logged in by SASL to the account ``nick`` (made with NickServ)."""
-        client = await self.client()
+    async def client(
+        self, nick: str | None = None, caps: list[str] | None = None, login: bool = False
+    ) -> RawClient:
+        """A registered client; with ``login``, logged in by SASL to the account
+        ``nick`` (made earlier with NickServ REGISTER)."""
+        if not login:
+            return await super().client(nick, caps)
+        assert nick is not None
+        client = await super().client()
         await register_logged_in(client, nick, PASSWORD, caps)
         return client
 
@@ -110,7 +116,7 @@ async def test_restart_keeps_accounts_channels_and_history(
     assert await server.stop(signal.SIGTERM) == 0
 
     await server.start()
-    alice = await server.login("alice", CAPS)
+    alice = await server.client("alice", CAPS, login=True)
     joined = await alice.ask("JOIN #keep")
     names = next(m for m in joined if m.command == "353")
     assert names.params[-1] == "@alice"
@@ -124,7 +130,7 @@ async def test_restart_keeps_accounts_channels_and_history(
     private = await latest(alice, "bob")
     assert [m.params[1] for m in private] == ["a private word"]
 
-    bob = await server.login("bob", CAPS)
+    bob = await server.client("bob", CAPS, login=True)
     await bob.send("JOIN #keep")
     voiced = await alice.expect("MODE")
     assert voiced.params == ["#keep", "+v", "bob"]
