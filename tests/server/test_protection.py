@@ -72,7 +72,7 @@ FLOOD = {"flood_control": True, "flood_burst": 5, "flood_rate": 5.0, "flood_max_
 async def test_flood_control_acts_with_the_readme_defaults(tmp_path: Path) -> None:
     """`hubbub serve` with no config (only ports and data dir, as a newcomer runs
     it): a burst is delayed, a flood is cut off, and a bystander is unaffected."""
-    serve = ServeProcess.on_free_ports(tmp_path, "--no-uvloop")
+    serve = ServeProcess.on_free_ports(tmp_path)
     await serve.start()
     try:
         flooder, bystander = await serve.client("flooder"), await serve.client("bystander")
