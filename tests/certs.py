@@ -14,11 +14,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ircclient import RawClient
+from ircclient import TIMEOUT, RawClient
 
 
-def make_client_cert(directory: Path, name: str) -> tuple[Path, Path, str]:
-    """A self-signed client certificate; returns (cert, key, sha256 hex)."""
+def self_signed(directory: Path, name: str) -> tuple[Path, Path, bytes]:
+    """A self-signed EC certificate named ``name`` in ``directory``: (cert, key, DER)."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.UTC)
@@ -32,6 +32,7 @@ def make_client_cert(directory: Path, name: str) -> tuple[Path, Path, str]:
         .not_valid_after(now + datetime.timedelta(days=30))
         .sign(key, hashes.SHA256())
     )
+    directory.mkdir(parents=True, exist_ok=True)
     cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
@@ -41,8 +42,13 @@ def make_client_cert(directory: Path, name: str) -> tuple[Path, Path, str]:
             serialization.NoEncryption(),
         )
     )
-    fingerprint = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-    return cert_path, key_path, fingerprint
+    return cert_path, key_path, cert.public_bytes(serialization.Encoding.DER)
+
+
+def make_client_cert(directory: Path, name: str) -> tuple[Path, Path, str]:
+    """A self-signed client certificate; returns (cert, key, sha256 hex)."""
+    cert_path, key_path, der = self_signed(directory, name)
+    return cert_path, key_path, hashlib.sha256(der).hexdigest()
 
 
 async def tls_client(irc: Any, cert: Path | None = None, key: Path | None = None) -> RawClient:
@@ -52,7 +58,7 @@ async def tls_client(irc: Any, cert: Path | None = None, key: Path | None = None
     if cert is not None:
         context.load_cert_chain(cert, key)
     reader, writer = await asyncio.wait_for(
-        asyncio.open_connection("127.0.0.1", irc.port("tls"), ssl=context), 5
+        asyncio.open_connection("127.0.0.1", irc.port("tls"), ssl=context), TIMEOUT
     )
     client = RawClient(reader, writer)
     irc.clients.append(client)

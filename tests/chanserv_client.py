@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
+from harness import joined
 from hubbub.protocol.message import Message
 from hubbub.server.commands.chanserv import state_of
 from ircclient import RawClient
@@ -16,24 +16,7 @@ async def login_client(
     irc: Any, nick: str, caps: list[str] | None = None, *, create: bool = True
 ) -> RawClient:
     """A client logged in (SASL PLAIN over loopback) to the account ``nick``."""
-    if create:
-        await irc.server.store.accounts.create(nick, PASSWORD)
-    client = await RawClient.connect("127.0.0.1", irc.port())
-    irc.clients.append(client)
-    await client.send("CAP LS 302")
-    await client.send("CAP REQ :" + " ".join(["sasl", *(caps or [])]))
-    await client.send(f"NICK {nick}")
-    await client.send(f"USER {nick} 0 * :{nick}")
-    ack = await client.expect(lambda m: m.command == "CAP" and m.params[1] in ("ACK", "NAK"))
-    assert ack.params[1] == "ACK", ack
-    await client.send("AUTHENTICATE PLAIN")
-    await client.expect("AUTHENTICATE")
-    token = base64.b64encode(f"{nick}\0{nick}\0{PASSWORD}".encode()).decode()
-    await client.send("AUTHENTICATE " + token)
-    await client.expect("903")
-    await client.send("CAP END")
-    await client.expect("376")
-    client.nick = nick
+    client: RawClient = await irc.logged_in(nick, PASSWORD, caps, create=create)
     return client
 
 
@@ -55,9 +38,7 @@ async def cs_all(client: RawClient, text: str) -> list[str]:
     return [m.params[1] for m in lines if is_chanserv_notice(m)]
 
 
-async def join(client: RawClient, channel: str, key: str = "") -> list[Message]:
-    await client.send(f"JOIN {channel} {key}".rstrip())
-    return await client.sync()
+join = joined  # the name the ChanServ tests use
 
 
 async def stored_channel(irc: Any, name: str) -> Any:

@@ -92,13 +92,18 @@ class RawClient:
         await self.send(line)
         return await self.sync()
 
-    async def nothing(self, wait: float = 0.3) -> None:
-        """Assert that nothing arrives within ``wait`` seconds."""
-        try:
-            msg = await self.read(wait)
-        except TimeoutError:
-            return
-        raise AssertionError(f"unexpected message: {msg}")
+    async def answers(self, line: str) -> list[tuple[str, list[str]]]:
+        """Send ``line``; the (command, params) of everything answered to it."""
+        return [(m.command, m.params) for m in await self.ask(line)]
+
+    async def nothing(self, wait: float = TIMEOUT) -> None:
+        """Assert that the server has sent nothing: a PING/PONG barrier, so
+        every line the server wrote before answering our PING is checked and
+        no fixed quiet window is guessed. ``wait`` bounds the round trip (kept
+        for old callers; at least TIMEOUT, so a loaded machine cannot flake)."""
+        unexpected = await self.sync(max(wait, TIMEOUT))
+        if unexpected:
+            raise AssertionError(f"unexpected messages: {unexpected}")
 
     async def register(self, nick: str, caps: list[str] | None = None) -> None:
         if caps:
@@ -114,14 +119,17 @@ class RawClient:
         self.nick = nick
 
     async def closed(self, timeout: float = TIMEOUT) -> bool:
-        """Read until EOF; True when the server closed the connection."""
+        """Read until EOF; True when the server closed the connection (EOF or
+        reset), False when it was still open after ``timeout``."""
         try:
             while True:
                 raw = await asyncio.wait_for(self.reader.readline(), timeout)
                 if not raw:
                     return True
-        except (TimeoutError, ConnectionError):
+        except TimeoutError:
             return False
+        except (ConnectionError, OSError):
+            return True
 
     async def close(self) -> None:
         self.writer.close()

@@ -9,8 +9,8 @@ often missing in containers. Adding it needs CAP_NET_ADMIN (the test
 containers run as root). Where it cannot be added the tests skip, except on
 CI (``CI=true``), where that is a failure: the tests must run there.
 
-Use it from a test module with ``from netaddr import non_loopback_address``,
-or list ``netaddr`` in a conftest's ``pytest_plugins``.
+The root conftest lists it in ``pytest_plugins``, so any test can ask for
+the ``non_loopback_address`` fixture.
 """
 
 from __future__ import annotations

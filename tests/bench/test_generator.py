@@ -71,7 +71,11 @@ def test_idle_measures_server_memory(relay_port: int) -> None:
     )
     result = run(opts)
     assert result.exit == 0
-    assert result.rss_kb_base is not None and result.rss_kb_per_client is not None
+    base, end, hwm = result.rss_kb_base, result.rss_kb_end, result.hwm_kb_end
+    assert base is not None and end is not None and hwm is not None
+    # readings of this very process: positive and under its peak
+    assert 0 < base <= hwm and 0 < end <= hwm
+    assert result.rss_kb_per_client == round((end - base) / 10, 2)
     assert result.sent_total == 0
 
 

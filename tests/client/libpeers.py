@@ -5,55 +5,46 @@ client, terminal and desktop client tests."""
 from __future__ import annotations
 
 import asyncio
-import datetime
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from certs import self_signed
+from harness import free_port
+from hubbub.client import Client, ClientConfig, Names
 
-from hubbub.client import Client, ClientConfig
+__all__ = [
+    "PeerFactory",
+    "client_config",
+    "free_port",
+    "in_order",
+    "joined_peer",
+    "make_cert",
+    "peers",
+    "settle",
+]
 
 PeerFactory = Callable[..., Awaitable[Client]]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def make_cert(directory: Path, name: str) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, as hubbub generates by default."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    directory.mkdir(parents=True, exist_ok=True)
-    cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_path, key_path, _ = self_signed(directory, name)
     return cert_path, key_path
+
+
+async def joined_peer(make: PeerFactory, nick: str, channel: str) -> Client:
+    """A library client in ``channel``, once it has the channel's NAMES."""
+    client = await make(nick, channels=[channel])
+    await client.events().wait_for(Names)
+    return client
+
+
+def in_order(text: str, *parts: str) -> bool:
+    """Whether every part appears in ``text``, each after the one before."""
+    positions = [text.index(part) for part in parts]
+    return positions == sorted(positions)
 
 
 def client_config(port: int, nick: str, config_dir: Path, **options: object) -> ClientConfig:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from chatevents import said
+
 from hubbub.client import events as ev
 from hubbub.client.formatting import Style, runs, strip
 from hubbub.client.session import ChatSession, mentions
@@ -52,15 +54,6 @@ def test_strip_mentions_and_line_mode() -> None:
     assert mentions("\x02alice\x02: look", "alice")
     s = ChatSession("alice")
     s.apply(ev.Join("alice", "#lobby", own=True, time=datetime.now(UTC)))
-    s.apply(
-        ev.MessageEvent(
-            kind="privmsg",
-            source="ivan",
-            target="#lobby",
-            text="\x0304hi\x03 \x02alice\x02",
-            conversation="#lobby",
-            time=datetime.now(UTC),
-        )
-    )
+    s.apply(said("ivan", "#lobby", "\x0304hi\x03 \x02alice\x02"))
     line = s.current.lines[-1]
     assert line.highlight and line.plain() == "<ivan> hi alice"

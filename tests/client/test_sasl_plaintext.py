@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -31,19 +30,6 @@ RFC_CLIENT_FINAL = (
     b"p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
 )
 RFC_SERVER_FINAL = b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
-
-
-def outside_address() -> str:
-    """An address of this machine that is not loopback (what a LAN peer sees)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))  # no packet is sent for UDP connect
-        except OSError:
-            pytest.skip("this machine has no non-loopback IPv4 address")
-        address = str(probe.getsockname()[0])
-    if address.startswith("127."):
-        pytest.skip("this machine has no non-loopback IPv4 address")
-    return address
 
 
 # ------------------------------------------------------------------ units
@@ -105,9 +91,10 @@ async def test_login_over_plaintext_to_another_machine_uses_scram(
     start_server,  # type: ignore[no-untyped-def]
     tmp_path: Path,
     allow_plaintext: bool,
+    non_loopback_address: str,
 ) -> None:
     """Even with PLAIN allowed, SCRAM is preferred wherever the server has it."""
-    address = outside_address()
+    address = non_loopback_address
     listen = [{"host": "127.0.0.1", "port": 0}, {"host": address, "port": 0}]
     irc = await start_server(listen=listen)
     local_port = irc.server.listeners[0].port
@@ -175,8 +162,10 @@ class RecordingServer:
 
 
 @pytest.fixture
-async def plain_only() -> AsyncIterator[tuple[RecordingServer, str, int]]:
-    address = outside_address()
+async def plain_only(
+    non_loopback_address: str,
+) -> AsyncIterator[tuple[RecordingServer, str, int]]:
+    address = non_loopback_address
     recorder = RecordingServer()
     server = await asyncio.start_server(recorder.handle, address, 0)
     port = server.sockets[0].getsockname()[1]

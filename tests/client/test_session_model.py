@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from chatevents import NOW, said
+
 from hubbub.client import events as ev
 from hubbub.client.completion import complete
 from hubbub.client.flood import TokenBucket
 from hubbub.client.session import ChatSession, mentions
 from hubbub.client.state import ClientState
 from hubbub.protocol.message import parse
-
-NOW = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
 
 
 def texts(session: ChatSession, name: str) -> list[str]:
@@ -51,42 +51,14 @@ def test_unread_highlight_and_private_chats() -> None:
     s = ChatSession("alice")
     s.apply(ev.Join("alice", "#lobby", own=True, time=NOW))
     s.apply(ev.Join("alice", "#other", own=True, time=NOW))
-    msg = ev.MessageEvent(
-        kind="privmsg", source="bob", target="#other", text="hi", conversation="#other", time=NOW
-    )
-    s.apply(msg)
+    s.apply(said("bob", "#other", "hi"))
     other = s.get("#other")
     assert other is not None and other.unread == 1 and not other.highlight
-    s.apply(
-        ev.MessageEvent(
-            kind="privmsg",
-            source="bob",
-            target="#other",
-            text="Alice: look",
-            conversation="#other",
-            msgid="m1",
-            time=NOW,
-        )
-    )
+    s.apply(said("bob", "#other", "Alice: look", msgid="m1"))
     assert other.unread == 2 and other.highlight
-    s.apply(
-        ev.MessageEvent(
-            kind="privmsg",
-            source="bob",
-            target="#other",
-            text="Alice: look",
-            conversation="#other",
-            msgid="m1",
-            history=True,
-            time=NOW,
-        )
-    )
+    s.apply(said("bob", "#other", "Alice: look", msgid="m1", history=True))
     assert len(other.lines) == 3  # the replayed msgid was not added twice
-    s.apply(
-        ev.MessageEvent(
-            kind="privmsg", source="bob", target="alice", text="psst", conversation="bob", time=NOW
-        )
-    )
+    s.apply(said("bob", "alice", "psst"))
     private = s.get("bob")
     assert private is not None and private.kind == "private" and private.highlight
     s.switch("#other")
@@ -196,24 +168,10 @@ def test_backfilled_history_goes_above_the_join() -> None:
     assert not conv.reordered
     for minute, text in ((5, "first"), (6, "second")):
         s.apply(
-            ev.MessageEvent(
-                kind="privmsg",
-                source="bob",
-                target="#lobby",
-                text=text,
-                conversation="#lobby",
-                history=True,
-                msgid=text,
-                time=NOW.replace(minute=minute),
-            )
+            said("bob", "#lobby", text, history=True, msgid=text, time=NOW.replace(minute=minute))
         )
     assert conv.reordered and conv.unread == 0
-    s.apply(
-        ev.MessageEvent(
-            kind="privmsg", source="bob", target="#lobby", text="now", conversation="#lobby",
-            time=later,
-        )
-    )  # fmt: skip
+    s.apply(said("bob", "#lobby", "now", time=later))
     assert texts(s, "#lobby") == [
         "<bob> first",
         "<bob> second",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from libpeers import PeerFactory
+from libpeers import PeerFactory, in_order, joined_peer
 
 from hubbub.client import ClientConfig, Kick, MessageEvent, Names, Quit, TopicChange
 from hubbub.gui.app import GuiApp
@@ -67,8 +67,7 @@ async def test_connect_chat_and_close(
     await pump(root, lambda: "You have joined #lobby" in shown(window))
     assert window.topic.get() == "#lobby"
 
-    bob = await peer("bob", channels=["#lobby"])
-    await bob.events().wait_for(Names)
+    bob = await joined_peer(peer, "bob", "#lobby")
     await pump(root, lambda: list(window.members.get(0, "end")) == ["@carol", "bob"])
 
     type_and_enter(window, "hello from the desktop")
@@ -221,18 +220,15 @@ async def test_keyboard_stays_in_the_entry(
 async def test_history_shows_above_the_join(
     root: tk.Tk, irc: object, peer: PeerFactory, tmp_path: Path
 ) -> None:
-    bob = await peer("bob", channels=["#lobby"])
-    await bob.events().wait_for(Names)
+    bob = await joined_peer(peer, "bob", "#lobby")
     for text in ("said before carol came", "and once more"):
         bob.say("#lobby", text)
         await bob.events().wait_for(MessageEvent, lambda e, t=text: e.text == t)
     app, window = carol_in_lobby(root, irc, tmp_path)
     await pump(root, lambda: "<bob> and once more" in shown(window))
     text = shown(window)
-    assert (
-        text.index("<bob> said before carol came")
-        < text.index("<bob> and once more")
-        < text.index("You have joined #lobby")
+    assert in_order(
+        text, "<bob> said before carol came", "<bob> and once more", "You have joined #lobby"
     )
     app.close()
     await pump(root, lambda: app.closed)

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Iterator
-
 import pytest
-from argon2 import PasswordHasher, profiles
 
 from hubbub.protocol.message import Message
-from hubbub.server.app import Server
 from ircclient import RawClient
+from saslclient import plain
 
 PASSWORD = "correct horse"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
-    monkeypatch.setattr(Server, "password_hasher", cheap)
-    yield
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 def is_reply(command: str) -> bool:
@@ -72,10 +64,7 @@ async def test_register_before_connect(irc) -> None:
     assert account.params[2] == "alice"
     # the account works for SASL afterwards
     other = await irc.client()
-    await other.send("AUTHENTICATE PLAIN")
-    await other.expect("AUTHENTICATE")
-    await other.send("AUTHENTICATE " + base64.b64encode(f"\0alice\0{PASSWORD}".encode()).decode())
-    await other.expect("903")
+    assert await plain(other, "alice", PASSWORD) == "903"
 
 
 async def test_register_after_connect_with_email(irc) -> None:

@@ -3,26 +3,14 @@ and the channel modes enforced at join and when speaking."""
 
 from __future__ import annotations
 
-from harness import RunningServer
+from harness import RunningServer, identify, join_all, joined
 from hubbub.protocol.message import Message
 from ircclient import RawClient
 
 
-async def joined(client: RawClient, channel: str, key: str = "") -> list[Message]:
-    await client.send(f"JOIN {channel} {key}".rstrip())
-    return await client.sync()
-
-
 async def setup(irc: RunningServer, *nicks: str, channel: str = "#chan") -> list[RawClient]:
     """The first nick creates the channel (and is op); the others join it."""
-    clients = []
-    for nick in nicks:
-        c = await irc.client(nick)
-        await joined(c, channel)
-        clients.append(c)
-    for c in clients:
-        await c.sync()
-    return clients
+    return await irc.in_channel(*nicks, channel=channel)
 
 
 def commands(lines: list[Message]) -> list[str]:
@@ -59,8 +47,7 @@ async def test_join_several_with_keys(irc: RunningServer) -> None:
             await alice.send(f"MODE {chan} +k {key}")
     await alice.sync()
     bob = await irc.client("bob")
-    await bob.send("JOIN #a,#b,#c,#d k1,wrong")
-    lines = await bob.sync()
+    lines = await bob.ask("JOIN #a,#b,#c,#d k1,wrong")
     got = [(m.command, m.params[0] if m.command == "JOIN" else m.params[1]) for m in lines]
     assert ("JOIN", "#a") in got
     assert ("475", "#b") in got
@@ -68,8 +55,7 @@ async def test_join_several_with_keys(irc: RunningServer) -> None:
     assert ("JOIN", "#d") in got
     refusal = next(m for m in lines if m.command == "475")
     assert refusal.params == ["bob", "#b", "Cannot join channel (+k)"]
-    await bob.send("JOIN #b k2")
-    assert commands(await bob.sync())[0] == "JOIN"
+    assert commands(await bob.ask("JOIN #b k2"))[0] == "JOIN"
 
 
 async def test_join_twice_is_silent(irc: RunningServer) -> None:
@@ -79,8 +65,7 @@ async def test_join_twice_is_silent(irc: RunningServer) -> None:
 
 async def test_join_invalid_name(irc: RunningServer) -> None:
     alice = await irc.client("alice")
-    await alice.send("JOIN nochan")
-    lines = await alice.sync()
+    lines = await alice.ask("JOIN nochan")
     assert [(m.command, m.params[1]) for m in lines] == [("403", "nochan")]
 
 
@@ -89,28 +74,22 @@ async def test_join_zero_parts_everything(irc: RunningServer) -> None:
     await joined(alice, "#other")
     await joined(bob, "#other")
     await alice.sync()
-    await bob.send("JOIN 0")
-    lines = await bob.sync()
+    lines = await bob.ask("JOIN 0")
     assert sorted(m.params[0] for m in lines if m.command == "PART") == ["#chan", "#other"]
     seen = await alice.sync()
     assert sorted(m.params[0] for m in seen if m.command == "PART") == ["#chan", "#other"]
-    await bob.send("PRIVMSG #chan :still here?")
-    assert commands(await bob.sync()) == ["404"]
+    assert commands(await bob.ask("PRIVMSG #chan :still here?")) == ["404"]
 
 
 async def test_extended_join(irc: RunningServer) -> None:
     alice = await irc.client("alice", caps=["extended-join"])
-    await joined(alice, "#chan")
     plain = await irc.client("plain")
-    await joined(plain, "#chan")
-    await alice.sync()
+    await join_all("#chan", alice, plain)
     bob = await irc.client("bob")
     await joined(bob, "#chan")
     ext = [m for m in await alice.sync() if m.command == "JOIN"]
     assert [m.params for m in ext] == [["#chan", "*", "bob realname"]]
-    user = irc.server.world.find_user("bob")
-    assert user is not None
-    user.account = "bobacct"
+    await identify(bob, *await irc.account("bobacct"))
     await bob.send("PART #chan")
     await joined(bob, "#chan")
     ext = [m for m in await alice.sync() if m.command == "JOIN"]
@@ -128,13 +107,10 @@ async def test_part_with_reason(irc: RunningServer) -> None:
         lines = await c.sync()
         assert [(m.command, m.params) for m in lines] == [("PART", ["#chan", "gone fishing"])]
         assert lines[0].source is not None and lines[0].source.startswith("bob!")
-    await bob.send("PART #chan")
-    lines = await bob.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    assert await bob.answers("PART #chan") == [
         ("442", ["bob", "#chan", "You're not on that channel"])
     ]
-    await bob.send("PART #nowhere")
-    assert commands(await bob.sync()) == ["403"]
+    assert commands(await bob.ask("PART #nowhere")) == ["403"]
     await carol.send("PART #chan")
     assert [m.params for m in await alice.sync()] == [["#chan"]]
 
@@ -142,18 +118,13 @@ async def test_part_with_reason(irc: RunningServer) -> None:
 async def test_empty_channel_disappears(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     await alice.send("MODE #chan +sk key")
-    await alice.send("TOPIC #chan :hello")
-    await alice.sync()
-    await alice.send("PART #chan")
-    await bob.send("PART #chan")
-    await alice.sync()
-    await bob.sync()
+    await alice.ask("TOPIC #chan :hello")
+    await alice.ask("PART #chan")
+    await bob.ask("PART #chan")
     assert irc.server.world.find_channel("#chan") is None
-    await bob.send("LIST")
-    lines = await bob.sync()
+    lines = await bob.ask("LIST")
     assert [m for m in lines if m.command == "322"] == []
-    await bob.send("MODE #chan")
-    assert commands(await bob.sync()) == ["403"]
+    assert commands(await bob.ask("MODE #chan")) == ["403"]
     # joining again makes a brand new channel: bob is op, no key, no topic
     lines = await joined(bob, "#chan")
     assert commands(lines) == ["JOIN", "353", "366"]
@@ -163,12 +134,8 @@ async def test_empty_channel_disappears(irc: RunningServer) -> None:
 # --- TOPIC --------------------------------------------------------------------
 async def test_topic_protected(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
-    await bob.send("TOPIC #chan")
-    lines = await bob.sync()
-    assert [(m.command, m.params) for m in lines] == [("331", ["bob", "#chan", "No topic is set"])]
-    await bob.send("TOPIC #chan :bob's topic")
-    lines = await bob.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    assert await bob.answers("TOPIC #chan") == [("331", ["bob", "#chan", "No topic is set"])]
+    assert await bob.answers("TOPIC #chan :bob's topic") == [
         ("482", ["bob", "#chan", "You're not channel operator"])
     ]
     await alice.send("TOPIC #chan :the topic here")
@@ -176,28 +143,23 @@ async def test_topic_protected(irc: RunningServer) -> None:
         lines = await c.sync()
         assert [(m.command, m.params) for m in lines] == [("TOPIC", ["#chan", "the topic here"])]
         assert lines[0].source is not None and lines[0].source.startswith("alice!")
-    await bob.send("TOPIC #chan")
-    lines = await bob.sync()
+    lines = await bob.ask("TOPIC #chan")
     assert commands(lines) == ["332", "333"]
     assert lines[0].params == ["bob", "#chan", "the topic here"]
-    assert lines[1].params[:3] == ["bob", "#chan", lines[1].params[2]]
-    assert lines[1].params[2].startswith("alice")
-    assert lines[1].params[3].isdigit()
-    await alice.send("MODE #chan -t")
-    await alice.sync()
+    assert lines[1].params[:3] == ["bob", "#chan", "alice!~alice@127.0.0.1"]
+    assert lines[1].params[3].isdigit() and len(lines[1].params) == 4
+    await alice.ask("MODE #chan -t")
     await bob.sync()
     await bob.send("TOPIC #chan :")  # anyone may change (and clear) it now
     for c in (alice, bob):
         assert [m.params for m in await c.sync()] == [["#chan", ""]]
     carol = await irc.client("carol")
-    await carol.send("TOPIC #chan :outside")
-    assert commands(await carol.sync()) == ["442"]
+    assert commands(await carol.ask("TOPIC #chan :outside")) == ["442"]
 
 
 async def test_topic_sent_on_join(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
-    await alice.send("TOPIC #chan :welcome all")
-    await alice.sync()
+    await alice.ask("TOPIC #chan :welcome all")
     bob = await irc.client("bob")
     lines = await joined(bob, "#chan")
     assert commands(lines) == ["JOIN", "332", "333", "353", "366"]
@@ -207,17 +169,13 @@ async def test_topic_sent_on_join(irc: RunningServer) -> None:
 # --- NAMES ------------------------------------------------------------------------
 async def test_names_multi_prefix_and_userhost(irc: RunningServer) -> None:
     alice, _bob = await setup(irc, "alice", "bob")
-    await alice.send("MODE #chan +v alice")
-    await alice.sync()
+    await alice.ask("MODE #chan +v alice")
     plain = await irc.client("plain")
-    await plain.send("NAMES #chan")
-    assert names_of(await plain.sync()) == ["@alice", "bob"]
+    assert names_of(await plain.ask("NAMES #chan")) == ["@alice", "bob"]
     multi = await irc.client("multi", caps=["multi-prefix"])
-    await multi.send("NAMES #chan")
-    assert names_of(await multi.sync()) == ["@+alice", "bob"]
+    assert names_of(await multi.ask("NAMES #chan")) == ["@+alice", "bob"]
     full = await irc.client("full", caps=["multi-prefix", "userhost-in-names"])
-    await full.send("NAMES #chan")
-    entries = names_of(await full.sync())
+    entries = names_of(await full.ask("NAMES #chan"))
     assert len(entries) == 2
     assert entries[0].startswith("@+alice!~alice@")
     assert entries[1].startswith("bob!~bob@")
@@ -225,48 +183,34 @@ async def test_names_multi_prefix_and_userhost(irc: RunningServer) -> None:
 
 async def test_names_unknown_and_no_args(irc: RunningServer) -> None:
     alice = await irc.client("alice")
-    await alice.send("NAMES #nowhere")
-    lines = await alice.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    assert await alice.answers("NAMES #nowhere") == [
         ("366", ["alice", "#nowhere", "End of /NAMES list"])
     ]
-    await alice.send("NAMES")
-    assert commands(await alice.sync()) == ["366"]
+    assert commands(await alice.ask("NAMES")) == ["366"]
 
 
 async def test_secret_channel_hidden_from_outsiders(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     await joined(alice, "#open")
-    await alice.send("MODE #chan +s")
-    await alice.sync()
+    await alice.ask("MODE #chan +s")
     carol = await irc.client("carol")
-    await carol.send("LIST")
-    listed = [m.params[1] for m in await carol.sync() if m.command == "322"]
+    listed = [m.params[1] for m in await carol.ask("LIST") if m.command == "322"]
     assert listed == ["#open"]
-    await carol.send("NAMES #chan")
-    lines = await carol.sync()
-    assert [(m.command, m.params) for m in lines] == [
-        ("366", ["carol", "#chan", "End of /NAMES list"])
-    ]
+    assert await carol.answers("NAMES #chan") == [("366", ["carol", "#chan", "End of /NAMES list"])]
     # members still see it, marked secret with '@'
-    await bob.send("LIST")
-    listed = [m.params[1] for m in await bob.sync() if m.command == "322"]
+    listed = [m.params[1] for m in await bob.ask("LIST") if m.command == "322"]
     assert sorted(listed) == ["#chan", "#open"]
-    await bob.send("NAMES #chan")
-    lines = await bob.sync()
+    lines = await bob.ask("NAMES #chan")
     assert lines[0].command == "353"
     assert lines[0].params[1:3] == ["@", "#chan"]
 
 
 async def test_names_hides_invisible_from_outsiders(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
-    await bob.send("MODE bob +i")
-    await bob.sync()
+    await bob.ask("MODE bob +i")
     carol = await irc.client("carol")
-    await carol.send("NAMES #chan")
-    assert names_of(await carol.sync()) == ["@alice"]
-    await alice.send("NAMES #chan")
-    assert names_of(await alice.sync()) == ["@alice", "bob"]
+    assert names_of(await carol.ask("NAMES #chan")) == ["@alice"]
+    assert names_of(await alice.ask("NAMES #chan")) == ["@alice", "bob"]
 
 
 # --- LIST ---------------------------------------------------------------------------
@@ -275,13 +219,11 @@ async def test_list_with_elist_filters(irc: RunningServer) -> None:
     await joined(a, "#small")
     await joined(a, "#medium")
     await joined(b, "#medium")
-    await a.send("TOPIC #big :big topic")
-    await a.sync()
+    await a.ask("TOPIC #big :big topic")
     viewer = await irc.client("viewer")
 
     async def listing(arg: str) -> list[str]:
-        await viewer.send(f"LIST {arg}".rstrip())
-        lines = await viewer.sync()
+        lines = await viewer.ask(f"LIST {arg}".rstrip())
         assert lines[0].command == "321"
         assert lines[-1].command == "323"
         return sorted(m.params[1] for m in lines if m.command == "322")
@@ -296,8 +238,7 @@ async def test_list_with_elist_filters(irc: RunningServer) -> None:
     assert await listing("C<60") == ["#big", "#medium", "#small"]
     assert await listing("C>60") == []
     assert await listing("T<60") == ["#big"]
-    await viewer.send("LIST #big")
-    entry = next(m for m in await viewer.sync() if m.command == "322")
+    entry = next(m for m in await viewer.ask("LIST #big") if m.command == "322")
     assert entry.params == ["viewer", "#big", "3", "big topic"]
 
 
@@ -313,17 +254,12 @@ async def test_invite_only_and_invite(irc: RunningServer) -> None:
     for c in (alice, bob, watcher):
         await c.sync()
     carol = await irc.client("carol")
-    await carol.send("JOIN #chan")
-    lines = await carol.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    assert await carol.answers("JOIN #chan") == [
         ("473", ["carol", "#chan", "Cannot join channel (+i)"])
     ]
     # a non-op may not invite into a +i channel
-    await watcher.send("INVITE carol #chan")
-    assert commands(await watcher.sync()) == ["482"]
-    await alice.send("INVITE carol #chan")
-    lines = await alice.sync()
-    assert [(m.command, m.params) for m in lines] == [("341", ["alice", "carol", "#chan"])]
+    assert commands(await watcher.ask("INVITE carol #chan")) == ["482"]
+    assert await alice.answers("INVITE carol #chan") == [("341", ["alice", "carol", "#chan"])]
     got = await carol.sync()
     assert [(m.command, m.params) for m in got] == [("INVITE", ["carol", "#chan"])]
     assert got[0].source is not None and got[0].source.startswith("alice!")
@@ -334,34 +270,25 @@ async def test_invite_only_and_invite(irc: RunningServer) -> None:
     lines = await joined(carol, "#chan")
     assert commands(lines)[0] == "JOIN"
     # the invitation was used up
-    await carol.send("PART #chan")
-    await carol.sync()
-    await carol.send("JOIN #chan")
-    assert commands(await carol.sync()) == ["473"]
+    await carol.ask("PART #chan")
+    assert commands(await carol.ask("JOIN #chan")) == ["473"]
 
 
 async def test_invite_errors(irc: RunningServer) -> None:
     alice, _bob = await setup(irc, "alice", "bob")
-    await alice.send("INVITE nobody #chan")
-    assert commands(await alice.sync()) == ["401"]
-    await alice.send("INVITE bob #chan")
-    lines = await alice.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    assert commands(await alice.ask("INVITE nobody #chan")) == ["401"]
+    assert await alice.answers("INVITE bob #chan") == [
         ("443", ["alice", "bob", "#chan", "is already on channel"])
     ]
     carol = await irc.client("carol")
-    await carol.send("INVITE bob #chan")
-    assert commands(await carol.sync()) == ["442"]
-    await carol.send("INVITE bob #nowhere")
-    assert commands(await carol.sync()) == ["403"]
-    await carol.send("INVITE bob")
-    assert commands(await carol.sync()) == ["461"]
+    assert commands(await carol.ask("INVITE bob #chan")) == ["442"]
+    assert commands(await carol.ask("INVITE bob #nowhere")) == ["403"]
+    assert commands(await carol.ask("INVITE bob")) == ["461"]
 
 
 async def test_invite_exception(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
-    await alice.send("MODE #chan +iI carol")
-    await alice.sync()
+    await alice.ask("MODE #chan +iI carol")
     carol = await irc.client("carol")
     assert commands(await joined(carol, "#chan"))[0] == "JOIN"
     dave = await irc.client("dave")
@@ -376,54 +303,42 @@ async def test_kick_with_reason(irc: RunningServer) -> None:
         lines = await c.sync()
         assert [(m.command, m.params) for m in lines] == [("KICK", ["#chan", "bob", "behave"])]
         assert lines[0].source is not None and lines[0].source.startswith("alice!")
-    await carol.send("NAMES #chan")
-    assert names_of(await carol.sync()) == ["@alice", "carol"]
-    await bob.send("PRIVMSG #chan :hey")
-    assert commands(await bob.sync()) == ["404"]
+    assert names_of(await carol.ask("NAMES #chan")) == ["@alice", "carol"]
+    assert commands(await bob.ask("PRIVMSG #chan :hey")) == ["404"]
     assert await carol.sync() == []
     # default reason is the kicker's nick
-    await alice.send("KICK #chan carol")
-    lines = await alice.sync()
+    lines = await alice.ask("KICK #chan carol")
     assert [m.params for m in lines] == [["#chan", "carol", "alice"]]
 
 
 async def test_kick_errors(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
-    await bob.send("KICK #chan alice")
-    assert commands(await bob.sync()) == ["482"]
-    await alice.send("KICK #chan nobody")
-    lines = await alice.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    assert commands(await bob.ask("KICK #chan alice")) == ["482"]
+    assert await alice.answers("KICK #chan nobody") == [
         ("441", ["alice", "nobody", "#chan", "They aren't on that channel"])
     ]
     carol = await irc.client("carol")
-    await carol.send("KICK #chan bob")
-    assert commands(await carol.sync()) == ["442"]
-    await carol.send("KICK #nowhere bob")
-    assert commands(await carol.sync()) == ["403"]
+    assert commands(await carol.ask("KICK #chan bob")) == ["442"]
+    assert commands(await carol.ask("KICK #nowhere bob")) == ["403"]
 
 
 # --- modes enforced -------------------------------------------------------------------------
 async def test_ban_at_join_and_exception(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
-    await alice.send("MODE #chan +b bob")
-    await alice.sync()
+    await alice.ask("MODE #chan +b bob")
     bob = await irc.client("bob")
     lines = await joined(bob, "#chan")
     assert [(m.command, m.params) for m in lines] == [
         ("474", ["bob", "#chan", "Cannot join channel (+b)"])
     ]
     # Channel masks see the cloaked host (bob's real address is hidden).
-    await alice.send("MODE #chan +e bob!*@*.hubbub")
-    await alice.sync()
+    await alice.ask("MODE #chan +e bob!*@*.hubbub")
     assert commands(await joined(bob, "#chan"))[0] == "JOIN"
     carol = await irc.client("carol")
-    await alice.send("MODE #chan +b *!*@*")
-    await alice.sync()
+    await alice.ask("MODE #chan +b *!*@*")
     assert commands(await joined(carol, "#chan")) == ["474"]
     # an invitation overrides the ban
-    await alice.send("INVITE carol #chan")
-    await alice.sync()
+    await alice.ask("INVITE carol #chan")
     await carol.sync()
     assert commands(await joined(carol, "#chan"))[0] == "JOIN"
 
@@ -433,44 +348,34 @@ async def test_ban_prevents_speaking(irc: RunningServer) -> None:
     await alice.send("MODE #chan +b bob!*@*")
     for c in (alice, bob, carol):
         await c.sync()
-    await bob.send("PRIVMSG #chan :can you hear me")
-    lines = await bob.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    assert await bob.answers("PRIVMSG #chan :can you hear me") == [
         ("404", ["bob", "#chan", "Cannot send to channel (you're banned)"])
     ]
     assert await carol.sync() == []
     # a ban exception lets them speak
-    await alice.send("MODE #chan +e bob")
-    await alice.sync()
-    await bob.send("PRIVMSG #chan :better")
-    await bob.sync()
+    await alice.ask("MODE #chan +e bob")
+    await bob.ask("PRIVMSG #chan :better")
     assert [m.params for m in await carol.sync() if m.command == "PRIVMSG"] == [["#chan", "better"]]
     # so does voice, even without the exception
-    await alice.send("MODE #chan -e+v bob bob")
-    await alice.sync()
-    await bob.send("PRIVMSG #chan :voiced")
-    await bob.sync()
+    await alice.ask("MODE #chan -e+v bob bob")
+    await bob.ask("PRIVMSG #chan :voiced")
     assert [m.params for m in await carol.sync() if m.command == "PRIVMSG"] == [["#chan", "voiced"]]
 
 
 async def test_account_extban(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
-    await alice.send("MODE #chan +b $a:bobacct")
-    await alice.sync()
+    await alice.ask("MODE #chan +b $a:bobacct")
     bob = await irc.client("bob")
     assert commands(await joined(bob, "#chan"))[0] == "JOIN"  # not logged in
     await bob.send("PART #chan")
-    user = irc.server.world.find_user("bob")
-    assert user is not None
-    user.account = "BobAcct"
+    await identify(bob, *await irc.account("BobAcct"))
     await bob.sync()
     assert commands(await joined(bob, "#chan")) == ["474"]
 
 
 async def test_key_enforced(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
-    await alice.send("MODE #chan +k sesame")
-    await alice.sync()
+    await alice.ask("MODE #chan +k sesame")
     bob = await irc.client("bob")
     for key in ("", "wrong", "SESAME"):
         lines = await joined(bob, "#chan", key)
@@ -482,15 +387,13 @@ async def test_key_enforced(irc: RunningServer) -> None:
 
 async def test_limit_enforced(irc: RunningServer) -> None:
     alice, _bob = await setup(irc, "alice", "bob")
-    await alice.send("MODE #chan +l 2")
-    await alice.sync()
+    await alice.ask("MODE #chan +l 2")
     carol = await irc.client("carol")
     lines = await joined(carol, "#chan")
     assert [(m.command, m.params) for m in lines] == [
         ("471", ["carol", "#chan", "Cannot join channel (+l)"])
     ]
-    await alice.send("MODE #chan +l 3")
-    await alice.sync()
+    await alice.ask("MODE #chan +l 3")
     assert commands(await joined(carol, "#chan"))[0] == "JOIN"
 
 
@@ -499,38 +402,28 @@ async def test_moderated(irc: RunningServer) -> None:
     await alice.send("MODE #chan +m")
     for c in (alice, bob, carol):
         await c.sync()
-    await bob.send("PRIVMSG #chan :hello?")
-    lines = await bob.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    assert await bob.answers("PRIVMSG #chan :hello?") == [
         ("404", ["bob", "#chan", "Cannot send to channel (+m)"])
     ]
-    await bob.send("NOTICE #chan :hello?")
-    assert commands(await bob.sync()) == ["404"]
+    assert commands(await bob.ask("NOTICE #chan :hello?")) == ["404"]
     assert await carol.sync() == []
-    await alice.send("MODE #chan +v bob")
-    await alice.sync()
+    await alice.ask("MODE #chan +v bob")
     await carol.sync()
-    await bob.send("PRIVMSG #chan :now I can")
-    await bob.sync()
+    await bob.ask("PRIVMSG #chan :now I can")
     assert [m.params for m in await carol.sync()] == [["#chan", "now I can"]]
-    await alice.send("PRIVMSG #chan :ops can always")
-    await alice.sync()
+    await alice.ask("PRIVMSG #chan :ops can always")
     assert [m.params for m in await carol.sync()] == [["#chan", "ops can always"]]
 
 
 async def test_no_external_messages(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     dave = await irc.client("dave")
-    await dave.send("PRIVMSG #chan :from outside")
-    lines = await dave.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    assert await dave.answers("PRIVMSG #chan :from outside") == [
         ("404", ["dave", "#chan", "Cannot send to channel (no external messages)"])
     ]
     assert await alice.sync() == []
-    await alice.send("MODE #chan -n")
-    await alice.sync()
-    await dave.send("PRIVMSG #chan :from outside")
-    assert await dave.sync() == []
+    await alice.ask("MODE #chan -n")
+    assert await dave.ask("PRIVMSG #chan :from outside") == []
     lines = await alice.sync()
     assert [(m.command, m.params) for m in lines] == [("PRIVMSG", ["#chan", "from outside"])]
 
@@ -545,10 +438,10 @@ async def test_nick_change_seen_by_peers(irc: RunningServer) -> None:
         assert [(m.command, m.params) for m in lines] == [("NICK", ["robert"])]
         assert lines[0].source is not None and lines[0].source.startswith("bob!")
     assert await stranger.sync() == []
-    await alice.send("NAMES #chan")
-    assert names_of(await alice.sync()) == ["@alice", "robert"]
-    await alice.send("MODE #chan +o robert")
-    assert [m.params for m in await alice.sync()] == [["#chan", "+o", "robert"]]
+    assert names_of(await alice.ask("NAMES #chan")) == ["@alice", "robert"]
+    assert [m.params for m in await alice.ask("MODE #chan +o robert")] == [
+        ["#chan", "+o", "robert"]
+    ]
 
 
 async def test_quit_seen_by_peers(irc: RunningServer) -> None:
@@ -559,8 +452,7 @@ async def test_quit_seen_by_peers(irc: RunningServer) -> None:
     assert [(m.command, m.params) for m in lines] == [("QUIT", ["Quit: off to bed"])]
     assert lines[0].source is not None and lines[0].source.startswith("bob!")
     assert await stranger.sync() == []
-    await alice.send("NAMES #chan")
-    assert names_of(await alice.sync()) == ["@alice"]
+    assert names_of(await alice.ask("NAMES #chan")) == ["@alice"]
 
 
 async def test_quit_carries_server_time_and_msgid(irc: RunningServer) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from chanserv_client import (
     PASSWORD,
     cs,
@@ -15,6 +17,8 @@ from chanserv_client import (
     registered_channel,
     stored_channel,
 )
+
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 async def test_register_needs_login_and_operator_status(irc: Any) -> None:
@@ -106,10 +110,10 @@ async def test_topic_lock(irc: Any) -> None:
     await bob.send("TOPIC #reg :bob's topic")
     refused = await bob.expect("482")
     assert "locked" in refused.params[-1]
-    # via ChanServ, with the text's spacing kept
+    # via ChanServ: the text starts at its first word and keeps its inner spacing
     await bob.send("PRIVMSG ChanServ :TOPIC #reg  spaced  words")
     topic = await alice.expect("TOPIC")
-    assert topic.params == ["#reg", " spaced  words"] or topic.params == ["#reg", "spaced  words"]
+    assert topic.params == ["#reg", "spaced  words"]
     assert (topic.source or "").startswith("ChanServ!")
     await bob.sync()
     # the founder may change a locked topic directly
@@ -129,16 +133,14 @@ async def test_registered_channel_is_restored_when_recreated(irc: Any) -> None:
     await alice.send("MODE #reg +imlk 5 sesame")
     await alice.send("MODE #reg +bII spam!*@* friend!*@* $a:alice")
     await alice.send("MODE #reg +b other!*@*")
-    await alice.send("MODE #reg -b other!*@*")
-    await alice.sync()
+    await alice.ask("MODE #reg -b other!*@*")
     stored = await stored_channel(irc, "#reg")
     assert stored is not None and stored.topic is not None and stored.topic.text == "kept topic"
     assert stored.modes.startswith("+") and "sesame" in stored.modes
     assert [e.mask for e in stored.bans] == ["spam!*@*"]
     assert [e.mask for e in stored.invexes] == ["friend!*@*", "$a:alice"]
 
-    await alice.send("PART #reg")
-    await alice.sync()
+    await alice.ask("PART #reg")
     assert irc.server.world.find_channel("#reg") is None
 
     # the restored key, +i and bans apply to the first joiner too

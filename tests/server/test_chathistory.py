@@ -3,35 +3,23 @@ timestamp selectors, TARGETS, errors, private history, autoreplay, retention."""
 
 from __future__ import annotations
 
-import asyncio
-import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from harness import joined, until
 from hubbub.protocol.message import Message
 from ircclient import RawClient
 
 CAPS = ["batch", "server-time", "message-tags", "echo-message", "draft/chathistory"]
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 PASSWORD = "correct horse battery"
 
 
 async def login_client(irc: Any, nick: str, caps: list[str]) -> RawClient:
     """A client logged in (SASL PLAIN over loopback) to a new account ``nick``."""
-    await irc.server.store.accounts.create(nick, PASSWORD)
-    client = await RawClient.connect("127.0.0.1", irc.port())
-    irc.clients.append(client)
-    await client.send("CAP LS 302")
-    await client.send("CAP REQ :" + " ".join(["sasl", *caps]))
-    await client.send(f"NICK {nick}")
-    await client.send(f"USER {nick} 0 * :{nick}")
-    await client.expect(lambda m: m.command == "CAP" and m.params[1] == "ACK")
-    await client.send("AUTHENTICATE PLAIN")
-    await client.expect("AUTHENTICATE")
-    token = base64.b64encode(f"{nick}\0{nick}\0{PASSWORD}".encode()).decode()
-    await client.send("AUTHENTICATE " + token)
-    await client.expect("903")
-    await client.send("CAP END")
-    await client.expect("376")
+    client: RawClient = await irc.logged_in(nick, PASSWORD, caps)
     return client
 
 
@@ -52,10 +40,21 @@ async def post(client: RawClient, target: str, texts: list[str]) -> list[Message
 
 async def history(client: RawClient, line: str) -> tuple[Message | None, list[Message]]:
     """Send a CHATHISTORY command; (BATCH start or None, the messages)."""
-    await client.send(line)
-    lines = await client.sync()
+    lines = await client.ask(line)
     start = next((m for m in lines if m.command == "BATCH" and m.params[0].startswith("+")), None)
     return start, [m for m in lines if m.command in ("PRIVMSG", "NOTICE", "CHATHISTORY")]
+
+
+def around_all(echoes: list[Message]) -> tuple[str, str]:
+    """Timestamps a second before the first and after the last of ``echoes``."""
+    first = datetime.fromisoformat(echoes[0].tags["time"])
+    last = datetime.fromisoformat(echoes[-1].tags["time"])
+    return ts(first - timedelta(seconds=1)), ts(last + timedelta(seconds=1))
+
+
+async def history_texts(client: RawClient, line: str) -> list[str]:
+    """The texts of the messages a CHATHISTORY command returns, oldest first."""
+    return texts((await history(client, line))[1])
 
 
 def texts(messages: list[Message]) -> list[str]:
@@ -64,8 +63,7 @@ def texts(messages: list[Message]) -> list[str]:
 
 async def channel_with_history(irc: Any, count: int = 10) -> tuple[RawClient, list[Message]]:
     alice = await irc.client("alice", CAPS)
-    await alice.send("JOIN #h")
-    await alice.sync()
+    await joined(alice, "#h")
     echoes = await post(alice, "#h", [f"m{i}" for i in range(count)])
     return alice, echoes
 
@@ -98,8 +96,9 @@ async def test_latest(irc: Any) -> None:
         assert message.source == echo.source
         assert message.params[0] == "#h"
     # after a msgid / a timestamp, newest first up to the limit
-    _, got = await history(alice, f"CHATHISTORY LATEST #H msgid={echoes[6].tags['msgid']} 10")
-    assert texts(got) == ["m7", "m8", "m9"]
+    assert await history_texts(
+        alice, f"CHATHISTORY LATEST #H msgid={echoes[6].tags['msgid']} 10"
+    ) == ["m7", "m8", "m9"]
     first = datetime.fromisoformat(echoes[0].tags["time"])
     _, got = await history(
         alice, f"CHATHISTORY LATEST #h timestamp={ts(first - timedelta(seconds=1))} 1"
@@ -114,20 +113,15 @@ async def test_latest(irc: Any) -> None:
 async def test_before_after_with_msgid_and_timestamp(irc: Any) -> None:
     alice, echoes = await channel_with_history(irc)
     msgid = echoes[5].tags["msgid"]
-    _, got = await history(alice, f"CHATHISTORY BEFORE #h msgid={msgid} 3")
-    assert texts(got) == ["m2", "m3", "m4"]
-    _, got = await history(alice, f"CHATHISTORY AFTER #h msgid={msgid} 2")
-    assert texts(got) == ["m6", "m7"]
-    first = datetime.fromisoformat(echoes[0].tags["time"])
-    last = datetime.fromisoformat(echoes[-1].tags["time"])
-    _, got = await history(
-        alice, f"CHATHISTORY BEFORE #h timestamp={ts(last + timedelta(seconds=1))} 2"
-    )
-    assert texts(got) == ["m8", "m9"]
-    _, got = await history(
-        alice, f"CHATHISTORY AFTER #h timestamp={ts(first - timedelta(seconds=1))} 2"
-    )
-    assert texts(got) == ["m0", "m1"]
+    assert await history_texts(alice, f"CHATHISTORY BEFORE #h msgid={msgid} 3") == [
+        "m2",
+        "m3",
+        "m4",
+    ]
+    assert await history_texts(alice, f"CHATHISTORY AFTER #h msgid={msgid} 2") == ["m6", "m7"]
+    low, high = around_all(echoes)
+    assert await history_texts(alice, f"CHATHISTORY BEFORE #h timestamp={high} 2") == ["m8", "m9"]
+    assert await history_texts(alice, f"CHATHISTORY AFTER #h timestamp={low} 2") == ["m0", "m1"]
     # an unknown msgid gives an empty batch
     start, got = await history(alice, "CHATHISTORY BEFORE #h msgid=nosuchid 3")
     assert start is not None and got == []
@@ -136,30 +130,41 @@ async def test_before_after_with_msgid_and_timestamp(irc: Any) -> None:
 async def test_around_and_between(irc: Any) -> None:
     alice, echoes = await channel_with_history(irc)
     msgid = echoes[5].tags["msgid"]
-    _, got = await history(alice, f"CHATHISTORY AROUND #h msgid={msgid} 3")
-    assert texts(got) == ["m4", "m5", "m6"]
-    _, got = await history(alice, f"CHATHISTORY AROUND #h timestamp={echoes[5].tags['time']} 1")
-    assert len(got) == 1
+    assert await history_texts(alice, f"CHATHISTORY AROUND #h msgid={msgid} 3") == [
+        "m4",
+        "m5",
+        "m6",
+    ]
+    at = echoes[5].tags["time"]
+    _, got = await history(alice, f"CHATHISTORY AROUND #h timestamp={at} 1")
+    # limit 1: nothing before, and the first message at or after the timestamp
+    # (m5, or an earlier one stored in the same millisecond)
+    assert texts(got) == [e.params[1] for e in echoes if e.tags["time"] >= at][:1]
     a, b = echoes[2].tags["msgid"], echoes[6].tags["msgid"]
-    _, got = await history(alice, f"CHATHISTORY BETWEEN #h msgid={a} msgid={b} 10")
-    assert texts(got) == ["m3", "m4", "m5"]
+    assert await history_texts(alice, f"CHATHISTORY BETWEEN #h msgid={a} msgid={b} 10") == [
+        "m3",
+        "m4",
+        "m5",
+    ]
     # backwards: the messages nearest the first selector, still oldest first
-    _, got = await history(alice, f"CHATHISTORY BETWEEN #h msgid={b} msgid={a} 2")
-    assert texts(got) == ["m4", "m5"]
-    first = datetime.fromisoformat(echoes[0].tags["time"])
-    last = datetime.fromisoformat(echoes[-1].tags["time"])
-    low, high = ts(first - timedelta(seconds=1)), ts(last + timedelta(seconds=1))
-    _, got = await history(alice, f"CHATHISTORY BETWEEN #h timestamp={low} timestamp={high} 4")
-    assert texts(got) == ["m0", "m1", "m2", "m3"]
-    _, got = await history(alice, f"CHATHISTORY BETWEEN #h timestamp={low} msgid={a} 10")
-    assert texts(got) == ["m0", "m1"]
+    assert await history_texts(alice, f"CHATHISTORY BETWEEN #h msgid={b} msgid={a} 2") == [
+        "m4",
+        "m5",
+    ]
+    low, high = around_all(echoes)
+    assert await history_texts(
+        alice, f"CHATHISTORY BETWEEN #h timestamp={low} timestamp={high} 4"
+    ) == ["m0", "m1", "m2", "m3"]
+    assert await history_texts(alice, f"CHATHISTORY BETWEEN #h timestamp={low} msgid={a} 10") == [
+        "m0",
+        "m1",
+    ]
 
 
 async def test_limit_is_capped(start_server: Any) -> None:
     irc = await start_server(history={"chathistory_limit": 4})
     alice, _ = await channel_with_history(irc)
-    _, got = await history(alice, "CHATHISTORY LATEST #h * 100")
-    assert texts(got) == ["m6", "m7", "m8", "m9"]
+    assert await history_texts(alice, "CHATHISTORY LATEST #h * 100") == ["m6", "m7", "m8", "m9"]
 
 
 async def test_targets(irc: Any) -> None:
@@ -179,49 +184,38 @@ async def test_targets(irc: Any) -> None:
     assert all(m.tags["batch"] == start.params[0][1:] for m in got)
     assert datetime.fromisoformat(got[0].params[2]) <= datetime.fromisoformat(got[1].params[2])
     _, got = await history(alice, f"CHATHISTORY TARGETS timestamp={low} timestamp={high} 1")
-    assert len(got) == 1
+    assert [m.params[:2] for m in got] == [["TARGETS", "#h"]]  # the earliest first
     _, got = await history(bob, f"CHATHISTORY TARGETS timestamp={high} timestamp={low} 10")
     assert sorted(m.params[1] for m in got) == ["#other", "alice"]
 
 
+# who asks (alice is in #h, bob is not), the command, the start of the FAIL's params
+ERRORS: list[tuple[str, str, list[str]]] = [
+    ("alice", "FROB #h * 5", ["UNKNOWN_COMMAND", "FROB", "Unknown command"]),
+    ("alice", "LATEST #h *", ["NEED_MORE_PARAMS", "LATEST"]),
+    ("alice", "BETWEEN #h * 5", ["NEED_MORE_PARAMS", "BETWEEN"]),
+    (
+        "alice",
+        "BEFORE #h timestamp=yesterday 5",
+        ["INVALID_PARAMS", "BEFORE", "timestamp=yesterday"],
+    ),
+    ("alice", "BEFORE #h * 5", ["INVALID_PARAMS", "BEFORE", "*"]),
+    ("alice", "LATEST #h * zero", ["INVALID_PARAMS", "LATEST", "zero"]),
+    ("alice", "LATEST #h * 0", ["INVALID_PARAMS", "LATEST", "0"]),
+    ("alice", "TARGETS msgid=x timestamp=2020-01-01T00:00:00Z 5", ["INVALID_PARAMS", "TARGETS"]),
+    ("bob", "LATEST #h * 5", ["INVALID_TARGET", "LATEST", "#h"]),  # members only
+    ("bob", "LATEST #nowhere * 5", ["INVALID_TARGET", "LATEST", "#nowhere"]),
+    ("bob", "LATEST bad!nick * 5", ["INVALID_TARGET", "LATEST", "bad!nick"]),
+]
+
+
 async def test_errors(irc: Any) -> None:
-    alice, echoes = await channel_with_history(irc, 1)
-    bob = await irc.client("bob", CAPS)
-
-    async def fail(client: RawClient, line: str) -> list[str]:
-        await client.send(line)
-        return (await client.expect("FAIL")).params
-
-    assert await fail(alice, "CHATHISTORY FROB #h * 5") == [
-        "CHATHISTORY",
-        "UNKNOWN_COMMAND",
-        "FROB",
-        "Unknown command",
-    ]
-    assert (await fail(alice, "CHATHISTORY LATEST #h *"))[1:3] == ["NEED_MORE_PARAMS", "LATEST"]
-    assert (await fail(alice, "CHATHISTORY BETWEEN #h * 5"))[1] == "NEED_MORE_PARAMS"
-    params = await fail(alice, "CHATHISTORY BEFORE #h timestamp=yesterday 5")
-    assert params[1:4] == ["INVALID_PARAMS", "BEFORE", "timestamp=yesterday"]
-    assert (await fail(alice, "CHATHISTORY BEFORE #h * 5"))[1:4] == [
-        "INVALID_PARAMS",
-        "BEFORE",
-        "*",
-    ]
-    assert (await fail(alice, "CHATHISTORY LATEST #h * zero"))[1] == "INVALID_PARAMS"
-    assert (await fail(alice, "CHATHISTORY LATEST #h * 0"))[1] == "INVALID_PARAMS"
-    msgid = echoes[0].tags["msgid"]
-    params = await fail(
-        alice, f"CHATHISTORY TARGETS msgid={msgid} timestamp=2020-01-01T00:00:00Z 5"
-    )
-    assert params[1] == "INVALID_PARAMS"
-    # channel history is for members only
-    assert (await fail(bob, "CHATHISTORY LATEST #h * 5"))[1:4] == [
-        "INVALID_TARGET",
-        "LATEST",
-        "#h",
-    ]
-    assert (await fail(bob, "CHATHISTORY LATEST #nowhere * 5"))[1] == "INVALID_TARGET"
-    assert (await fail(bob, "CHATHISTORY LATEST bad!nick * 5"))[1] == "INVALID_TARGET"
+    clients = {"alice": (await channel_with_history(irc, 1))[0]}
+    clients["bob"] = await irc.client("bob", CAPS)
+    for who, line, expected in ERRORS:
+        replies = await clients[who].ask(f"CHATHISTORY {line}")
+        assert [m.command for m in replies] == ["FAIL"], (line, replies)
+        assert replies[0].params[: len(expected) + 1] == ["CHATHISTORY", *expected], line
 
 
 async def test_without_batch_and_with_account_tag(irc: Any) -> None:
@@ -229,14 +223,12 @@ async def test_without_batch_and_with_account_tag(irc: Any) -> None:
     await alice.send("JOIN #h")
     await post(alice, "#h", ["one", "two"])
     plain = await irc.client("plain", ["draft/chathistory"])
-    await plain.send("JOIN #h")
-    await plain.sync()
+    await plain.ask("JOIN #h")
     start, got = await history(plain, "CHATHISTORY LATEST #h * 10")
     assert start is None
     assert texts(got) == ["one", "two"] and all(not m.tags for m in got)
     tagged = await irc.client("tagged", ["batch", "server-time", "account-tag"])
-    await tagged.send("JOIN #h")
-    await tagged.sync()
+    await tagged.ask("JOIN #h")
     _, got = await history(tagged, "CHATHISTORY LATEST #h * 10")
     assert [m.tags.get("account") for m in got] == ["alice", "alice"]
     assert all("msgid" not in m.tags and "time" in m.tags for m in got)
@@ -251,8 +243,7 @@ async def test_private_history_only_for_the_two_parties(irc: Any) -> None:
     _, got = await history(alice, "CHATHISTORY LATEST bob * 10")
     assert texts(got) == ["hello bob", "hello alice"]
     assert [m.params[0] for m in got] == ["bob", "alice"]
-    _, got = await history(bob, "CHATHISTORY LATEST alice * 10")
-    assert texts(got) == ["hello bob", "hello alice"]
+    assert await history_texts(bob, "CHATHISTORY LATEST alice * 10") == ["hello bob", "hello alice"]
     # a third party asking for either side sees only its own (empty) conversation
     carol = await login_client(irc, "carol", CAPS)
     for target in ("alice", "bob"):
@@ -260,26 +251,21 @@ async def test_private_history_only_for_the_two_parties(irc: Any) -> None:
         assert start is not None and got == []
     # alice is known by her account: under another nick she still has it, and
     # bob finds it by her account name while she is away
-    await alice.send("NICK alice2")
-    await alice.sync()
-    _, got = await history(alice, "CHATHISTORY LATEST bob * 10")
-    assert texts(got) == ["hello bob", "hello alice"]
+    await alice.ask("NICK alice2")
+    assert await history_texts(alice, "CHATHISTORY LATEST bob * 10") == ["hello bob", "hello alice"]
     await alice.send("QUIT")
-    await asyncio.sleep(0.1)
-    _, got = await history(bob, "CHATHISTORY LATEST alice * 10")
-    assert texts(got) == ["hello bob", "hello alice"]
+    assert await alice.closed()
+    assert await history_texts(bob, "CHATHISTORY LATEST alice * 10") == ["hello bob", "hello alice"]
     # (guests, and whoever takes a nick or an account name later: see
     # tests/server/test_security_history.py)
 
 
 async def test_notice_and_tagmsg(irc: Any) -> None:
     alice = await irc.client("alice", CAPS)
-    await alice.send("JOIN #h")
-    await alice.sync()
+    await alice.ask("JOIN #h")
     await alice.send("NOTICE #h :a notice")
     await alice.send("@+typing=active TAGMSG #h")
-    await alice.send("PRIVMSG #h :text")
-    await alice.sync()
+    await alice.ask("PRIVMSG #h :text")
     _, got = await history(alice, "CHATHISTORY LATEST #h * 10")
     assert [(m.command, m.params[1]) for m in got] == [("NOTICE", "a notice"), ("PRIVMSG", "text")]
     rows = await irc.server.store.history.latest("#h", None, 10)
@@ -312,22 +298,30 @@ async def test_autoreplay_on_join(start_server: Any) -> None:
     modern = await irc.client("modern", CAPS)
     await modern.send("JOIN #h")
     await modern.expect("366")
-    await modern.nothing(0.3)
+    await modern.nothing()
+
+
+async def stored_texts(irc: Any, target: str) -> list[str]:
+    return [r.text for r in await irc.server.store.history.latest(target, None, 100)]
 
 
 async def test_retention(start_server: Any) -> None:
     irc = await start_server(history={"max_messages_per_target": 3, "retention_interval": 0.1})
     await channel_with_history(irc, 6)
-    await asyncio.sleep(0.3)
-    rows = await irc.server.store.history.latest("#h", None, 100)
-    assert [r.text for r in rows] == ["m3", "m4", "m5"]
+
+    async def trimmed() -> bool:
+        return await stored_texts(irc, "#h") == ["m3", "m4", "m5"]
+
+    await until(trimmed, timeout=10)
 
 
 async def test_retention_by_age(start_server: Any) -> None:
-    irc = await start_server(history={"max_age": "1s", "retention_interval": 0.2})
+    irc = await start_server(history={"max_age": "2s", "retention_interval": 0.2})
     alice, _ = await channel_with_history(irc, 2)
-    _, got = await history(alice, "CHATHISTORY LATEST #h * 10")
-    assert len(got) == 2
-    await asyncio.sleep(1.5)
-    _, got = await history(alice, "CHATHISTORY LATEST #h * 10")
-    assert got == []
+    assert await history_texts(alice, "CHATHISTORY LATEST #h * 10") == ["m0", "m1"]
+
+    async def emptied() -> bool:
+        return (await history(alice, "CHATHISTORY LATEST #h * 10"))[1] == []
+
+    await until(emptied, timeout=15)
+    assert await irc.server.store.history.latest("#h", None, 10) == []

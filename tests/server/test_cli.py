@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from harness import ServeProcess, free_port
+
 HUBBUB = [sys.executable, "-m", "hubbub"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run(
@@ -62,94 +57,44 @@ def test_bad_config_exits_2_with_one_line(tmp_path: Path, toml: str, key: str) -
     assert "Traceback" not in result.stderr
 
 
-def test_unknown_key_warns(tmp_path: Path) -> None:
+async def test_unknown_key_warns(tmp_path: Path) -> None:
     config = tmp_path / "hubbub.toml"
     port = free_port()
     config.write_text(f'[server]\ncolour = "blue"\ndata_dir = "d"\n[[listen]]\nport = {port}\n')
-    proc = subprocess.Popen(
-        [*HUBBUB, "serve", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_for_port(port)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0
-    assert "unknown key 'server.colour'" in err
-
-
-def wait_for_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on {port}")
+    serve = ServeProcess(["--config", str(config)], port, tmp_path / "serve.log")
+    await serve.start()
+    assert await serve.stop() == 0, serve.output
+    assert "unknown key 'server.colour'" in serve.output
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_signal_stops_cleanly_and_clients_get_error(tmp_path: Path, sig: int) -> None:
-    port, tls_port, ws_port = free_port(), free_port(), free_port()
-    proc = subprocess.Popen(
-        [
-            *HUBBUB,
-            "serve",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--tls-listen",
-            f"127.0.0.1:{tls_port}",
-            "--ws-listen",
-            f"127.0.0.1:{ws_port}",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_for_port(port)
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
-            client.sendall(b"NICK sig\r\nUSER sig 0 * :sig\r\n")
-            buffer = b""
-            while b" 376 " not in buffer:
-                buffer += client.recv(4096)
-            proc.send_signal(sig)
-            received = b""
-            while chunk := client.recv(4096):
-                received += chunk
-        assert b"ERROR :Closing Link" in received
-        out, _ = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0
-    assert f"127.0.0.1:{port}" in out
+async def test_signal_stops_cleanly_and_clients_get_error(tmp_path: Path, sig: int) -> None:
+    async with ServeProcess.on_free_ports(tmp_path) as serve:
+        client = await serve.client("sig")
+        assert serve.proc is not None
+        serve.proc.send_signal(sig)
+        assert await serve.exit_after_error(client, "Server shutting down") == 0, serve.output
+    assert f"127.0.0.1:{serve.port}" in serve.output
     assert (tmp_path / "data" / "tls-cert.pem").is_file()
 
 
 def test_defaults_from_a_fresh_directory(tmp_path: Path) -> None:
-    """`hubbub serve` with no options uses ./hubbub-data and the three default ports."""
-    probe = [6667, 6697, 8097]
-    for port in probe:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                pytest.skip(f"port {port} is busy on this machine")
-    proc = subprocess.Popen(
-        [*HUBBUB, "serve"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    """`hubbub serve` with no options uses ./hubbub-data and the three default ports.
+    It runs in a private network namespace, so the fixed ports are always free."""
+    assert shutil.which("unshare") and shutil.which("ip"), (
+        "needs unshare and ip (util-linux, iproute2)"
     )
-    try:
-        for port in probe:
-            wait_for_port(port)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0, err
+    probe = Path(__file__).with_name("default_ports_probe.py")
+    result = subprocess.run(
+        ["unshare", "-rn", sys.executable, str(probe)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "probe: listening=True exit=0" in result.stdout, result.stdout + result.stderr
+    out = result.stdout
     assert "127.0.0.1:6667" in out and "0.0.0.0:6697" in out and "127.0.0.1:8097" in out
     assert (tmp_path / "hubbub-data" / "tls-cert.pem").is_file()
     assert (tmp_path / "hubbub-data" / "tls-key.pem").stat().st_mode & 0o077 == 0

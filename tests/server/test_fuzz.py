@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import RunningServer, ServerFactory
+from harness import RunningServer, ServerFactory, joined, until
 from hubbub.protocol.message import (
     Message,
     ProtocolError,
@@ -26,8 +25,7 @@ from hubbub.protocol.message import (
 )
 
 FUZZERS = 24
-FUZZ_SECONDS = 3.0
-MAX_LINES = 600  # per fuzzing connection
+MAX_LINES = 300  # per fuzzer: a fixed amount of work, not a time budget
 
 VALID = [
     "CAP LS 302",
@@ -124,11 +122,11 @@ def next_chunk(rng: random.Random, n: int) -> bytes:
     return bytes(rng.randrange(256) for _ in range(rng.randint(0, 700)))
 
 
-async def fuzz_connection(port: int, n: int, deadline: float) -> int:
+async def fuzz_connection(port: int, n: int) -> int:
     """One fuzzer: reconnects when dropped; returns how many chunks it sent."""
     rng = random.Random(1000 + n)
     sent = 0
-    while sent < MAX_LINES and time.monotonic() < deadline:
+    while sent < MAX_LINES:
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
         except OSError:
@@ -142,7 +140,7 @@ async def fuzz_connection(port: int, n: int, deadline: float) -> int:
         draining = asyncio.create_task(drain_output())
         try:
             writer.write(f"NICK fz{n}\r\nUSER fz{n} 0 * :f\r\n".encode())
-            while sent < MAX_LINES and time.monotonic() < deadline and not draining.done():
+            while sent < MAX_LINES and not draining.done():
                 writer.write(next_chunk(rng, n))
                 sent += 1
                 if sent % 8 == 0:
@@ -157,15 +155,6 @@ async def fuzz_connection(port: int, n: int, deadline: float) -> int:
     return sent
 
 
-def rss_kib() -> int:
-    """Current resident set size of this process (server and fuzzers)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 async def test_live_server_survives_fuzzing(
     start_server: ServerFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -174,35 +163,23 @@ async def test_live_server_survives_fuzzing(
         opers=[{"name": "admin", "password": "letmein"}],
     )
     port = irc.port()
-    before = rss_kib()
     with caplog.at_level(logging.ERROR, logger="hubbub"):
-        deadline = time.monotonic() + FUZZ_SECONDS
-        sent = await asyncio.gather(*(fuzz_connection(port, n, deadline) for n in range(FUZZERS)))
-        assert sum(sent) > 1000
+        sent = await asyncio.gather(*(fuzz_connection(port, n) for n in range(FUZZERS)))
+        assert sent == [MAX_LINES] * FUZZERS
         # Every fuzzing connection is gone from the world once closed.
-        for _ in range(100):
-            if not irc.server.world.connections:
-                break
-            await asyncio.sleep(0.05)
+        await until(lambda: not irc.server.world.connections, timeout=10)
     crashes = [r for r in caplog.records if r.exc_info]
     assert not crashes, "\n".join(r.getMessage() for r in crashes)
     world = irc.server.world
     assert not world.connections and not world.users
     assert all(not channel.members for channel in world.channels.values())
     assert irc.server.admission.total == 0
-    # Nothing is left behind. (The peak during the run is higher: password
-    # hashing for REGISTER/AUTHENTICATE takes argon2's 64 MiB per hash in
-    # each thread of the default executor; see docs/reliability.md.)
-    for _ in range(60):
-        if rss_kib() - before < 64 * 1024:
-            break
-        await asyncio.sleep(0.1)
-    assert rss_kib() - before < 64 * 1024
+    # (Memory over a long run is measured by bench/soak.py, not asserted here:
+    # process RSS on a shared machine is no pass/fail signal.)
 
     alice, bob = await irc.client("alice"), await irc.client("bob")
     for client in (alice, bob):
-        await client.send("JOIN #after")
-        await client.expect("366")
+        await joined(client, "#after")
     await alice.send("PRIVMSG #after :the server is fine")
     assert (await bob.expect("PRIVMSG")).params == ["#after", "the server is fine"]
 

@@ -8,27 +8,15 @@ import asyncio
 
 import pytest
 
-from harness import RunningServer
+from harness import RunningServer, join_all, joined
 from hubbub.protocol.message import Message, parse_line
 from ircclient import RawClient
-
-
-async def joined(client: RawClient, channel: str) -> None:
-    await client.send(f"JOIN {channel}")
-    await client.sync()
 
 
 async def in_channel(
     irc: RunningServer, *nicks: str, caps: list[str] | None = None
 ) -> list[RawClient]:
-    clients = []
-    for nick in nicks:
-        c = await irc.client(nick, caps=caps)
-        await joined(c, "#chan")
-        clients.append(c)
-    for c in clients:
-        await c.sync()
-    return clients
+    return await irc.in_channel(*nicks, caps=caps)
 
 
 def seen(lines: list[Message]) -> list[tuple[str, list[str]]]:
@@ -41,8 +29,7 @@ async def test_private_message_only_reaches_target(irc: RunningServer, cmd: str)
     alice = await irc.client("alice")
     bob = await irc.client("bob")
     carol = await irc.client("carol")
-    await alice.send(f"{cmd} BOB :hello there")
-    assert await alice.sync() == []
+    assert await alice.ask(f"{cmd} BOB :hello there") == []
     lines = await bob.sync()
     assert seen(lines) == [(cmd, ["bob", "hello there"])]
     assert lines[0].source is not None and lines[0].source.startswith("alice!~alice@")
@@ -53,14 +40,12 @@ async def test_private_message_only_reaches_target(irc: RunningServer, cmd: str)
 async def test_channel_message_reaches_members_except_sender(irc: RunningServer) -> None:
     alice, bob, carol = await in_channel(irc, "alice", "bob", "carol")
     outsider = await irc.client("outsider")
-    await alice.send("PRIVMSG #CHAN :hi all")
-    assert await alice.sync() == []
+    assert await alice.ask("PRIVMSG #CHAN :hi all") == []
     for c in (bob, carol):
         lines = await c.sync()
         assert seen(lines) == [("PRIVMSG", ["#CHAN", "hi all"])]
     assert await outsider.sync() == []
-    await bob.send("NOTICE #chan :a notice")
-    assert await bob.sync() == []
+    assert await bob.ask("NOTICE #chan :a notice") == []
     for c in (alice, carol):
         assert seen(await c.sync()) == [("NOTICE", ["#chan", "a notice"])]
 
@@ -70,13 +55,11 @@ async def test_statusmsg(irc: RunningServer) -> None:
     await alice.send("MODE #chan +ov bob carol")
     for c in (alice, bob, carol, dave):
         await c.sync()
-    await dave.send("PRIVMSG @#chan :to the ops")
-    assert await dave.sync() == []
+    assert await dave.ask("PRIVMSG @#chan :to the ops") == []
     assert seen(await alice.sync()) == [("PRIVMSG", ["@#chan", "to the ops"])]
     assert seen(await bob.sync()) == [("PRIVMSG", ["@#chan", "to the ops"])]
     assert await carol.sync() == []
-    await alice.send("NOTICE +#chan :voiced and up")
-    assert await alice.sync() == []
+    assert await alice.ask("NOTICE +#chan :voiced and up") == []
     for c in (bob, carol):
         assert seen(await c.sync()) == [("NOTICE", ["+#chan", "voiced and up"])]
     assert await dave.sync() == []
@@ -86,14 +69,12 @@ async def test_multiple_targets_and_targmax(irc: RunningServer) -> None:
     alice, bob = await in_channel(irc, "alice", "bob")
     carol = await irc.client("carol")
     dave = await irc.client("dave")
-    await alice.send("PRIVMSG #chan,carol,nobody,dave :many")
-    lines = await alice.sync()
+    lines = await alice.ask("PRIVMSG #chan,carol,nobody,dave :many")
     assert seen(lines) == [("401", ["alice", "nobody", "No such nick/channel"])]
     assert seen(await bob.sync()) == [("PRIVMSG", ["#chan", "many"])]
     assert seen(await carol.sync()) == [("PRIVMSG", ["carol", "many"])]
     assert seen(await dave.sync()) == [("PRIVMSG", ["dave", "many"])]
-    await alice.send("PRIVMSG a,b,c,d,e :too many")
-    lines = await alice.sync()
+    lines = await alice.ask("PRIVMSG a,b,c,d,e :too many")
     assert len(lines) == 1
     assert lines[0].command == "407"
     assert lines[0].params[:2] == ["alice", "a,b,c,d,e"]
@@ -101,49 +82,40 @@ async def test_multiple_targets_and_targmax(irc: RunningServer) -> None:
 
 async def test_errors(irc: RunningServer) -> None:
     alice = await irc.client("alice")
-    await alice.send("PRIVMSG nobody :hi")
-    assert seen(await alice.sync()) == [("401", ["alice", "nobody", "No such nick/channel"])]
-    await alice.send("PRIVMSG #nowhere :hi")
-    assert seen(await alice.sync()) == [("403", ["alice", "#nowhere", "No such channel"])]
-    await alice.send("PRIVMSG")
-    assert seen(await alice.sync()) == [("411", ["alice", "No recipient given (PRIVMSG)"])]
-    await alice.send("NOTICE")
-    assert seen(await alice.sync()) == [("411", ["alice", "No recipient given (NOTICE)"])]
-    await alice.send("PRIVMSG alice")
-    assert seen(await alice.sync()) == [("412", ["alice", "No text to send"])]
-    await alice.send("PRIVMSG alice :")
-    assert seen(await alice.sync()) == [("412", ["alice", "No text to send"])]
+    assert seen(await alice.ask("PRIVMSG nobody :hi")) == [
+        ("401", ["alice", "nobody", "No such nick/channel"])
+    ]
+    assert seen(await alice.ask("PRIVMSG #nowhere :hi")) == [
+        ("403", ["alice", "#nowhere", "No such channel"])
+    ]
+    assert seen(await alice.ask("PRIVMSG")) == [("411", ["alice", "No recipient given (PRIVMSG)"])]
+    assert seen(await alice.ask("NOTICE")) == [("411", ["alice", "No recipient given (NOTICE)"])]
+    assert seen(await alice.ask("PRIVMSG alice")) == [("412", ["alice", "No text to send"])]
+    assert seen(await alice.ask("PRIVMSG alice :")) == [("412", ["alice", "No text to send"])]
     (bob,) = await in_channel(irc, "bob")
-    await alice.send("PRIVMSG #chan :from outside")
-    assert [m.command for m in await alice.sync()] == ["404"]
+    assert [m.command for m in await alice.ask("PRIVMSG #chan :from outside")] == ["404"]
     assert await bob.sync() == []
 
 
 # --- echo-message -------------------------------------------------------------------
 async def test_echo_message(irc: RunningServer) -> None:
     alice = await irc.client("alice", caps=["echo-message"])
-    await joined(alice, "#chan")
     bob = await irc.client("bob")
-    await joined(bob, "#chan")
-    await alice.sync()
-    await alice.send("PRIVMSG #chan :echoed")
-    lines = await alice.sync()
+    await join_all("#chan", alice, bob)
+    lines = await alice.ask("PRIVMSG #chan :echoed")
     assert seen(lines) == [("PRIVMSG", ["#chan", "echoed"])]
     assert lines[0].source is not None and lines[0].source.startswith("alice!")
     assert seen(await bob.sync()) == [("PRIVMSG", ["#chan", "echoed"])]
-    await alice.send("NOTICE bob :direct")
-    assert seen(await alice.sync()) == [("NOTICE", ["bob", "direct"])]
+    assert seen(await alice.ask("NOTICE bob :direct")) == [("NOTICE", ["bob", "direct"])]
     assert seen(await bob.sync()) == [("NOTICE", ["bob", "direct"])]
     # without message-tags, a TAGMSG is not echoed
-    await alice.send("@+typing=active TAGMSG bob")
-    assert await alice.sync() == []
+    assert await alice.ask("@+typing=active TAGMSG bob") == []
 
 
 async def test_echo_shares_msgid(irc: RunningServer) -> None:
     alice = await irc.client("alice", caps=["echo-message", "message-tags"])
     bob = await irc.client("bob", caps=["message-tags"])
-    await alice.send("PRIVMSG bob :same id")
-    (mine,) = await alice.sync()
+    (mine,) = await alice.ask("PRIVMSG bob :same id")
     (theirs,) = await bob.sync()
     assert mine.tags["msgid"] == theirs.tags["msgid"]
 
@@ -155,11 +127,7 @@ async def test_server_tags_only_for_clients_that_asked(irc: RunningServer) -> No
     timed = await irc.client("timed", caps=["server-time"])
     both = await irc.client("both", caps=["message-tags", "server-time"])
     plain = await irc.client("plain")
-    for c in (tagged, timed, both, plain):
-        await joined(c, "#chan")
-    await joined(alice, "#chan")
-    for c in (alice, tagged, timed, both, plain):
-        await c.sync()
+    await join_all("#chan", tagged, timed, both, plain, alice)
     await alice.send("PRIVMSG #chan :tags?")
     (line,) = await tagged.sync()
     assert set(line.tags) == {"msgid"}
@@ -180,10 +148,7 @@ async def test_client_tags_relayed_only_to_message_tags_clients(irc: RunningServ
     alice = await irc.client("alice", caps=["message-tags"])
     bob = await irc.client("bob", caps=["message-tags"])
     carol = await irc.client("carol")
-    for c in (alice, bob, carol):
-        await joined(c, "#chan")
-    for c in (alice, bob, carol):
-        await c.sync()
+    await join_all("#chan", alice, bob, carol)
     await alice.send(
         "@+draft/react=\\:)\\s;+example.com/x;msgid=forged;time=2000 PRIVMSG #chan :hi"
     )
@@ -208,8 +173,7 @@ async def test_client_tags_relayed_only_to_message_tags_clients(irc: RunningServ
     assert seen(lines) == [("TAGMSG", ["bob"])]
     assert lines[0].tags["+typing"] == "paused"
     # a TAGMSG without client tags is dropped
-    await alice.send("TAGMSG bob")
-    assert await alice.sync() == []
+    assert await alice.ask("TAGMSG bob") == []
     assert await bob.sync() == []
 
 
@@ -222,20 +186,17 @@ async def test_labeled_response(irc: RunningServer) -> None:
     await joined(bob, "#chan")
     await alice.sync()
     # no output: ACK
-    await alice.send("@label=one PRIVMSG bob :hi")
-    lines = await alice.sync()
+    lines = await alice.ask("@label=one PRIVMSG bob :hi")
     assert seen(lines) == [("ACK", [])]
     assert lines[0].tags["label"] == "one"
     assert lines[0].source == "irc.test.local"
     assert seen(await bob.sync()) == [("PRIVMSG", ["bob", "hi"])]
     # one line: the label goes on it
-    await alice.send("@label=two MODE alice")
-    lines = await alice.sync()
+    lines = await alice.ask("@label=two MODE alice")
     assert seen(lines) == [("221", ["alice", "+"])]
     assert lines[0].tags["label"] == "two"
     # several lines: a labeled-response batch
-    await alice.send("@label=three NAMES #chan")
-    lines = await alice.sync()
+    lines = await alice.ask("@label=three NAMES #chan")
     assert [m.command for m in lines] == ["BATCH", "353", "366", "BATCH"]
     start, *inner, end = lines
     assert start.tags["label"] == "three"
@@ -246,16 +207,14 @@ async def test_labeled_response(irc: RunningServer) -> None:
     assert end.params == ["-" + ref]
     assert all("label" not in m.tags for m in (*inner, end))
     # an error is labeled too
-    await alice.send("@label=four PRIVMSG nobody :hi")
-    lines = await alice.sync()
+    lines = await alice.ask("@label=four PRIVMSG nobody :hi")
     assert [(m.command, m.tags.get("label")) for m in lines] == [("401", "four")]
 
 
 async def test_labeled_echo(irc: RunningServer) -> None:
     alice = await irc.client("alice", caps=["labeled-response", "batch", "echo-message"])
     bob = await irc.client("bob")
-    await alice.send("@label=e1 PRIVMSG bob :echo me")
-    lines = await alice.sync()
+    lines = await alice.ask("@label=e1 PRIVMSG bob :echo me")
     assert seen(lines) == [("PRIVMSG", ["bob", "echo me"])]
     assert lines[0].tags["label"] == "e1"
     (line,) = await bob.sync()
@@ -265,8 +224,7 @@ async def test_labeled_echo(irc: RunningServer) -> None:
 async def test_label_ignored_without_capability(irc: RunningServer) -> None:
     alice = await irc.client("alice")
     await irc.client("bob")
-    await alice.send("@label=x PRIVMSG bob :hi")
-    assert await alice.sync() == []
+    assert await alice.ask("@label=x PRIVMSG bob :hi") == []
 
 
 # --- no injection -------------------------------------------------------------------------
@@ -284,10 +242,7 @@ async def test_no_line_injection(irc: RunningServer) -> None:
     alice = await irc.client("alice", caps=["message-tags"])
     bob = await irc.client("bob", caps=["message-tags"])
     plain = await irc.client("plain")
-    for c in (alice, bob, plain):
-        await joined(c, "#chan")
-    for c in (alice, bob, plain):
-        await c.sync()
+    await join_all("#chan", alice, bob, plain)
     # escaped CR/LF/NUL-ish content in a client tag value
     await alice.send("@+x=a\\rQUIT\\n:evil\\0 PRIVMSG #chan :tagged")
     # raw CR and NUL in the middle of a line

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import RunningServer
+from harness import OPERS, RunningServer, ServerFactory, oper_up
 from hubbub.protocol.message import Message
 from hubbub.server.commands.modes import (
     ModeChange,
@@ -17,22 +17,9 @@ from hubbub.server.commands.modes import (
 from ircclient import RawClient
 
 
-async def joined(client: RawClient, channel: str) -> None:
-    await client.send(f"JOIN {channel}")
-    await client.expect("366")
-    await client.sync()
-
-
 async def setup(irc: RunningServer, *nicks: str) -> list[RawClient]:
     """The first nick creates #chan (and is op); the others join it."""
-    clients = []
-    for nick in nicks:
-        c = await irc.client(nick)
-        await joined(c, "#chan")
-        clients.append(c)
-    for c in clients:
-        await c.sync()
-    return clients
+    return await irc.in_channel(*nicks)
 
 
 def modes(lines: list[Message]) -> list[list[str]]:
@@ -98,36 +85,31 @@ def test_parse_user_modes() -> None:
 # --- channel mode query ----------------------------------------------------
 async def test_channel_mode_is_and_creation_time(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
-    await alice.send("MODE #chan +kl sekrit 10")
-    await alice.sync()
-    await alice.send("MODE #chan")
-    lines = await alice.sync()
+    await alice.ask("MODE #chan +kl sekrit 10")
+    lines = await alice.ask("MODE #chan")
     assert [m.command for m in lines] == ["324", "329"]
     assert lines[0].params == ["alice", "#chan", "+ntkl", "sekrit", "10"]
     assert lines[1].params[:2] == ["alice", "#chan"]
     assert lines[1].params[2].isdigit()
     outsider = await irc.client("carol")
-    await outsider.send("MODE #chan")
-    lines = await outsider.sync()
+    lines = await outsider.ask("MODE #chan")
     assert lines[0].params == ["carol", "#chan", "+ntkl", "*", "10"]
     await bob.sync()
-    await bob.send("MODE #CHAN")
-    lines = await bob.sync()
+    lines = await bob.ask("MODE #CHAN")
     assert lines[0].params == ["bob", "#chan", "+ntkl", "sekrit", "10"]
 
 
 async def test_no_such_channel(irc: RunningServer) -> None:
     alice = await irc.client("alice")
-    await alice.send("MODE #nowhere +o alice")
-    assert [m.params for m in await alice.sync()] == [["alice", "#nowhere", "No such channel"]]
-    await alice.send("MODE #nowhere")
-    assert (await alice.sync())[0].command == "403"
+    assert [m.params for m in await alice.ask("MODE #nowhere +o alice")] == [
+        ["alice", "#nowhere", "No such channel"]
+    ]
+    assert (await alice.ask("MODE #nowhere"))[0].command == "403"
 
 
 async def test_mode_needs_params(irc: RunningServer) -> None:
     alice = await irc.client("alice")
-    await alice.send("MODE")
-    (reply,) = await alice.sync()
+    (reply,) = await alice.ask("MODE")
     assert reply.command == "461"
     assert reply.params[:2] == ["alice", "MODE"]
 
@@ -136,8 +118,7 @@ async def test_mode_needs_params(irc: RunningServer) -> None:
 @pytest.mark.parametrize("flag", list("imnst"))
 async def test_flag_set_and_unset_broadcast(irc: RunningServer, flag: str) -> None:
     alice, bob = await setup(irc, "alice", "bob")
-    await alice.send(f"MODE #chan -{flag}")
-    await alice.sync()
+    await alice.ask(f"MODE #chan -{flag}")
     await bob.sync()
     await alice.send(f"MODE #chan +{flag}")
     for c in (alice, bob):
@@ -166,12 +147,9 @@ async def test_combined_changes_one_line_only_what_changed(irc: RunningServer) -
 
 async def test_remove_every_listed_mode(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
-    await alice.send("MODE #chan +int")
-    await alice.sync()
-    await alice.send("MODE #chan -int")
-    assert modes(await alice.sync()) == [["#chan", "-int"]]
-    await alice.send("MODE #chan")
-    lines = await alice.sync()
+    await alice.ask("MODE #chan +int")
+    assert modes(await alice.ask("MODE #chan -int")) == [["#chan", "-int"]]
+    lines = await alice.ask("MODE #chan")
     assert lines[0].params == ["alice", "#chan", "+"]
 
 
@@ -181,17 +159,14 @@ async def test_key_set_replace_remove(irc: RunningServer) -> None:
     await alice.send("MODE #chan +k beer")
     for c in (alice, bob):
         assert modes(await c.sync()) == [["#chan", "+k", "beer"]]
-    await alice.send("MODE #chan +k beer")
-    assert await alice.sync() == []
-    await alice.send("MODE #chan +k wine")
-    assert modes(await alice.sync()) == [["#chan", "+k", "wine"]]
+    assert await alice.ask("MODE #chan +k beer") == []
+    assert modes(await alice.ask("MODE #chan +k wine")) == [["#chan", "+k", "wine"]]
     await alice.send("MODE #chan -k whatever")
     for c in (alice, bob):
         assert modes(await c.sync())[-1] == ["#chan", "-k", "whatever"]
     await alice.send("MODE #chan -k x")  # nothing to remove
     assert await alice.sync() == []
-    await alice.send("MODE #chan +k beer")
-    await alice.sync()
+    await alice.ask("MODE #chan +k beer")
     await alice.send("MODE #chan -k")  # lenient: -k without a parameter
     assert modes(await alice.sync()) == [["#chan", "-k", "*"]]
 
@@ -199,8 +174,7 @@ async def test_key_set_replace_remove(irc: RunningServer) -> None:
 @pytest.mark.parametrize("key", ["with spaces", "x" * 100, "a,b", ""])
 async def test_invalid_key(irc: RunningServer, key: str) -> None:
     (alice,) = await setup(irc, "alice")
-    await alice.send(f"MODE #chan +k :{key}")
-    lines = await alice.sync()
+    lines = await alice.ask(f"MODE #chan +k :{key}")
     assert [m.params for m in lines] == [["alice", "#chan", "Key is not well-formed"]]
     assert lines[0].command == "525"
     carol = await irc.client("carol")
@@ -210,10 +184,8 @@ async def test_invalid_key(irc: RunningServer, key: str) -> None:
 
 async def test_key_missing_param_ignored(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
-    await alice.send("MODE #chan +k")
-    assert await alice.sync() == []
-    await alice.send("MODE #chan +km")
-    assert modes(await alice.sync()) == [["#chan", "+m"]]
+    assert await alice.ask("MODE #chan +k") == []
+    assert modes(await alice.ask("MODE #chan +km")) == [["#chan", "+m"]]
 
 
 # --- limit -------------------------------------------------------------------
@@ -222,30 +194,26 @@ async def test_limit_set_unset(irc: RunningServer) -> None:
     await alice.send("MODE #chan +l 5")
     for c in (alice, bob):
         assert modes(await c.sync()) == [["#chan", "+l", "5"]]
-    await alice.send("MODE #chan +l 5")
-    assert await alice.sync() == []
+    assert await alice.ask("MODE #chan +l 5") == []
     await alice.send("MODE #chan +l 07")
     for c in (alice, bob):
         assert modes(await c.sync()) == [["#chan", "+l", "7"]]
     await alice.send("MODE #chan -l")
     for c in (alice, bob):
         assert modes(await c.sync()) == [["#chan", "-l"]]
-    await alice.send("MODE #chan -l")
-    assert await alice.sync() == []
+    assert await alice.ask("MODE #chan -l") == []
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "abc", "99999999999999999"])
 async def test_limit_invalid(irc: RunningServer, value: str) -> None:
     (alice,) = await setup(irc, "alice")
-    await alice.send(f"MODE #chan +l {value}")
-    lines = await alice.sync()
+    lines = await alice.ask(f"MODE #chan +l {value}")
     assert [(m.command, m.params[:4]) for m in lines] == [("696", ["alice", "#chan", "l", value])]
 
 
 async def test_limit_missing_param_then_more(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
-    await alice.send("MODE #chan +li")
-    assert modes(await alice.sync()) == [["#chan", "+i"]]
+    assert modes(await alice.ask("MODE #chan +li")) == [["#chan", "+i"]]
 
 
 # --- prefixes ------------------------------------------------------------------
@@ -269,14 +237,10 @@ async def test_op_and_voice(irc: RunningServer) -> None:
 async def test_op_target_errors(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     dave = await irc.client("dave")
-    await alice.send("MODE #chan +o nobody")
-    lines = await alice.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    assert await alice.answers("MODE #chan +o nobody") == [
         ("401", ["alice", "nobody", "No such nick/channel"])
     ]
-    await alice.send("MODE #chan +v dave")
-    lines = await alice.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    assert await alice.answers("MODE #chan +v dave") == [
         ("441", ["alice", "dave", "#chan", "They aren't on that channel"])
     ]
     await dave.sync()
@@ -284,17 +248,14 @@ async def test_op_target_errors(irc: RunningServer) -> None:
 
 async def test_op_missing_param_ignored(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
-    await alice.send("MODE #chan +o")
-    assert await alice.sync() == []
+    assert await alice.ask("MODE #chan +o") == []
 
 
 # --- permissions ---------------------------------------------------------------
 async def test_non_op_cannot_change(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     for change in ("+o bob", "+i", "+b x", "-t", "+k key", "+l 3"):
-        await bob.send(f"MODE #chan {change}")
-        lines = await bob.sync()
-        assert [(m.command, m.params) for m in lines] == [
+        assert await bob.answers(f"MODE #chan {change}") == [
             ("482", ["bob", "#chan", "You're not channel operator"])
         ]
     assert await alice.sync() == []
@@ -303,9 +264,7 @@ async def test_non_op_cannot_change(irc: RunningServer) -> None:
 async def test_non_member_cannot_change(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     carol = await irc.client("carol")
-    await carol.send("MODE #chan +i")
-    lines = await carol.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    assert await carol.answers("MODE #chan +i") == [
         ("442", ["carol", "#chan", "You're not on that channel"])
     ]
     assert await alice.sync() == []
@@ -313,9 +272,7 @@ async def test_non_member_cannot_change(irc: RunningServer) -> None:
 
 async def test_unknown_mode_char(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
-    await alice.send("MODE #chan +Xi")
-    lines = await alice.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    assert await alice.answers("MODE #chan +Xi") == [
         ("472", ["alice", "X", "is unknown mode char to me"]),
         ("MODE", ["#chan", "+i"]),
     ]
@@ -324,10 +281,10 @@ async def test_unknown_mode_char(irc: RunningServer) -> None:
 
 async def test_modes_limit_of_four_parameters(irc: RunningServer) -> None:
     alice = (await setup(irc, "alice", "b", "c", "d", "e"))[0]
-    await alice.send("MODE #chan +vvvvv b c d e alice")
-    assert modes(await alice.sync()) == [["#chan", "+vvvv", "b", "c", "d", "e"]]
-    await alice.send("MODE #chan +bbbbbi m1 m2 m3 m4 m5")
-    lines = await alice.sync()
+    assert modes(await alice.ask("MODE #chan +vvvvv b c d e alice")) == [
+        ["#chan", "+vvvv", "b", "c", "d", "e"]
+    ]
+    lines = await alice.ask("MODE #chan +bbbbbi m1 m2 m3 m4 m5")
     assert modes(lines) == [["#chan", "+bbbbi", "m1!*@*", "m2!*@*", "m3!*@*", "m4!*@*"]]
 
 
@@ -344,11 +301,9 @@ async def test_list_add_show_remove(irc: RunningServer, letter: str, entry: str,
             ["#chan", f"+{letter}{letter}", "someone!*@*", "*!*@bad.example"]
         ]
     # duplicates (case-insensitively) are ignored
-    await alice.send(f"MODE #chan +{letter} SOMEONE!*@*")
-    assert await alice.sync() == []
+    assert await alice.ask(f"MODE #chan +{letter} SOMEONE!*@*") == []
     # any member may list, with setter and time
-    await bob.send(f"MODE #chan {letter}")
-    lines = await bob.sync()
+    lines = await bob.ask(f"MODE #chan {letter}")
     assert [m.command for m in lines] == [entry, entry, end]
     first = lines[0].params
     assert first[:3] == ["bob", "#chan", "someone!*@*"]
@@ -360,25 +315,19 @@ async def test_list_add_show_remove(irc: RunningServer, letter: str, entry: str,
     await alice.send(f"MODE #chan -{letter} Someone")
     for c in (alice, bob):
         assert modes(await c.sync()) == [["#chan", f"-{letter}", "someone!*@*"]]
-    await alice.send(f"MODE #chan -{letter} nothere")
-    assert await alice.sync() == []
-    await alice.send(f"MODE #chan +{letter}")
-    lines = await alice.sync()
+    assert await alice.ask(f"MODE #chan -{letter} nothere") == []
+    lines = await alice.ask(f"MODE #chan +{letter}")
     assert [m.command for m in lines] == [entry, end]
 
 
 async def test_list_queries_outsider(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
-    await alice.send("MODE #chan +b bad")
-    await alice.sync()
+    await alice.ask("MODE #chan +b bad")
     carol = await irc.client("carol")
-    await carol.send("MODE #chan +b")
-    lines = await carol.sync()
+    lines = await carol.ask("MODE #chan +b")
     assert [m.command for m in lines] == ["367", "368"]
-    await alice.send("MODE #chan +s")
-    await alice.sync()
-    await carol.send("MODE #chan +b")
-    lines = await carol.sync()
+    await alice.ask("MODE #chan +s")
+    lines = await carol.ask("MODE #chan +b")
     # A secret channel does not exist for outsiders (it used to answer 442).
     assert [m.command for m in lines] == ["403"]
 
@@ -386,27 +335,20 @@ async def test_list_queries_outsider(irc: RunningServer) -> None:
 async def test_list_full(start_server: object) -> None:
     irc = await start_server(limits={"max_list_entries": 3})  # type: ignore[operator]
     (alice,) = await setup(irc, "alice")
-    await alice.send("MODE #chan +beI a b c")
-    await alice.sync()
-    await alice.send("MODE #chan +b d")
-    lines = await alice.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    await alice.ask("MODE #chan +beI a b c")
+    assert await alice.answers("MODE #chan +b d") == [
         ("478", ["alice", "#chan", "b", "Channel list is full"])
     ]
-    await alice.send("MODE #chan -b+e a d")
-    assert modes(await alice.sync()) == [["#chan", "-b+e", "a!*@*", "d!*@*"]]
+    assert modes(await alice.ask("MODE #chan -b+e a d")) == [["#chan", "-b+e", "a!*@*", "d!*@*"]]
 
 
 async def test_extban_syntax(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
-    await alice.send("MODE #chan +bb $a:bob $a")
-    assert modes(await alice.sync()) == [["#chan", "+bb", "$a:bob", "$a"]]
-    await alice.send("MODE #chan +b $z:thing")
-    lines = await alice.sync()
+    assert modes(await alice.ask("MODE #chan +bb $a:bob $a")) == [["#chan", "+bb", "$a:bob", "$a"]]
+    lines = await alice.ask("MODE #chan +b $z:thing")
     assert [m.command for m in lines] == ["696"]
     assert lines[0].params[:4] == ["alice", "#chan", "b", "$z:thing"]
-    await alice.send("MODE #chan +e $a:")
-    assert [m.command for m in await alice.sync()] == ["696"]
+    assert [m.command for m in await alice.ask("MODE #chan +e $a:")] == ["696"]
 
 
 async def test_isupport_advertises_modes(irc: RunningServer) -> None:
@@ -446,64 +388,48 @@ async def test_apply_channel_modes_for_services(irc: RunningServer) -> None:
 # --- user modes -------------------------------------------------------------------
 async def test_user_mode_view_and_change(irc: RunningServer) -> None:
     alice = await irc.client("alice")
-    await alice.send("MODE alice")
-    lines = await alice.sync()
-    assert [(m.command, m.params) for m in lines] == [("221", ["alice", "+"])]
-    await alice.send("MODE Alice +iwB")
-    lines = await alice.sync()
+    assert await alice.answers("MODE alice") == [("221", ["alice", "+"])]
+    lines = await alice.ask("MODE Alice +iwB")
     assert [(m.source, m.command, m.params) for m in lines] == [
         ("alice", "MODE", ["alice", "+iwB"])
     ]
-    await alice.send("MODE alice +i")
-    assert await alice.sync() == []
-    await alice.send("MODE alice")
-    assert (await alice.sync())[0].params == ["alice", "+iwB"]
-    await alice.send("MODE alice -w")
-    assert [m.params for m in await alice.sync()] == [["alice", "-w"]]
+    assert await alice.ask("MODE alice +i") == []
+    assert (await alice.ask("MODE alice"))[0].params == ["alice", "+iwB"]
+    assert [m.params for m in await alice.ask("MODE alice -w")] == [["alice", "-w"]]
 
 
-async def test_user_cannot_set_oper(irc: RunningServer) -> None:
+async def test_user_cannot_set_oper(start_server: ServerFactory) -> None:
+    irc = await start_server(**OPERS)
     alice = await irc.client("alice")
-    await alice.send("MODE alice +o")
-    assert await alice.sync() == []
-    await alice.send("MODE alice +oi")
-    assert [m.params for m in await alice.sync()] == [["alice", "+i"]]
-    user = irc.server.world.find_user("alice")
-    assert user is not None
-    user.modes.add("o")
-    await alice.send("MODE alice -o")
-    assert [m.params for m in await alice.sync()] == [["alice", "-o"]]
-    assert not user.is_oper
+    assert await alice.ask("MODE alice +o") == []
+    assert [m.params for m in await alice.ask("MODE alice +oi")] == [["alice", "+i"]]
+    # only OPER gives +o; an operator may drop it and is then an operator no more
+    await oper_up(alice)
+    assert [m.params for m in await alice.ask("MODE alice -o")] == [["alice", "-o"]]
+    assert [m.command for m in await alice.ask("REHASH")] == ["481"]
 
 
 async def test_user_mode_errors(irc: RunningServer) -> None:
     alice = await irc.client("alice")
     bob = await irc.client("bob")
-    await alice.send("MODE bob")
-    lines = await alice.sync()
+    lines = await alice.ask("MODE bob")
     assert [m.command for m in lines] == ["502"]
     assert lines[0].params[0] == "alice"
-    await alice.send("MODE bob +i")
-    assert [m.command for m in await alice.sync()] == ["502"]
+    assert [m.command for m in await alice.ask("MODE bob +i")] == ["502"]
     assert await bob.sync() == []
-    await alice.send("MODE nobody +i")
-    lines = await alice.sync()
+    lines = await alice.ask("MODE nobody +i")
     assert [(m.command, m.params[:2]) for m in lines] == [("401", ["alice", "nobody"])]
-    await alice.send("MODE alice +iZ")
-    lines = await alice.sync()
-    assert [(m.command, m.params) for m in lines] == [
+    assert await alice.answers("MODE alice +iZ") == [
         ("MODE", ["alice", "+i"]),
         ("501", ["alice", "Unknown MODE flag"]),
     ]
-    await alice.send("MODE alice +Z")
-    assert [m.command for m in await alice.sync()] == ["501"]
+    assert [m.command for m in await alice.ask("MODE alice +Z")] == ["501"]
 
 
 async def test_bot_mode_tag(irc: RunningServer) -> None:
     alice = await irc.client("alice")
     bob = await irc.client("bob", caps=["message-tags"])
-    await alice.send("MODE alice +B")
-    await alice.sync()
+    await alice.ask("MODE alice +B")
     await alice.send("PRIVMSG bob :beep")
     msg = await bob.expect("PRIVMSG")
     assert "bot" in msg.tags
@@ -518,7 +444,6 @@ async def test_mode_filters_hook(irc: RunningServer) -> None:
     (alice,) = await setup(irc, "alice")
     modes_module.MODE_FILTERS.append(no_secret)
     try:
-        await alice.send("MODE #chan +sm")
-        assert modes(await alice.sync()) == [["#chan", "+m"]]
+        assert modes(await alice.ask("MODE #chan +sm")) == [["#chan", "+m"]]
     finally:
         modes_module.MODE_FILTERS.remove(no_secret)

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-from collections.abc import Iterator
 
 import pytest
-from argon2 import PasswordHasher, profiles
 
 from certs import make_client_cert, tls_client
-from hubbub.server.app import Server
+from harness import RunningServer, ServerFactory
 from ircclient import RawClient
+from saslclient import plain
 
 PASSWORD = "correct-horse"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
-    monkeypatch.setattr(Server, "password_hasher", cheap)
-    yield
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 async def ns(client: RawClient, text: str) -> str:
@@ -104,7 +98,7 @@ async def test_ghost(irc) -> None:
     assert "GHOST" in error.params[0]
     await fresh.send("NICK alice")
     await fresh.expect("NICK")
-    await bystander.nothing(0.1)
+    await bystander.nothing()
 
 
 async def test_drop(irc) -> None:
@@ -162,9 +156,15 @@ async def test_cert_add_current_certificate_then_external(irc, tmp_path) -> None
 # --- nick protection ----------------------------------------------------------------
 
 
-async def test_nick_protection_renames_after_delay(start_server) -> None:
-    irc = await start_server(accounts={"nick_protection_delay": 0.3})
+async def alice_protected(start_server: ServerFactory, delay: float) -> RunningServer:
+    """A server that renames a guest using the registered nick alice after ``delay`` s."""
+    irc = await start_server(accounts={"nick_protection_delay": delay})
     await irc.server.store.accounts.create("alice", PASSWORD)
+    return irc
+
+
+async def test_nick_protection_renames_after_delay(start_server) -> None:
+    irc = await alice_protected(start_server, delay=0.3)
     peer = await irc.client("peer")
     await peer.send("JOIN #room")
     await peer.expect("366")
@@ -183,13 +183,12 @@ async def test_nick_protection_renames_after_delay(start_server) -> None:
 
 
 async def test_logging_in_cancels_protection(start_server) -> None:
-    irc = await start_server(accounts={"nick_protection_delay": 0.5})
-    await irc.server.store.accounts.create("alice", PASSWORD)
+    irc = await alice_protected(start_server, delay=0.5)
     owner = await irc.client("alice")
     await owner.expect("NOTICE")
     assert "now logged in" in await ns(owner, f"IDENTIFY {PASSWORD}")
     await asyncio.sleep(0.6)
-    await owner.nothing(0.1)
+    await owner.nothing()
     await owner.send("WHOIS alice")
     await owner.expect("311")
     # changing away from the nick within the delay cancels too
@@ -203,7 +202,7 @@ async def test_logging_in_cancels_protection(start_server) -> None:
     await other.send("NICK dave")
     await other.expect("NICK")
     await asyncio.sleep(0.6)
-    await other.nothing(0.1)
+    await other.nothing()
 
 
 async def test_strict_mode_renames_at_once(start_server) -> None:
@@ -216,19 +215,16 @@ async def test_strict_mode_renames_at_once(start_server) -> None:
     assert renamed.params[0].startswith("Guest")
     # SASL before registration keeps the nick
     owner = await irc.client()
-    await owner.send("AUTHENTICATE PLAIN")
-    await owner.expect("AUTHENTICATE")
-    await owner.send("AUTHENTICATE " + base64.b64encode(f"\0alice\0{PASSWORD}".encode()).decode())
-    await owner.expect("903")
+    assert await plain(owner, "alice", PASSWORD) == "903"
     await owner.register("alice")
-    await owner.nothing(0.3)
+    await owner.nothing()
 
 
 async def test_protection_off(start_server) -> None:
     irc = await start_server(accounts={"nick_protection": "off", "nick_protection_delay": 0})
     await irc.server.store.accounts.create("alice", PASSWORD)
     client = await irc.client("alice")
-    await client.nothing(0.3)
+    await client.nothing()
 
 
 # --- what peers see ------------------------------------------------------------------

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import sys
 from pathlib import Path
 
 from argon2 import PasswordHasher
 
-from harness import ServerFactory
+from harness import ServeProcess, ServerFactory, oper_up
 from hubbub.protocol.message import Message
 from hubbub.server.app import Server
 from hubbub.server.config import load_config
@@ -86,7 +84,7 @@ async def test_kill(start_server: ServerFactory) -> None:
     # only operators may kill
     replies = await friend.ask("KILL victim :go away")
     assert [(m.command, m.params[:1]) for m in replies] == [("481", ["friend"])]
-    await op.ask("OPER plain letmein")
+    await oper_up(op, "plain")
     assert [(m.command, m.params[:2]) for m in await op.ask("KILL ghost :x")] == [
         ("401", ["op", "ghost"])
     ]
@@ -118,7 +116,7 @@ async def test_wallops(start_server: ServerFactory) -> None:
     deaf = await irc.client("deaf")
     assert commands(await reader.ask("WALLOPS :hi")) == ["481"]
     await reader.ask("MODE reader +w")
-    await op.ask("OPER plain letmein")
+    await oper_up(op, "plain")
     replies = await op.ask("WALLOPS :maintenance at noon")
     assert [(m.source, m.command, m.params) for m in replies] == [
         (f"op!~op@{HOST}", "WALLOPS", ["maintenance at noon"])
@@ -158,7 +156,7 @@ async def test_rehash_reloads_motd_and_keeps_config_on_error(tmp_path: Path) -> 
         client = await RawClient.connect(HOST, port)
         await client.register("admin")
         assert commands(await client.ask("REHASH")) == ["481"]
-        await client.ask("OPER admin letmein")
+        await oper_up(client)
         write_config(path, tmp_path / "data", "new motd")
         replies = await client.ask("REHASH")
         assert [(m.command, m.params) for m in replies] == [
@@ -184,7 +182,7 @@ async def test_rehash_reloads_motd_and_keeps_config_on_error(tmp_path: Path) -> 
 async def test_rehash_without_config_file(start_server: ServerFactory) -> None:
     irc = await start_server(**OPERS)
     op = await irc.client("op")
-    await op.ask("OPER plain letmein")
+    await oper_up(op, "plain")
     replies = await op.ask("REHASH")
     assert [(m.command, m.params[:2]) for m in replies] == [("FAIL", ["REHASH", "CONFIG_ERROR"])]
 
@@ -197,7 +195,7 @@ async def test_die_stops_the_server(start_server: ServerFactory) -> None:
     op = await irc.client("op")
     bystander = await irc.client("bystander")
     assert commands(await bystander.ask("DIE")) == ["481"]
-    await op.ask("OPER plain letmein")
+    await oper_up(op, "plain")
     await op.send("DIE :upgrade")
     for client in (op, bystander):
         error = await client.expect("ERROR")
@@ -206,56 +204,17 @@ async def test_die_stops_the_server(start_server: ServerFactory) -> None:
     await asyncio.wait_for(irc.server.stopped.wait(), 5)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _hubbub_command() -> list[str]:
-    script = Path(sys.executable).parent / "hubbub"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "hubbub"]
-
-
 async def test_die_makes_hubbub_serve_exit_0(tmp_path: Path) -> None:
     config = tmp_path / "hubbub.toml"
     config.write_text(f'[[opers]]\nname = "admin"\npassword = "{HASH}"\n')
-    port, tls_port, ws_port = _free_port(), _free_port(), _free_port()
-    proc = await asyncio.create_subprocess_exec(
-        *_hubbub_command(),
-        "serve",
-        "--config", str(config),
-        "--data-dir", str(tmp_path / "data"),
-        "--listen", f"{HOST}:{port}",
-        "--tls-listen", f"{HOST}:{tls_port}",
-        "--ws-listen", f"{HOST}:{ws_port}",
-        "--no-uvloop",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        client = None
-        for _ in range(200):
-            try:
-                client = await RawClient.connect(HOST, port)
-                break
-            except OSError:
-                await asyncio.sleep(0.05)
-        assert client is not None, "hubbub serve did not start listening"
-        await client.register("admin")
-        await client.send("OPER admin s3cret")
-        await client.expect("381")
+    serve = ServeProcess.on_free_ports(tmp_path, "--config", str(config), "--no-uvloop")
+    async with serve:
+        client = await serve.client("admin")
+        await oper_up(client, "admin", "s3cret")
         await client.send("DIE :tests done")
-        error = await client.expect("ERROR")
-        assert "tests done" in error.params[0]
-        await client.close()
-        out, err = await asyncio.wait_for(proc.communicate(), 10)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode == 0, err.decode()
-    assert b"hubbub stopped." in out
+        code = await serve.exit_after_error(client, "Server shutting down: tests done")
+    assert code == 0, serve.output
+    assert "hubbub stopped." in serve.output
 
 
 async def test_lusers_counts_follow_modes_opers_and_quits(start_server: ServerFactory) -> None:
@@ -270,7 +229,7 @@ async def test_lusers_counts_follow_modes_opers_and_quits(start_server: ServerFa
     half = await irc.client()  # connected, never registers
     await half.send("NICK halfway")
     await alice.ask("MODE alice +i")
-    await bob.ask("OPER plain letmein")
+    await oper_up(bob, "plain")
     counts = await lusers(alice)
     assert counts["251"][1] == "There are 1 users and 1 invisible on 1 servers"
     assert counts["252"][1] == "1"
@@ -282,7 +241,7 @@ async def test_lusers_counts_follow_modes_opers_and_quits(start_server: ServerFa
     carol = await irc.client("carol")
     await carol.ask("MODE carol +i")
     await carol.send("QUIT :bye")
-    await carol.closed()
+    assert await carol.closed()
     counts = await lusers(alice)
     assert counts["251"][1] == "There are 2 users and 0 invisible on 1 servers"
     assert counts["252"][1] == "0"

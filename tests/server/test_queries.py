@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness import RunningServer, ServerFactory
+from harness import OPERS, RunningServer, ServerFactory, identify, join_all, joined, oper_up
 from hubbub.protocol.message import Message
 from ircclient import RawClient
 
 SERVER = "irc.test.local"
 HOST = "127.0.0.1"
-OPERS: dict[str, object] = {"opers": [{"name": "admin", "password": "secret"}]}
 
 
 @pytest.fixture
@@ -25,18 +24,6 @@ async def start_server(start_server: ServerFactory) -> ServerFactory:
     return start
 
 
-async def joined(client: RawClient, channel: str) -> None:
-    await client.send(f"JOIN {channel}")
-    await client.expect("366")
-    await client.sync()
-
-
-async def oper_up(client: RawClient) -> None:
-    await client.send("OPER admin secret")
-    await client.expect("381")
-    await client.sync()
-
-
 def params(messages: list[Message], command: str) -> list[list[str]]:
     return [m.params for m in messages if m.command == command]
 
@@ -45,10 +32,7 @@ def params(messages: list[Message], command: str) -> list[list[str]]:
 
 
 async def test_who_channel_lists_members_with_flags(irc: RunningServer) -> None:
-    alice = await irc.client("alice")
-    bob = await irc.client("bob")
-    await joined(alice, "#chan")
-    await joined(bob, "#chan")
+    alice, bob = await irc.in_channel("alice", "bob")
     await alice.ask("AWAY :brb")
     replies = await bob.ask("WHO #CHAN")
     assert [m.command for m in replies] == ["352", "352", "315"]
@@ -167,9 +151,7 @@ async def test_whox_token_account_and_channel(irc: RunningServer) -> None:
     replies = await other.ask("WHO coolNick %tn,321")
     assert replies[0].params == ["other", "321", "coolNick"]
     assert (await other.ask("WHO coolNick %na"))[0].params == ["other", "coolNick", "0"]
-    user = irc.server.world.find_user("coolNick")
-    assert user is not None
-    user.account = "coolAcct"
+    await identify(cool, *await irc.account("coolAcct"))
     assert (await other.ask("WHO coolNick %na"))[0].params == ["other", "coolNick", "coolAcct"]
     await joined(cool, "#room")
     rows = params(await other.ask("WHO #room %cnf"), "354")
@@ -188,9 +170,7 @@ async def test_whois_numerics(start_server: ServerFactory) -> None:
     await oper_up(target)
     await target.ask("MODE target +B")
     await target.ask("AWAY :on a break")
-    user = irc.server.world.find_user("target")
-    assert user is not None
-    user.account = "acct"
+    await identify(target, *await irc.account("acct"))
     replies = await asker.ask("WHOIS target")
     by = {m.command: m.params for m in replies}
     assert [m.command for m in replies] == [
@@ -226,7 +206,9 @@ async def test_whois_actual_host_only_for_self_and_opers(start_server: ServerFac
     assert own["338"][:3] == ["alice", "alice", HOST]
     assert own["378"][:2] == ["alice", "alice"] and HOST in own["378"][2]
     await oper_up(bob)
-    assert {"338", "378"} <= {m.command for m in await bob.ask("WHOIS alice")}
+    seen = {m.command: m.params for m in await bob.ask("WHOIS alice")}
+    assert seen["338"][:3] == ["bob", "alice", HOST]
+    assert seen["378"][:2] == ["bob", "alice"] and HOST in seen["378"][2]
 
 
 async def test_whois_secure_connection(irc: RunningServer) -> None:
@@ -252,8 +234,9 @@ async def test_whois_hides_secret_channels_and_handles_unknown(irc: RunningServe
         ("318", ["bob", "ghost"]),
     ]
     # WHOIS <server> <nick>, the server given by name or by one of its nicks
-    assert params(await bob.ask(f"WHOIS {SERVER} alice"), "311")
-    assert params(await bob.ask("WHOIS alice alice"), "311")
+    alice_311 = ["bob", "alice", "~alice", HOST, "*", "alice realname"]
+    assert params(await bob.ask(f"WHOIS {SERVER} alice"), "311") == [alice_311]
+    assert params(await bob.ask("WHOIS alice alice"), "311") == [alice_311]
     replies = await bob.ask("WHOIS other.server alice")
     assert [(m.command, m.params[:2]) for m in replies] == [("402", ["bob", "other.server"])]
 
@@ -314,10 +297,7 @@ async def test_away_replies_and_away_notify(irc: RunningServer) -> None:
     notified = await irc.client("notified", caps=["away-notify"])
     plain = await irc.client("plain")
     outside = await irc.client("outside", caps=["away-notify"])
-    for client in (alice, notified, plain):
-        await joined(client, "#chan")
-    await alice.sync()
-    await notified.sync()
+    await join_all("#chan", alice, notified, plain)
     replies = await alice.ask("AWAY :gone fishing")
     assert params(replies, "306") == [["alice", "You have been marked as being away"]]
     msg = await notified.expect("AWAY")
@@ -355,10 +335,7 @@ async def test_setname(irc: RunningServer) -> None:
     foo = await irc.client("foo", caps=["setname"])
     bar = await irc.client("bar", caps=["setname"])
     baz = await irc.client("baz")
-    for client in (foo, bar, baz):
-        await joined(client, "#chan")
-    for client in (foo, bar, baz):
-        await client.sync()
+    await join_all("#chan", foo, bar, baz)
     replies = await foo.ask("SETNAME :New Name")
     assert [(m.source, m.command, m.params) for m in replies] == [
         (f"foo!~foo@{HOST}", "SETNAME", ["New Name"])
@@ -451,12 +428,9 @@ async def test_change_host_chghost_and_cycle(start_server: ServerFactory) -> Non
     capable = await irc.client("capable", caps=["chghost"])
     legacy = await irc.client("legacy")
     await oper_up(admin)
-    for client in (target, capable, legacy):
-        await joined(client, "#chan")
-    for client in (target, capable, legacy):
-        await client.sync()
+    await join_all("#chan", target, capable, legacy)
     replies = await admin.ask("SETHOST target vhost@example.org")
-    assert params(replies, "NOTICE")
+    assert [p[-1] for p in params(replies, "NOTICE")] == ["target is now target!vhost@example.org"]
     old = f"target!~target@{HOST}"
     for client in (target, capable):
         msg = await client.expect("CHGHOST")

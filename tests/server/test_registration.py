@@ -61,12 +61,8 @@ async def test_erroneous_and_duplicate_nicks(irc: RunningServer) -> None:
 
 
 async def test_nick_change_seen_by_channel_peers(irc: RunningServer) -> None:
-    alice = await irc.client("alice")
-    bob = await irc.client("bob")
+    alice, bob = await irc.in_channel("alice", "bob", channel="#x")
     carol = await irc.client("carol")
-    await alice.send("JOIN #x")
-    await bob.send("JOIN #x")
-    await bob.expect("366")
     await alice.send("NICK alicia")
     assert (await alice.expect("NICK")).source.startswith("alice!")
     seen = await bob.expect("NICK")
@@ -121,11 +117,7 @@ async def test_unregistered_quit_closes_at_once(irc: RunningServer) -> None:
 
 
 async def test_quit_reason_shown_to_channel(irc: RunningServer) -> None:
-    alice = await irc.client("alice")
-    bob = await irc.client("bob")
-    await alice.send("JOIN #q")
-    await bob.send("JOIN #q")
-    await bob.expect("366")
+    alice, bob = await irc.in_channel("alice", "bob", channel="#q")
     await alice.send("QUIT :gone fishing")
     assert (await alice.expect("ERROR")).params[0].endswith("(Quit: gone fishing)")
     quit_msg = await bob.expect("QUIT")
@@ -174,7 +166,7 @@ async def test_registration_timeout(start_server: ServerFactory) -> None:
 async def test_ping_timeout(start_server: ServerFactory) -> None:
     irc = await start_server(limits={"ping_interval": 0.5, "ping_timeout": 1.0})
     client: RawClient = await irc.client("sleepy")
-    ping = await client.expect("PING", timeout=5)
+    ping = await client.expect("PING", timeout=10)
     assert ping.params == ["irc.test.local"]
     error = await client.expect("ERROR", timeout=5)
     assert "Ping timeout" in error.params[0]

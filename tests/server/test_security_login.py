@@ -29,7 +29,6 @@ from hubbub.server.app import Server
 from ircclient import RawClient
 
 # the non_loopback_address fixture (tests/netaddr.py)
-pytest_plugins = ["netaddr"]
 
 PASSWORD = "correct-horse"
 OPERS: dict[str, Any] = {"opers": [{"name": "admin", "password": "letmein"}]}

@@ -5,22 +5,17 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from harness import RunningServer, ServerFactory, make_config
+from harness import OPERS, RunningServer, ServerFactory, make_config, oper_up
 from hubbub.server.app import Server
 from hubbub.server.commands.serverbans import parse_ban_duration
 from ircclient import RawClient
 
-OPERS: dict[str, Any] = {"opers": [{"name": "admin", "password": "letmein"}]}
-
 
 async def oper(irc: RunningServer, nick: str = "boss") -> RawClient:
-    client = await irc.client(nick)
-    await client.send("OPER admin letmein")
-    await client.expect("381")
+    client: RawClient = await irc.oper(nick)
     return client
 
 
@@ -133,7 +128,7 @@ async def test_bans_survive_restart_and_expire(tmp_path: Path) -> None:
     port = server.listeners[0].port
     boss = await RawClient.connect("127.0.0.1", port)
     await boss.register("boss")
-    await boss.ask("OPER admin letmein")
+    await oper_up(boss)
     await boss.ask("KLINE ~banned@* :persistent")
     await boss.ask("KLINE 1s ~brief@* :short")
     await boss.ask("DLINE 2d 192.0.2.0/24 :docs range")
@@ -152,7 +147,7 @@ async def test_bans_survive_restart_and_expire(tmp_path: Path) -> None:
         assert "K-lined: persistent" in got[-1].params[0], got
         boss = await RawClient.connect("127.0.0.1", port)
         await boss.register("boss")
-        await boss.ask("OPER admin letmein")
+        await oper_up(boss)
         kl = await boss.ask("STATS k")
         assert [m.params[4] for m in kl if m.command == "216"] == ["~banned"]  # ~brief expired
         dl = await boss.ask("STATS d")

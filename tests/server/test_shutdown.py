@@ -1,39 +1,32 @@
-"""Clean shutdown of a real `hubbub serve` process with thousands of clients."""
+"""Clean shutdown of a real `hubbub serve` process with thousands of clients.
+(How long the exit takes is a figure for bench/shutdown.py, not a pass/fail.)"""
 
 from __future__ import annotations
 
 import asyncio
 import resource
 import signal
-import socket
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from harness import HOST, ServeProcess, free_port
 from hubbub.store import open_store
-
-HOST = "127.0.0.1"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def _raise_nofile(wanted: int) -> None:
+    """Let this process hold ``wanted`` sockets; fail (not skip) where it cannot."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < wanted:
-        if hard != resource.RLIM_INFINITY and hard < wanted:
-            pytest.skip(f"RLIMIT_NOFILE hard limit {hard} is below {wanted}")
+        assert hard == resource.RLIM_INFINITY or hard >= wanted, (
+            f"RLIMIT_NOFILE hard limit {hard} is below {wanted}: raise it (ulimit -Hn)"
+        )
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
-async def _start(tmp_path: Path, clients: int) -> tuple[asyncio.subprocess.Process, int]:
+def _serve(tmp_path: Path, clients: int) -> ServeProcess:
     config = tmp_path / "hubbub.toml"
-    port = _free_port()
+    port = free_port()
     config.write_text(
         f"""
 [server]
@@ -46,27 +39,9 @@ max_clients = {clients + 100}
 flood_control = false
 """
     )
-    script = Path(sys.executable).parent / "hubbub"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "hubbub"]
-    proc = await asyncio.create_subprocess_exec(
-        *command,
-        "serve",
-        "--config",
-        str(config),
-        "--log-level",
-        "warning",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+    return ServeProcess(
+        ["--config", str(config), "--log-level", "warning"], port, tmp_path / "serve.log"
     )
-    for _ in range(300):
-        try:
-            _, writer = await asyncio.open_connection(HOST, port)
-            writer.close()
-            return proc, port
-        except OSError:
-            await asyncio.sleep(0.05)
-    proc.kill()
-    raise AssertionError("hubbub serve did not start listening")
 
 
 async def _connect(
@@ -76,17 +51,17 @@ async def _connect(
     if index < registered:  # the rest stay mid-registration
         writer.write(f"NICK u{index}\r\nUSER u 0 * :u\r\nJOIN #room{index % 30}\r\n".encode())
     else:
-        writer.write(b"NICK x%d\r\n" % index)
+        writer.write(b"NICK x%d\r\nPING :accepted\r\n" % index)
     return reader, writer
 
 
-async def _read_until_error(reader: asyncio.StreamReader) -> bytes | None:
-    """The ERROR line the server sent before closing, or None."""
+async def _read_until(reader: asyncio.StreamReader, marker: bytes) -> bytes | None:
+    """The first line containing ``marker``, or None at EOF."""
     while True:
         line = await reader.readline()
         if not line:
             return None
-        if line.startswith(b"ERROR "):
+        if marker in line:
             return line
 
 
@@ -96,45 +71,46 @@ async def _read_until_error(reader: asyncio.StreamReader) -> bytes | None:
     ids=["SIGTERM-3000", "SIGINT-300"],
 )
 async def test_signal_with_many_clients(tmp_path: Path, sig: signal.Signals, clients: int) -> None:
-    """Stop accepting, ERROR to everyone, store flushed, exit 0 within 5 s."""
+    """Stop accepting, ERROR to everyone, store flushed, exit 0."""
     registered = clients // 2
     _raise_nofile(clients * 2 + 200)
-    proc, port = await _start(tmp_path, clients)
+    serve = _serve(tmp_path, clients)
+    await serve.start()
     conns: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
     try:
         for start in range(0, clients, 250):
             batch = range(start, min(start + 250, clients))
-            conns += await asyncio.gather(*(_connect(port, i, registered) for i in batch))
-        # Registered clients have had their welcome and JOIN answered.
-        for reader, _ in conns[:registered]:
-            while b" 366 " not in await asyncio.wait_for(reader.readline(), 20):
-                pass
-        # A message persisted just before the signal must survive it.
-        conns[0][1].write(b"PRIVMSG #room0 :last words\r\n")
-        await conns[0][1].drain()
-        await asyncio.sleep(0.1)
+            conns += await asyncio.gather(*(_connect(serve.port, i, registered) for i in batch))
+        # Registered clients have had their welcome and JOIN answered, the rest
+        # a PONG: every connection has been accepted (none is left in the
+        # listen backlog, which closing the listener would reset).
+        for index, (reader, _) in enumerate(conns):
+            marker = b" 366 " if index < registered else b" PONG "
+            assert await asyncio.wait_for(_read_until(reader, marker), 30) is not None
+        # A message the server has taken (its PONG answers after it) must be
+        # stored before the process exits.
+        first_reader, first_writer = conns[0]
+        first_writer.write(b"PRIVMSG #room0 :last words\r\nPING :taken\r\n")
+        await first_writer.drain()
+        assert await asyncio.wait_for(_read_until(first_reader, b" PONG "), 30) is not None
 
-        sent = time.monotonic()
-        proc.send_signal(sig)
+        assert serve.proc is not None
+        serve.proc.send_signal(sig)
         errors = await asyncio.wait_for(
-            asyncio.gather(*(_read_until_error(r) for r, _ in conns)), 10
+            asyncio.gather(*(_read_until(r, b"ERROR :") for r, _ in conns)), 60
         )
-        code = await asyncio.wait_for(proc.wait(), 10)
-        took = time.monotonic() - sent
+        code = await serve.wait(60)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        serve.kill()
         for _, writer in conns:
             writer.close()
-    assert code == 0
-    assert took < 5.0, f"exit took {took:.1f}s"
+    assert code == 0, serve.output
     missing = sum(1 for e in errors if e is None)
     assert missing == 0, f"{missing} clients got no ERROR"
-    assert all(b"Server shutting down" in e for e in errors if e is not None)
+    assert all(e is not None and b"Server shutting down" in e for e in errors)
     # No new connections after the signal, and the store was flushed.
     with pytest.raises(OSError):
-        await asyncio.open_connection(HOST, port)
+        await asyncio.open_connection(HOST, serve.port)
     store = await open_store(tmp_path / "data" / "hubbub.db")
     try:
         latest = await store.history.latest("#room0", None, 10)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from libpeers import PeerFactory, client_config
+from libpeers import PeerFactory, client_config, in_order, joined_peer
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import OptionList, RichLog
@@ -49,8 +49,7 @@ def joined(app: ChatApp, channel: str) -> bool:
 async def test_message_goes_out_and_comes_in(
     irc: object, peer: PeerFactory, tmp_path: Path
 ) -> None:
-    bob = await peer("bob", channels=["#lobby"])
-    await bob.events().wait_for(Names)
+    bob = await joined_peer(peer, "bob", "#lobby")
     app = make_app(irc, tmp_path)
     async with app.run_test(size=(110, 30)) as pilot:
         await until(pilot, lambda: joined(app, "#lobby"))
@@ -77,8 +76,7 @@ async def test_commands(irc: object, peer: PeerFactory, tmp_path: Path) -> None:
     app = make_app(irc, tmp_path)
     async with app.run_test(size=(110, 30)) as pilot:
         await until(pilot, lambda: joined(app, "#lobby"))
-        bob = await peer("bob", channels=["#lobby"])
-        await bob.events().wait_for(Names)
+        bob = await joined_peer(peer, "bob", "#lobby")
         await until(pilot, lambda: "bob has joined #lobby" in shown(app))
 
         await type_line(pilot, "/topic Tea and biscuits")
@@ -156,8 +154,7 @@ async def test_keys_switch_conversations_and_scroll(
     """Ctrl+N/Ctrl+P and Alt+digit switch conversations (Ctrl+P used to open
     Textual's command palette instead); PageUp/PageDown scroll the messages from
     the input line, and a new line does not yank a person reading back."""
-    bob = await peer("bob", channels=["#lobby"])
-    await bob.events().wait_for(Names)
+    bob = await joined_peer(peer, "bob", "#lobby")
     app = make_app(irc, tmp_path)
     async with app.run_test(size=(110, 20)) as pilot:
         await until(pilot, lambda: joined(app, "#lobby"))
@@ -200,8 +197,7 @@ async def test_keys_switch_conversations_and_scroll(
 
 
 async def test_history_shows_above_the_join(irc: object, peer: PeerFactory, tmp_path: Path) -> None:
-    bob = await peer("bob", channels=["#lobby"])
-    await bob.events().wait_for(Names)
+    bob = await joined_peer(peer, "bob", "#lobby")
     for text in ("said before alice came", "and once more"):
         bob.say("#lobby", text)
         await bob.events().wait_for(MessageEvent, lambda e, t=text: e.text == t)
@@ -209,10 +205,8 @@ async def test_history_shows_above_the_join(irc: object, peer: PeerFactory, tmp_
     async with app.run_test(size=(110, 30)) as pilot:
         await until(pilot, lambda: "<bob> and once more" in shown(app))
         text = shown(app)
-        assert (
-            text.index("<bob> said before alice came")
-            < text.index("<bob> and once more")
-            < text.index("You have joined #lobby")
+        assert in_order(
+            text, "<bob> said before alice came", "<bob> and once more", "You have joined #lobby"
         )
         bob.say("#lobby", "live now")
         await until(pilot, lambda: "<bob> live now" in shown(app))
@@ -242,8 +236,7 @@ async def test_irc_formatting_and_bracketed_topics(
 ) -> None:
     """Bold and colours from irssi are drawn, not shown as stray digits; a topic
     with square brackets is text, not Textual markup (it used to vanish)."""
-    bob = await peer("bob", channels=["#lobby"])
-    await bob.events().wait_for(Names)
+    bob = await joined_peer(peer, "bob", "#lobby")
     app = make_app(irc, tmp_path)
     async with app.run_test(size=(110, 30)) as pilot:
         await until(pilot, lambda: joined(app, "#lobby"))

@@ -1,5 +1,10 @@
 """Write-behind buffer: the hot path appends to a list and returns; a task
-writes the list in one transaction every interval or once it is large."""
+writes the list in one transaction every interval or once it is large.
+
+The list is bounded (``max_pending``): while the database cannot keep up (a
+stalled disk, a long-held write lock) messages beyond the bound are not
+stored, counted in ``dropped`` and logged, instead of growing memory without
+limit. Delivery never waits for history."""
 
 from __future__ import annotations
 
@@ -21,11 +26,15 @@ class BatchWriter(Generic[T]):
         write: Callable[[list[T]], Awaitable[None]],
         interval: float,
         max_batch: int,
+        max_pending: int | None = None,
     ) -> None:
         self._write = write
         self._interval = interval
         self._max_batch = max_batch
+        self._max_pending = max_pending if max_pending is not None else 100 * max_batch
         self._pending: list[T] = []
+        self.dropped = 0  # items refused because the buffer was full
+        self._dropping = False  # logged once per episode of a full buffer
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._closing = False
@@ -38,6 +47,12 @@ class BatchWriter(Generic[T]):
     def append(self, item: T) -> None:
         if self._closing:
             raise RuntimeError("the store is closed")
+        if len(self._pending) >= self._max_pending:
+            if not self._dropping:
+                self._dropping = True
+                log.warning("history buffer full (%d); messages are not stored", self._max_pending)
+            self.dropped += 1
+            return
         self._pending.append(item)
         if len(self._pending) >= self._max_batch:
             self._wake.set()
@@ -52,6 +67,7 @@ class BatchWriter(Generic[T]):
             if not self._pending:
                 return
             batch, self._pending = self._pending, []
+            self._dropping = False
             write = asyncio.ensure_future(self._write(batch))
             try:
                 await asyncio.shield(write)
