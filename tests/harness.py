@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import inspect
+import re
 import signal
 import socket
 import subprocess
@@ -26,6 +27,16 @@ from hubbub.server.config import Config, parse_config
 from ircclient import TIMEOUT, RawClient
 
 HOST = "127.0.0.1"
+# What others (and ERROR lines) show for a client of HOST: its cloak, on by
+# default ([server] cloak), 16 base32 characters of a keyed hash.
+CLOAKED_HOST = r"[a-z2-7]{16}\.hubbub"
+
+
+def closing_link(reason: str) -> str:
+    """A pattern for the ERROR text a cloaked client of HOST gets on ``reason``."""
+    return rf"Closing Link: {CLOAKED_HOST} \({re.escape(reason)}\)"
+
+
 OPER_NAME, OPER_PASSWORD = "admin", "letmein"
 OPERS: dict[str, Any] = {"opers": [{"name": OPER_NAME, "password": OPER_PASSWORD}]}
 """A config section with one operator block, for ``start_server(**OPERS)``."""
@@ -275,7 +286,7 @@ class ServeProcess:
         """The server is going down: ``client`` gets ``ERROR`` with ``reason`` and
         is disconnected; returns the process's exit status."""
         error = await client.expect("ERROR")
-        assert error.params == [f"Closing Link: {HOST} ({reason})"], error
+        assert len(error.params) == 1 and re.fullmatch(closing_link(reason), error.params[0]), error
         assert await client.closed()
         return await self.wait()
 

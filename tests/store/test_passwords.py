@@ -41,7 +41,7 @@ def test_scram_salts_are_random_and_keys_differ() -> None:
 def test_scram_uses_saslprep_and_survives_prohibited_characters() -> None:
     assert scram_credentials("I\u00adX", SALT) == scram_credentials("IX", SALT)
     # saslprep refuses BEL: the password's raw UTF-8 is used as it is
-    salted = hashlib.pbkdf2_hmac("sha256", b"bell\x07", SALT, 4096)
+    salted = hashlib.pbkdf2_hmac("sha256", b"bell\x07", SALT, DEFAULT_SCRAM_ITERATIONS)
     client_key = hmac.digest(salted, b"Client Key", "sha256")
     creds = scram_credentials("bell\x07", SALT)
     assert creds.stored_key == hashlib.sha256(client_key).digest()
