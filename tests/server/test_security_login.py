@@ -17,13 +17,12 @@ import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from argon2 import PasswordHasher, profiles
 
 from certs import make_client_cert, tls_client
-from harness import RunningServer, ServerFactory
+from harness import OPER_NAME, OPER_PASSWORD, OPERS, RunningServer, ServerFactory
 from hubbub.protocol.message import Message
 from hubbub.server.app import Server
 from ircclient import RawClient
@@ -31,7 +30,6 @@ from ircclient import RawClient
 # the non_loopback_address fixture (tests/netaddr.py)
 
 PASSWORD = "correct-horse"
-OPERS: dict[str, Any] = {"opers": [{"name": "admin", "password": "letmein"}]}
 
 
 @pytest.fixture(autouse=True)
@@ -163,6 +161,19 @@ async def test_guessing_from_one_address_is_throttled_across_accounts_and_paths(
     assert throttled.command == "904" and "too many failed attempts" in throttled.params[-1]
 
 
+async def test_oper_guesses_are_throttled_per_address(start_server: ServerFactory) -> None:
+    irc = await start_server(accounts={"login_attempts_per_ip": 3}, **OPERS)
+    guesser = await irc.client("guesser")
+    for guess in ("hunter2", "password", "letmein1"):
+        answer = await guesser.ask(f"OPER {OPER_NAME} {guess}")
+        assert [(m.command, m.params[-1]) for m in answer] == [("464", "Password incorrect")]
+    # three failures from 127.0.0.1: even the right password is not checked now
+    answer = await guesser.ask(f"OPER {OPER_NAME} {OPER_PASSWORD}")
+    assert [m.command for m in answer] == ["464"]
+    assert answer[0].params[-1].startswith("Password not checked: too many failed attempts")
+    assert "o" not in irc.server.world.find_user("guesser").modes  # type: ignore[union-attr]
+
+
 async def test_successful_logins_cost_nothing(start_server: ServerFactory) -> None:
     irc = await start_server(accounts={"login_attempts_per_account": 2, "login_attempts_per_ip": 2})
     await irc.server.store.accounts.create("alice", PASSWORD)
@@ -273,7 +284,9 @@ async def test_concurrent_hashes_are_bounded_and_refused_beyond(
 ) -> None:
     hasher = GatedHasher()
     monkeypatch.setattr(Server, "password_hasher", hasher)
-    irc = await start_server(accounts={"max_concurrent_hashes": 1, "max_waiting_hashes": 1})
+    irc = await start_server(
+        accounts={"max_concurrent_hashes": 1, "max_waiting_hashes": 1}, **OPERS
+    )
     try:
         await irc.server.store.accounts.create("alice", PASSWORD)
         first = await irc.client("first")
@@ -292,6 +305,14 @@ async def test_concurrent_hashes_are_bounded_and_refused_beyond(
         fail = next(m for m in replies if m.command == "FAIL")
         assert fail.params[:2] == ["REGISTER", "TEMPORARILY_UNAVAILABLE"]
         assert await irc.server.store.accounts.get("newbie") is None
+        would_be_oper = await irc.client("boss")
+        busy = await would_be_oper.ask(f"OPER {OPER_NAME} {OPER_PASSWORD}")
+        assert [(m.command, m.params[-1]) for m in busy] == [
+            (
+                "464",
+                "Password not checked: the server is busy checking passwords; try again shortly",
+            )
+        ]
         hasher.release.set()
         assert "Invalid" in (await first.expect("NOTICE")).params[1]
         assert "now logged in" in (await second.expect("NOTICE")).params[1]

@@ -18,11 +18,13 @@ from hubbub.protocol import masks
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
 from hubbub.protocol.message import Message
+from hubbub.server import password_guard
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.queries import change_host
 from hubbub.server.commands.registry import command
 from hubbub.server.config import ConfigError, OperSection
 from hubbub.server.delivery import Event, deliver
+from hubbub.server.hash_gate import HashRefused
 from hubbub.server.logtext import for_log
 
 log = logging.getLogger(__name__)
@@ -64,14 +66,26 @@ async def oper(ctx: Context, msg: Message) -> None:
         # not the name: with the arguments swapped it is the password
         log.info("failed OPER by %s (no block of that name for this host)", user.source)
         return
-    # argon2 is deliberately slow: keep it off the event loop.
-    ok = await asyncio.to_thread(password_matches, block.password, password)
+    # Throttled per IP and hashed through the server's gate, like every
+    # other password check (docs/security.md); argon2 runs off the event loop.
+    attempt = password_guard.begin_login(ctx, None)
+    if isinstance(attempt, str):
+        ctx.reply(rpl.ERR_PASSWDMISMATCH, f"Password not checked: {attempt}")
+        return
+    try:
+        async with password_guard.hashing(ctx):
+            ok = await asyncio.to_thread(password_matches, block.password, password)
+    except HashRefused as exc:
+        attempt.give_back()
+        ctx.reply(rpl.ERR_PASSWDMISMATCH, f"Password not checked: {exc}")
+        return
     if user not in ctx.server.world.connections:
         return
     if not ok:
         ctx.reply(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
         log.info("failed OPER %s by %s (wrong password)", block.name, user.source)
         return
+    attempt.give_back()
     user.oper_name = block.name
     if ctx.server.world.set_user_mode(user, "o", True):
         ctx.send("MODE", user.nick, "+o", source=user.nick)
