@@ -159,12 +159,13 @@ def test_without_tk_one_line_and_status_2(command: str) -> None:
     )
 
 
-def test_panel_starts_beside_make_serve_on_the_same_data_directory(
+def test_panel_beside_make_serve_says_the_data_directory_is_taken(
     window: PanelWindow, tmp_path: Path
 ) -> None:
-    """The data directory is not what collides after `make serve` (SQLite
-    takes both): the panel keeps `hubbub-data` as its default, so it serves
-    the same accounts and channels; only the port needs changing."""
+    """Two servers on one database would purge each other's channel history
+    (store/lock.py): beside a running `hubbub serve` on the same data
+    directory the panel says so in the window instead of starting; with a
+    data directory of its own it starts (on a free port)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -182,10 +183,13 @@ def test_panel_starts_beside_make_serve_on_the_same_data_directory(
         for line in serve.stdout:
             if f"irc://127.0.0.1:{port}" in line:  # the banner: it is listening
                 break
-        window.port_var.set(str(port))
-        window.start_button.invoke()
-        assert "already in use" in window.status_var.get()
         window.port_var.set("0")
+        window.start_button.invoke()
+        status = window.status_var.get()
+        assert status.startswith(f"Could not start: {tmp_path / 'data' / 'hubbub.db'} is in use")
+        assert f"(pid {serve.pid})" in status
+        assert not window.runner.running
+        window.data_dir = tmp_path / "panel-data"
         window.start_button.invoke()
         assert window.runner.running
     finally:

@@ -30,6 +30,7 @@ from hubbub.server.net.tls import ensure_self_signed, server_context
 from hubbub.server.net.websocket import start_websocket_listener
 from hubbub.server.state import User, World
 from hubbub.store import Store, open_store
+from hubbub.store.lock import DatabaseInUse, DatabaseLock, lock_database
 from hubbub.store.privacy import private_dir
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class Server:
         self._stopping = False
         self.stopped = asyncio.Event()
         self._store: Store | None = None
+        self._database_lock: DatabaseLock | None = None
         # Background jobs (retention, nick protection) cancelled at stop.
         self.tasks: set[asyncio.Future[None]] = set()
 
@@ -94,6 +96,10 @@ class Server:
     # --- lifecycle --------------------------------------------------------
     async def start(self) -> None:
         private_dir(self.config.server.data_dir)
+        try:
+            self._database_lock = lock_database(self.config.database_path)
+        except DatabaseInUse as exc:
+            raise ConfigError(str(exc)) from None
         self._store = await open_store(
             self.config.database_path,
             flush_interval=self.config.history.flush_interval,
@@ -171,6 +177,8 @@ class Server:
             await asyncio.wait(background, timeout=2)
         if self._store is not None:
             await self._store.close()
+        if self._database_lock is not None:
+            self._database_lock.release()
         self.stopped.set()
 
     def spawn(self, coro: Awaitable[None]) -> asyncio.Future[None]:
