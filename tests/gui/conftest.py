@@ -3,8 +3,11 @@ The X display comes from the shared ``display`` fixture (tests/conftest.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import sys
-from collections.abc import AsyncIterator
+import tkinter as tk
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,3 +20,16 @@ from libpeers import PeerFactory, peers
 async def peer(irc: object, tmp_path: Path) -> AsyncIterator[PeerFactory]:
     async with peers(irc, tmp_path / "config") as make:
         yield make
+
+
+@pytest.fixture
+def root(display: str) -> Iterator[tk.Tk]:
+    # Tk objects of earlier tests must be freed on this (their) thread: collected
+    # later on a client's network thread, they would call into Tcl from there.
+    gc.collect()
+    root = tk.Tk()
+    yield root
+    with contextlib.suppress(tk.TclError):
+        root.destroy()
+    del root
+    gc.collect()

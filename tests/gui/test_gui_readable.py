@@ -4,47 +4,24 @@ stops a TLS connection with a message in the window."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import gc
 import re
 import tkinter as tk
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
 from libpeers import PeerFactory
 
 from hubbub.client import ClientConfig, Names
 from hubbub.client.tofu import PIN_FILE
 from hubbub.gui.app import GuiApp
 from hubbub.gui.window import ChatWindow
+from uiwait import pump_tk as pump
+from uiwait import tk_text
 
 HOSTILE = "look \x1b]0;pwned\x07\x1b[2J\x9b31m\x7f\x00 here"
 
 
-async def pump(root: tk.Tk, check: Callable[[], object], timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.01)):
-        if check():
-            return
-        root.update()
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not met in time")
-
-
 def shown(window: ChatWindow) -> str:
-    return window.messages.get("1.0", "end")
-
-
-@pytest.fixture
-def root(display: str) -> Iterator[tk.Tk]:
-    gc.collect()
-    root = tk.Tk()
-    yield root
-    with contextlib.suppress(tk.TclError):
-        root.destroy()
-    del root
-    gc.collect()
+    return tk_text(window.messages)
 
 
 def connected(root: tk.Tk, config: ClientConfig) -> tuple[GuiApp, ChatWindow]:

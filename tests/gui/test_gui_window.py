@@ -3,52 +3,26 @@ library clients on the other end of a real server."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import gc
 import tkinter as tk
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
 from libpeers import PeerFactory, in_order, joined_peer
 
 from hubbub.client import ClientConfig, Kick, MessageEvent, Names, Quit, TopicChange
 from hubbub.gui.app import GuiApp
 from hubbub.gui.window import ChatWindow
-
-
-async def pump(root: tk.Tk, check: Callable[[], object], timeout: float = 5.0) -> None:
-    """Run Tk and the test's event loop (where the server lives) together."""
-    for _ in range(int(timeout / 0.01)):
-        if check():
-            return
-        root.update()
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not met in time")
+from uiwait import pump_tk as pump
+from uiwait import tk_text
 
 
 def shown(window: ChatWindow) -> str:
-    return window.messages.get("1.0", "end")
+    return tk_text(window.messages)
 
 
 def type_and_enter(window: ChatWindow, text: str) -> None:
     window.entry.delete(0, "end")
     window.entry.insert(0, text)
     window.entry.event_generate("<Return>")
-
-
-@pytest.fixture
-def root(display: str) -> Iterator[tk.Tk]:
-    # Tk objects of earlier tests must be freed on this (their) thread: collected
-    # later on a client's network thread, they would call into Tcl from there.
-    gc.collect()
-    root = tk.Tk()
-    yield root
-    with contextlib.suppress(tk.TclError):
-        root.destroy()
-    del root
-    gc.collect()
 
 
 async def test_connect_chat_and_close(

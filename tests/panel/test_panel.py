@@ -2,67 +2,21 @@
 
 from __future__ import annotations
 
-import gc
-import socket
-import time
-import tkinter as tk
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
-import pytest
+from collections.abc import Callable
 
 from hubbub.panel.window import PanelWindow
-
-
-@pytest.fixture
-def window(display: str, tmp_path: Path) -> Iterator[PanelWindow]:
-    # Tk objects left by earlier tests must be freed on this (their) thread:
-    # collected later on the server thread, Tcl would deadlock.
-    gc.collect()
-    root = tk.Tk()
-    panel = PanelWindow(root, host="127.0.0.1", port=0, data_dir=tmp_path / "data")
-    yield panel
-    if not panel.closed:
-        panel.close()
-    del panel, root
-    gc.collect()
+from lineclient import LineClient
+from uiwait import pump_tk_alone
 
 
 def pump(window: PanelWindow, until: Callable[[], bool], timeout: float = 8.0) -> None:
-    """Run the Tk event loop until ``until()`` holds."""
-    deadline = time.monotonic() + timeout
-    while not until():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        window.root.update()
-        time.sleep(0.02)
+    pump_tk_alone(window.root, until, timeout)
 
 
 def served_port(window: PanelWindow) -> int:
     server = window.runner.server
     assert server is not None
     return server.listeners[0].port
-
-
-class LineClient:
-    def __init__(self, port: int, nick: str) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.buffer = b""
-        self.sock.sendall(f"NICK {nick}\r\nUSER {nick} 0 * :{nick}\r\n".encode())
-        self.wait_for(b" 376 ")
-
-    def wait_for(self, needle: bytes) -> bytes:
-        while needle not in self.buffer:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                break
-            self.buffer += chunk
-        return self.buffer
-
-    def read_all(self) -> bytes:
-        while chunk := self.sock.recv(4096):
-            self.buffer += chunk
-        return self.buffer
 
 
 def nicks(window: PanelWindow) -> list[str]:

@@ -5,13 +5,10 @@ real server, real sockets."""
 from __future__ import annotations
 
 import errno
-import gc
 import socket
 import subprocess
 import sys
-import time
-import tkinter as tk
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,54 +16,16 @@ import pytest
 from hubbub.panel.presence import PresenceLog
 from hubbub.panel.runner import ClientRow
 from hubbub.panel.window import PanelWindow, start_failure
-
-
-@pytest.fixture
-def window(display: str, tmp_path: Path) -> Iterator[PanelWindow]:
-    gc.collect()
-    root = tk.Tk()
-    panel = PanelWindow(root, host="127.0.0.1", port=0, data_dir=tmp_path / "data")
-    yield panel
-    if not panel.closed:
-        panel.close()
-    del panel, root
-    gc.collect()
+from lineclient import LineClient
+from uiwait import pump_tk_alone
 
 
 def pump(window: PanelWindow, until: Callable[[], bool], timeout: float = 8.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not until():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        window.root.update()
-        time.sleep(0.02)
+    pump_tk_alone(window.root, until, timeout)
 
 
 def log_text(window: PanelWindow) -> str:
     return window.log_view.get("1.0", "end")
-
-
-class LineClient:
-    def __init__(self, port: int, nick: str) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.address = "{}:{}".format(*self.sock.getsockname())
-        self.buffer = b""
-        self.sock.sendall(f"NICK {nick}\r\nUSER {nick} 0 * :{nick}\r\n".encode())
-        self.wait_for(b" 376 ")
-
-    def wait_for(self, needle: bytes) -> bytes:
-        while needle not in self.buffer:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                break
-            self.buffer += chunk
-        return self.buffer
-
-    def quit(self) -> None:
-        self.sock.sendall(b"QUIT :bye\r\n")
-        while self.sock.recv(4096):
-            pass
-        self.sock.close()
 
 
 # ------------------------------------------------------------------ units

@@ -3,7 +3,6 @@ with a library client on the other side."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from libpeers import PeerFactory, client_config, in_order, joined_peer
@@ -14,19 +13,9 @@ from textual.widgets import OptionList, RichLog
 from hubbub.client import Kick, MessageEvent, Names, TopicChange
 from hubbub.tui.app import ChatApp
 from hubbub.tui.chatinput import ChatInput
+from uiwait import log_text, until
 
-
-async def until(pilot: Pilot[None], check: Callable[[], object], timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if check():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition not met in time")
-
-
-def shown(app: ChatApp) -> str:
-    log = app.query_one("#messages", RichLog)
-    return "\n".join(strip.text for strip in log.lines)
+shown = log_text  # the name these tests use
 
 
 async def type_line(pilot: Pilot[None], text: str) -> None:

@@ -5,12 +5,10 @@ Alt+digit hint matches the keys. Real server, Textual's pilot."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 from libpeers import PeerFactory, client_config
 from rich.text import Text
-from textual.pilot import Pilot
 from textual.widgets import RichLog, Static
 
 from hubbub.client import Names
@@ -18,21 +16,12 @@ from hubbub.client.session import Line
 from hubbub.tui.app import PLACEHOLDER, ChatApp
 from hubbub.tui.chatinput import ChatInput
 from hubbub.tui.render import render_line
+from uiwait import log_text, until
 
 HOSTILE = "look \x1b]0;pwned\x07 \x1b[2J\x9b31m\x7f here"
 
 
-async def until(pilot: Pilot[None], check: Callable[[], object], timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if check():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition not met in time")
-
-
-def shown(app: ChatApp) -> str:
-    log = app.query_one("#messages", RichLog)
-    return "\n".join(strip.text for strip in log.lines)
+shown = log_text  # the name these tests use
 
 
 def make_app(irc: object, tmp_path: Path) -> ChatApp:
