@@ -2,7 +2,9 @@
 
 Each WebSocket message carries one IRC line without CR LF. ``text.ircv3.net``
 sends text frames (our output is always valid UTF-8), ``binary.ircv3.net``
-binary frames.
+binary frames. Plain HTTP GETs get the web client's files
+(:mod:`hubbub.server.net.webassets`) unless ``web = false``; an upgrade
+from a browser whose Origin is neither the page's nor allowed gets 403.
 """
 
 from __future__ import annotations
@@ -15,10 +17,18 @@ from typing import TYPE_CHECKING, Any, cast
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from hubbub.server.net.connection import CLOSE_GRACE, MAX_LINE_BYTES, Connection, peer_address
 from hubbub.server.net.tls_upgrade import TlsUpgrade
+from hubbub.server.net.webassets import (
+    WebAssets,
+    forbidden,
+    is_websocket_request,
+    origin_allowed,
+    serve_file,
+)
 
 if TYPE_CHECKING:
     import ssl
@@ -192,7 +202,7 @@ async def _handle(server: Server, ws: ServerConnection) -> None:
 
 
 async def start_websocket_listener(
-    server: Server, host: str, port: int, ssl_context: ssl.SSLContext | None
+    server: Server, host: str, port: int, ssl_context: ssl.SSLContext | None, *, web: bool = True
 ) -> WsServer:
     def choose(connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
         for proto in offered:
@@ -203,6 +213,20 @@ async def start_websocket_listener(
     def counted(*args: Any, **kwargs: Any) -> CountedServerConnection:
         return CountedServerConnection(server, ssl_context, *args, **kwargs)
 
+    tls = ssl_context is not None
+    assets = WebAssets.from_package() if web else None
+
+    def route(connection: ServerConnection, request: Request) -> Response | None:
+        host = request.headers.get("Host")
+        if is_websocket_request(request):
+            allowed = server.config.web.allowed_origins
+            if origin_allowed(request.headers.get("Origin"), host, tls, allowed):
+                return None
+            return forbidden(tls, host)
+        if assets is None:
+            return None  # websockets answers 426 Upgrade Required
+        return serve_file(assets, request, tls)
+
     # No ssl= here: CountedServerConnection counts the peer, then upgrades.
     return await serve(
         lambda ws: _handle(server, ws),
@@ -212,6 +236,7 @@ async def start_websocket_listener(
         open_timeout=server.config.limits.handshake_timeout,
         subprotocols=SUBPROTOCOLS,
         select_subprotocol=choose,
+        process_request=route,
         max_size=MAX_LINE_BYTES,
         max_queue=4,
         ping_interval=None,
