@@ -43,12 +43,13 @@ SUBPROTOCOLS = [Subprotocol("text.ircv3.net"), Subprotocol("binary.ircv3.net")]
 
 
 class WebSocketConnection(Connection):
-    __slots__ = ("_binary", "_pending", "_pending_size", "_wake", "readable", "ws")
+    __slots__ = ("_binary", "_pending", "_pending_size", "_wake", "_writing", "readable", "ws")
 
     def __init__(self, server: Server, ws: ServerConnection, ip: str, port: int, tls: bool) -> None:
         super().__init__(server, ip, port, tls)
         self.ws = ws
         self._binary = False  # known once the opening handshake chose a subprotocol
+        self._writing = False  # the writer runs once the opening handshake is done
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._wake = asyncio.Event()
@@ -68,10 +69,12 @@ class WebSocketConnection(Connection):
         self._wake.set()
 
     def transport_buffered(self) -> int:
-        """Output not yet on the wire: waiting for the writer, and in the transport."""
+        """Output not yet on the wire: waiting for the writer, and in the transport.
+        Without a writer (a plain HTTP request, a handshake never finished)
+        nothing waiting will ever be sent, so shutdown need not wait for it."""
         transport = self.ws.transport
         buffered = transport.get_write_buffer_size() if transport is not None else 0
-        return self._pending_size + buffered
+        return (self._pending_size if self._writing else 0) + buffered
 
     def transport_close(self) -> None:
         self._wake.set()
@@ -91,6 +94,7 @@ class WebSocketConnection(Connection):
             self.readable.clear()
 
     async def writer(self) -> None:
+        self._writing = True
         while True:
             await self._wake.wait()
             self._wake.clear()
