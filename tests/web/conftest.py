@@ -22,7 +22,7 @@ from harness import make_config
 from hubbub.server.app import Server
 
 sys.path.insert(0, str(Path(__file__).parent))
-from webserver import WebServer
+from webserver import OPER_PASSWORD, WebServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -62,7 +62,8 @@ async def browser() -> AsyncIterator[Any]:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def web(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[WebServer]:
     data = tmp_path_factory.mktemp("web")
-    config = make_config(Path(data))
+    opers: Any = [{"name": "admin", "password": OPER_PASSWORD}]
+    config = make_config(Path(data), opers=opers)
     server = Server(config)
     await server.start()
     running = WebServer(config, server)

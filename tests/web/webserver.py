@@ -8,6 +8,8 @@ from hubbub.server.app import Server
 from hubbub.server.config import Config
 from ircclient import RawClient
 
+OPER_PASSWORD = "s3cret"  # oper "admin" on every web test server
+
 
 @dataclass
 class WebServer:
@@ -30,13 +32,18 @@ class WebServer:
         await client.register(nick, caps)
         return client
 
-    async def restart(self) -> None:
-        """Stop and start again on the same ports with the same data."""
+    async def stop(self) -> None:
+        """Stop; :meth:`start` comes back on the same ports with the same data."""
         ports = {x.kind: x.port for x in self.server.listeners}
+        for client in self.clients:
+            await client.close()
+        self.clients.clear()
         await self.server.stop()
         for spec in self.config.listen:
             kind = "websocket" if spec.websocket else "tls" if spec.tls else "plaintext"
             spec.port = ports[kind]
+
+    async def start(self) -> None:
         self.server = Server(self.config)
         await self.server.start()
 

@@ -569,12 +569,13 @@ function onMessage(m, command) {
   addMessage(conv, message, true);
 }
 
-function addMessage(conv, message, live) {
+/** Insert in time order; ``older`` puts it before messages of the same time (BEFORE pages). */
+function addMessage(conv, message, live, older = false) {
   if (message.msgid && conv.msgids.has(message.msgid)) return;
   if (message.msgid) conv.msgids.add(message.msgid);
   const list = conv.messages;
   let index = list.length;
-  while (index > 0 && list[index - 1].time > message.time) index--;
+  while (index > 0 && (older ? list[index - 1].time >= message.time : list[index - 1].time > message.time)) index--;
   list.splice(index, 0, message);
   if (list.length > MAX_MESSAGES) {
     const dropped = list.shift();
@@ -593,8 +594,9 @@ function addMessage(conv, message, live) {
     }
     if (mentioned && document.hidden) notify(conv, message);
   }
-  if (key(conv.name) === client.active) {
-    if (index === list.length - 1 || index === list.length) appendMessageElement(message);
+  // History is drawn once per batch (onHistoryBatch), live lines one by one.
+  if (live && key(conv.name) === client.active) {
+    if (index === list.length - 1) appendMessageElement(message);
     else renderMessages();
   }
   updateTitle();
@@ -618,10 +620,12 @@ function onHistoryBatch(batch) {
   const before = conv.messages.length;
   const log = $("messages");
   log.setAttribute("aria-busy", "true");
-  for (const line of batch.lines) {
+  // An older page goes in newest first, each before its equals in time.
+  const lines = conv.loadingOlder ? [...batch.lines].reverse() : batch.lines;
+  for (const line of lines) {
     if (line.command !== "PRIVMSG" && line.command !== "NOTICE") continue;
     const message = messageFrom(line, line.command);
-    if (message) addMessage(conv, message, false);
+    if (message) addMessage(conv, message, false, conv.loadingOlder);
   }
   log.setAttribute("aria-busy", "false");
   if (conv.loadingOlder) {
@@ -631,6 +635,8 @@ function onHistoryBatch(batch) {
   } else if (key(conv.name) === client.active) {
     renderMessages();
   }
+  // A log too short to scroll can never be scrolled up: fill it first.
+  if (key(conv.name) === client.active && log.scrollHeight <= log.clientHeight) fetchOlder(conv);
 }
 
 function onTagmsg(m) {
