@@ -22,19 +22,8 @@ from harness import make_config
 from hubbub.server.app import Server
 
 sys.path.insert(0, str(Path(__file__).parent))
+from chromium import CHROMIUM, CHROMIUM_ARGS
 from webserver import OPER_PASSWORD, WebServer
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _missing(reason: str) -> None:

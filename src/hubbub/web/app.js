@@ -1019,7 +1019,10 @@ function messageElement(message) {
     return row;
   }
   message.element = row;
-  if (message.msgid) row.dataset.msgid = message.msgid;
+  if (message.msgid) {
+    row.dataset.msgid = message.msgid;
+    row.tabIndex = -1; // a tap focuses it, which shows its actions on a phone
+  }
   row.classList.toggle("self", message.self);
   row.classList.toggle("mention", Boolean(message.mention));
   row.classList.toggle("notice", message.notice);
