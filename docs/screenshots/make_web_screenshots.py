@@ -74,7 +74,8 @@ async def shoot(page: Page, bob: RawClient, url: str, name: str, phone: bool) ->
     await messages.locator(".msg", has_text="dana: welcome").wait_for()
     first = messages.locator(".msg", has_text="Morning all").first
     await (first.click() if phone else first.hover())
-    await first.get_by_role("button", name="Reply to alice").click()
+    actions = page.get_by_role("toolbar", name="Message actions")
+    await actions.get_by_role("button", name="Reply to alice").click()
     box = page.get_by_label("Message", exact=True)
     await box.fill("Hello from the browser 👋")
     await box.press("Enter")

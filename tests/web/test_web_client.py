@@ -14,6 +14,7 @@ from webui import (
     conversations,
     log,
     members,
+    message_action,
     message_box,
     open_conversation,
     say,
@@ -206,15 +207,13 @@ async def test_typing_reply_and_react_end_to_end(page: Any, web: WebServer) -> N
     question_id = echo.tags["msgid"]
     await shows(page, "a question?")
     row = log(page).locator(f'.msg[data-msgid="{question_id}"]')
-    await row.hover()
-    await row.get_by_role("button", name="Reply to theo").click()
+    await message_action(page, row, "Reply to theo")
     await say(page, "an answer")
     answer = await raw.expect(lambda m: m.command == "PRIVMSG" and m.params[1] == "an answer")
     assert answer.tags.get("+draft/reply") == question_id
     await expect(log(page).locator(".msg", has_text="an answer")).to_contain_text("↪ theo")
     # react from the browser
-    await row.hover()
-    await row.get_by_role("button", name="React 👍").click()
+    await message_action(page, row, "React 👍")
     react = await raw.expect(lambda m: m.command == "TAGMSG" and "+draft/react" in m.tags)
     assert react.tags["+draft/react"] == "👍" and react.tags["+draft/reply"] == question_id
     await expect(row.locator(".reaction")).to_have_text("👍 1", timeout=TIMEOUT)  # the echo
@@ -253,3 +252,28 @@ async def test_keyboard_switches_conversations(page: Any, web: WebServer) -> Non
     await expect(page.get_by_role("heading", name="#k2", exact=True)).to_be_visible()
     await message_box(page).press("Alt+ArrowUp")
     await expect(page.get_by_role("heading", name="#k1", exact=True)).to_be_visible()
+
+
+async def test_keyboard_reaches_a_messages_actions(page: Any, web: WebServer) -> None:
+    await connect(page, web.url, "kbd", channels="#kbd")
+    raw = await web.client("kane", TAGS)
+    await raw.send("JOIN #kbd")
+    await raw.send("PRIVMSG #kbd :first")
+    await raw.send("PRIVMSG #kbd :second")
+    await shows(page, "second")
+    await log(page).focus()
+    await page.keyboard.press("ArrowUp")  # the newest message
+    await page.keyboard.press("ArrowUp")
+    await expect(log(page).locator(".msg", has_text="first")).to_be_focused()
+    await page.keyboard.press("Tab")
+    reply = page.get_by_role("toolbar", name="Message actions").get_by_role(
+        "button", name="Reply to kane"
+    )
+    await expect(reply).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#reply-text")).to_have_text("Replying to kane: first")
+    await expect(message_box(page)).to_be_focused()
+    await page.keyboard.press("Escape")
+    await expect(page.locator("#reply-banner")).to_be_hidden()
+    # The log's text is the messages alone: no button labels read out with them.
+    assert await log(page).locator("button").count() == 0

@@ -72,3 +72,10 @@ async def open_conversation(page: Any, name: str) -> None:
 async def shows(page: Any, text: str) -> None:
     """Wait until a message containing ``text`` is in the log."""
     await expect(log(page).locator(".msg", has_text=text).first).to_be_visible(timeout=TIMEOUT)
+
+
+async def message_action(page: Any, row: Any, name: str) -> None:
+    """Point at a message, then press one of its actions (Reply to ..., React ...)."""
+    await row.hover()
+    toolbar = page.get_by_role("toolbar", name="Message actions")
+    await toolbar.get_by_role("button", name=name).click()

@@ -107,6 +107,8 @@ const client = {
   replyTo: null,
   lastTyping: 0,
   metadata: new Map(),
+  actionsFor: null, // the message the actions toolbar is showing
+  memberMenu: null, // folded nick whose member menu is open
 };
 
 const key = (name) => fold(name, client.isupport.CASEMAPPING || "rfc1459");
@@ -1055,31 +1057,56 @@ function messageElement(message) {
     }
     row.append(list);
   }
-  if (message.msgid && !message.redacted) row.append(messageActions(message));
   return row;
 }
 
+/**
+ * One toolbar, outside the log, for the message under the pointer or focus:
+ * buttons inside each row would be read out with every new message.
+ */
+function showActions(row) {
+  const conv = activeConversation();
+  const message = conv.messages.find((x) => x.msgid && x.msgid === row.dataset.msgid);
+  const toolbar = $("message-actions");
+  if (!message || message.redacted) {
+    toolbar.hidden = true;
+    return;
+  }
+  if (client.actionsFor === message && !toolbar.hidden) return;
+  client.actionsFor = message;
+  toolbar.replaceChildren(...messageActions(message));
+  toolbar.hidden = !toolbar.childElementCount;
+  const log = $("messages");
+  toolbar.style.top = `${Math.max(0, row.offsetTop - log.scrollTop - toolbar.offsetHeight + 4)}px`;
+}
+
+function hideActions() {
+  $("message-actions").hidden = true;
+  client.actionsFor = null;
+}
+
 function messageActions(message) {
-  const actions = element("div", "actions");
+  const actions = [];
   if (has("message-tags")) {
     const reply = element("button", "quiet", "Reply");
     reply.type = "button";
     reply.setAttribute("aria-label", `Reply to ${message.nick}`);
     reply.addEventListener("click", () => startReply(message));
-    actions.append(reply);
+    actions.push(reply);
     for (const emoji of REACTIONS.slice(0, 3)) {
       const react = element("button", "quiet react", emoji);
       react.type = "button";
       react.setAttribute("aria-label", `React ${emoji}`);
       react.addEventListener("click", () => sendReaction(message, emoji));
-      actions.append(react);
+      actions.push(react);
     }
   }
   if (message.self && has("draft/message-redaction")) {
     const remove = element("button", "quiet", "Delete");
     remove.type = "button";
+    remove.setAttribute("aria-label", "Delete your message");
     remove.addEventListener("click", () => send("REDACT", [activeConversation().name, message.msgid]));
-    actions.append(remove);
+    actions.push(remove);
   }
   return actions;
 }
@@ -1100,6 +1127,7 @@ function appendMessageElement(message) {
 }
 
 function renderMessages({ keepOffsetFromBottom = false } = {}) {
+  hideActions();
   const log = $("messages");
   const fromBottom = log.scrollHeight - log.scrollTop;
   const conv = activeConversation();
@@ -1161,9 +1189,14 @@ function renderMembers() {
   const members = conv.kind === "channel" ? sortedMembers(conv) : [];
   $("member-count").textContent = members.length ? `(${members.length})` : "";
   const op = ["q", "a", "o", "h"].some((mode) => myModes(conv).has(mode));
+  // Redrawn often (joins, modes, away): keep the open menu open, and focus where it was.
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  const focusedText = focused?.textContent;
+  const focusedNick = focused?.closest(".member")?.dataset.nick;
   list.replaceChildren(
     ...members.map((entry) => {
       const item = element("li", "member");
+      item.dataset.nick = key(entry.nick);
       item.classList.toggle("away", Boolean(entry.away));
       const button = element("button", "member-name");
       button.type = "button";
@@ -1177,12 +1210,14 @@ function renderMembers() {
       button.setAttribute("aria-label", label.filter(Boolean).join(" "));
       if (entry.away) button.title = `away: ${entry.away}`;
       const menu = memberMenu(conv, entry, op);
-      menu.hidden = true;
+      menu.hidden = client.memberMenu !== key(entry.nick);
+      button.setAttribute("aria-expanded", String(!menu.hidden));
       button.addEventListener("click", () => {
         const open = menu.hidden;
         for (const other of list.querySelectorAll(".member-menu")) other.hidden = true;
         for (const other of list.querySelectorAll(".member-name")) other.setAttribute("aria-expanded", "false");
         menu.hidden = !open;
+        client.memberMenu = open ? key(entry.nick) : null;
         button.setAttribute("aria-expanded", String(open));
         if (open) menu.querySelector("button")?.focus();
       });
@@ -1190,6 +1225,11 @@ function renderMembers() {
       return item;
     }),
   );
+  if (focusedNick) {
+    const item = list.querySelector(`.member[data-nick="${CSS.escape(focusedNick)}"]`);
+    const again = [...(item?.querySelectorAll("button") ?? [])].find((b) => b.textContent === focusedText);
+    again?.focus();
+  }
 }
 
 function memberMenu(conv, entry, op) {
@@ -1202,6 +1242,7 @@ function memberMenu(conv, entry, op) {
     button.addEventListener("click", () => {
       action();
       menu.hidden = true;
+      client.memberMenu = null;
     });
     menu.append(button);
   };
@@ -1558,11 +1599,33 @@ function wireUp() {
       submitMessage();
     }
   });
+  $("message").addEventListener("focus", hideActions);
   $("message").addEventListener("input", () => {
     resizeBox();
     onTypingInput();
   });
+  const messages = $("messages");
+  messages.addEventListener("mouseover", (ev) => {
+    const row = ev.target.closest?.(".msg[data-msgid]");
+    if (row) showActions(row);
+  });
+  messages.addEventListener("focusin", (ev) => {
+    const row = ev.target.closest?.(".msg[data-msgid]");
+    if (row) showActions(row);
+  });
+  // Arrow keys walk the messages; Tab from one reaches its actions.
+  messages.addEventListener("keydown", (ev) => {
+    if (ev.key !== "ArrowUp" && ev.key !== "ArrowDown") return;
+    const rows = [...messages.querySelectorAll(".msg[data-msgid]")];
+    if (!rows.length) return;
+    ev.preventDefault();
+    const at = rows.indexOf(document.activeElement);
+    const next = at < 0 ? rows.length - 1 : Math.min(rows.length - 1, Math.max(0, at + (ev.key === "ArrowUp" ? -1 : 1)));
+    rows[next].focus();
+    rows[next].scrollIntoView({ block: "nearest" });
+  });
   $("messages").addEventListener("scroll", () => {
+    hideActions();
     if ($("messages").scrollTop < 60) fetchOlder(activeConversation());
   });
   $("join-form").addEventListener("submit", (ev) => {
@@ -1598,7 +1661,9 @@ function wireUp() {
       moveConversation(ev.key === "ArrowUp" ? -1 : 1);
     } else if (ev.key === "Escape") {
       if (client.replyTo) cancelReply();
+      hideActions();
       for (const menu of document.querySelectorAll(".member-menu")) menu.hidden = true;
+      client.memberMenu = null;
       closeDrawers();
     }
   });
