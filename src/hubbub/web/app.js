@@ -1017,7 +1017,7 @@ function messageElement(message) {
   const row = element("div", "msg");
   if (message.local) {
     row.classList.add(message.local);
-    row.append(element("time", "", timeLabel(message.time)), element("span", "text", message.text));
+    row.append(element("time", "", timeLabel(message.time)), " ", element("span", "text", message.text));
     return row;
   }
   message.element = row;
