@@ -17,7 +17,7 @@ from websockets.exceptions import InvalidStatus
 
 from harness import RunningServer, ServerFactory
 from hubbub.server.config import ConfigError, parse_config
-from hubbub.server.net.webassets import WebAssets, origin_allowed
+from hubbub.server.net.webassets import WebAssets, is_loopback_name, origin_allowed
 
 ASSETS = ["index.html", "app.js", "irc.js", "sasl.js", "style.css", "icon.svg"]
 
@@ -36,8 +36,9 @@ async def http(
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
-    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
-    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    headers = {"Host": f"127.0.0.1:{port}", **(headers or {})}
+    lines = [f"{method} {path} HTTP/1.1"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
     await writer.drain()
     raw = await asyncio.wait_for(reader.read(), 10)
@@ -277,3 +278,42 @@ def test_hubbub_serve_prints_the_web_address_and_serves_it(tmp_path: Path) -> No
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+async def test_dns_rebinding_page_is_refused_on_a_loopback_listener(irc: RunningServer) -> None:
+    """evil.example resolved to 127.0.0.1: Origin and Host agree, but the name
+    is not a loopback one, so the upgrade is refused."""
+    port = ws_port(irc)
+    status, _, _ = await http(
+        port,
+        "/",
+        headers={
+            "Host": f"evil.example:{port}",
+            "Origin": f"http://evil.example:{port}",
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Version": "13",
+        },
+    )
+    assert status == 403
+    line = await irc_over_websocket(f"ws://localhost:{port}/", f"http://localhost:{port}", "lh")
+    assert " 001 lh " in line
+
+
+def test_loopback_names() -> None:
+    for name in ("localhost", "LOCALHOST:8097", "127.0.0.1", "127.0.0.1:8097", "[::1]:8097", "::1"):
+        assert is_loopback_name(name), name
+    for name in (
+        "evil.example",
+        "evil.example:8097",
+        "127.0.0.1.evil.example",
+        "[::2]:1",
+        "0.0.0.0",
+    ):
+        assert not is_loopback_name(name), name
+    host = "evil.example:8097"
+    assert not origin_allowed("http://evil.example:8097", host, False, [], loopback_only=True)
+    assert origin_allowed("http://evil.example:8097", host, False, [], loopback_only=False)
+    listed = ["http://evil.example:8097"]
+    assert origin_allowed("http://evil.example:8097", host, False, listed, loopback_only=True)

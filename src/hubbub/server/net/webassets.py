@@ -11,8 +11,10 @@ no framing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http
+import ipaddress
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -128,17 +130,46 @@ def is_websocket_request(request: Request) -> bool:
 
 
 def origin_allowed(
-    origin: str | None, host: str | None, tls: bool, allowed: Collection[str]
+    origin: str | None,
+    host: str | None,
+    tls: bool,
+    allowed: Collection[str],
+    *,
+    loopback_only: bool = False,
 ) -> bool:
     """Browsers always send Origin: it must be the page's own origin (the
     scheme of this listener and the Host asked for) or be listed in
-    ``[web] allowed_origins``. Non-browser clients send none and pass."""
+    ``[web] allowed_origins``. Non-browser clients send none and pass.
+
+    ``loopback_only`` (a listener on a loopback address): the page's own
+    origin counts only under a loopback name, so a DNS-rebinding page
+    (evil.example resolved to 127.0.0.1, same "origin" as its Host) is refused.
+    """
     if origin is None:
         return True
     origin = origin.lower().rstrip("/")
-    if host is not None and origin == f"{'https' if tls else 'http'}://{host.lower()}":
+    if origin in allowed:
         return True
-    return origin in allowed
+    if host is None or origin != f"{'https' if tls else 'http'}://{host.lower()}":
+        return False
+    return not loopback_only or is_loopback_name(host)
+
+
+def is_loopback_name(host: str) -> bool:
+    """``localhost``, ``127.0.0.1``, ``::1``, ``[::1]`` (with or without a port)."""
+    name = host.lower()
+    with contextlib.suppress(ValueError):
+        return ipaddress.ip_address(name).is_loopback  # a bare address
+    if name.startswith("["):
+        name = name[1 : name.find("]")] if "]" in name else name
+    else:
+        name = name.rsplit(":", 1)[0]
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def forbidden(tls: bool, host: str | None) -> Response:

@@ -25,6 +25,7 @@ from hubbub.server.net.tls_upgrade import TlsUpgrade
 from hubbub.server.net.webassets import (
     WebAssets,
     forbidden,
+    is_loopback_name,
     is_websocket_request,
     origin_allowed,
     serve_file,
@@ -219,14 +220,16 @@ async def start_websocket_listener(
 
     tls = ssl_context is not None
     assets = WebAssets.from_package() if web else None
+    loopback_only = is_loopback_name(host)
 
     def route(connection: ServerConnection, request: Request) -> Response | None:
-        host = request.headers.get("Host")
+        asked = request.headers.get("Host")
         if is_websocket_request(request):
             allowed = server.config.web.allowed_origins
-            if origin_allowed(request.headers.get("Origin"), host, tls, allowed):
+            origin = request.headers.get("Origin")
+            if origin_allowed(origin, asked, tls, allowed, loopback_only=loopback_only):
                 return None
-            return forbidden(tls, host)
+            return forbidden(tls, asked)
         if assets is None:
             return None  # websockets answers 426 Upgrade Required
         return serve_file(assets, request, tls)
