@@ -23,6 +23,9 @@ async def test_register_then_log_in_and_return_without_typing(context: Any, web:
     assert user is not None and user.account == "regina"
     await page.get_by_role("button", name="Log out").click()
     await expect(page.get_by_role("button", name="Connect")).to_be_visible()
+    # The nickname is remembered (localStorage); the password is not.
+    await expect(page.get_by_label("Nickname")).to_have_value("regina")
+    await expect(page.get_by_label("Password", exact=True)).to_have_value("")
 
     # Log in with the password (SCRAM-SHA-256 through SubtleCrypto).
     await connect(page, web.url, "regina", password=password)

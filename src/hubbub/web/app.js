@@ -11,8 +11,8 @@ import { ScramClient, authenticateChunks, canScram, fromBase64, plainPayload } f
 
 const WANTED_CAPS = [
   "message-tags", "server-time", "echo-message", "batch", "sasl", "draft/chathistory",
-  "away-notify", "account-notify", "account-tag", "extended-join", "multi-prefix", "chghost",
-  "setname", "invite-notify", "cap-notify", "draft/account-registration", "draft/multiline",
+  "away-notify", "account-notify", "account-tag", "extended-join", "multi-prefix",
+  "invite-notify", "cap-notify", "draft/account-registration", "draft/multiline",
   "draft/read-marker", "draft/message-redaction", "draft/metadata-2",
 ];
 const MAX_MESSAGES = 2000; // per conversation; the oldest are dropped beyond
@@ -334,13 +334,11 @@ const HANDLERS = {
   REDACT: onRedact,
   MARKREAD: onMarkread,
   METADATA: (m) => onMetadataValue(m.params[0], m.params[1], m.params[3] ?? m.params[2]),
-  FAIL: (m) => notice(activeConversation(), `${m.params[0]} failed: ${m.params.at(-1)}`, "error"),
+  FAIL: (m) => onRegisterFail(m) || notice(activeConversation(), `${m.params[0]} failed: ${m.params.at(-1)}`, "error"),
   WARN: (m) => notice(activeConversation(), `${m.params[0]}: ${m.params.at(-1)}`),
   NOTE: (m) => notice(serverConversation(), `${m.params[0]}: ${m.params.at(-1)}`),
   ERROR: (m) => notice(serverConversation(), `Server: ${m.params[0] ?? ""}`, "error"),
   CHATHISTORY: onTargetsLine,
-  CHGHOST: () => {},
-  SETNAME: () => {},
 };
 
 function onCap(m) {
@@ -391,8 +389,6 @@ function onRegisterFail(m) {
   }
   return true;
 }
-
-HANDLERS.FAIL = ((plain) => (m) => onRegisterFail(m) || plain(m))(HANDLERS.FAIL);
 
 function numeric(m) {
   const params = m.params.slice(1);
@@ -459,7 +455,10 @@ function numeric(m) {
     case "354":
       onWhox(params);
       break;
-    case "315":
+    case "372":
+      notice(serverConversation(), params.at(-1));
+      break;
+    case "315": // end of WHO, topic setter, modes, creation time, server info: not shown
     case "333":
     case "324":
     case "329":
@@ -467,8 +466,6 @@ function numeric(m) {
     case "003":
     case "004":
     case "375":
-    case "372":
-      if (m.command === "372") notice(serverConversation(), params.at(-1));
       break;
     case "305":
     case "306":
@@ -1531,6 +1528,10 @@ function showConnectScreen(error = "") {
 }
 
 function showChat() {
+  // Connected: the password is in memory for reconnects, not left in the form.
+  $("password").value = "";
+  $("register").checked = false;
+  $("email-row").hidden = true;
   $("connect-screen").hidden = true;
   $("chat").hidden = false;
   if (!client.active) switchTo(serverConversation().name);
