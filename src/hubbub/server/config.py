@@ -186,7 +186,9 @@ class ChannelsSection(_Section):
 class WebSection(_Section):
     """The web client (src/hubbub/web). A browser's WebSocket is accepted only
     from the page's own origin or one listed here, e.g. "https://chat.example.org"
-    (scheme://host[:port], as the browser sends it in Origin)."""
+    (scheme://host[:port], as the browser sends it in Origin). On a loopback
+    listener the page's own origin counts only under a loopback name
+    (localhost, 127.0.0.1, [::1]): against DNS rebinding."""
 
     allowed_origins: list[str] = Field(default_factory=list)
 
