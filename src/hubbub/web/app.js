@@ -3,11 +3,21 @@
 // ever put in the page as text nodes (textContent), never as HTML; the CSP
 // enforces that with Trusted Types.
 
+import { runCommand } from "./commands.js";
 import {
-  buildLine, fold, isChannel, linkify, mentions, parseCaps, parseFormatting, parseInput,
-  parseIsupport, parseLine, parsePrefix, parseSource, splitBytes, stripFormatting,
+  buildLine, isChannel, mentions, parseCaps, parseInput, parseIsupport, parseLine, parsePrefix,
+  parseSource, splitBytes, stripFormatting,
 } from "./irc.js";
 import { ScramClient, authenticateChunks, canScram, fromBase64, plainPayload } from "./sasl.js";
+import {
+  activeConversation, chantypes, client, conversation, has, hooks, key, loadSaved, save,
+  serverConversation,
+} from "./state.js";
+import {
+  $, actions, appendMessageElement, closeDrawers, hideActions, refreshMessageElement,
+  renderConversationList, renderMembers, renderMessages, renderTopbar, renderTyping,
+  renderWhoAmI, setStatus, showActions, toggleDrawer, updateTitle,
+} from "./view.js";
 
 const WANTED_CAPS = [
   "message-tags", "server-time", "echo-message", "batch", "sasl", "draft/chathistory",
@@ -20,119 +30,12 @@ const HISTORY_PAGE = 50;
 const MAX_SEND_BYTES = 400; // text per PRIVMSG, so the relayed line fits 512 bytes
 const TYPING_EVERY = 3000;
 const TYPING_EXPIRES = 6000;
-const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮"];
-const STORE = "hubbub.web";
-
-const $ = (id) => document.getElementById(id);
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function loadSaved() {
-  try {
-    return JSON.parse(localStorage.getItem(STORE) || "{}");
-  } catch {
-    return {};
-  }
-}
-
-function save(changes) {
-  const saved = { ...loadSaved(), ...changes };
-  for (const [key, value] of Object.entries(saved)) if (value === null) delete saved[key];
-  localStorage.setItem(STORE, JSON.stringify(saved));
-}
 
 function isLoopback() {
   return ["127.0.0.1", "localhost", "[::1]"].includes(location.hostname);
 }
 
 // ---------------------------------------------------------------- state
-
-class Conversation {
-  constructor(name, kind) {
-    this.name = name;
-    this.kind = kind; // "server" | "channel" | "query"
-    this.messages = [];
-    this.msgids = new Set();
-    this.members = new Map();
-    this.topic = "";
-    this.unread = 0;
-    this.mention = false;
-    this.joined = false;
-    this.historyAsked = false;
-    this.loadingOlder = false;
-    this.reachedStart = false;
-    this.typing = new Map();
-    this.readUpTo = null;
-  }
-
-  newestMsgid() {
-    for (let i = this.messages.length - 1; i >= 0; i--) if (this.messages[i].msgid) return this.messages[i].msgid;
-    return null;
-  }
-
-  oldestMsgid() {
-    for (const message of this.messages) if (message.msgid) return message.msgid;
-    return null;
-  }
-}
-
-const client = {
-  ws: null,
-  nick: "",
-  wantNick: "",
-  password: null,
-  keys: null,
-  register: false,
-  email: "",
-  account: null,
-  available: new Map(),
-  caps: new Set(),
-  isupport: {},
-  prefix: parsePrefix(),
-  registered: false,
-  session: false, // registered once since Connect: a lost connection is retried
-  quitting: false,
-  retries: 0,
-  retryTimer: null,
-  batches: new Map(),
-  conversations: new Map(),
-  active: null,
-  order: [],
-  sasl: null,
-  replyTo: null,
-  lastTyping: 0,
-  metadata: new Map(),
-  actionsFor: null, // the message the actions toolbar is showing
-  memberMenu: null, // folded nick whose member menu is open
-};
-
-const key = (name) => fold(name, client.isupport.CASEMAPPING || "rfc1459");
-const chantypes = () => client.isupport.CHANTYPES ?? "#&";
-const has = (cap) => client.caps.has(cap);
-
-function conversation(name, kind) {
-  const id = key(name);
-  let conv = client.conversations.get(id);
-  if (!conv) {
-    conv = new Conversation(name, kind ?? (isChannel(name, chantypes()) ? "channel" : "query"));
-    client.conversations.set(id, conv);
-    renderConversationList();
-  }
-  return conv;
-}
-
-function serverConversation() {
-  return conversation("*server*", "server");
-}
-
-function activeConversation() {
-  return client.conversations.get(client.active) ?? serverConversation();
-}
 
 // ---------------------------------------------------------------- connection
 
@@ -143,12 +46,6 @@ function send(command, params = [], tags = {}) {
   }
   notice(activeConversation(), "Not connected: the message was not sent.");
   return false;
-}
-
-function setStatus(text, kind = "") {
-  const status = $("connection-status");
-  status.textContent = text;
-  status.dataset.kind = kind;
 }
 
 function connect() {
@@ -963,325 +860,7 @@ function askNotificationPermission() {
   }
 }
 
-function updateTitle() {
-  let unread = 0;
-  for (const conv of client.conversations.values()) if (conv.kind !== "server") unread += conv.unread;
-  const where = client.active && client.active !== key("*server*") ? `${activeConversation().name} | hubbub` : "hubbub";
-  document.title = unread ? `(${unread}) ${where}` : where;
-}
-
 // ---------------------------------------------------------------- drawing
-
-const NICK_COLOURS = 8;
-
-function nickColour(nick) {
-  let hash = 0;
-  for (const ch of key(nick)) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
-  return `nick-${hash % NICK_COLOURS}`;
-}
-
-/** Formatted, linked text as DOM nodes: text nodes only, links http(s) only. */
-function formattedText(text) {
-  const fragment = document.createDocumentFragment();
-  for (const run of parseFormatting(text)) {
-    const span = element("span");
-    const classes = [];
-    for (const flag of ["bold", "italic", "underline", "strike", "mono", "reverse"]) if (run[flag]) classes.push(`f-${flag}`);
-    if (run.fg !== undefined && run.fg < 16) classes.push(`fg-${run.fg}`);
-    if (run.bg !== undefined && run.bg < 16) classes.push(`bg-${run.bg}`);
-    span.className = classes.join(" ");
-    for (const piece of linkify(run.text)) {
-      if (piece.href) {
-        const link = element("a", "", piece.text);
-        link.href = piece.href;
-        link.rel = "noopener noreferrer";
-        link.target = "_blank";
-        span.append(link);
-      } else {
-        span.append(document.createTextNode(piece.text));
-      }
-    }
-    fragment.append(span);
-  }
-  return fragment;
-}
-
-function timeLabel(date) {
-  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
-
-function messageElement(message) {
-  const row = element("div", "msg");
-  if (message.local) {
-    row.classList.add(message.local);
-    row.append(element("time", "", timeLabel(message.time)), " ", element("span", "text", message.text));
-    return row;
-  }
-  message.element = row;
-  if (message.msgid) {
-    row.dataset.msgid = message.msgid;
-    row.tabIndex = -1; // a tap focuses it, which shows its actions on a phone
-  }
-  row.classList.toggle("self", message.self);
-  row.classList.toggle("mention", Boolean(message.mention));
-  row.classList.toggle("notice", message.notice);
-  row.classList.toggle("action", message.action);
-  const time = element("time", "", timeLabel(message.time));
-  time.dateTime = message.time.toISOString();
-  time.title = message.time.toLocaleString();
-  if (message.replyTo) {
-    const original = activeConversation().messages.find((x) => x.msgid === message.replyTo);
-    const quote = element("div", "reply-quote", original ? `↪ ${original.nick}: ${stripFormatting(original.text).slice(0, 120)}` : "↪ reply to an earlier message");
-    row.append(quote);
-  }
-  const meta = client.metadata.get(key(message.nick)) ?? {};
-  const nick = element("span", `nick ${nickColour(message.nick)}`, message.action ? `* ${message.nick}` : message.nick);
-  if (meta["display-name"]) nick.title = meta["display-name"];
-  const body = element("span", "text");
-  if (message.redacted) {
-    body.textContent = "(message deleted)";
-    body.classList.add("redacted");
-  } else {
-    body.append(formattedText(message.text));
-  }
-  row.append(time, " ", nick, " ", body);
-  if (message.reactions.size) {
-    const list = element("div", "reactions");
-    for (const [emoji, nicks] of message.reactions) {
-      const chip = element("span", "reaction", `${emoji} ${nicks.size}`);
-      chip.title = [...nicks].join(", ");
-      list.append(chip);
-    }
-    row.append(list);
-  }
-  return row;
-}
-
-/**
- * One toolbar, outside the log, for the message under the pointer or focus:
- * buttons inside each row would be read out with every new message.
- */
-function showActions(row) {
-  const conv = activeConversation();
-  const message = conv.messages.find((x) => x.msgid && x.msgid === row.dataset.msgid);
-  const toolbar = $("message-actions");
-  if (!message || message.redacted) {
-    toolbar.hidden = true;
-    return;
-  }
-  if (client.actionsFor === message && !toolbar.hidden) return;
-  client.actionsFor = message;
-  toolbar.replaceChildren(...messageActions(message));
-  toolbar.hidden = !toolbar.childElementCount;
-  const log = $("messages");
-  toolbar.style.top = `${Math.max(0, row.offsetTop - log.scrollTop - toolbar.offsetHeight + 4)}px`;
-}
-
-function hideActions() {
-  $("message-actions").hidden = true;
-  client.actionsFor = null;
-}
-
-function messageActions(message) {
-  const actions = [];
-  if (has("message-tags")) {
-    const reply = element("button", "quiet", "Reply");
-    reply.type = "button";
-    reply.setAttribute("aria-label", `Reply to ${message.nick}`);
-    reply.addEventListener("click", () => startReply(message));
-    actions.push(reply);
-    for (const emoji of REACTIONS.slice(0, 3)) {
-      const react = element("button", "quiet react", emoji);
-      react.type = "button";
-      react.setAttribute("aria-label", `React ${emoji}`);
-      react.addEventListener("click", () => sendReaction(message, emoji));
-      actions.push(react);
-    }
-  }
-  if (message.self && has("draft/message-redaction")) {
-    const remove = element("button", "quiet", "Delete");
-    remove.type = "button";
-    remove.setAttribute("aria-label", "Delete your message");
-    remove.addEventListener("click", () => send("REDACT", [activeConversation().name, message.msgid]));
-    actions.push(remove);
-  }
-  return actions;
-}
-
-function refreshMessageElement(message) {
-  if (message.element && message.element.isConnected) message.element.replaceWith(messageElement(message));
-}
-
-function nearBottom(log) {
-  return log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-}
-
-function appendMessageElement(message) {
-  const log = $("messages");
-  const stick = nearBottom(log);
-  log.append(messageElement(message));
-  if (stick || message.self) log.scrollTop = log.scrollHeight;
-}
-
-function renderMessages({ keepOffsetFromBottom = false } = {}) {
-  hideActions();
-  const log = $("messages");
-  const fromBottom = log.scrollHeight - log.scrollTop;
-  const conv = activeConversation();
-  log.replaceChildren(...conv.messages.map(messageElement));
-  log.scrollTop = keepOffsetFromBottom ? log.scrollHeight - fromBottom : log.scrollHeight;
-}
-
-function renderConversationList() {
-  const list = $("conversation-list");
-  const convs = [...client.conversations.values()].sort((a, b) => {
-    const rank = { server: 0, channel: 1, query: 2 };
-    return rank[a.kind] - rank[b.kind] || a.name.localeCompare(b.name);
-  });
-  client.order = convs.map((c) => key(c.name));
-  list.replaceChildren(
-    ...convs.map((conv) => {
-      const item = element("li");
-      const button = element("button", "conversation", conv.kind === "server" ? "Server messages" : conv.name);
-      button.type = "button";
-      button.classList.toggle("mention", conv.mention);
-      button.classList.toggle("parted", conv.kind === "channel" && !conv.joined);
-      if (key(conv.name) === client.active) button.setAttribute("aria-current", "true");
-      if (conv.unread) {
-        const badge = element("span", "badge", String(conv.unread));
-        badge.setAttribute("aria-label", `${conv.unread} unread${conv.mention ? ", mentioned" : ""}`);
-        button.append(" ", badge);
-      }
-      button.addEventListener("click", () => {
-        switchTo(conv.name);
-        closeDrawers();
-        $("message").focus();
-      });
-      item.append(button);
-      return item;
-    }),
-  );
-}
-
-function sortedMembers(conv) {
-  const rank = (entry) => {
-    const index = client.prefix.findIndex((p) => entry.modes.has(p.mode));
-    return index < 0 ? client.prefix.length : index;
-  };
-  return [...conv.members.values()].sort((a, b) => rank(a) - rank(b) || key(a.nick).localeCompare(key(b.nick)));
-}
-
-function symbolOf(entry) {
-  const best = client.prefix.find((p) => entry.modes.has(p.mode));
-  return best ? best.symbol : "";
-}
-
-function myModes(conv) {
-  return conv.members.get(key(client.nick))?.modes ?? new Set();
-}
-
-function renderMembers() {
-  const conv = activeConversation();
-  const list = $("member-list");
-  const members = conv.kind === "channel" ? sortedMembers(conv) : [];
-  $("member-count").textContent = members.length ? `(${members.length})` : "";
-  const op = ["q", "a", "o", "h"].some((mode) => myModes(conv).has(mode));
-  // Redrawn often (joins, modes, away): keep the open menu open, and focus where it was.
-  const focused = list.contains(document.activeElement) ? document.activeElement : null;
-  const focusedText = focused?.textContent;
-  const focusedNick = focused?.closest(".member")?.dataset.nick;
-  list.replaceChildren(
-    ...members.map((entry) => {
-      const item = element("li", "member");
-      item.dataset.nick = key(entry.nick);
-      item.classList.toggle("away", Boolean(entry.away));
-      const button = element("button", "member-name");
-      button.type = "button";
-      button.setAttribute("aria-expanded", "false");
-      const symbol = symbolOf(entry);
-      button.append(element("span", "prefix", symbol), element("span", nickColour(entry.nick), entry.nick));
-      const meta = client.metadata.get(key(entry.nick));
-      if (meta?.["display-name"]) button.append(" ", element("span", "display-name", meta["display-name"]));
-      if (entry.account) button.append(" ", element("span", "account", `(${entry.account})`));
-      const label = [symbol === "@" ? "operator" : symbol === "+" ? "voiced" : symbol ? symbol : "", entry.nick, entry.account ? `logged in as ${entry.account}` : "", entry.away ? "away" : ""];
-      button.setAttribute("aria-label", label.filter(Boolean).join(" "));
-      if (entry.away) button.title = `away: ${entry.away}`;
-      const menu = memberMenu(conv, entry, op);
-      menu.hidden = client.memberMenu !== key(entry.nick);
-      button.setAttribute("aria-expanded", String(!menu.hidden));
-      button.addEventListener("click", () => {
-        const open = menu.hidden;
-        for (const other of list.querySelectorAll(".member-menu")) other.hidden = true;
-        for (const other of list.querySelectorAll(".member-name")) other.setAttribute("aria-expanded", "false");
-        menu.hidden = !open;
-        client.memberMenu = open ? key(entry.nick) : null;
-        button.setAttribute("aria-expanded", String(open));
-        if (open) menu.querySelector("button")?.focus();
-      });
-      item.append(button, menu);
-      return item;
-    }),
-  );
-  if (focusedNick) {
-    const item = list.querySelector(`.member[data-nick="${CSS.escape(focusedNick)}"]`);
-    const again = [...(item?.querySelectorAll("button") ?? [])].find((b) => b.textContent === focusedText);
-    again?.focus();
-  }
-}
-
-function memberMenu(conv, entry, op) {
-  const menu = element("div", "member-menu");
-  menu.setAttribute("role", "group");
-  menu.setAttribute("aria-label", `Actions for ${entry.nick}`);
-  const add = (label, action) => {
-    const button = element("button", "quiet", label);
-    button.type = "button";
-    button.addEventListener("click", () => {
-      action();
-      menu.hidden = true;
-      client.memberMenu = null;
-    });
-    menu.append(button);
-  };
-  add("Private message", () => {
-    switchTo(conversation(entry.nick, "query").name);
-    closeDrawers();
-    $("message").focus();
-  });
-  if (op && key(entry.nick) !== key(client.nick)) {
-    add(entry.modes.has("o") ? "Take operator" : "Make operator", () => send("MODE", [conv.name, entry.modes.has("o") ? "-o" : "+o", entry.nick]));
-    add(entry.modes.has("v") ? "Take voice" : "Give voice", () => send("MODE", [conv.name, entry.modes.has("v") ? "-v" : "+v", entry.nick]));
-    add("Kick", () => send("KICK", [conv.name, entry.nick]));
-    add("Ban", () => {
-      send("MODE", [conv.name, "+b", `${entry.nick}!*@*`]);
-      send("KICK", [conv.name, entry.nick, "Banned"]);
-    });
-  }
-  return menu;
-}
-
-function renderTopbar() {
-  const conv = activeConversation();
-  $("conversation-title").textContent = conv.kind === "server" ? "Server messages" : conv.name;
-  const topic = $("topic");
-  topic.replaceChildren(formattedText(conv.kind === "channel" ? conv.topic : ""));
-  topic.hidden = !(conv.kind === "channel" && conv.topic);
-  $("leave").hidden = conv.kind === "server";
-  $("leave").textContent = conv.kind === "channel" ? "Leave" : "Close";
-  $("leave").setAttribute("aria-label", conv.kind === "channel" ? `Leave ${conv.name}` : `Close ${conv.name}`);
-  $("message").disabled = conv.kind === "channel" && !conv.joined && client.registered;
-  $("show-members").hidden = conv.kind !== "channel";
-}
-
-function renderTyping() {
-  const conv = activeConversation();
-  const nicks = [...conv.typing.keys()];
-  $("typing").textContent = !nicks.length ? "" : nicks.length === 1 ? `${nicks[0]} is typing…` : `${nicks.slice(0, 3).join(", ")} are typing…`;
-}
-
-function renderWhoAmI() {
-  $("who-am-i").textContent = client.account ? `${client.nick} (logged in as ${client.account})` : `${client.nick} (guest)`;
-}
 
 function switchTo(name) {
   const conv = client.conversations.get(key(name)) ?? conversation(name);
@@ -1371,96 +950,6 @@ function finishSend(target, text, action) {
   client.lastTyping = 0;
 }
 
-const HELP = [
-  "/join #channel [key] – join a channel",
-  "/part [#channel] [reason] – leave a channel",
-  "/msg nick text – private message",
-  "/me action – say an action",
-  "/nick newnick – change your nickname",
-  "/topic [text] – show or set the topic",
-  "/kick nick [reason] – remove someone (operators)",
-  "/ban nick|mask – ban from the channel (operators)",
-  "/invite nick [#channel] – invite someone",
-  "/away [message] – set or clear away",
-  "/quit [message] – disconnect",
-  "/help – this list",
-  "Alt+Up/Down switches conversations; Esc closes menus and cancels a reply.",
-];
-
-function runCommand(command, rest) {
-  const conv = activeConversation();
-  const words = rest.split(" ").filter(Boolean);
-  const channel = conv.kind === "channel" ? conv.name : null;
-  const needChannel = () => {
-    if (!channel) notice(conv, `/${command} works in a channel.`, "error");
-    return channel;
-  };
-  switch (command) {
-    case "join":
-    case "j":
-      if (!words[0]) return notice(conv, "Usage: /join #channel", "error");
-      joinChannel(words[0], words[1]);
-      break;
-    case "part":
-    case "leave": {
-      const target = words[0] && isChannel(words[0], chantypes()) ? words.shift() : needChannel();
-      if (target) send("PART", words.length ? [target, words.join(" ")] : [target]);
-      break;
-    }
-    case "msg":
-    case "query": {
-      if (!words[0]) return notice(conv, "Usage: /msg nick text", "error");
-      const target = words[0];
-      const text = rest.slice(rest.indexOf(target) + target.length + 1);
-      const dest = conversation(target);
-      switchTo(dest.name);
-      if (text) sendText(target, text);
-      break;
-    }
-    case "me":
-      if (conv.kind === "server") return notice(conv, "/me works in a conversation.", "error");
-      sendText(conv.name, rest, { action: true });
-      break;
-    case "nick":
-      if (!words[0]) return notice(conv, "Usage: /nick newnick", "error");
-      send("NICK", [words[0]]);
-      break;
-    case "topic":
-      if (!needChannel()) return;
-      send("TOPIC", rest ? [channel, rest] : [channel]);
-      break;
-    case "kick":
-      if (!needChannel() || !words[0]) return words[0] || notice(conv, "Usage: /kick nick [reason]", "error");
-      send("KICK", words.length > 1 ? [channel, words[0], words.slice(1).join(" ")] : [channel, words[0]]);
-      break;
-    case "ban":
-      if (!needChannel() || !words[0]) return words[0] || notice(conv, "Usage: /ban nick|mask", "error");
-      send("MODE", [channel, "+b", /[!@]/.test(words[0]) ? words[0] : `${words[0]}!*@*`]);
-      break;
-    case "invite": {
-      const target = words[1] ?? channel;
-      if (!words[0] || !target) return notice(conv, "Usage: /invite nick [#channel]", "error");
-      send("INVITE", [words[0], target]);
-      break;
-    }
-    case "away":
-      send("AWAY", rest ? [rest] : []);
-      break;
-    case "quit":
-      quit(rest || "Leaving");
-      break;
-    case "help":
-      for (const line of HELP) notice(conv, line);
-      break;
-    case "quote":
-    case "raw":
-      if (client.ws) client.ws.send(rest);
-      break;
-    default:
-      notice(conv, `Unknown command /${command}: /help lists them.`, "error");
-  }
-}
-
 function joinChannel(name, channelKey) {
   const channel = isChannel(name, chantypes()) ? name : `#${name}`;
   const conv = conversation(channel, "channel");
@@ -1485,7 +974,7 @@ function submitMessage() {
   box.value = "";
   resizeBox();
   if (parsed) {
-    runCommand(parsed.command, parsed.rest);
+    runCommand(parsed.command, parsed.rest, COMMAND_OPS);
     return;
   }
   const conv = activeConversation();
@@ -1536,24 +1025,6 @@ function showChat() {
   $("chat").hidden = false;
   if (!client.active) switchTo(serverConversation().name);
   renderWhoAmI();
-}
-
-function closeDrawers() {
-  for (const id of ["conversations", "members"]) $(id).classList.remove("open");
-  $("show-conversations").setAttribute("aria-expanded", "false");
-  $("show-members").setAttribute("aria-expanded", "false");
-  $("backdrop").hidden = true;
-}
-
-function toggleDrawer(id, button) {
-  const open = !$(id).classList.contains("open");
-  closeDrawers();
-  if (open) {
-    $(id).classList.add("open");
-    $(button).setAttribute("aria-expanded", "true");
-    $("backdrop").hidden = false;
-    $(id).querySelector("button, input")?.focus();
-  }
 }
 
 function start({ nick, password, register, email }) {
@@ -1680,6 +1151,14 @@ function wireUp() {
   });
 }
 
+/** What typed commands may do (commands.js). */
+const COMMAND_OPS = {
+  notice, send, joinChannel, switchTo, sendText, quit,
+  sendRaw: (line) => client.ws?.send(line),
+};
+
+hooks.conversationAdded = renderConversationList;
+Object.assign(actions, { send, switchTo, startReply, sendReaction });
 wireUp();
 const saved = loadSaved();
 if (saved.nick && saved.keys) {
