@@ -18,6 +18,7 @@ from websockets.exceptions import InvalidStatus
 from harness import RunningServer, ServerFactory
 from hubbub.server.config import ConfigError, parse_config
 from hubbub.server.net.webassets import WebAssets, is_loopback_name, origin_allowed
+from ircclient import RawClient
 
 WEB = Path(__file__).parents[2] / "src/hubbub/web"
 ASSETS = sorted(p.name for p in WEB.iterdir() if p.suffix in (".html", ".js", ".css", ".svg"))
@@ -318,3 +319,24 @@ def test_loopback_names() -> None:
     assert origin_allowed("http://evil.example:8097", host, False, [], loopback_only=False)
     listed = ["http://evil.example:8097"]
     assert origin_allowed("http://evil.example:8097", host, False, listed, loopback_only=True)
+
+
+async def test_page_loads_do_not_use_up_the_connection_throttle(
+    start_server: ServerFactory,
+) -> None:
+    """A page load is about ten HTTP requests; with the throttle at 3 per
+    window they must not lock the browser's own WebSocket (or anyone on the
+    same IP) out. Chat connections are still throttled."""
+    irc = await start_server(limits={"throttle": True, "exempt": [], "throttle_connections": 3})
+    port = ws_port(irc)
+    for name in ASSETS * 2:
+        status, _, _ = await http(port, f"/{name}")
+        assert status == 200, name
+    line = await irc_over_websocket(f"ws://127.0.0.1:{port}/", f"http://127.0.0.1:{port}", "web1")
+    assert " 001 web1 " in line
+    await irc.client("second")
+    await irc.client("third")
+    refused = await RawClient.connect("127.0.0.1", irc.port())
+    error = await refused.expect("ERROR")
+    assert "throttled" in error.params[0]
+    await refused.close()

@@ -232,6 +232,8 @@ async def start_websocket_listener(
             return forbidden(tls, asked)
         if assets is None:
             return None  # websockets answers 426 Upgrade Required
+        if isinstance(connection, CountedServerConnection) and connection.irc is not None:
+            server.admission.forget_attempt(connection.irc.user.ip)
         return serve_file(assets, request, tls)
 
     # No ssl= here: CountedServerConnection counts the peer, then upgrades.
