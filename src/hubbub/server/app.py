@@ -112,7 +112,9 @@ class Server:
         for spec in self.config.listen:
             context = self._tls_context() if spec.tls else None
             if spec.websocket:
-                handle: Any = await start_websocket_listener(self, spec.host, spec.port, context)
+                handle: Any = await start_websocket_listener(
+                    self, spec.host, spec.port, context, web=spec.web
+                )
                 sockets = list(handle.sockets)
             else:
                 # No ssl= here: StreamConnection counts the peer, then upgrades.

@@ -78,6 +78,12 @@ def _describe_listeners(server: object) -> None:
         registration_open=config.accounts.registration,
         hubbub=hubbub_command(),
     )
+    for listener, spec in zip(server.listeners, config.listen, strict=True):
+        if listener.websocket and spec.web:
+            scheme = "https" if listener.tls else "http"
+            host = "127.0.0.1" if listener.host in ("0.0.0.0", "", "::") else listener.host
+            host = f"[{host}]" if ":" in host else host
+            lines.insert(1, f"  web client: open {scheme}://{host}:{listener.port}/ in a browser")
     click.echo("\n".join(lines))
 
 

@@ -7,6 +7,7 @@ one line naming the file and the key.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -65,6 +66,9 @@ class ListenSection(_Section):
     port: int = Field(6667, ge=0, le=65535)
     tls: bool = False
     websocket: bool = False
+    # With websocket = true: also serve the web client on plain HTTP GETs
+    # (HTTPS when tls = true). false: the listener is a bare IRCv3 WebSocket.
+    web: bool = True
 
 
 class TlsSection(_Section):
@@ -191,6 +195,28 @@ class ChannelsSection(_Section):
     max_invites: int = Field(100, ge=1)
 
 
+class WebSection(_Section):
+    """The web client (src/hubbub/web). A browser's WebSocket is accepted only
+    from the page's own origin or one listed here, e.g. "https://chat.example.org"
+    (scheme://host[:port], as the browser sends it in Origin). On a loopback
+    listener the page's own origin counts only under a loopback name
+    (localhost, 127.0.0.1, [::1]): against DNS rebinding."""
+
+    allowed_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, values: list[str]) -> list[str]:
+        pattern = re.compile(
+            r"^https?://[a-z0-9.-]+(?::[0-9]{1,5})?$|^https?://\[[0-9a-f:.]+\](?::[0-9]{1,5})?$"
+        )
+        normal = [value.strip().lower().rstrip("/") for value in values]
+        for value in normal:
+            if not pattern.match(value):
+                raise ValueError(f"{value!r} is not an origin such as https://chat.example.org")
+        return normal
+
+
 class OperSection(_Section):
     name: str
     password: str
@@ -214,6 +240,7 @@ class Config(_Section):
     accounts: AccountsSection = Field(default_factory=AccountsSection)
     history: HistorySection = Field(default_factory=HistorySection)
     channels: ChannelsSection = Field(default_factory=ChannelsSection)
+    web: WebSection = Field(default_factory=WebSection)
     opers: list[OperSection] = Field(default_factory=list)
     source: Path | None = None
 

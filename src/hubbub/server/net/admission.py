@@ -49,6 +49,14 @@ class Admission:
         self.per_ip[ip] += 1
         return None
 
+    def forget_attempt(self, ip: str) -> None:
+        """Take the latest connection from ``ip`` out of the rate throttle: it
+        was a plain HTTP request for a web client file (a page load makes
+        several), not a chat connection. It stays counted while open."""
+        window = self.recent.get(ip)
+        if window:
+            window.pop()
+
     def release(self, ip: str) -> None:
         self.total -= 1
         count = self.per_ip[ip] - 1

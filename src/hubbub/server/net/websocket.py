@@ -2,7 +2,9 @@
 
 Each WebSocket message carries one IRC line without CR LF. ``text.ircv3.net``
 sends text frames (our output is always valid UTF-8), ``binary.ircv3.net``
-binary frames.
+binary frames. Plain HTTP GETs get the web client's files
+(:mod:`hubbub.server.net.webassets`) unless ``web = false``; an upgrade
+from a browser whose Origin is neither the page's nor allowed gets 403.
 """
 
 from __future__ import annotations
@@ -15,10 +17,19 @@ from typing import TYPE_CHECKING, Any, cast
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from hubbub.server.net.connection import CLOSE_GRACE, MAX_LINE_BYTES, Connection, peer_address
 from hubbub.server.net.tls_upgrade import TlsUpgrade
+from hubbub.server.net.webassets import (
+    WebAssets,
+    forbidden,
+    is_loopback_name,
+    is_websocket_request,
+    origin_allowed,
+    serve_file,
+)
 
 if TYPE_CHECKING:
     import ssl
@@ -33,12 +44,13 @@ SUBPROTOCOLS = [Subprotocol("text.ircv3.net"), Subprotocol("binary.ircv3.net")]
 
 
 class WebSocketConnection(Connection):
-    __slots__ = ("_binary", "_pending", "_pending_size", "_wake", "readable", "ws")
+    __slots__ = ("_binary", "_pending", "_pending_size", "_wake", "_writing", "readable", "ws")
 
     def __init__(self, server: Server, ws: ServerConnection, ip: str, port: int, tls: bool) -> None:
         super().__init__(server, ip, port, tls)
         self.ws = ws
         self._binary = False  # known once the opening handshake chose a subprotocol
+        self._writing = False  # the writer runs once the opening handshake is done
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._wake = asyncio.Event()
@@ -58,10 +70,12 @@ class WebSocketConnection(Connection):
         self._wake.set()
 
     def transport_buffered(self) -> int:
-        """Output not yet on the wire: waiting for the writer, and in the transport."""
+        """Output not yet on the wire: waiting for the writer, and in the transport.
+        Without a writer (a plain HTTP request, a handshake never finished)
+        nothing waiting will ever be sent, so shutdown need not wait for it."""
         transport = self.ws.transport
         buffered = transport.get_write_buffer_size() if transport is not None else 0
-        return self._pending_size + buffered
+        return (self._pending_size if self._writing else 0) + buffered
 
     def transport_close(self) -> None:
         self._wake.set()
@@ -81,6 +95,7 @@ class WebSocketConnection(Connection):
             self.readable.clear()
 
     async def writer(self) -> None:
+        self._writing = True
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -192,7 +207,7 @@ async def _handle(server: Server, ws: ServerConnection) -> None:
 
 
 async def start_websocket_listener(
-    server: Server, host: str, port: int, ssl_context: ssl.SSLContext | None
+    server: Server, host: str, port: int, ssl_context: ssl.SSLContext | None, *, web: bool = True
 ) -> WsServer:
     def choose(connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
         for proto in offered:
@@ -203,6 +218,24 @@ async def start_websocket_listener(
     def counted(*args: Any, **kwargs: Any) -> CountedServerConnection:
         return CountedServerConnection(server, ssl_context, *args, **kwargs)
 
+    tls = ssl_context is not None
+    assets = WebAssets.from_package() if web else None
+    loopback_only = is_loopback_name(host)
+
+    def route(connection: ServerConnection, request: Request) -> Response | None:
+        asked = request.headers.get("Host")
+        if is_websocket_request(request):
+            allowed = server.config.web.allowed_origins
+            origin = request.headers.get("Origin")
+            if origin_allowed(origin, asked, tls, allowed, loopback_only=loopback_only):
+                return None
+            return forbidden(tls, asked)
+        if assets is None:
+            return None  # websockets answers 426 Upgrade Required
+        if isinstance(connection, CountedServerConnection) and connection.irc is not None:
+            server.admission.forget_attempt(connection.irc.user.ip)
+        return serve_file(assets, request, tls)
+
     # No ssl= here: CountedServerConnection counts the peer, then upgrades.
     return await serve(
         lambda ws: _handle(server, ws),
@@ -212,6 +245,7 @@ async def start_websocket_listener(
         open_timeout=server.config.limits.handshake_timeout,
         subprotocols=SUBPROTOCOLS,
         select_subprotocol=choose,
+        process_request=route,
         max_size=MAX_LINE_BYTES,
         max_queue=4,
         ping_interval=None,
