@@ -52,7 +52,7 @@ class MemoryTransport:
 
 
 def connect(server: Server, nick: str) -> StreamConnection:
-    conn = StreamConnection(server, "127.0.0.1", 40000, tls=False)
+    conn = StreamConnection(server, "127.0.0.1", 40000, None)
     conn.connection_made(MemoryTransport())  # type: ignore[arg-type]
     conn.data_received(f"NICK {nick}\r\nUSER {nick} 0 * :bench\r\n".encode())
     return conn
