@@ -164,7 +164,7 @@ def small_kernel_buffer(irc: RunningServer, nick: str) -> None:
     that what the client does not read piles up in the server's own queue."""
     user = irc.server.world.find_user(nick)
     assert user is not None
-    sock = user.sink.transport.get_extra_info("socket")  # type: ignore[attr-defined]
+    sock = user.sink.link.transport.get_extra_info("socket")  # type: ignore[attr-defined]
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
 
 

@@ -7,7 +7,7 @@ import functools
 import logging
 import ssl
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,19 +15,15 @@ from argon2 import PasswordHasher
 
 from hubbub import __version__
 from hubbub.server import commands  # noqa: F401  (registers every command)
+from hubbub.server.commands.registry import COMMANDS, CommandSpec
 from hubbub.server.config import Config, ConfigError, load_config
 from hubbub.server.delivery import Event, deliver
 from hubbub.server.hooks import CONNECT_CHECKS, SHUTDOWN_HOOKS, STARTUP_HOOKS
 from hubbub.server.net.admission import Admission
-from hubbub.server.net.connection import (
-    Connection,
-    FlushQueue,
-    StreamConnection,
-    host_for,
-    peer_address,
-)
+from hubbub.server.net.connection import FlushQueue, StreamConnection, host_for, peer_address
 from hubbub.server.net.tls import ensure_self_signed, server_context
 from hubbub.server.net.websocket import start_websocket_listener
+from hubbub.server.session import Session
 from hubbub.server.state import User, World
 from hubbub.store import Store, open_store
 from hubbub.store.privacy import private_dir
@@ -64,6 +60,7 @@ class Server:
         self.config = config
         self.world = World()
         self.flushes = FlushQueue()
+        self.commands: Mapping[str, CommandSpec] = COMMANDS
         self.admission = Admission(config.limits)
         self.version = f"hubbub-{__version__}"
         self.started = time.time()
@@ -144,10 +141,10 @@ class Server:
             task.cancel()
         # Everyone leaves at once: each gets its ERROR, nobody needs the
         # others' QUITs (that fan-out is quadratic in a big channel).
-        closing: list[Connection] = []
+        closing: list[Session] = []
         for user in list(self.world.connections):
             conn = user.sink
-            assert isinstance(conn, Connection)
+            assert isinstance(conn, Session)
             self.admission.release(user.ip)
             self.world.remove_user(user)
             conn.shutdown(f"Closing Link: {user.host} ({reason})")
@@ -160,7 +157,7 @@ class Server:
             for waiter in waiters:
                 waiter.cancel()
         # Give the ERROR lines a moment to reach clients that read slowly.
-        while loop.time() < deadline and any(c.transport_buffered() for c in closing):
+        while loop.time() < deadline and any(c.buffered() for c in closing):
             await asyncio.sleep(0.05)
         for hook in SHUTDOWN_HOOKS:
             try:
@@ -181,6 +178,19 @@ class Server:
         task.add_done_callback(self.tasks.discard)
         return task
 
+    def call_soon(self, callback: Callable[..., object], *args: object) -> None:
+        asyncio.get_running_loop().call_soon(callback, *args)
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
+        return asyncio.get_running_loop().call_later(delay, callback)
+
+    def log_failure(self, what: str, exc: BaseException | None = None) -> None:
+        """Log a command that raised (the current exception unless ``exc``)."""
+        if exc is None:
+            log.exception("%s", what)
+        else:
+            log.error("%s", what, exc_info=exc)
+
     def rehash(self) -> None:
         """Reload the config file: opers, MOTD, limits, names (not listeners)."""
         if self.config.source is None:
@@ -192,7 +202,7 @@ class Server:
         self._ssl_context = None
 
     # --- connections --------------------------------------------------------
-    def connection_opened(self, conn: Connection) -> None:
+    def connection_opened(self, conn: Session) -> None:
         ip = conn.user.ip
         refusal = "Server is shutting down" if self._stopping else None
         for check in CONNECT_CHECKS:
@@ -212,7 +222,7 @@ class Server:
         Idempotent: the transport closing after we closed it lands here again.
         """
         conn = user.sink
-        assert isinstance(conn, Connection)
+        assert isinstance(conn, Session)
         if user in self.world.connections:
             self.admission.release(user.ip)
             if user.registered:
@@ -243,7 +253,7 @@ class Server:
             wall = time.time()
             for user in list(self.world.connections):
                 conn = user.sink
-                assert isinstance(conn, Connection)
+                assert isinstance(conn, Session)
                 if not user.registered:
                     if wall - user.signon > limits.registration_timeout:
                         self.disconnect(user, "Registration timed out")
@@ -266,6 +276,7 @@ class _PendingStream(StreamConnection):
         super().__init__(server, "0.0.0.0", 0, tls_context)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.user.ip, self.user.port = peer_address(transport)
-        self.user.host = host_for(self.user.ip)
+        user = self.session.user
+        user.ip, user.port = peer_address(transport)
+        user.host = host_for(user.ip)
         super().connection_made(transport)

@@ -111,7 +111,7 @@ async def send_paced(user: User, lines: Iterable[bytes], budget: int) -> None:
     for the connection to pass each part on, so a long history reply never
     trips the send-queue limit."""
     sink = user.sink
-    buffered = getattr(sink, "transport_buffered", None)
+    buffered = getattr(sink, "buffered", None)
     pending = 0
     for line in lines:
         user.send(line)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from hubbub.server.app import Server
-    from hubbub.server.net.connection import Connection
+    from hubbub.server.session import Session
 
 # Coroutines run at start once the store is open, e.g. ChanServ loading
 # registered channels or the history retention job: hook(server).
@@ -23,4 +23,4 @@ SHUTDOWN_HOOKS: list[Callable[[Server], Awaitable[None]]] = []
 
 # Checks run on every accepted connection before anything is read from it
 # (D-lines): check(server, conn) returns a refusal reason or None.
-CONNECT_CHECKS: list[Callable[[Server, Connection], str | None]] = []
+CONNECT_CHECKS: list[Callable[[Server, Session], str | None]] = []

@@ -36,8 +36,8 @@ PLAINTEXT_REFUSAL = "passwords are refused on a plaintext connection; use TLS"
 
 @runtime_checkable
 class _FloodControlled(Protocol):
-    """A connection whose flood control can be charged (net.Connection);
-    named structurally because commands do not import the network layer."""
+    """A sink whose flood control can be charged (server.session.Session);
+    named structurally because this module sits below the session."""
 
     def charge(self, tokens: float) -> None: ...
 

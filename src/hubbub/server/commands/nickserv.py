@@ -25,7 +25,6 @@ from hubbub.server.commands import chanserv
 from hubbub.server.commands.account_registration import check_password, create_account
 from hubbub.server.commands.context import Context
 from hubbub.server.hash_gate import HashRefused
-from hubbub.server.net.client_cert import peer_fingerprint
 from hubbub.server.services import register_service, service_notice
 from hubbub.server.state import User
 from hubbub.store import Account, AlreadyExists, NotFound
@@ -313,7 +312,7 @@ def _cert(ctx: Context, args: list[str]) -> Awaitable[None] | None:
         return _cert_del(ctx, account, args[1])
     # Only the certificate this connection proves it holds: linking any other
     # fingerprint would let whoever holds that certificate into the account.
-    fingerprint = peer_fingerprint(getattr(ctx.user.sink, "transport", None))
+    fingerprint = ctx.user.certfp
     if fingerprint is None:
         _say(ctx, "You are not connected with a TLS client certificate; connect with it first.")
         return None

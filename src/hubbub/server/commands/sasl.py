@@ -33,7 +33,6 @@ from hubbub.server.commands.context import Context
 from hubbub.server.commands.registration import REGISTRATION_HOOKS, admission_refused
 from hubbub.server.commands.registry import command
 from hubbub.server.hash_gate import HashRefused
-from hubbub.server.net.client_cert import peer_fingerprint
 from hubbub.server.state import User
 from hubbub.store import ScramCredentials
 
@@ -221,7 +220,7 @@ async def _external(ctx: Context, data: bytes) -> None:
     except UnicodeDecodeError:
         _fail(ctx, "malformed EXTERNAL response")
         return
-    fingerprint = peer_fingerprint(getattr(ctx.user.sink, "transport", None))
+    fingerprint = ctx.user.certfp
     if fingerprint is None:
         _fail(ctx, "no TLS client certificate was presented")
         return

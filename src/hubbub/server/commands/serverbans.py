@@ -35,7 +35,7 @@ from hubbub.store import BanKind, ServerBan
 
 if TYPE_CHECKING:
     from hubbub.server.app import Server
-    from hubbub.server.net.connection import Connection
+    from hubbub.server.session import Session
     from hubbub.server.state import User
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def _looks_like_duration(text: str) -> bool:
 # --- hooks: at accept, at registration, at start --------------------------------
 
 
-def check_dline(server: Server, conn: Connection) -> str | None:
+def check_dline(server: Server, conn: Session) -> str | None:
     ban = ban_list(server).find("D", conn.user)
     if ban is None:
         return None

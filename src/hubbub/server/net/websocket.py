@@ -17,8 +17,11 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from hubbub.server.net.connection import CLOSE_GRACE, MAX_LINE_BYTES, Connection, peer_address
+from hubbub.server.net.client_cert import peer_fingerprint
+from hubbub.server.net.connection import host_for, peer_address
 from hubbub.server.net.tls_upgrade import TlsUpgrade
+from hubbub.server.session import CLOSE_GRACE, MAX_LINE_BYTES, Session
+from hubbub.server.state import User
 
 if TYPE_CHECKING:
     import ssl
@@ -32,42 +35,55 @@ log = logging.getLogger(__name__)
 SUBPROTOCOLS = [Subprotocol("text.ircv3.net"), Subprotocol("binary.ircv3.net")]
 
 
-class WebSocketConnection(Connection):
-    __slots__ = ("_binary", "_pending", "_pending_size", "_wake", "readable", "ws")
+class WebSocketConnection:
+    """One WebSocket client: the ``Link`` of its session. Output is queued
+    for the writer task, which sends one WebSocket message per IRC line."""
+
+    __slots__ = ("_binary", "_pending", "_pending_size", "_wake", "readable", "session", "ws")
 
     def __init__(self, server: Server, ws: ServerConnection, ip: str, port: int, tls: bool) -> None:
-        super().__init__(server, ip, port, tls)
         self.ws = ws
+        self.session = Session(server, self, ip, host_for(ip), port, tls)
         self._binary = False  # known once the opening handshake chose a subprotocol
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._wake = asyncio.Event()
-        # Cleared while flood control holds lines back: the reader waits.
+        # Cleared while the session wants no input: the reader waits.
         self.readable = asyncio.Event()
         self.readable.set()
+
+    @property
+    def user(self) -> User:
+        return self.session.user
+
+    @property
+    def closed(self) -> bool:
+        return self.session.closed
 
     def set_subprotocol(self, subprotocol: str | None) -> None:
         self._binary = subprotocol == "binary.ircv3.net"
 
-    def transport_write(self, data: bytes) -> None:
-        if self.transport_buffered() + len(data) > self._sendq and not self._closed:
-            self._sendq_exceeded()
+    # --- Link -------------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        session = self.session
+        if self.buffered() + len(data) > session.server.config.limits.sendq and not session.closed:
+            session.sendq_exceeded()
             return
         self._pending.append(data)
         self._pending_size += len(data)
         self._wake.set()
 
-    def transport_buffered(self) -> int:
+    def buffered(self) -> int:
         """Output not yet on the wire: waiting for the writer, and in the transport."""
         transport = self.ws.transport
         buffered = transport.get_write_buffer_size() if transport is not None else 0
         return self._pending_size + buffered
 
-    def transport_close(self) -> None:
+    def close(self) -> None:
         self._wake.set()
         self.readable.set()  # the reader wakes up and sees the connection closed
 
-    def transport_abort(self) -> None:
+    def abort(self) -> None:
         self._pending.clear()
         self._pending_size = 0
         transport = self.ws.transport
@@ -119,7 +135,7 @@ class CountedServerConnection(ServerConnection):
         self.irc = conn
         if self._upgrade is not None:
             raw.pause_reading()
-        self.hub.connection_opened(conn)
+        self.hub.connection_opened(conn.session)
         if conn.closed:
             raw.abort()
         elif self._upgrade is not None:
@@ -139,6 +155,7 @@ class CountedServerConnection(ServerConnection):
                 raise
             return
         self._upgrade = None
+        conn.user.certfp = peer_fingerprint(secure)
         self._make_websocket(secure, early)
 
     def _make_websocket(self, transport: asyncio.Transport, early: bytes) -> None:
@@ -176,7 +193,7 @@ async def _handle(server: Server, ws: ServerConnection) -> None:
             await conn.readable.wait()
             message = await ws.recv()
             data = message.encode("utf-8") if isinstance(message, str) else message
-            conn.feed_line(data)
+            conn.session.receive_line(data)
     except ConnectionClosed:
         pass
     finally:
