@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from hubbub.protocol.message import Message
-from hubbub.server.commands.context import Context
+from hubbub.server.api import Context
 from hubbub.server.commands.registry import CommandSpec
 from sessionkit import MemoryClient, memory_server
 

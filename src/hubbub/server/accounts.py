@@ -7,7 +7,7 @@ and account-notify are sent the same way whichever path was taken.
 from __future__ import annotations
 
 from hubbub.protocol import numerics as rpl
-from hubbub.server.commands.context import Context
+from hubbub.server.api import Context
 from hubbub.server.delivery import deliver
 
 

@@ -7,18 +7,19 @@ import functools
 import logging
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 
 from hubbub import __version__
 from hubbub.server import commands  # noqa: F401  (registers every command)
+from hubbub.server.api import Hooks
 from hubbub.server.commands.registry import COMMANDS, CommandSpec
 from hubbub.server.config import Config, ConfigError, load_config
 from hubbub.server.delivery import Event, deliver
-from hubbub.server.hooks import CONNECT_CHECKS, SHUTDOWN_HOOKS, STARTUP_HOOKS
+from hubbub.server.features import install_features
 from hubbub.server.net.admission import Admission
 from hubbub.server.net.connection import FlushQueue, StreamConnection, host_for, peer_address
 from hubbub.server.net.tls import ensure_self_signed, server_context
@@ -29,6 +30,8 @@ from hubbub.store import Store, open_store
 from hubbub.store.privacy import private_dir
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 HOUSEKEEPING_INTERVAL = 1.0
@@ -60,7 +63,12 @@ class Server:
         self.config = config
         self.world = World()
         self.flushes = FlushQueue()
-        self.commands: Mapping[str, CommandSpec] = COMMANDS
+        # This server's command table: the declared commands, copied, so a
+        # test can add one to a server without touching any other.
+        self.commands: dict[str, CommandSpec] = dict(COMMANDS)
+        self.hooks = Hooks()
+        self._features: dict[type, object] = {}
+        install_features(self, self._add_feature)
         self.admission = Admission(config.limits)
         self.version = f"hubbub-{__version__}"
         self.started = time.time()
@@ -72,6 +80,17 @@ class Server:
         self._store: Store | None = None
         # Background jobs (retention, nick protection) cancelled at stop.
         self.tasks: set[asyncio.Future[None]] = set()
+
+    def _add_feature(self, state: object) -> None:
+        if type(state) in self._features:
+            raise RuntimeError(f"feature state {type(state).__name__} installed twice")
+        self._features[type(state)] = state
+
+    def feature(self, kind: type[T]) -> T:
+        """The per-server state of type ``kind`` that a feature installed."""
+        state = self._features[kind]
+        assert isinstance(state, kind)
+        return state
 
     @property
     def store(self) -> Store:
@@ -97,7 +116,7 @@ class Server:
             hasher=self.password_hasher,
             scram_iterations=self.config.accounts.scram_iterations,
         )
-        for hook in STARTUP_HOOKS:
+        for hook in self.hooks.startup:
             await hook(self)
         loop = asyncio.get_running_loop()
         for spec in self.config.listen:
@@ -159,7 +178,7 @@ class Server:
         # Give the ERROR lines a moment to reach clients that read slowly.
         while loop.time() < deadline and any(c.buffered() for c in closing):
             await asyncio.sleep(0.05)
-        for hook in SHUTDOWN_HOOKS:
+        for hook in self.hooks.shutdown:
             try:
                 await hook(self)
             except Exception:
@@ -205,10 +224,10 @@ class Server:
     def connection_opened(self, conn: Session) -> None:
         ip = conn.user.ip
         refusal = "Server is shutting down" if self._stopping else None
-        for check in CONNECT_CHECKS:
+        for check in self.hooks.connect_checks:
             if refusal is not None:
                 break
-            refusal = check(self, conn)
+            refusal = check(self, conn.user)
         if refusal is None:
             refusal = self.admission.admit(ip)
         if refusal is not None:

@@ -32,12 +32,11 @@ from hubbub.protocol.message import (
     parse_line,
     serialize_body,
 )
-from hubbub.server.commands.context import Context
+from hubbub.server.api import Context, ServerApi
 from hubbub.server.replies import Replies
 from hubbub.server.state import User
 
 if TYPE_CHECKING:
-    from hubbub.server.app import Server
     from hubbub.server.commands.registry import CommandSpec
 
 # A complete line may be this long; a partial line longer than this is abuse.
@@ -77,6 +76,31 @@ class Completion(Protocol):
     def add_done_callback(self, fn: Callable[[Any], object], /) -> None: ...
 
 
+class OutputQueue(Protocol):
+    def add(self, session: Session) -> None:
+        """Flush ``session`` at the end of this event-loop pass."""
+
+
+class SessionHost(ServerApi, Protocol):
+    """What sessions and their adapters need of the server, beyond what
+    handlers get: the command table, timers, the flush queue, admission."""
+
+    @property
+    def commands(self) -> Mapping[str, CommandSpec]: ...
+
+    @property
+    def flushes(self) -> OutputQueue: ...
+
+    def call_soon(self, callback: Callable[..., object], *args: object) -> None: ...
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> Cancellable: ...
+
+    def log_failure(self, what: str, exc: BaseException | None = None) -> None: ...
+
+    def connection_opened(self, session: Session) -> None:
+        """Admit (or refuse and shut) a new connection's session."""
+
+
 class Session:
     """One client connection's protocol state; also the user's ``Sink``."""
 
@@ -106,7 +130,7 @@ class Session:
 
     def __init__(
         self,
-        server: Server,
+        server: SessionHost,
         link: Link,
         ip: str,
         host: str,

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from hubbub.protocol.casemap import fold
 from hubbub.protocol.message import Message
 from hubbub.server import accounts, password_guard
+from hubbub.server.api import Context
 from hubbub.server.capabilities import register_capability
-from hubbub.server.commands.context import Context
 from hubbub.server.commands.registration import admission_refused
 from hubbub.server.commands.registry import command
 from hubbub.server.config import Config

@@ -10,26 +10,10 @@ from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import CHANTYPES, fold, valid_channel
 from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
-from hubbub.server.commands.context import Context
+from hubbub.server.api import Context
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import Event, deliver, deliver_split
-from hubbub.server.state import Channel, User
-
-# Called after a user joined (ChanServ gives access-list prefixes, history
-# replays the last lines): hook(ctx, channel, created)
-JOIN_HOOKS: list[Callable[[Context, Channel, bool], None]] = []
-# Called when a channel is created, before the creator is given +o; a hook may
-# return False to withhold the creator's operator status (registered channels)
-# and may restore state (key, limit, bans), which the creator is then held to.
-CREATE_HOOKS: list[Callable[[Context, Channel], bool]] = []
-# Called after every topic change (ChanServ persists registered topics).
-TOPIC_LISTENERS: list[Callable[[Context, Channel], None]] = []
-# Say whether a user may join past +i, +k, +l and +b (ChanServ: the founder
-# of a registered channel can never be locked out of it): hook(ctx, channel)
-# for ctx.user joining.
-JOIN_EXEMPTIONS: list[Callable[[Context, Channel], bool]] = []
-# Hooks that may refuse a KICK (ChanServ protects the founder): return a reason.
-KICK_GUARDS: list[Callable[[Context, Channel, User], str | None]] = []
+from hubbub.server.state import Channel
 
 ERR_BADCHANNAME = "479"
 
@@ -91,7 +75,7 @@ def _join_refusal(ctx: Context, channel: Channel, key: str | None) -> tuple[str,
     user = ctx.user
     if channel.has_invite(user, time.monotonic()):
         return None
-    if any(exempt(ctx, channel) for exempt in JOIN_EXEMPTIONS):
+    if any(exempt(ctx, channel) for exempt in ctx.server.hooks.join_exemptions):
         return None
     if channel.key is not None and key != channel.key:
         return rpl.ERR_BADCHANNELKEY, "Cannot join channel (+k)"
@@ -136,7 +120,7 @@ def join_channel(ctx: Context, name: str, key: str | None) -> None:
     channel, created = world.get_or_create_channel(name)
     prefix = ""
     if created:
-        if all(hook(ctx, channel) for hook in CREATE_HOOKS):
+        if all(hook(ctx, channel) for hook in ctx.server.hooks.channel_create):
             prefix = "o"
         # A hook may have restored a registered channel's key, limit and lists.
         refusal = _join_refusal(ctx, channel, key)
@@ -161,7 +145,7 @@ def join_channel(ctx: Context, name: str, key: str | None) -> None:
         send_topic(ctx, channel)
     if "draft/no-implicit-names" not in user.caps:
         send_names(ctx, channel)
-    for hook in JOIN_HOOKS:
+    for hook in ctx.server.hooks.joined:
         hook(ctx, channel, created)
 
 
@@ -207,12 +191,8 @@ def set_topic(ctx: Context, channel: Channel, text: str, setter: str) -> None:
     channel.topic_by = setter
     channel.topic_at = int(time.time())
     deliver(channel.members, setter, "TOPIC", [channel.name, channel.topic], Event(ctx.user))
-    for listener in TOPIC_LISTENERS:
+    for listener in ctx.server.hooks.topic_changed:
         listener(ctx, channel)
-
-
-# Hooks that may refuse a topic change (ChanServ topic lock): return a reason.
-TOPIC_GUARDS: list[Callable[[Context, Channel], str | None]] = []
 
 
 @command("TOPIC", min_params=1)
@@ -232,7 +212,7 @@ def topic(ctx: Context, msg: Message) -> None:
     if "t" in channel.modes and not channel.is_op(user):
         ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
         return
-    for guard in TOPIC_GUARDS:
+    for guard in ctx.server.hooks.topic_guards:
         reason = guard(ctx, channel)
         if reason is not None:
             ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, reason)
@@ -370,7 +350,10 @@ def kick(ctx: Context, msg: Message) -> None:
         if target is None or target not in channel.members:
             ctx.reply(rpl.ERR_USERNOTINCHANNEL, nick, channel.name, "They aren't on that channel")
             continue
-        refusal = next((r for guard in KICK_GUARDS if (r := guard(ctx, channel, target))), None)
+        refusal = next(
+            (r for guard in ctx.server.hooks.kick_guards if (r := guard(ctx, channel, target))),
+            None,
+        )
         if refusal is not None:
             ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, refusal)
             continue

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,25 +29,10 @@ from typing import TYPE_CHECKING, Any, cast
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, valid_channel
 from hubbub.protocol.integers import ascii_int
-from hubbub.server.commands.channels import (
-    CREATE_HOOKS,
-    JOIN_EXEMPTIONS,
-    JOIN_HOOKS,
-    KICK_GUARDS,
-    TOPIC_GUARDS,
-    TOPIC_LISTENERS,
-    set_topic,
-)
-from hubbub.server.commands.context import Context
-from hubbub.server.commands.modes import (
-    MODE_FILTERS,
-    MODE_LISTENERS,
-    ModeChange,
-    apply_channel_modes,
-    normalize_list_mask,
-)
+from hubbub.server.api import Context, ModeChange
+from hubbub.server.commands.channels import set_topic
+from hubbub.server.commands.modes import apply_channel_modes, normalize_list_mask
 from hubbub.server.delivery import deliver
-from hubbub.server.hooks import SHUTDOWN_HOOKS, STARTUP_HOOKS
 from hubbub.server.services import find_service, register_service, service_notice
 from hubbub.server.state import (
     FLAG_MODES,
@@ -69,7 +53,7 @@ from hubbub.store import (
 from hubbub.store import ListEntry as StoredEntry
 
 if TYPE_CHECKING:
-    from hubbub.server.app import Server
+    from hubbub.server.api import ServerApi
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +130,7 @@ class Registration:
 class ChanServState:
     """One server's registrations and its ordered store writer."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         self.server = server
         self.channels: dict[str, Registration] = {}
         self._last: asyncio.Future[Any] | None = None
@@ -178,17 +162,11 @@ def _log_failure(task: asyncio.Future[Any]) -> None:
             log.error("ChanServ: a store write failed", exc_info=exc)
 
 
-_STATES: weakref.WeakKeyDictionary[Server, ChanServState] = weakref.WeakKeyDictionary()
+def state_of(server: ServerApi) -> ChanServState:
+    return server.feature(ChanServState)
 
 
-def state_of(server: Server) -> ChanServState:
-    found = _STATES.get(server)
-    if found is None:
-        found = _STATES[server] = ChanServState(server)
-    return found
-
-
-def registration(server: Server, name: str) -> Registration | None:
+def registration(server: ServerApi, name: str) -> Registration | None:
     return state_of(server).channels.get(fold(name))
 
 
@@ -258,7 +236,7 @@ def _on_join(ctx: Context, channel: Channel, created: bool) -> None:
 FOUNDER_PROTECTED = "Cannot do that to the channel founder"
 
 
-def _is_founder(server: Server, channel: Channel, user: User) -> bool:
+def _is_founder(server: ServerApi, channel: Channel, user: User) -> bool:
     reg = registration(server, channel.name)
     return reg is not None and reg.role(user.account) == FOUNDER
 
@@ -318,7 +296,7 @@ def _on_topic(ctx: Context, channel: Channel) -> None:
     state.write(lambda: store.set_topic(name, topic))
 
 
-def _on_modes(server: Server, channel: Channel, setter: str, applied: list[ModeChange]) -> None:
+def _on_modes(server: ServerApi, channel: Channel, setter: str, applied: list[ModeChange]) -> None:
     state = state_of(server)
     reg = state.channels.get(channel.folded)
     if reg is None:
@@ -352,16 +330,14 @@ def _list_write(
     return lambda: store.add_list_entry(name, kind, mask, entry.setter, entry.set_at)
 
 
-async def _load(server: Server) -> None:
+async def _load(server: ServerApi) -> None:
     state = state_of(server)
     for stored in await server.store.channels.list():
         state.channels[fold(stored.name)] = Registration.from_store(stored)
 
 
-async def _drain(server: Server) -> None:
-    state = _STATES.get(server)
-    if state is not None:
-        await state.drain()
+async def _drain(server: ServerApi) -> None:
+    await state_of(server).drain()
 
 
 # --- the service -------------------------------------------------------------------
@@ -373,8 +349,8 @@ def _source(ctx: Context) -> str:
     return _service_source(ctx.server)
 
 
-def _service_source(server: Server) -> str:
-    service = find_service(NAME)
+def _service_source(server: ServerApi) -> str:
+    service = find_service(server, NAME)
     assert service is not None
     return service.source(server.name)
 
@@ -513,20 +489,20 @@ def _drop(ctx: Context, args: list[str]) -> Awaitable[None] | None:
     return answer()
 
 
-def _forget_history_if_empty(server: Server, name: str) -> None:
+def _forget_history_if_empty(server: ServerApi, name: str) -> None:
     """A channel no longer registered keeps history only while it lives:
     if it is empty now, nobody creating it next may read its past."""
     if server.world.find_channel(name) is None:
         server.store.history.forget(name)
 
 
-def founded_by(server: Server, account: str) -> list[Registration]:
+def founded_by(server: ServerApi, account: str) -> list[Registration]:
     folded = fold(account)
     return [reg for reg in state_of(server).channels.values() if fold(reg.founder) == folded]
 
 
 def account_deleted(
-    server: Server, account: str, delete: Callable[[], Awaitable[bool]]
+    server: ServerApi, account: str, delete: Callable[[], Awaitable[bool]]
 ) -> asyncio.Future[bool]:
     """An account is being deleted: forget its roles here, drop the
     registrations it founded (empty ones lose their history, live ones are
@@ -655,14 +631,19 @@ _VERBS: dict[str, Callable[[Context, list[str]], Awaitable[None] | None]] = {
     "TOPIC": _topic,
 }
 
-register_service(NAME, chanserv, "channel registration and roles")
-CREATE_HOOKS.append(_on_create)
-JOIN_HOOKS.append(_on_join)
-TOPIC_GUARDS.append(_topic_guard)
-KICK_GUARDS.append(_kick_guard)
-MODE_FILTERS.append(_protect_founder_modes)
-JOIN_EXEMPTIONS.append(_founder_may_join)
-TOPIC_LISTENERS.append(_on_topic)
-MODE_LISTENERS.append(_on_modes)
-STARTUP_HOOKS.append(_load)
-SHUTDOWN_HOOKS.append(_drain)
+
+def install(server: ServerApi, add: Callable[[object], None]) -> None:
+    """The ChanServ feature: the service, its state, and its hooks."""
+    add(ChanServState(server))
+    hooks = server.hooks
+    register_service(server, NAME, chanserv, "channel registration and roles")
+    hooks.channel_create.append(_on_create)
+    hooks.joined.append(_on_join)
+    hooks.topic_guards.append(_topic_guard)
+    hooks.kick_guards.append(_kick_guard)
+    hooks.mode_filters.append(_protect_founder_modes)
+    hooks.join_exemptions.append(_founder_may_join)
+    hooks.topic_changed.append(_on_topic)
+    hooks.modes_changed.append(_on_modes)
+    hooks.startup.append(_load)
+    hooks.shutdown.append(_drain)

@@ -21,9 +21,9 @@ from collections.abc import Awaitable, Callable
 
 from hubbub.protocol.casemap import fold
 from hubbub.server import accounts, nick_protection, password_guard
+from hubbub.server.api import Context, ServerApi
 from hubbub.server.commands import chanserv
 from hubbub.server.commands.account_registration import check_password, create_account
-from hubbub.server.commands.context import Context
 from hubbub.server.hash_gate import HashRefused
 from hubbub.server.services import register_service, service_notice
 from hubbub.server.state import User
@@ -420,4 +420,7 @@ _COMMANDS: dict[str, Subcommand] = {
     "DROP": _drop,
 }
 
-register_service(NICKSERV, handle, "Accounts: REGISTER, IDENTIFY, CERT, GHOST")
+
+def install(server: ServerApi) -> None:
+    """The NickServ service."""
+    register_service(server, NICKSERV, handle, "Accounts: REGISTER, IDENTIFY, CERT, GHOST")

@@ -18,7 +18,7 @@ from hubbub.protocol import masks
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
 from hubbub.protocol.message import Message
-from hubbub.server.commands.context import Context
+from hubbub.server.api import Context
 from hubbub.server.commands.queries import change_host
 from hubbub.server.commands.registry import command
 from hubbub.server.config import ConfigError, OperSection

@@ -16,13 +16,13 @@ from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, is_channel_name, valid_nick
 from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
-from hubbub.server.commands.context import Context
+from hubbub.server.api import Context
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import Event, deliver, deliver_split
 from hubbub.server.state import PREFIX_MODES, Channel, User
 
 if TYPE_CHECKING:
-    from hubbub.server.app import Server
+    from hubbub.server.api import ServerApi
 
 # Numerics not (yet) in hubbub.protocol.numerics.
 RPL_WHOISBOT = "335"
@@ -465,7 +465,7 @@ def monitor(ctx: Context, msg: Message) -> None:
 
 
 def change_host(
-    server: Server, user: User, new_user: str, new_host: str, *, cycle: bool = True
+    server: ServerApi, user: User, new_user: str, new_host: str, *, cycle: bool = True
 ) -> None:
     """Give ``user`` a new user@host (vhost, cloak) and tell whoever can see it.
 

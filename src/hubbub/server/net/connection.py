@@ -17,7 +17,7 @@ from hubbub.server.net.tls_upgrade import TlsUpgrade
 from hubbub.server.session import Session
 
 if TYPE_CHECKING:
-    from hubbub.server.app import Server
+    from hubbub.server.session import SessionHost
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class StreamConnection(asyncio.Protocol):
     __slots__ = ("_upgrade", "server", "session", "transport")
 
     def __init__(
-        self, server: Server, ip: str, port: int, tls_context: ssl.SSLContext | None
+        self, server: SessionHost, ip: str, port: int, tls_context: ssl.SSLContext | None
     ) -> None:
         self.server = server
         self.session = Session(server, self, ip, host_for(ip), port, tls_context is not None)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from websockets.asyncio.server import Server as WsServer
 
-    from hubbub.server.app import Server
+    from hubbub.server.session import SessionHost
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,9 @@ class WebSocketConnection:
 
     __slots__ = ("_binary", "_pending", "_pending_size", "_wake", "readable", "session", "ws")
 
-    def __init__(self, server: Server, ws: ServerConnection, ip: str, port: int, tls: bool) -> None:
+    def __init__(
+        self, server: SessionHost, ws: ServerConnection, ip: str, port: int, tls: bool
+    ) -> None:
         self.ws = ws
         self.session = Session(server, self, ip, host_for(ip), port, tls)
         self._binary = False  # known once the opening handshake chose a subprotocol
@@ -119,7 +121,7 @@ class CountedServerConnection(ServerConnection):
     """
 
     def __init__(
-        self, hub: Server, tls_context: ssl.SSLContext | None, *args: Any, **kwargs: Any
+        self, hub: SessionHost, tls_context: ssl.SSLContext | None, *args: Any, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.hub = hub
@@ -183,7 +185,7 @@ class CountedServerConnection(ServerConnection):
             super().connection_lost(exc)
 
 
-async def _handle(server: Server, ws: ServerConnection) -> None:
+async def _handle(server: SessionHost, ws: ServerConnection) -> None:
     assert isinstance(ws, CountedServerConnection) and ws.irc is not None
     conn = ws.irc
     conn.set_subprotocol(ws.subprotocol)
@@ -209,7 +211,7 @@ async def _handle(server: Server, ws: ServerConnection) -> None:
 
 
 async def start_websocket_listener(
-    server: Server, host: str, port: int, ssl_context: ssl.SSLContext | None
+    server: SessionHost, host: str, port: int, ssl_context: ssl.SSLContext | None
 ) -> WsServer:
     def choose(connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
         for proto in offered:
