@@ -14,11 +14,14 @@ from typing import Any, TypeVar
 from argon2 import PasswordHasher
 
 from hubbub import __version__
-from hubbub.server import commands  # noqa: F401  (registers every command)
+from hubbub.server import (
+    actions,
+    commands,  # noqa: F401  (registers every command)
+)
 from hubbub.server.api import Hooks
 from hubbub.server.commands.registry import COMMANDS, CommandSpec
 from hubbub.server.config import Config, ConfigError, load_config
-from hubbub.server.delivery import Event, deliver
+from hubbub.server.delivery import deliver
 from hubbub.server.features import install_features
 from hubbub.server.net.admission import Admission
 from hubbub.server.net.connection import FlushQueue, StreamConnection, host_for, peer_address
@@ -244,12 +247,7 @@ class Server:
         assert isinstance(conn, Session)
         if user in self.world.connections:
             self.admission.release(user.ip)
-            if user.registered:
-                text = quit_message if quit_message is not None else reason
-                event = Event(user)
-                deliver(self.world.neighbours(user), user.source, "QUIT", [text], event)
-                self.notify_monitors_offline(user)
-            self.world.remove_user(user)
+            actions.quit(self, user, reason, quit_message)
         conn.shutdown(f"Closing Link: {user.host} ({reason})")
 
     def notify_monitors_offline(self, user: User) -> None:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, cast
 
 from hubbub.protocol.message import escape_tag_value, serialize_body
 from hubbub.server.api import Context, Delivered
-from hubbub.server.commands.chanserv import registration
+from hubbub.server.commands.chanserv_channels import registration
 from hubbub.server.delivery import TAG_ACCOUNT, TAG_MESSAGE_TAGS, TAG_TIME
 from hubbub.server.logtext import for_log
 from hubbub.server.state import Channel, User

@@ -14,9 +14,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hubbub.protocol.casemap import fold
-from hubbub.protocol.message import Message
+from hubbub.server import actions
 from hubbub.server.api import Context
-from hubbub.server.commands import registration
 from hubbub.server.services import service_notice
 from hubbub.server.state import User
 from hubbub.store import Account
@@ -123,7 +122,7 @@ def rename_to_guest(ctx: Context) -> None:
         guest = f"{GUEST_PREFIX}{secrets.randbelow(90000) + 10000}"
         if not world.nick_taken(guest, ctx.user):
             break
-    registration.nick(ctx, Message("NICK", [guest]))
+    actions.rename(ctx, guest)
 
 
 def _on_nick_change(ctx: Context, old_nick: str) -> None:

@@ -10,9 +10,10 @@ from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import CHANTYPES, fold, valid_channel
 from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
+from hubbub.server import actions
 from hubbub.server.api import Context
 from hubbub.server.commands.registry import command
-from hubbub.server.delivery import Event, deliver, deliver_split
+from hubbub.server.delivery import Event, deliver
 from hubbub.server.state import Channel
 
 ERR_BADCHANNAME = "479"
@@ -90,7 +91,7 @@ def _join_refusal(ctx: Context, channel: Channel, key: str | None) -> tuple[str,
 
 def part_all(ctx: Context, reason: str = "") -> None:
     for channel in list(ctx.user.channels.values()):
-        _part(ctx, channel, reason)
+        actions.part(ctx, channel, reason)
 
 
 def join_channel(ctx: Context, name: str, key: str | None) -> None:
@@ -128,19 +129,7 @@ def join_channel(ctx: Context, name: str, key: str | None) -> None:
             world.channels.pop(channel.folded, None)
             ctx.reply(refusal[0], channel.name, refusal[1])
             return
-    world.add_member(channel, user, prefix)
-    event = Event(user)
-    account = user.account or "*"
-    deliver_split(
-        channel.members,
-        "extended-join",
-        (user.source, "JOIN", [channel.name, account, user.realname]),
-        (user.source, "JOIN", [channel.name]),
-        event,
-    )
-    if user.away is not None:
-        watchers = [m for m in channel.members if m is not user and "away-notify" in m.caps]
-        deliver(watchers, user.source, "AWAY", [user.away])
+    actions.join(ctx, channel, prefix)
     if channel.topic:
         send_topic(ctx, channel)
     if "draft/no-implicit-names" not in user.caps:
@@ -162,13 +151,6 @@ def join(ctx: Context, msg: Message) -> None:
             join_channel(ctx, name, keys[i] if i < len(keys) else None)
 
 
-def _part(ctx: Context, channel: Channel, reason: str) -> None:
-    user = ctx.user
-    params = [channel.name, reason] if reason else [channel.name]
-    deliver(channel.members, user.source, "PART", params, Event(user))
-    ctx.server.world.remove_member(channel, user)
-
-
 @command("PART", min_params=1)
 def part(ctx: Context, msg: Message) -> None:
     """PART <channel>[,<channel>] [:reason]: leave channels."""
@@ -182,17 +164,7 @@ def part(ctx: Context, msg: Message) -> None:
         if ctx.user not in channel.members:
             ctx.reply(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
         else:
-            _part(ctx, channel, reason)
-
-
-def set_topic(ctx: Context, channel: Channel, text: str, setter: str) -> None:
-    """Change the topic and tell the channel (also used by ChanServ)."""
-    channel.topic = text[: ctx.server.config.limits.topiclen]
-    channel.topic_by = setter
-    channel.topic_at = int(time.time())
-    deliver(channel.members, setter, "TOPIC", [channel.name, channel.topic], Event(ctx.user))
-    for listener in ctx.server.hooks.topic_changed:
-        listener(ctx, channel)
+            actions.part(ctx, channel, reason)
 
 
 @command("TOPIC", min_params=1)
@@ -217,7 +189,7 @@ def topic(ctx: Context, msg: Message) -> None:
         if reason is not None:
             ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, reason)
             return
-    set_topic(ctx, channel, msg.params[1], user.source)
+    actions.set_topic(ctx, channel, msg.params[1], user.source)
 
 
 @command("NAMES")
@@ -357,7 +329,4 @@ def kick(ctx: Context, msg: Message) -> None:
         if refusal is not None:
             ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, refusal)
             continue
-        deliver(
-            channel.members, user.source, "KICK", [channel.name, target.nick, reason], Event(user)
-        )
-        world.remove_member(channel, target)
+        actions.kick(ctx.server, channel, target, reason, source=user.source, actor=user)

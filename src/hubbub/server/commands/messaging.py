@@ -11,7 +11,7 @@ from hubbub.protocol.casemap import CHANTYPES, is_channel_name
 from hubbub.protocol.message import Message, fit_body
 from hubbub.server.api import Context, Delivered
 from hubbub.server.commands.registry import command
-from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, render
+from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, deliver_one
 from hubbub.server.services import find_service
 
 if TYPE_CHECKING:
@@ -156,13 +156,13 @@ def _to_nick(
     event = Event(user, tags)
     body, text = _body(user.source, cmd, other.nick, text)
     if cmd != "TAGMSG" or other.tag_mask & TAG_MESSAGE_TAGS:
-        other.sink.write(render(body, event, other.tag_mask))
+        deliver_one(other, body, event)
     if (
         other is not user
         and "echo-message" in user.caps
         and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS)
     ):
-        user.sink.write(render(body, event, user.tag_mask))
+        deliver_one(user, body, event)
     if cmd == "PRIVMSG" and other.away is not None:
         ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
     delivered = Delivered(ctx.server, user, cmd, other.nick, other, text, event)

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from hubbub.protocol.casemap import fold
-from hubbub.server import accounts, nick_protection, password_guard
+from hubbub.server import actions, nick_protection, password_guard
 from hubbub.server.api import Context, ServerApi
 from hubbub.server.commands import chanserv
 from hubbub.server.commands.account_registration import check_password, create_account
@@ -170,7 +170,7 @@ async def _do_identify(ctx: Context, name: str, password: str) -> None:
     account = await _check_password(ctx, name, password)
     if account is None or ctx.user.account is not None:
         return
-    accounts.login(ctx, account.name)
+    actions.login(ctx, account.name)
     _say(ctx, f"You are now logged in as {account.name}.")
 
 
@@ -204,7 +204,7 @@ async def _check_password(ctx: Context, name: str, password: str) -> Account | N
 def _logout(ctx: Context, args: list[str]) -> None:
     if _need_login(ctx) is None:
         return
-    accounts.logout(ctx)
+    actions.logout(ctx)
     _say(ctx, "You are now logged out.")
     nick_protection.check(ctx)
 
@@ -393,7 +393,7 @@ async def _do_drop(ctx: Context, account: str) -> None:
     name = found.name
     founded = [reg.name for reg in chanserv.founded_by(server, name)]
     for user in _logged_in(ctx, name):
-        accounts.logout(Context(server, user))
+        actions.logout(Context(server, user))
     deleting = chanserv.account_deleted(server, name, lambda: server.store.accounts.delete(name))
     if not await deleting:
         _say(ctx, f"The account {name} does not exist.")

@@ -11,16 +11,17 @@ from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import valid_nick
 from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
+from hubbub.server import actions
 from hubbub.server.api import Context
 from hubbub.server.capabilities import all_capabilities, get_capability
 from hubbub.server.cloak import cloak_host, load_or_create_secret
 from hubbub.server.commands.info import send_lusers, send_motd
 from hubbub.server.commands.registry import command
 from hubbub.server.config import Config
-from hubbub.server.delivery import Event, compute_tag_mask, deliver
+from hubbub.server.delivery import compute_tag_mask
 from hubbub.server.isupport import isupport_lines
 from hubbub.server.services import find_service
-from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES, WhowasEntry
+from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES
 
 if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
@@ -58,17 +59,7 @@ def nick(ctx: Context, msg: Message) -> None:
         world.set_nick(user, new)
         try_register(ctx)
         return
-    old_source = user.source
-    old_nick = user.nick
-    recipients = world.neighbours(user)
-    recipients.add(user)
-    ctx.server.notify_monitors_offline(user)
-    world.set_nick(user, new)
-    deliver(recipients, old_source, "NICK", [new], Event(user))
-    world.whowas.appendleft(WhowasEntry(old_nick, user.user, user.host, user.realname, time.time()))
-    ctx.server.notify_monitors_online(user)
-    for hook in ctx.server.hooks.nick_changed:
-        hook(ctx, old_nick)
+    actions.rename(ctx, new)
 
 
 @command("USER", min_params=4, pre_registration=True)

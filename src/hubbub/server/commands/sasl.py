@@ -4,7 +4,7 @@ Mechanisms: PLAIN (refused on plaintext connections except from loopback
 unless ``accounts.plaintext_sasl``), EXTERNAL (the TLS client certificate's
 SHA-256 fingerprint, bound with NickServ CERT ADD) and SCRAM-SHA-256
 (RFC 5802 / RFC 7677, from the keys the store keeps, so the password never
-crosses the wire). Every success goes through :func:`accounts.login`.
+crosses the wire). Every success goes through :func:`actions.login`.
 
 Before registration, AUTHENTICATE first checks what registration would: the
 connection password (464) and the K-lines (465). Every attempt is throttled
@@ -27,7 +27,7 @@ from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
 from hubbub.protocol.message import Message
 from hubbub.protocol.saslprep import saslprep
-from hubbub.server import accounts, password_guard
+from hubbub.server import actions, password_guard
 from hubbub.server.api import Context, ServerApi
 from hubbub.server.capabilities import register_capability
 from hubbub.server.commands.registration import admission_refused
@@ -97,7 +97,7 @@ def _succeed(ctx: Context, account: str) -> None:
     session = _exchanges(ctx).pop(ctx.user, None)
     if session is not None and session.attempt is not None:
         session.attempt.give_back()
-    accounts.login(ctx, account)
+    actions.login(ctx, account)
     ctx.reply(rpl.RPL_SASLSUCCESS, "SASL authentication successful")
 
 
