@@ -132,7 +132,12 @@ async def test_others_messages_are_not_captured_by_a_running_labeled_command(
 async def test_a_flooder_is_held_then_dropped_past_the_queue_bound(tmp_path: Path) -> None:
     """Flood control: ``flood_burst`` lines run, up to ``flood_max_queue``
     wait, one more line is "Excess Flood". The clock stands still."""
-    limits = {"flood_control": True, "flood_burst": 2, "flood_rate": 1, "flood_max_queue": 3}
+    limits: dict[str, object] = {
+        "flood_control": True,
+        "flood_burst": 2,
+        "flood_rate": 1,
+        "flood_max_queue": 3,
+    }
     async with memory_server(tmp_path, limits=limits) as server:
         alice = MemoryClient(server, clock=lambda: 1000.0)
         alice.receive("NICK alice", "USER a 0 * :A", "PING a", "PING b", "PING c")
