@@ -177,9 +177,8 @@ class Session:
         This runs once per recipient of every message, so it does the least
         it can.
         """
-        replies = self._replies
-        if replies is not None:
-            replies.lines.append(data)
+        if self._replies is not None:
+            self._replies.lines.append(data)
             return
         out = self._out
         if not out:
@@ -191,20 +190,16 @@ class Session:
         if self._out_size > self._sendq:
             self.sendq_exceeded()
 
-    def data_to_send(self) -> bytes:
-        """Take what is queued (empty if nothing)."""
+    def flush(self) -> None:
+        """Hand this pass's output to the link in one write (once per loop
+        pass per connection with output: kept to one call)."""
         out = self._out
         if not out:
-            return b""
+            return
         data = b"".join(out) if len(out) > 1 else out[0]
         out.clear()
         self._out_size = 0
-        return data
-
-    def flush(self) -> None:
-        """Hand this pass's output to the link in one write."""
-        if self._out:
-            self.link.write(self.data_to_send())
+        self.link.write(data)
 
     def buffered(self) -> int:
         """Output queued here or in the transport, not yet sent."""
