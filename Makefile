@@ -38,8 +38,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 
+# src/ strictly (pyproject.toml), the tests in mypy's default mode (tests/mypy.ini).
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy --config-file tests/mypy.ini tests
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

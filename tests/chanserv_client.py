@@ -6,7 +6,7 @@ from typing import Any
 
 from harness import joined
 from hubbub.protocol.message import Message
-from hubbub.server.commands.chanserv import state_of
+from hubbub.server.commands.chanserv_channels import state_of
 from ircclient import RawClient
 
 PASSWORD = "correct horse battery"

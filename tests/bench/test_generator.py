@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from click.testing import CliRunner
 
 from hubbub.bench.cli import bench, run
 from hubbub.bench.options import BenchOptions, Scenario
 
-QUICK = {"duration": 0.3, "warmup": 0.1, "drain_timeout": 2.0}
+QUICK: dict[str, Any] = {"duration": 0.3, "warmup": 0.1, "drain_timeout": 2.0}
 
 
 def test_fanout_closed_loop_delivers_everything(relay_port: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from libpeers import PeerFactory, client_config, free_port, make_cert, settle
@@ -112,7 +113,7 @@ async def test_answers_ctcp_queries(peer: PeerFactory) -> None:
     for query in ("\x01PING 1712345678 123\x01", "\x01VERSION\x01", "\x01FINGER\x01"):
         bob.say("alice", query)
     bob.say("alice", "\x01CLIENTINFO\x01")
-    answers = []
+    answers: list[Any] = []
     while len(answers) < 3:
         raw = await lines.wait_for(Raw, lambda e: e.message.command == "NOTICE")
         answers.append(raw.message.params[1])

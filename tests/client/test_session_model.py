@@ -24,7 +24,7 @@ def test_readable_channel_events() -> None:
     s = ChatSession("alice")
     s.apply(ev.Join("alice", "#lobby", own=True, time=NOW))
     assert s.current.name == "#lobby"
-    for event in [
+    events: list[ev.AnyEvent] = [
         ev.Join("bob", "#lobby", time=NOW),
         ev.TopicChange("#lobby", "Tea", "bob", time=NOW),
         ev.NickChange("bob", "rob", ("#lobby",), time=NOW),
@@ -32,7 +32,8 @@ def test_readable_channel_events() -> None:
         ev.Part("carol", "#lobby", "", time=NOW),
         ev.Quit("dave", "Ping timeout", ("#lobby",), time=NOW),
         ev.ModeChange("#lobby", "alice", "+o", ("rob",), time=NOW),
-    ]:
+    ]
+    for event in events:
         s.apply(event)
     assert texts(s, "#lobby") == [
         "-- You have joined #lobby",

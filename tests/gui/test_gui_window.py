@@ -137,7 +137,9 @@ def carol_in_lobby(root: tk.Tk, irc: object, tmp_path: Path) -> tuple[GuiApp, Ch
 def click_conversation(window: ChatWindow, label: str) -> None:
     """A real mouse click on an entry of the conversation list."""
     index = list(window.conversations.get(0, "end")).index(label)
-    x, y, _w, _h = window.conversations.bbox(index)
+    box = window.conversations.bbox(index)
+    assert box is not None, f"{label} is not shown"
+    x, y, _w, _h = box
     window.conversations.event_generate("<Button-1>", x=x + 2, y=y + 2)
     window.conversations.event_generate("<ButtonRelease-1>", x=x + 2, y=y + 2)
 

@@ -61,7 +61,10 @@ def test_kick_and_kill_selected_client(window: PanelWindow) -> None:
     window.kick_button.invoke()
     assert b"KICK #room carol :Kicked by the server operator" in carol.wait_for(b" KICK #room")
     window.kill_button.invoke()
-    assert b"Disconnected by the server operator" in carol.read_all()
+    rest = carol.read_all()
+    # The panel's kill is the operator's KILL action: a KILL line, then ERROR.
+    assert b" KILL carol :Killed (" in rest
+    assert b"Disconnected by the server operator" in rest
     pump(window, lambda: nicks(window) == [])
 
 

@@ -99,17 +99,17 @@ def test_tag_escaping_examples() -> None:
 
 
 middle = st.text(
-    alphabet=st.characters(blacklist_characters=" \r\n\0:", blacklist_categories=("Cs",)),
+    alphabet=st.characters(blacklist_characters=" \r\n\0:", blacklist_categories=["Cs"]),
     min_size=1,
     max_size=20,
 )
 trailing = st.text(
-    alphabet=st.characters(blacklist_characters="\r\n\0", blacklist_categories=("Cs",)),
+    alphabet=st.characters(blacklist_characters="\r\n\0", blacklist_categories=["Cs"]),
     max_size=60,
 )
 tag_key = st.from_regex(r"\+?[a-z][a-z0-9\-]{0,10}", fullmatch=True)
 tag_value = st.text(
-    alphabet=st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), max_size=20
+    alphabet=st.characters(blacklist_characters="\0", blacklist_categories=["Cs"]), max_size=20
 )
 
 

@@ -4,6 +4,7 @@ clients, messages with their echoes, raw CHATHISTORY answers, services."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
 from hubbub.protocol.message import Message
@@ -42,7 +43,7 @@ async def post(client: RawClient, target: str, texts: list[str]) -> None:
     """Send messages and wait for each echo, so each is relayed (and stored)."""
     for text in texts:
         await client.send(f"PRIVMSG {target} :{text}")
-        await client.expect(lambda m, t=text: m.command == "PRIVMSG" and m.params[1] == t)
+        await client.expect(_privmsg_with(text))
 
 
 async def ask_history(client: RawClient, line: str) -> tuple[list[str], list[Message]]:
@@ -66,3 +67,8 @@ async def service(client: RawClient, name: str, text: str) -> str:
         for m in lines
         if m.command == "NOTICE" and (m.source or "").startswith(name + "!")
     )
+
+
+def _privmsg_with(text: str) -> Callable[[Message], bool]:
+    """A matcher for the PRIVMSG carrying ``text``."""
+    return lambda m: m.command == "PRIVMSG" and m.params[1] == text

@@ -3,6 +3,7 @@ timestamp selectors, TARGETS, errors, private history, autoreplay, retention."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,9 +33,7 @@ async def post(client: RawClient, target: str, texts: list[str]) -> list[Message
     echoes = []
     for text in texts:
         await client.send(f"PRIVMSG {target} :{text}")
-        echoes.append(
-            await client.expect(lambda m, t=text: m.command == "PRIVMSG" and m.params[1] == t)
-        )
+        echoes.append(await client.expect(_privmsg_with(text)))
     return echoes
 
 
@@ -325,3 +324,8 @@ async def test_retention_by_age(start_server: Any) -> None:
 
     await until(emptied, timeout=15)
     assert await irc.server.store.history.latest("#h", None, 10) == []
+
+
+def _privmsg_with(text: str) -> Callable[[Message], bool]:
+    """A matcher for the PRIVMSG carrying ``text``."""
+    return lambda m: m.command == "PRIVMSG" and m.params[1] == text

@@ -27,7 +27,7 @@ async def test_history_larger_than_the_sendq_arrives_whole(start_server: ServerF
     # A slow link: the kernel takes little, so the reply waits in the server.
     user = irc.server.world.find_user("reader")
     assert user is not None
-    sock = user.sink.transport.get_extra_info("socket")  # type: ignore[attr-defined]
+    sock = user.sink.link.transport.get_extra_info("socket")  # type: ignore[attr-defined]
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     replies = await reader.ask("CHATHISTORY LATEST #big * 200")
     assert sum(len(m.params[-1]) for m in replies) > 4 * SENDQ

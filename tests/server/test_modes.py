@@ -436,14 +436,10 @@ async def test_bot_mode_tag(irc: RunningServer) -> None:
 
 
 async def test_mode_filters_hook(irc: RunningServer) -> None:
-    from hubbub.server.commands import modes as modes_module
-
     def no_secret(_ctx: object, _channel: object, changes: list[ModeChange]) -> list[ModeChange]:
         return [c for c in changes if c.mode != "s"]
 
     (alice,) = await setup(irc, "alice")
-    modes_module.MODE_FILTERS.append(no_secret)
-    try:
-        assert modes(await alice.ask("MODE #chan +sm")) == [["#chan", "+m"]]
-    finally:
-        modes_module.MODE_FILTERS.remove(no_secret)
+    # The server owns its hooks: this filter applies to this server only.
+    irc.server.hooks.mode_filters.append(no_secret)
+    assert modes(await alice.ask("MODE #chan +sm")) == [["#chan", "+m"]]

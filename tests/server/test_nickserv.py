@@ -21,7 +21,7 @@ async def ns(client: RawClient, text: str) -> str:
     """Send ``text`` to NickServ; return its answer (NOTICE lines joined)."""
     await client.send(f"PRIVMSG NickServ :{text}")
     await client.send("PING :done")
-    lines = []
+    lines: list[str] = []
     while True:
         msg = await client.read()
         if msg.command == "PONG":
@@ -174,7 +174,7 @@ async def test_nick_protection_renames_after_delay(start_server) -> None:
     await intruder.send("JOIN #room")
     await peer.expect("JOIN")
     renamed = await peer.expect("NICK")
-    assert renamed.source.startswith("alice!")
+    assert (renamed.source or "").startswith("alice!")
     assert renamed.params[0].startswith("Guest")
     own = await intruder.expect("NICK")
     assert own.params == renamed.params

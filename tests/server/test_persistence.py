@@ -164,7 +164,7 @@ async def test_kill_9_loses_nothing_committed_and_leaves_no_holes(
             text = f"{client.nick} {n}"
             try:
                 await client.send(f"PRIVMSG #crash :{text}")
-                await client.expect(lambda m, t=text: m.command == "PRIVMSG" and m.params[1] == t)
+                await client.expect(_privmsg_with(text))
             except (ConnectionError, OSError, TimeoutError):
                 return  # the server was killed under us
             acked.append(text)
@@ -192,3 +192,8 @@ async def test_kill_9_loses_nothing_committed_and_leaves_no_holes(
         mine = [text for text in stored if text.startswith(poster.nick + " ")]
         assert mine == [f"{poster.nick} {n}" for n in range(len(mine))]
     assert await server.stop(signal.SIGTERM) == 0
+
+
+def _privmsg_with(text: str) -> Callable[[Message], bool]:
+    """A matcher for the PRIVMSG carrying ``text``."""
+    return lambda m: m.command == "PRIVMSG" and m.params[1] == text

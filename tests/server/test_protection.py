@@ -17,8 +17,8 @@ from websockets.exceptions import ConnectionClosed
 
 from harness import OPERS, RunningServer, ServeProcess, ServerFactory, closing_link, until
 from hubbub.protocol.message import Message
-from hubbub.server.commands.context import Context
-from hubbub.server.commands.registry import COMMANDS, command
+from hubbub.server.api import Context
+from hubbub.server.commands.registry import CommandSpec
 from ircclient import TIMEOUT, RawClient
 
 
@@ -164,7 +164,7 @@ def small_kernel_buffer(irc: RunningServer, nick: str) -> None:
     that what the client does not read piles up in the server's own queue."""
     user = irc.server.world.find_user(nick)
     assert user is not None
-    sock = user.sink.transport.get_extra_info("socket")  # type: ignore[attr-defined]
+    sock = user.sink.link.transport.get_extra_info("socket")  # type: ignore[attr-defined]
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
 
 
@@ -346,15 +346,16 @@ async def test_throttle_over_sockets(start_server: ServerFactory) -> None:
 async def test_handler_exception_is_contained(
     irc: RunningServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    @command("CRASHME")
     def crash(ctx: Context, msg: Message) -> None:
         raise RuntimeError("deliberate")
 
-    @command("ACRASHME")
     async def acrash(ctx: Context, msg: Message) -> None:
         await asyncio.sleep(0)
         raise RuntimeError("deliberate async")
 
+    # Each server has its own command table: these exist on this one only.
+    irc.server.commands["CRASHME"] = CommandSpec("CRASHME", crash, 0, False, False, 1, "")
+    irc.server.commands["ACRASHME"] = CommandSpec("ACRASHME", acrash, 0, False, False, 1, "")
     try:
         victim, other = await irc.client("victim"), await irc.client("other")
         with caplog.at_level(logging.ERROR):
@@ -369,7 +370,7 @@ async def test_handler_exception_is_contained(
         await victim.send("PRIVMSG other :still alive")
         assert (await other.expect("PRIVMSG")).params[1] == "still alive"
     finally:
-        del COMMANDS["CRASHME"], COMMANDS["ACRASHME"]
+        del irc.server.commands["CRASHME"], irc.server.commands["ACRASHME"]
 
 
 # --- input hardening --------------------------------------------------------------

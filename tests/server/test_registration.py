@@ -64,9 +64,9 @@ async def test_nick_change_seen_by_channel_peers(irc: RunningServer) -> None:
     alice, bob = await irc.in_channel("alice", "bob", channel="#x")
     carol = await irc.client("carol")
     await alice.send("NICK alicia")
-    assert (await alice.expect("NICK")).source.startswith("alice!")
+    assert ((await alice.expect("NICK")).source or "").startswith("alice!")
     seen = await bob.expect("NICK")
-    assert seen.source.startswith("alice!") and seen.params == ["alicia"]
+    assert (seen.source or "").startswith("alice!") and seen.params == ["alicia"]
     await carol.nothing()
 
 
@@ -121,7 +121,9 @@ async def test_quit_reason_shown_to_channel(irc: RunningServer) -> None:
     await alice.send("QUIT :gone fishing")
     assert (await alice.expect("ERROR")).params[0].endswith("(Quit: gone fishing)")
     quit_msg = await bob.expect("QUIT")
-    assert quit_msg.source.startswith("alice!") and quit_msg.params == ["Quit: gone fishing"]
+    assert (quit_msg.source or "").startswith("alice!") and quit_msg.params == [
+        "Quit: gone fishing"
+    ]
 
 
 async def test_connection_password(start_server: ServerFactory) -> None:

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher, profiles
 
 from harness import RunningServer, ServerFactory
 from hubbub.server.app import Server
-from hubbub.server.commands.chanserv import state_of
+from hubbub.server.commands.chanserv_channels import state_of
 from ircclient import RawClient
 from server.security_helpers import PASSWORD, login_client, service
 

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher, profiles
 
 from harness import RunningServer, make_config
 from hubbub.server.app import Server
-from hubbub.server.commands.chanserv import state_of
+from hubbub.server.commands.chanserv_channels import state_of
 from ircclient import RawClient
 from server.security_helpers import CAPS, ask_history, login_client, post, service
 

@@ -17,6 +17,7 @@ import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from argon2 import PasswordHasher, profiles
@@ -273,7 +274,7 @@ class GatedHasher(PasswordHasher):
         self.entered = threading.Semaphore(0)
         self.release = threading.Event()
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         self.entered.release()
         self.release.wait(10)
         return super().verify(hash, password)

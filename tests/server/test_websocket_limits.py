@@ -13,6 +13,7 @@ from websockets.typing import Subprotocol
 from harness import HOST, ServerFactory, joined
 from hubbub.protocol.message import Message, parse
 from hubbub.server.net.websocket import WebSocketConnection
+from hubbub.server.session import Session
 from ircclient import TIMEOUT
 
 SENDQ = 8192
@@ -43,8 +44,9 @@ async def test_a_websocket_reader_that_stalls_is_dropped_at_its_sendq(
             lambda m: m.command == "JOIN" and (m.source or "").startswith("wsslow!")
         )
         user = irc.server.world.find_user("wsslow")
-        assert user is not None and isinstance(user.sink, WebSocketConnection)
-        server_side = user.sink.ws.transport.get_extra_info("socket")
+        assert user is not None and isinstance(user.sink, Session)
+        assert isinstance(user.sink.link, WebSocketConnection)
+        server_side = user.sink.link.ws.transport.get_extra_info("socket")
         server_side.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
         batch = 0
         while irc.server.world.find_user("wsslow") is not None:

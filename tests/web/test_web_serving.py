@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Subprotocol
 
 from harness import RunningServer, ServerFactory
 from hubbub.server.config import ConfigError, parse_config
@@ -61,7 +62,8 @@ def ws_port(irc: RunningServer) -> int:
 async def irc_over_websocket(uri: str, origin: str | None, nick: str) -> str:
     """Register over the WebSocket and return the 001 line."""
     kwargs = {"origin": origin} if origin is not None else {}
-    async with ws_connect(uri, subprotocols=["text.ircv3.net"], **kwargs) as ws:  # type: ignore[arg-type]
+    protocols = [Subprotocol("text.ircv3.net")]
+    async with ws_connect(uri, subprotocols=protocols, **kwargs) as ws:  # type: ignore[arg-type]
         await ws.send(f"NICK {nick}")
         await ws.send(f"USER {nick} 0 * :{nick}")
         while True:

@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
+from hubbub.server import actions
 from hubbub.server.app import Server
 from hubbub.server.config import Config
 
@@ -136,24 +137,20 @@ def _find(server: Server, connection_id: int) -> Any:
 
 
 def kill(server: Server, connection_id: int, reason: str) -> bool:
-    """Disconnect a client the way an operator's KILL does."""
+    """Disconnect a client the way an operator's KILL does (the same action)."""
     user = _find(server, connection_id)
     if user is None:
         return False
-    text = f"Killed ({server.name} ({reason}))"
-    server.disconnect(user, text)
+    actions.kill(server, user, reason, by=server.name, source=server.name)
     return True
 
 
 def kick_from_channels(server: Server, connection_id: int, reason: str) -> int:
     """KICK a client out of every channel it is in; returns how many."""
-    from hubbub.server.delivery import Event, deliver
-
     user = _find(server, connection_id)
     if user is None:
         return 0
     channels = list(user.channels.values())
     for channel in channels:
-        deliver(channel.members, server.name, "KICK", [channel.name, user.nick, reason], Event())
-        server.world.remove_member(channel, user)
+        actions.kick(server, channel, user, reason, source=server.name)
     return len(channels)

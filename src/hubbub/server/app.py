@@ -7,33 +7,35 @@ import functools
 import logging
 import ssl
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 
 from hubbub import __version__
-from hubbub.server import commands  # noqa: F401  (registers every command)
-from hubbub.server.config import Config, ConfigError, load_config
-from hubbub.server.delivery import Event, deliver
-from hubbub.server.hooks import CONNECT_CHECKS, SHUTDOWN_HOOKS, STARTUP_HOOKS
-from hubbub.server.net.admission import Admission
-from hubbub.server.net.connection import (
-    Connection,
-    FlushQueue,
-    StreamConnection,
-    host_for,
-    peer_address,
+from hubbub.server import (
+    actions,
+    commands,  # noqa: F401  (registers every command)
 )
+from hubbub.server.api import Hooks
+from hubbub.server.commands.registry import COMMANDS, CommandSpec
+from hubbub.server.config import Config, ConfigError, load_config
+from hubbub.server.delivery import deliver
+from hubbub.server.features import install_features
+from hubbub.server.net.admission import Admission
+from hubbub.server.net.connection import FlushQueue, StreamConnection, host_for, peer_address
 from hubbub.server.net.tls import ensure_self_signed, server_context
 from hubbub.server.net.websocket import start_websocket_listener
+from hubbub.server.session import Session
 from hubbub.server.state import User, World
 from hubbub.store import Store, open_store
 from hubbub.store.lock import DatabaseInUse, DatabaseLock, lock_database
 from hubbub.store.privacy import private_dir
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 HOUSEKEEPING_INTERVAL = 1.0
@@ -65,6 +67,12 @@ class Server:
         self.config = config
         self.world = World()
         self.flushes = FlushQueue()
+        # This server's command table: the declared commands, copied, so a
+        # test can add one to a server without touching any other.
+        self.commands: dict[str, CommandSpec] = dict(COMMANDS)
+        self.hooks = Hooks()
+        self._features: dict[type, object] = {}
+        install_features(self, self._add_feature)
         self.admission = Admission(config.limits)
         self.version = f"hubbub-{__version__}"
         self.started = time.time()
@@ -77,6 +85,17 @@ class Server:
         self._database_lock: DatabaseLock | None = None
         # Background jobs (retention, nick protection) cancelled at stop.
         self.tasks: set[asyncio.Future[None]] = set()
+
+    def _add_feature(self, state: object) -> None:
+        if type(state) in self._features:
+            raise RuntimeError(f"feature state {type(state).__name__} installed twice")
+        self._features[type(state)] = state
+
+    def feature(self, kind: type[T]) -> T:
+        """The per-server state of type ``kind`` that a feature installed."""
+        state = self._features[kind]
+        assert isinstance(state, kind)
+        return state
 
     @property
     def store(self) -> Store:
@@ -106,7 +125,7 @@ class Server:
             hasher=self.password_hasher,
             scram_iterations=self.config.accounts.scram_iterations,
         )
-        for hook in STARTUP_HOOKS:
+        for hook in self.hooks.startup:
             await hook(self)
         loop = asyncio.get_running_loop()
         for spec in self.config.listen:
@@ -152,10 +171,10 @@ class Server:
             task.cancel()
         # Everyone leaves at once: each gets its ERROR, nobody needs the
         # others' QUITs (that fan-out is quadratic in a big channel).
-        closing: list[Connection] = []
+        closing: list[Session] = []
         for user in list(self.world.connections):
             conn = user.sink
-            assert isinstance(conn, Connection)
+            assert isinstance(conn, Session)
             self.admission.release(user.ip)
             self.world.remove_user(user)
             conn.shutdown(f"Closing Link: {user.host} ({reason})")
@@ -168,9 +187,9 @@ class Server:
             for waiter in waiters:
                 waiter.cancel()
         # Give the ERROR lines a moment to reach clients that read slowly.
-        while loop.time() < deadline and any(c.transport_buffered() for c in closing):
+        while loop.time() < deadline and any(c.buffered() for c in closing):
             await asyncio.sleep(0.05)
-        for hook in SHUTDOWN_HOOKS:
+        for hook in self.hooks.shutdown:
             try:
                 await hook(self)
             except Exception:
@@ -191,6 +210,19 @@ class Server:
         task.add_done_callback(self.tasks.discard)
         return task
 
+    def call_soon(self, callback: Callable[..., object], *args: object) -> None:
+        asyncio.get_running_loop().call_soon(callback, *args)
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> asyncio.TimerHandle:
+        return asyncio.get_running_loop().call_later(delay, callback)
+
+    def log_failure(self, what: str, exc: BaseException | None = None) -> None:
+        """Log a command that raised (the current exception unless ``exc``)."""
+        if exc is None:
+            log.exception("%s", what)
+        else:
+            log.error("%s", what, exc_info=exc)
+
     def rehash(self) -> None:
         """Reload the config file: opers, MOTD, limits, names (not listeners)."""
         if self.config.source is None:
@@ -202,13 +234,16 @@ class Server:
         self._ssl_context = None
 
     # --- connections --------------------------------------------------------
-    def connection_opened(self, conn: Connection) -> None:
+    def file_request_served(self, ip: str) -> None:
+        self.admission.forget_attempt(ip)
+
+    def connection_opened(self, conn: Session) -> None:
         ip = conn.user.ip
         refusal = "Server is shutting down" if self._stopping else None
-        for check in CONNECT_CHECKS:
+        for check in self.hooks.connect_checks:
             if refusal is not None:
                 break
-            refusal = check(self, conn)
+            refusal = check(self, conn.user)
         if refusal is None:
             refusal = self.admission.admit(ip)
         if refusal is not None:
@@ -222,15 +257,10 @@ class Server:
         Idempotent: the transport closing after we closed it lands here again.
         """
         conn = user.sink
-        assert isinstance(conn, Connection)
+        assert isinstance(conn, Session)
         if user in self.world.connections:
             self.admission.release(user.ip)
-            if user.registered:
-                text = quit_message if quit_message is not None else reason
-                event = Event(user)
-                deliver(self.world.neighbours(user), user.source, "QUIT", [text], event)
-                self.notify_monitors_offline(user)
-            self.world.remove_user(user)
+            actions.quit(self, user, reason, quit_message)
         conn.shutdown(f"Closing Link: {user.host} ({reason})")
 
     def notify_monitors_offline(self, user: User) -> None:
@@ -253,7 +283,7 @@ class Server:
             wall = time.time()
             for user in list(self.world.connections):
                 conn = user.sink
-                assert isinstance(conn, Connection)
+                assert isinstance(conn, Session)
                 if not user.registered:
                     if wall - user.signon > limits.registration_timeout:
                         self.disconnect(user, "Registration timed out")
@@ -276,6 +306,7 @@ class _PendingStream(StreamConnection):
         super().__init__(server, "0.0.0.0", 0, tls_context)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.user.ip, self.user.port = peer_address(transport)
-        self.user.host = host_for(self.user.ip)
+        user = self.session.user
+        user.ip, user.port = peer_address(transport)
+        user.host = host_for(user.ip)
         super().connection_made(transport)

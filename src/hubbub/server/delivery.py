@@ -1,5 +1,6 @@
 """The one delivery function: serialise an event once per tag variant and
 queue the same bytes to every recipient (the fan-out rule in docs/architecture.md).
+Every message one user sends to others is queued by a function here.
 
 A recipient's ``tag_mask`` says which tags it asked for (server-time,
 message-tags, account-tag); recipients with the same mask share one bytes
@@ -120,6 +121,11 @@ def deliver_body(recipients: Iterable[User], body: str, event: Event | None = No
         if data is None:
             data = cache[mask] = render(body, event, mask)
         user.sink.write(data)
+
+
+def deliver_one(recipient: User, body: str, event: Event | None = None) -> None:
+    """``deliver_body`` to one recipient (a private message), without the cache."""
+    recipient.sink.write(render(body, event, recipient.tag_mask))
 
 
 def deliver_split(

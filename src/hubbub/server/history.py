@@ -24,18 +24,15 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
 from hubbub.protocol.message import escape_tag_value, serialize_body
-from hubbub.server.commands.channels import JOIN_HOOKS
-from hubbub.server.commands.chanserv import registration
-from hubbub.server.commands.context import Context
-from hubbub.server.commands.messaging import MESSAGE_LISTENERS, Delivered
+from hubbub.server.api import Context, Delivered
+from hubbub.server.commands.chanserv_channels import registration
 from hubbub.server.delivery import TAG_ACCOUNT, TAG_MESSAGE_TAGS, TAG_TIME
-from hubbub.server.hooks import STARTUP_HOOKS
 from hubbub.server.logtext import for_log
 from hubbub.server.state import Channel, User
 from hubbub.store import HistoryCommand, HistoryRecord, run_retention
 
 if TYPE_CHECKING:
-    from hubbub.server.app import Server
+    from hubbub.server.api import ServerApi
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +48,7 @@ def format_server_time(when: datetime) -> str:
 
 
 def record_delivery(delivered: Delivered) -> None:
-    """MESSAGE_LISTENERS hook: append one delivered message to the history.
+    """The ``delivered`` hook: append one delivered message to the history.
     Runs for every message relayed, so it builds the record and nothing more
     (docs/performance.md, "History on vs off")."""
     server = delivered.server
@@ -111,7 +108,7 @@ async def send_paced(user: User, lines: Iterable[bytes], budget: int) -> None:
     for the connection to pass each part on, so a long history reply never
     trips the send-queue limit."""
     sink = user.sink
-    buffered = getattr(sink, "transport_buffered", None)
+    buffered = getattr(sink, "buffered", None)
     pending = 0
     for line in lines:
         user.send(line)
@@ -136,7 +133,9 @@ def _autoreplay(ctx: Context, channel: Channel, created: bool) -> None:
     ctx.server.spawn(_replay(ctx.server, ctx.user, channel, lines, joined_at))
 
 
-async def _replay(server: Server, user: User, channel: Channel, lines: int, at: datetime) -> None:
+async def _replay(
+    server: ServerApi, user: User, channel: Channel, lines: int, at: datetime
+) -> None:
     try:
         records = await server.store.history.before(channel.name, at, lines)
     except Exception:
@@ -150,7 +149,7 @@ async def _replay(server: Server, user: User, channel: Channel, lines: int, at: 
 
 
 # --- retention -----------------------------------------------------------------
-async def _start_retention(server: Server) -> None:
+async def _start_retention(server: ServerApi) -> None:
     settings = server.config.history
     max_age = settings.max_age_seconds
     max_per_target = settings.max_messages_per_target or None
@@ -167,7 +166,7 @@ async def _start_retention(server: Server) -> None:
 
 
 # --- channel lifetime ------------------------------------------------------------
-async def _scope_channel_history(server: Server) -> None:
+async def _scope_channel_history(server: ServerApi) -> None:
     """Forget the history of channels that are not registered, now and
     whenever one empties."""
     registered = [reg.name for reg in await server.store.channels.list()]
@@ -185,7 +184,10 @@ async def _scope_channel_history(server: Server) -> None:
     server.world.channel_removed.append(emptied)
 
 
-MESSAGE_LISTENERS.append(record_delivery)
-STARTUP_HOOKS.append(_scope_channel_history)
-JOIN_HOOKS.append(_autoreplay)
-STARTUP_HOOKS.append(_start_retention)
+def install(server: ServerApi) -> None:
+    """History: record every delivery, replay on JOIN, keep it scoped and pruned."""
+    hooks = server.hooks
+    hooks.delivered.append(record_delivery)
+    hooks.startup.append(_scope_channel_history)
+    hooks.joined.append(_autoreplay)
+    hooks.startup.append(_start_retention)

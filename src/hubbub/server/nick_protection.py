@@ -10,36 +10,38 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hubbub.protocol.casemap import fold
-from hubbub.protocol.message import Message
-from hubbub.server.commands import registration
-from hubbub.server.commands.context import Context
+from hubbub.server import actions
+from hubbub.server.api import Context
 from hubbub.server.services import service_notice
 from hubbub.server.state import User
 from hubbub.store import Account
 
 if TYPE_CHECKING:
-    from hubbub.server.app import Server
+    from hubbub.server.api import ServerApi
 
 GUEST_PREFIX = "Guest"
 
-_pending: dict[User, asyncio.Future[None]] = {}
+
+class Pending(dict[User, asyncio.Future[None]]):
+    """One server's nick checks under way, by user."""
 
 
-def protection_pending(user: User) -> bool:
+def protection_pending(server: ServerApi, user: User) -> bool:
     """Whether nick protection is still deciding about ``user``'s nick (an
     account's name used without logging in): until it is done, the user
     must not be served anything that nick might unlock."""
-    return user in _pending
+    return user in server.feature(Pending)
 
 
 def owns_nick(user: User) -> bool:
     return user.account is not None and fold(user.account) == user.folded
 
 
-def _still_protected(server: Server, user: User, folded: str) -> bool:
+def _still_protected(server: ServerApi, user: User, folded: str) -> bool:
     return (
         user in server.world.connections
         and user.registered
@@ -51,7 +53,8 @@ def _still_protected(server: Server, user: User, folded: str) -> bool:
 def check(ctx: Context) -> None:
     """Start protecting the user's current nick if an account owns it."""
     user = ctx.user
-    previous = _pending.pop(user, None)
+    pending = ctx.server.feature(Pending)
+    previous = pending.pop(user, None)
     if previous is not None:
         previous.cancel()
     if ctx.server.config.accounts.nick_protection == "off" or owns_nick(user):
@@ -61,16 +64,16 @@ def check(ctx: Context) -> None:
     if fold(user.nick).startswith(fold(GUEST_PREFIX)):
         return
     task = ctx.server.spawn(_protect(ctx.server, user, user.folded))
-    _pending[user] = task
+    pending[user] = task
 
     def forget(done: asyncio.Future[None]) -> None:
-        if _pending.get(user) is done:
-            del _pending[user]
+        if pending.get(user) is done:
+            del pending[user]
 
     task.add_done_callback(forget)
 
 
-async def _lookup(server: Server, nick: str) -> Account | None:
+async def _lookup(server: ServerApi, nick: str) -> Account | None:
     """The account named ``nick``. A cancelled task (server stop, nick change)
     still lets the query finish: SQLAlchemy's aiosqlite adapter can hang on a
     query cancelled midway."""
@@ -82,7 +85,7 @@ async def _lookup(server: Server, nick: str) -> Account | None:
         raise
 
 
-async def _protect(server: Server, user: User, folded: str) -> None:
+async def _protect(server: ServerApi, user: User, folded: str) -> None:
     account = await _lookup(server, user.nick)
     if account is None or not _still_protected(server, user, folded):
         return
@@ -108,7 +111,7 @@ async def _protect(server: Server, user: User, folded: str) -> None:
         if not _still_protected(server, user, folded):
             return
         service_notice(ctx, "NickServ", f"You did not log in to {account.name} in time.")
-    _pending.pop(user, None)
+    server.feature(Pending).pop(user, None)
     rename_to_guest(ctx)
 
 
@@ -119,12 +122,15 @@ def rename_to_guest(ctx: Context) -> None:
         guest = f"{GUEST_PREFIX}{secrets.randbelow(90000) + 10000}"
         if not world.nick_taken(guest, ctx.user):
             break
-    registration.nick(ctx, Message("NICK", [guest]))
+    actions.rename(ctx, guest)
 
 
 def _on_nick_change(ctx: Context, old_nick: str) -> None:
     check(ctx)
 
 
-registration.REGISTRATION_HOOKS.append(check)
-registration.NICK_HOOKS.append(_on_nick_change)
+def install(server: ServerApi, add: Callable[[object], None]) -> None:
+    """Nick protection: check every registered nick and every nick change."""
+    add(Pending())
+    server.hooks.registered.append(check)
+    server.hooks.nick_changed.append(_on_nick_change)

@@ -15,19 +15,18 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
-import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from hubbub.protocol.casemap import fold
-from hubbub.server.commands.context import Context
+from hubbub.server.api import Context
 from hubbub.server.hash_gate import HashGate
 from hubbub.server.login_throttle import TokenBuckets, ip_key
 
 if TYPE_CHECKING:
-    from hubbub.server.app import Server
+    from hubbub.server.api import ServerApi
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +35,8 @@ PLAINTEXT_REFUSAL = "passwords are refused on a plaintext connection; use TLS"
 
 @runtime_checkable
 class _FloodControlled(Protocol):
-    """A connection whose flood control can be charged (net.Connection);
-    named structurally because commands do not import the network layer."""
+    """A sink whose flood control can be charged (server.session.Session);
+    named structurally because this module sits below the session."""
 
     def charge(self, tokens: float) -> None: ...
 
@@ -45,7 +44,7 @@ class _FloodControlled(Protocol):
 class Guard:
     """One server's throttles and hash gate."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: ServerApi) -> None:
         settings = server.config.accounts
         entries = settings.login_throttle_entries
         refill = settings.login_refill
@@ -57,14 +56,13 @@ class Guard:
         self.gate = HashGate(settings.max_concurrent_hashes, settings.max_waiting_hashes)
 
 
-_guards: weakref.WeakKeyDictionary[Server, Guard] = weakref.WeakKeyDictionary()
+def guard(server: ServerApi) -> Guard:
+    return server.feature(Guard)
 
 
-def guard(server: Server) -> Guard:
-    found = _guards.get(server)
-    if found is None:
-        found = _guards[server] = Guard(server)
-    return found
+def install(server: ServerApi, add: Callable[[object], None]) -> None:
+    """The login throttles and the hash gate, one set per server."""
+    add(Guard(server))
 
 
 def _is_loopback(ip: str) -> bool:
@@ -90,7 +88,7 @@ class Attempt:
     """Tokens taken for one login attempt: a success gives them back, and so
     does an attempt the server could not check (no place to hash)."""
 
-    server: Server
+    server: ServerApi
     account_key: str | None
     ip_key: str
 

@@ -1,48 +1,34 @@
 """Service users (NickServ, ChanServ): nicks that are answered by the server.
 
-A service is a name and a handler for the text people PRIVMSG it. Its nick is
-reserved, it answers with NOTICEs, and its handler may be a coroutine (the
-sender's next command waits for it, so replies keep their order).
+Each server keeps its own services (``server.hooks.services``), registered
+by the features that provide them (features.py). Their nicks are reserved,
+and they answer with NOTICEs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hubbub.protocol.casemap import fold
+from hubbub.server.api import Context, Service, ServiceHandler
 
 if TYPE_CHECKING:
-    from hubbub.server.commands.context import Context
-
-ServiceHandler = Callable[["Context", str], Awaitable[None] | None]
+    from hubbub.server.api import ServerApi
 
 
-@dataclass(frozen=True, slots=True)
-class Service:
-    nick: str
-    handler: ServiceHandler
-    description: str
-
-    def source(self, server_name: str) -> str:
-        return f"{self.nick}!{self.nick}@services.{server_name}"
+def register_service(
+    server: ServerApi, nick: str, handler: ServiceHandler, description: str = ""
+) -> None:
+    server.hooks.services[fold(nick)] = Service(nick, handler, description)
 
 
-SERVICES: dict[str, Service] = {}
-
-
-def register_service(nick: str, handler: ServiceHandler, description: str = "") -> None:
-    SERVICES[fold(nick)] = Service(nick, handler, description)
-
-
-def find_service(nick: str) -> Service | None:
-    return SERVICES.get(fold(nick))
+def find_service(server: ServerApi, nick: str) -> Service | None:
+    return server.hooks.services.get(fold(nick))
 
 
 def service_notice(ctx: Context, service: str, text: str) -> None:
     """Answer the user from ``service`` (one NOTICE per line of ``text``)."""
-    found = find_service(service)
+    found = find_service(ctx.server, service)
     source = found.source(ctx.server.name) if found else f"{service}!{service}@services"
     for line in text.splitlines() or [""]:
         ctx.send("NOTICE", ctx.user.nick, line or " ", source=source)

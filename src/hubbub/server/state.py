@@ -39,6 +39,7 @@ class User:
         "cap_negotiating",
         "cap_version",
         "caps",
+        "certfp",
         "channels",
         "cloak",
         "connection_id",
@@ -72,6 +73,9 @@ class User:
         # Channel masks match it even after a vhost replaces ``host``.
         self.cloak: str | None = None
         self.tls = tls
+        # SHA-256 of the client certificate, taken when the TLS handshake
+        # finished (None: plaintext, or no certificate presented).
+        self.certfp: str | None = None
         self.nick = "*"
         self.folded = ""
         self.user = ""

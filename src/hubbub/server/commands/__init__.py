@@ -10,6 +10,7 @@ from hubbub.server.commands import (  # noqa: F401
     modes,
     nickserv,
     operators,
+    presence,
     queries,
     registration,
     sasl,

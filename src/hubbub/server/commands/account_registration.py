@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from hubbub.protocol.casemap import fold
 from hubbub.protocol.message import Message
-from hubbub.server import accounts, password_guard
+from hubbub.server import actions, password_guard
+from hubbub.server.api import Context
 from hubbub.server.capabilities import register_capability
-from hubbub.server.commands.context import Context
 from hubbub.server.commands.registration import admission_refused
 from hubbub.server.commands.registry import command
 from hubbub.server.config import Config
@@ -98,7 +98,7 @@ async def create_account(
         return created
     if ctx.user.account is not None:  # logged in some other way meanwhile
         return None
-    accounts.login(ctx, created.name)
+    actions.login(ctx, created.name)
     return None
 
 

@@ -10,26 +10,11 @@ from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import CHANTYPES, fold, valid_channel
 from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
-from hubbub.server.commands.context import Context
+from hubbub.server import actions
+from hubbub.server.api import Context
 from hubbub.server.commands.registry import command
-from hubbub.server.delivery import Event, deliver, deliver_split
-from hubbub.server.state import Channel, User
-
-# Called after a user joined (ChanServ gives access-list prefixes, history
-# replays the last lines): hook(ctx, channel, created)
-JOIN_HOOKS: list[Callable[[Context, Channel, bool], None]] = []
-# Called when a channel is created, before the creator is given +o; a hook may
-# return False to withhold the creator's operator status (registered channels)
-# and may restore state (key, limit, bans), which the creator is then held to.
-CREATE_HOOKS: list[Callable[[Context, Channel], bool]] = []
-# Called after every topic change (ChanServ persists registered topics).
-TOPIC_LISTENERS: list[Callable[[Context, Channel], None]] = []
-# Say whether a user may join past +i, +k, +l and +b (ChanServ: the founder
-# of a registered channel can never be locked out of it): hook(ctx, channel)
-# for ctx.user joining.
-JOIN_EXEMPTIONS: list[Callable[[Context, Channel], bool]] = []
-# Hooks that may refuse a KICK (ChanServ protects the founder): return a reason.
-KICK_GUARDS: list[Callable[[Context, Channel, User], str | None]] = []
+from hubbub.server.delivery import Event, deliver
+from hubbub.server.state import Channel
 
 ERR_BADCHANNAME = "479"
 
@@ -91,7 +76,7 @@ def _join_refusal(ctx: Context, channel: Channel, key: str | None) -> tuple[str,
     user = ctx.user
     if channel.has_invite(user, time.monotonic()):
         return None
-    if any(exempt(ctx, channel) for exempt in JOIN_EXEMPTIONS):
+    if any(exempt(ctx, channel) for exempt in ctx.server.hooks.join_exemptions):
         return None
     if channel.key is not None and key != channel.key:
         return rpl.ERR_BADCHANNELKEY, "Cannot join channel (+k)"
@@ -106,7 +91,7 @@ def _join_refusal(ctx: Context, channel: Channel, key: str | None) -> tuple[str,
 
 def part_all(ctx: Context, reason: str = "") -> None:
     for channel in list(ctx.user.channels.values()):
-        _part(ctx, channel, reason)
+        actions.part(ctx, channel, reason)
 
 
 def join_channel(ctx: Context, name: str, key: str | None) -> None:
@@ -136,7 +121,7 @@ def join_channel(ctx: Context, name: str, key: str | None) -> None:
     channel, created = world.get_or_create_channel(name)
     prefix = ""
     if created:
-        if all(hook(ctx, channel) for hook in CREATE_HOOKS):
+        if all(hook(ctx, channel) for hook in ctx.server.hooks.channel_create):
             prefix = "o"
         # A hook may have restored a registered channel's key, limit and lists.
         refusal = _join_refusal(ctx, channel, key)
@@ -144,24 +129,12 @@ def join_channel(ctx: Context, name: str, key: str | None) -> None:
             world.channels.pop(channel.folded, None)
             ctx.reply(refusal[0], channel.name, refusal[1])
             return
-    world.add_member(channel, user, prefix)
-    event = Event(user)
-    account = user.account or "*"
-    deliver_split(
-        channel.members,
-        "extended-join",
-        (user.source, "JOIN", [channel.name, account, user.realname]),
-        (user.source, "JOIN", [channel.name]),
-        event,
-    )
-    if user.away is not None:
-        watchers = [m for m in channel.members if m is not user and "away-notify" in m.caps]
-        deliver(watchers, user.source, "AWAY", [user.away])
+    actions.join(ctx, channel, prefix)
     if channel.topic:
         send_topic(ctx, channel)
     if "draft/no-implicit-names" not in user.caps:
         send_names(ctx, channel)
-    for hook in JOIN_HOOKS:
+    for hook in ctx.server.hooks.joined:
         hook(ctx, channel, created)
 
 
@@ -178,13 +151,6 @@ def join(ctx: Context, msg: Message) -> None:
             join_channel(ctx, name, keys[i] if i < len(keys) else None)
 
 
-def _part(ctx: Context, channel: Channel, reason: str) -> None:
-    user = ctx.user
-    params = [channel.name, reason] if reason else [channel.name]
-    deliver(channel.members, user.source, "PART", params, Event(user))
-    ctx.server.world.remove_member(channel, user)
-
-
 @command("PART", min_params=1)
 def part(ctx: Context, msg: Message) -> None:
     """PART <channel>[,<channel>] [:reason]: leave channels."""
@@ -198,21 +164,7 @@ def part(ctx: Context, msg: Message) -> None:
         if ctx.user not in channel.members:
             ctx.reply(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
         else:
-            _part(ctx, channel, reason)
-
-
-def set_topic(ctx: Context, channel: Channel, text: str, setter: str) -> None:
-    """Change the topic and tell the channel (also used by ChanServ)."""
-    channel.topic = text[: ctx.server.config.limits.topiclen]
-    channel.topic_by = setter
-    channel.topic_at = int(time.time())
-    deliver(channel.members, setter, "TOPIC", [channel.name, channel.topic], Event(ctx.user))
-    for listener in TOPIC_LISTENERS:
-        listener(ctx, channel)
-
-
-# Hooks that may refuse a topic change (ChanServ topic lock): return a reason.
-TOPIC_GUARDS: list[Callable[[Context, Channel], str | None]] = []
+            actions.part(ctx, channel, reason)
 
 
 @command("TOPIC", min_params=1)
@@ -232,12 +184,12 @@ def topic(ctx: Context, msg: Message) -> None:
     if "t" in channel.modes and not channel.is_op(user):
         ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
         return
-    for guard in TOPIC_GUARDS:
+    for guard in ctx.server.hooks.topic_guards:
         reason = guard(ctx, channel)
         if reason is not None:
             ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, reason)
             return
-    set_topic(ctx, channel, msg.params[1], user.source)
+    actions.set_topic(ctx, channel, msg.params[1], user.source)
 
 
 @command("NAMES")
@@ -370,11 +322,11 @@ def kick(ctx: Context, msg: Message) -> None:
         if target is None or target not in channel.members:
             ctx.reply(rpl.ERR_USERNOTINCHANNEL, nick, channel.name, "They aren't on that channel")
             continue
-        refusal = next((r for guard in KICK_GUARDS if (r := guard(ctx, channel, target))), None)
+        refusal = next(
+            (r for guard in ctx.server.hooks.kick_guards if (r := guard(ctx, channel, target))),
+            None,
+        )
         if refusal is not None:
             ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, refusal)
             continue
-        deliver(
-            channel.members, user.source, "KICK", [channel.name, target.nick, reason], Event(user)
-        )
-        world.remove_member(channel, target)
+        actions.kick(ctx.server, channel, target, reason, source=user.source, actor=user)

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from hubbub.protocol.casemap import fold, is_channel_name, valid_nick
 from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
+from hubbub.server.api import Context
 from hubbub.server.capabilities import register_capability
-from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
 from hubbub.server.history import (
     REPLAYED,
@@ -106,7 +106,7 @@ def chathistory(ctx: Context, msg: Message) -> Awaitable[None] | None:
         ctx.fail("CHATHISTORY", "UNKNOWN_COMMAND", msg.params[0], description="Unknown command")
         return None
     args = msg.params[1:]
-    if protection_pending(ctx.user):
+    if protection_pending(ctx.server, ctx.user):
         target = args[0] if args and sub != "TARGETS" else "*"
         ctx.fail("CHATHISTORY", "MESSAGE_ERROR", sub, target, description=_PENDING)
         return None

@@ -6,7 +6,7 @@ import time
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.message import Message
-from hubbub.server.commands.context import Context
+from hubbub.server.api import Context
 from hubbub.server.commands.registry import COMMANDS, command
 from hubbub.server.isupport import isupport_lines
 

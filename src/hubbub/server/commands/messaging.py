@@ -3,42 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import CHANTYPES, is_channel_name
 from hubbub.protocol.message import Message, fit_body
-from hubbub.server.commands.context import Context
+from hubbub.server.api import Context, Delivered
 from hubbub.server.commands.registry import command
-from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, render
+from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, deliver_one
 from hubbub.server.services import find_service
 
 if TYPE_CHECKING:
-    from hubbub.server.app import Server
+    pass
 
 from hubbub.server.state import PREFIX_MODES, SYMBOL_TO_MODE, Channel, User
 
 _STATUS_SYMBOLS = "".join(SYMBOL_TO_MODE)
 _CHANNEL_OR_STATUS = frozenset(CHANTYPES + _STATUS_SYMBOLS)
-
-
-@dataclass(slots=True)
-class Delivered:
-    """What was delivered, for listeners such as the history store."""
-
-    server: Server
-    sender: User
-    command: str
-    target: str  # channel name or the recipient's nick
-    recipient: User | None  # set for private messages
-    text: str
-    event: Event
-
-
-# Called after every successful delivery (history storage hooks in here).
-MESSAGE_LISTENERS: list[Callable[[Delivered], None]] = []
 
 
 def client_tags(msg: Message) -> dict[str, str]:
@@ -84,7 +66,7 @@ def _relay(ctx: Context, msg: Message, cmd: str) -> Awaitable[None] | None:
             return None
         # A service command may hash a password: one line, one command, so
         # "NickServ,NickServ,..." cannot multiply the work per flood token.
-        if cmd == "PRIVMSG" and any(find_service(t) is not None for t in targets):
+        if cmd == "PRIVMSG" and any(find_service(ctx.server, t) is not None for t in targets):
             ctx.reply(rpl.ERR_TOOMANYTARGETS, params[0], "A message to a service takes one target")
             return None
     if cmd != "TAGMSG":
@@ -156,7 +138,7 @@ def _to_channel(
     deliver_body(recipients, body, event)
     if not status:
         delivered = Delivered(ctx.server, user, cmd, channel.name, None, text, event)
-        for listener in MESSAGE_LISTENERS:
+        for listener in ctx.server.hooks.delivered:
             listener(delivered)
 
 
@@ -164,7 +146,7 @@ def _to_nick(
     ctx: Context, cmd: str, target: str, text: str, tags: dict[str, str]
 ) -> Awaitable[None] | None:
     user = ctx.user
-    service = find_service(target)
+    service = find_service(ctx.server, target)
     if service is not None:
         return service.handler(ctx, text) if cmd == "PRIVMSG" else None
     other = ctx.server.world.find_user(target)
@@ -174,17 +156,17 @@ def _to_nick(
     event = Event(user, tags)
     body, text = _body(user.source, cmd, other.nick, text)
     if cmd != "TAGMSG" or other.tag_mask & TAG_MESSAGE_TAGS:
-        other.sink.write(render(body, event, other.tag_mask))
+        deliver_one(other, body, event)
     if (
         other is not user
         and "echo-message" in user.caps
         and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS)
     ):
-        user.sink.write(render(body, event, user.tag_mask))
+        deliver_one(user, body, event)
     if cmd == "PRIVMSG" and other.away is not None:
         ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
     delivered = Delivered(ctx.server, user, cmd, other.nick, other, text, event)
-    for listener in MESSAGE_LISTENERS:
+    for listener in ctx.server.hooks.delivered:
         listener(delivered)
     return None
 

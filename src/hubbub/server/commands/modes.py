@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
@@ -23,8 +22,8 @@ from hubbub.protocol.casemap import fold, is_channel_name
 from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.masks import normalize_ban_mask, within_wildcard_cap
 from hubbub.protocol.message import Message
+from hubbub.server.api import Context, ModeChange
 from hubbub.server.commands.channels import find_visible_channel
-from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import Event, deliver
 from hubbub.server.isupport import register_token
@@ -39,7 +38,7 @@ from hubbub.server.state import (
 )
 
 if TYPE_CHECKING:
-    from hubbub.server.app import Server
+    from hubbub.server.api import ServerApi
 
 ERR_BANLISTFULL = "478"
 
@@ -69,27 +68,6 @@ register_token("KEYLEN", lambda _config: str(KEYLEN))
 register_token("ACCOUNTEXTBAN", lambda _config: "a")
 
 Report = Callable[..., None]
-
-
-@dataclass(frozen=True, slots=True)
-class ModeChange:
-    """One ``+x param`` / ``-x`` change. ``param`` is None for flag modes."""
-
-    adding: bool
-    mode: str
-    param: str | None = None
-
-    def __str__(self) -> str:
-        sign = "+" if self.adding else "-"
-        return f"{sign}{self.mode}" + (f" {self.param}" if self.param is not None else "")
-
-
-# Called after changes were applied to a channel (ChanServ keeps its mode
-# lock and persisted modes in step): listener(server, channel, setter, applied)
-MODE_LISTENERS: list[Callable[[Server, Channel, str, list[ModeChange]], None]] = []
-# Called with a channel operator's requested changes before they apply; a
-# filter returns the changes to keep (ChanServ's mode lock drops some).
-MODE_FILTERS: list[Callable[[Context, Channel, list[ModeChange]], list[ModeChange]]] = []
 
 
 # --- parsing ---------------------------------------------------------------
@@ -225,7 +203,7 @@ def _ignore(*_args: str) -> None:
 
 
 def apply_channel_modes(
-    server: Server,
+    server: ServerApi,
     channel: Channel,
     setter: str,
     changes: Iterable[ModeChange],
@@ -320,7 +298,7 @@ def apply_channel_modes(
         for group in split_mode_lines(f":{setter} MODE {channel.name}", applied):
             params = [channel.name, *format_changes(group)]
             deliver(channel.members, setter, "MODE", params, Event(actor))
-        for listener in MODE_LISTENERS:
+        for listener in server.hooks.modes_changed:
             listener(server, channel, setter, applied)
     return applied
 
@@ -358,7 +336,7 @@ def _channel_mode(ctx: Context, msg: Message) -> None:
         elif not channel.is_op(user):
             ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
         else:
-            for keep in MODE_FILTERS:
+            for keep in ctx.server.hooks.mode_filters:
                 changes = keep(ctx, channel, changes)
             apply_channel_modes(ctx.server, channel, user.source, changes, user, ctx.reply)
     for mode in queries:

@@ -20,12 +20,11 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from hubbub.protocol.casemap import fold
-from hubbub.server import accounts, nick_protection, password_guard
+from hubbub.server import actions, nick_protection, password_guard
+from hubbub.server.api import Context, ServerApi
 from hubbub.server.commands import chanserv
 from hubbub.server.commands.account_registration import check_password, create_account
-from hubbub.server.commands.context import Context
 from hubbub.server.hash_gate import HashRefused
-from hubbub.server.net.client_cert import peer_fingerprint
 from hubbub.server.services import register_service, service_notice
 from hubbub.server.state import User
 from hubbub.store import Account, AlreadyExists, NotFound
@@ -171,7 +170,7 @@ async def _do_identify(ctx: Context, name: str, password: str) -> None:
     account = await _check_password(ctx, name, password)
     if account is None or ctx.user.account is not None:
         return
-    accounts.login(ctx, account.name)
+    actions.login(ctx, account.name)
     _say(ctx, f"You are now logged in as {account.name}.")
 
 
@@ -205,7 +204,7 @@ async def _check_password(ctx: Context, name: str, password: str) -> Account | N
 def _logout(ctx: Context, args: list[str]) -> None:
     if _need_login(ctx) is None:
         return
-    accounts.logout(ctx)
+    actions.logout(ctx)
     _say(ctx, "You are now logged out.")
     nick_protection.check(ctx)
 
@@ -313,7 +312,7 @@ def _cert(ctx: Context, args: list[str]) -> Awaitable[None] | None:
         return _cert_del(ctx, account, args[1])
     # Only the certificate this connection proves it holds: linking any other
     # fingerprint would let whoever holds that certificate into the account.
-    fingerprint = peer_fingerprint(getattr(ctx.user.sink, "transport", None))
+    fingerprint = ctx.user.certfp
     if fingerprint is None:
         _say(ctx, "You are not connected with a TLS client certificate; connect with it first.")
         return None
@@ -394,7 +393,7 @@ async def _do_drop(ctx: Context, account: str) -> None:
     name = found.name
     founded = [reg.name for reg in chanserv.founded_by(server, name)]
     for user in _logged_in(ctx, name):
-        accounts.logout(Context(server, user))
+        actions.logout(Context(server, user))
     deleting = chanserv.account_deleted(server, name, lambda: server.store.accounts.delete(name))
     if not await deleting:
         _say(ctx, f"The account {name} does not exist.")
@@ -421,4 +420,7 @@ _COMMANDS: dict[str, Subcommand] = {
     "DROP": _drop,
 }
 
-register_service(NICKSERV, handle, "Accounts: REGISTER, IDENTIFY, CERT, GHOST")
+
+def install(server: ServerApi) -> None:
+    """The NickServ service."""
+    register_service(server, NICKSERV, handle, "Accounts: REGISTER, IDENTIFY, CERT, GHOST")

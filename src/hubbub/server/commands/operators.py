@@ -18,9 +18,8 @@ from hubbub.protocol import masks
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
 from hubbub.protocol.message import Message
-from hubbub.server import password_guard
-from hubbub.server.commands.context import Context
-from hubbub.server.commands.queries import change_host
+from hubbub.server import actions, password_guard
+from hubbub.server.api import Context
 from hubbub.server.commands.registry import command
 from hubbub.server.config import ConfigError, OperSection
 from hubbub.server.delivery import Event, deliver
@@ -106,10 +105,8 @@ def kill(ctx: Context, msg: Message) -> None:
         ctx.reply(rpl.ERR_NOSUCHNICK, nick, "No such nick/channel")
         return
     reason = msg.param(1) or "No reason given"
-    text = f"Killed ({ctx.user.nick} ({reason}))"
-    deliver([target], ctx.user.source, "KILL", [target.nick, text])
     log.info("%s killed %s (%s)", ctx.user.nick, target.source, for_log(reason))
-    server.disconnect(target, text, quit_message=text)
+    actions.kill(server, target, reason, by=ctx.user.nick, source=ctx.user.source)
 
 
 @command("WALLOPS", min_params=1, oper=True)
@@ -166,5 +163,5 @@ def sethost(ctx: Context, msg: Message) -> None:
     ):
         ctx.fail("SETHOST", "INVALID_HOST", msg.params[1], description="Invalid user@host")
         return
-    change_host(server, target, new_user, new_host)
+    actions.change_host(server, target, new_user, new_host)
     ctx.send("NOTICE", ctx.user.nick, f"{target.nick} is now {target.source}")

@@ -1,5 +1,6 @@
 """User queries and presence: WHO (with WHOX), WHOIS, WHOWAS, ISON, USERHOST,
-AWAY, SETNAME, MONITOR; and :func:`change_host` for the chghost capability.
+and the list packing MONITOR shares (``presence.py`` has AWAY, SETNAME
+and MONITOR, which change state).
 
 Formats follow https://modern.ircdocs.horse and https://ircv3.net (whox,
 away-notify, setname, monitor, chghost, bot-mode).
@@ -13,27 +14,18 @@ from typing import TYPE_CHECKING
 
 from hubbub.protocol import masks
 from hubbub.protocol import numerics as rpl
-from hubbub.protocol.casemap import fold, is_channel_name, valid_nick
+from hubbub.protocol.casemap import is_channel_name
 from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
-from hubbub.server.commands.context import Context
+from hubbub.server.api import Context
 from hubbub.server.commands.registry import command
-from hubbub.server.delivery import Event, deliver, deliver_split
-from hubbub.server.state import PREFIX_MODES, Channel, User
+from hubbub.server.state import Channel, User
 
 if TYPE_CHECKING:
-    from hubbub.server.app import Server
+    pass
 
 # Numerics not (yet) in hubbub.protocol.numerics.
 RPL_WHOISBOT = "335"
-RPL_MONONLINE = "730"
-RPL_MONOFFLINE = "731"
-RPL_MONLIST = "732"
-RPL_ENDOFMONLIST = "733"
-ERR_MONLISTFULL = "734"
-
-# The longest realname SETNAME accepts (USER truncates to the same length).
-REALNAME_LEN = 200
 # Budget for the list part of a numeric that packs several items in one line.
 LIST_BUDGET = 400
 # WHOX field letters in the order their values appear in RPL_WHOSPCRPL.
@@ -66,7 +58,7 @@ def _show_ip(viewer: User, target: User) -> str:
     return HIDDEN_IP
 
 
-def _packed(items: Iterable[str], budget: int = LIST_BUDGET, sep: str = " ") -> list[str]:
+def packed(items: Iterable[str], budget: int = LIST_BUDGET, sep: str = " ") -> list[str]:
     """Join ``items`` into as few strings of at most ``budget`` chars as fit."""
     lines: list[str] = []
     current = ""
@@ -81,7 +73,7 @@ def _packed(items: Iterable[str], budget: int = LIST_BUDGET, sep: str = " ") -> 
     return lines
 
 
-def _find(ctx: Context, nick: str) -> User | None:
+def find_user(ctx: Context, nick: str) -> User | None:
     user = ctx.server.world.find_user(nick)
     return user if user is not None and user.registered else None
 
@@ -208,7 +200,7 @@ def who(ctx: Context, msg: Message) -> None:
             if everyone or _who_matches(mask, viewer, target, ctx.server.name):
                 _who_reply(ctx, target, None, fields, token)
     else:
-        found = _find(ctx, mask)
+        found = find_user(ctx, mask)
         if found is not None:
             if wanted(found):
                 _who_reply(ctx, found, None, fields, token)
@@ -250,7 +242,7 @@ def send_whois(ctx: Context, target: User) -> None:
     ctx.reply(rpl.RPL_WHOISUSER, nick, target.user, target.host, "*", target.realname)
     channels = _whois_channels(viewer, target)
     budget = LIST_BUDGET - len(server.name) - len(viewer.nick) - len(nick)
-    for line in _packed(channels, budget):
+    for line in packed(channels, budget):
         ctx.reply(rpl.RPL_WHOISCHANNELS, nick, line)
     ctx.reply(rpl.RPL_WHOISSERVER, nick, server.name, server.config.server.description)
     if target.is_oper:
@@ -281,7 +273,7 @@ def whois(ctx: Context, msg: Message) -> None:
     if len(msg.params) >= 2:
         where, nick = msg.params[0], msg.params[1]
         # The server may be given as a mask or as a nick on that server.
-        if not masks.match(where, server.name) and _find(ctx, where) is None:
+        if not masks.match(where, server.name) and find_user(ctx, where) is None:
             ctx.reply(rpl.ERR_NOSUCHSERVER, where, "No such server")
             return
     else:
@@ -289,7 +281,7 @@ def whois(ctx: Context, msg: Message) -> None:
     if not nick:
         ctx.reply(rpl.ERR_NONICKNAMEGIVEN, "No nickname given")
         return
-    target = _find(ctx, nick.split(",")[0])
+    target = find_user(ctx, nick.split(",")[0])
     if target is None:
         ctx.reply(rpl.ERR_NOSUCHNICK, nick, "No such nick/channel")
     else:
@@ -338,7 +330,7 @@ def ison(ctx: Context, msg: Message) -> None:
     online: list[str] = []
     for param in msg.params:
         for nick in param.split():
-            target = _find(ctx, nick)
+            target = find_user(ctx, nick)
             if target is not None:
                 online.append(target.nick)
     ctx.reply(rpl.RPL_ISON, " ".join(online))
@@ -350,7 +342,7 @@ def userhost(ctx: Context, msg: Message) -> None:
     replies: list[str] = []
     nicks = [n for param in msg.params for n in param.split()]
     for nick in nicks[:5]:
-        target = _find(ctx, nick)
+        target = find_user(ctx, nick)
         if target is None:
             continue
         oper = "*" if target.is_oper else ""
@@ -358,160 +350,3 @@ def userhost(ctx: Context, msg: Message) -> None:
         host = target.ip if target is ctx.user else target.host
         replies.append(f"{target.nick}{oper}={away}{target.user}@{host}")
     ctx.reply(rpl.RPL_USERHOST, " ".join(replies))
-
-
-# --- AWAY, SETNAME -------------------------------------------------------------
-
-
-@command("AWAY")
-def away(ctx: Context, msg: Message) -> None:
-    """AWAY [:<message>]: mark yourself away, or back with no message."""
-    user = ctx.user
-    text = msg.param(0)[: ctx.server.config.limits.awaylen]
-    if text:
-        user.away = text
-        ctx.reply(rpl.RPL_NOWAWAY, "You have been marked as being away")
-        params = [text]
-    else:
-        was_away = user.away is not None
-        user.away = None
-        ctx.reply(rpl.RPL_UNAWAY, "You are no longer marked as being away")
-        if not was_away:
-            return
-        params = []
-    watchers = [u for u in ctx.server.world.neighbours(user) if "away-notify" in u.caps]
-    if watchers:
-        deliver(watchers, user.source, "AWAY", params, Event(user))
-
-
-@command("SETNAME", min_params=1)
-def setname(ctx: Context, msg: Message) -> None:
-    """SETNAME :<realname>: change your realname (IRCv3 setname)."""
-    user = ctx.user
-    realname = msg.params[0]
-    if not realname or len(realname) > REALNAME_LEN:
-        ctx.fail("SETNAME", "INVALID_REALNAME", description="Realname is not valid")
-        return
-    user.realname = realname
-    recipients = [u for u in ctx.server.world.neighbours(user) if "setname" in u.caps]
-    if "setname" in user.caps:
-        recipients.append(user)
-    deliver(recipients, user.source, "SETNAME", [realname], Event(user))
-
-
-# --- MONITOR -------------------------------------------------------------------
-
-
-def _send_monitor_status(ctx: Context, nicks: Iterable[str]) -> None:
-    online: list[str] = []
-    offline: list[str] = []
-    for nick in nicks:
-        target = _find(ctx, nick)
-        if target is not None:
-            online.append(target.source)
-        else:
-            offline.append(nick)
-    budget = LIST_BUDGET - len(ctx.server.name) - len(ctx.user.nick)
-    for line in _packed(online, budget, ","):
-        ctx.reply(RPL_MONONLINE, line)
-    for line in _packed(offline, budget, ","):
-        ctx.reply(RPL_MONOFFLINE, line)
-
-
-@command("MONITOR", min_params=1)
-def monitor(ctx: Context, msg: Message) -> None:
-    """MONITOR +|-|C|L|S [<nick>[,<nick>]]: be told when nicks come and go."""
-    user = ctx.user
-    world = ctx.server.world
-    sub = msg.params[0].upper()
-    if sub in ("+", "-"):
-        if len(msg.params) < 2 or not msg.params[1]:
-            ctx.reply(rpl.ERR_NEEDMOREPARAMS, "MONITOR", "Not enough parameters")
-            return
-        nicklen = ctx.server.config.limits.nicklen
-        targets = [t for t in msg.params[1].split(",") if t]
-        if sub == "-":
-            for nick in targets:
-                world.monitor_remove(user, nick)
-            return
-        limit = ctx.server.config.limits.monitor
-        added: list[str] = []
-        for i, nick in enumerate(targets):
-            if not valid_nick(nick, nicklen):
-                continue
-            if fold(nick) in user.monitoring:
-                added.append(nick)
-                continue
-            if len(user.monitoring) >= limit:
-                rest = ",".join(t for t in targets[i:] if valid_nick(t, nicklen))
-                _send_monitor_status(ctx, added)
-                ctx.reply(ERR_MONLISTFULL, str(limit), rest, "Monitor list is full.")
-                return
-            world.monitor_add(user, nick)
-            added.append(nick)
-        _send_monitor_status(ctx, added)
-    elif sub == "C":
-        world.monitor_clear(user)
-    elif sub == "L":
-        budget = LIST_BUDGET - len(ctx.server.name) - len(user.nick)
-        for line in _packed(sorted(user.monitoring), budget, ","):
-            ctx.reply(RPL_MONLIST, line)
-        ctx.reply(RPL_ENDOFMONLIST, "End of MONITOR list")
-    elif sub == "S":
-        _send_monitor_status(ctx, sorted(user.monitoring))
-
-
-# --- chghost -------------------------------------------------------------------
-
-
-def change_host(
-    server: Server, user: User, new_user: str, new_host: str, *, cycle: bool = True
-) -> None:
-    """Give ``user`` a new user@host (vhost, cloak) and tell whoever can see it.
-
-    Neighbours (and the user) with ``chghost`` get ``:old CHGHOST user host``;
-    neighbours without it, when ``cycle`` is on, see the user quit and rejoin
-    every shared channel (with its prefixes restored by a server MODE).
-    """
-    if new_user == user.user and new_host == user.host:
-        return
-    old_source = user.source
-    neighbours = server.world.neighbours(user)
-    user.user = new_user
-    user.host = new_host
-    event = Event(user)
-    with_cap = [u for u in neighbours if "chghost" in u.caps]
-    if "chghost" in user.caps:
-        with_cap.append(user)
-    deliver(with_cap, old_source, "CHGHOST", [new_user, new_host], event)
-    if not cycle:
-        return
-    without_cap = {u for u in neighbours if "chghost" not in u.caps}
-    if not without_cap:
-        return
-    deliver(without_cap, old_source, "QUIT", ["Changing host"], event)
-    account = user.account or "*"
-    for channel in user.channels.values():
-        watchers = [m for m in channel.members if m in without_cap]
-        if not watchers:
-            continue
-        deliver_split(
-            watchers,
-            "extended-join",
-            (user.source, "JOIN", [channel.name, account, user.realname]),
-            (user.source, "JOIN", [channel.name]),
-            event,
-        )
-        prefix = channel.members.get(user, "")
-        if prefix:
-            modes = "+" + "".join(m for m in PREFIX_MODES if m in prefix)
-            deliver(
-                watchers,
-                server.name,
-                "MODE",
-                [channel.name, modes] + [user.nick] * (len(modes) - 1),
-            )
-        if user.away is not None:
-            notify = [m for m in watchers if "away-notify" in m.caps]
-            if notify:
-                deliver(notify, user.source, "AWAY", [user.away])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import time
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -12,30 +11,22 @@ from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import valid_nick
 from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
+from hubbub.server import actions
+from hubbub.server.api import Context
 from hubbub.server.capabilities import all_capabilities, get_capability
 from hubbub.server.cloak import cloak_host, load_or_create_secret
-from hubbub.server.commands.context import Context
 from hubbub.server.commands.info import send_lusers, send_motd
 from hubbub.server.commands.registry import command
 from hubbub.server.config import Config
-from hubbub.server.delivery import Event, compute_tag_mask, deliver
-from hubbub.server.hooks import STARTUP_HOOKS
+from hubbub.server.delivery import compute_tag_mask
 from hubbub.server.isupport import isupport_lines
 from hubbub.server.services import find_service
-from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES, WhowasEntry
+from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES
 
 if TYPE_CHECKING:
-    from hubbub.server.app import Server
+    from hubbub.server.api import ServerApi
 
 RPL_VISIBLEHOST = "396"
-
-# Hooks run when a user finishes registering (accounts add nick protection).
-REGISTRATION_HOOKS: list[Callable[[Context], None]] = []
-# Hooks run after a registered user changed nick: hook(ctx, old_nick).
-NICK_HOOKS: list[Callable[[Context, str], None]] = []
-# Checks run just before registration completes (K-lines): a check that
-# refuses the user replies and disconnects it itself, and returns True.
-REGISTRATION_CHECKS: list[Callable[[Context], bool]] = []
 
 
 @command("PASS", min_params=1, pre_registration=True)
@@ -59,7 +50,7 @@ def nick(ctx: Context, msg: Message) -> None:
     if not valid_nick(new, ctx.server.config.limits.nicklen):
         ctx.reply(rpl.ERR_ERRONEUSNICKNAME, new, "Erroneous nickname")
         return
-    if world.nick_taken(new, user) or find_service(new) is not None:
+    if world.nick_taken(new, user) or find_service(ctx.server, new) is not None:
         ctx.reply(rpl.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
         return
     if new == user.nick:
@@ -68,17 +59,7 @@ def nick(ctx: Context, msg: Message) -> None:
         world.set_nick(user, new)
         try_register(ctx)
         return
-    old_source = user.source
-    old_nick = user.nick
-    recipients = world.neighbours(user)
-    recipients.add(user)
-    ctx.server.notify_monitors_offline(user)
-    world.set_nick(user, new)
-    deliver(recipients, old_source, "NICK", [new], Event(user))
-    world.whowas.appendleft(WhowasEntry(old_nick, user.user, user.host, user.realname, time.time()))
-    ctx.server.notify_monitors_online(user)
-    for hook in NICK_HOOKS:
-        hook(ctx, old_nick)
+    actions.rename(ctx, new)
 
 
 @command("USER", min_params=4, pre_registration=True)
@@ -109,14 +90,14 @@ def try_register(ctx: Context) -> None:
     user.password = None
     ctx.server.world.register(user)
     welcome(ctx)
-    for hook in REGISTRATION_HOOKS:
+    for hook in ctx.server.hooks.registered:
         hook(ctx)
     ctx.server.notify_monitors_online(user)
 
 
 def admission_refused(ctx: Context) -> bool:
     """Check what admits a connection: the connection password (464) and the
-    REGISTRATION_CHECKS (K-lines, 465). A refusal replies and disconnects,
+    registration checks (K-lines, 465). A refusal replies and disconnects,
     and returns True. Run at registration, and earlier by commands that must
     not work for a refused connection (SASL, REGISTER before connect)."""
     user = ctx.user
@@ -127,7 +108,7 @@ def admission_refused(ctx: Context) -> bool:
         ctx.reply(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
         ctx.server.disconnect(user, "Bad password")
         return True
-    return any(check(ctx) for check in REGISTRATION_CHECKS)
+    return any(check(ctx) for check in ctx.server.hooks.registration_checks)
 
 
 def welcome(ctx: Context) -> None:
@@ -150,27 +131,37 @@ def welcome(ctx: Context) -> None:
 
 # --- host cloaking -------------------------------------------------------------
 
+
 # Each server's cloak key, read (or made) at start even with cloaking off, so
 # that a REHASH turning it on needs no file access on the event loop.
-_CLOAK_KEYS: weakref.WeakKeyDictionary[Server, bytes] = weakref.WeakKeyDictionary()
+class CloakKey:
+    """One server's cloak key (None until the server started)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self) -> None:
+        self.key: bytes | None = None
 
 
-async def _load_cloak_key(server: Server) -> None:
-    _CLOAK_KEYS[server] = load_or_create_secret(server.config.server.data_dir)
+async def _load_cloak_key(server: ServerApi) -> None:
+    server.feature(CloakKey).key = load_or_create_secret(server.config.server.data_dir)
 
 
 def _apply_cloak(ctx: Context) -> None:
     """Replace the shown host by the cloak before anyone can see the user
     (K-lines, checked next, match the real address as well as the cloak)."""
     settings = ctx.server.config.server
-    key = _CLOAK_KEYS.get(ctx.server)
+    key = ctx.server.feature(CloakKey).key
     if not settings.cloak or key is None:
         return
     user = ctx.user
     user.cloak = user.host = cloak_host(key, user.ip, settings.cloak_suffix)
 
 
-STARTUP_HOOKS.append(_load_cloak_key)
+def install_cloaking(server: ServerApi, add: Callable[[object], None]) -> None:
+    """Host cloaking: the key is read (or made) at start."""
+    add(CloakKey())
+    server.hooks.startup.append(_load_cloak_key)
 
 
 # --- CAP ----------------------------------------------------------------------

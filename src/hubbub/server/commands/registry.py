@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from hubbub.protocol.message import Message
 
 if TYPE_CHECKING:
-    from hubbub.server.commands.context import Context
+    from hubbub.server.api import Context
 
 Handler = Callable[["Context", Message], Awaitable[None] | None]
 

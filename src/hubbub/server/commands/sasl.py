@@ -4,7 +4,7 @@ Mechanisms: PLAIN (refused on plaintext connections except from loopback
 unless ``accounts.plaintext_sasl``), EXTERNAL (the TLS client certificate's
 SHA-256 fingerprint, bound with NickServ CERT ADD) and SCRAM-SHA-256
 (RFC 5802 / RFC 7677, from the keys the store keeps, so the password never
-crosses the wire). Every success goes through :func:`accounts.login`.
+crosses the wire). Every success goes through :func:`actions.login`.
 
 Before registration, AUTHENTICATE first checks what registration would: the
 connection password (464) and the K-lines (465). Every attempt is throttled
@@ -20,20 +20,19 @@ import contextlib
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
 from hubbub.protocol.message import Message
 from hubbub.protocol.saslprep import saslprep
-from hubbub.server import accounts, password_guard
+from hubbub.server import actions, password_guard
+from hubbub.server.api import Context, ServerApi
 from hubbub.server.capabilities import register_capability
-from hubbub.server.commands.context import Context
-from hubbub.server.commands.registration import REGISTRATION_HOOKS, admission_refused
+from hubbub.server.commands.registration import admission_refused
 from hubbub.server.commands.registry import command
 from hubbub.server.hash_gate import HashRefused
-from hubbub.server.net.client_cert import peer_fingerprint
 from hubbub.server.state import User
 from hubbub.store import ScramCredentials
 
@@ -62,15 +61,21 @@ class Session:
     attempt: password_guard.Attempt | None = None  # the throttle tokens taken
 
 
-# In-progress exchanges by user. Ended on success, failure, abort or
-# registration; entries of users that vanished are pruned on the next start.
-_sessions: dict[User, Session] = {}
+class Exchanges(dict[User, Session]):
+    """One server's in-progress exchanges by user. Ended on success,
+    failure, abort or registration; entries of users that vanished are
+    pruned on the next start."""
+
+
+def _exchanges(ctx: Context) -> Exchanges:
+    return ctx.server.feature(Exchanges)
 
 
 def _prune(ctx: Context) -> None:
     connections = ctx.server.world.connections
-    for user in [u for u in _sessions if u not in connections]:
-        del _sessions[user]
+    exchanges = _exchanges(ctx)
+    for user in [u for u in exchanges if u not in connections]:
+        del exchanges[user]
 
 
 def _send_challenge(ctx: Context, data: bytes) -> None:
@@ -83,16 +88,16 @@ def _send_challenge(ctx: Context, data: bytes) -> None:
 
 
 def _fail(ctx: Context, reason: str = "") -> None:
-    _sessions.pop(ctx.user, None)
+    _exchanges(ctx).pop(ctx.user, None)
     text = "SASL authentication failed"
     ctx.reply(rpl.ERR_SASLFAIL, f"{text}: {reason}" if reason else text)
 
 
 def _succeed(ctx: Context, account: str) -> None:
-    session = _sessions.pop(ctx.user, None)
+    session = _exchanges(ctx).pop(ctx.user, None)
     if session is not None and session.attempt is not None:
         session.attempt.give_back()
-    accounts.login(ctx, account)
+    actions.login(ctx, account)
     ctx.reply(rpl.RPL_SASLSUCCESS, "SASL authentication successful")
 
 
@@ -111,9 +116,9 @@ def authenticate(ctx: Context, msg: Message) -> Awaitable[None] | None:
     """AUTHENTICATE <mechanism>|<base64>|+|*: SASL authentication."""
     user = ctx.user
     arg = msg.params[0]
-    session = _sessions.get(user)
+    session = _exchanges(ctx).get(user)
     if arg == "*":
-        _sessions.pop(user, None)
+        _exchanges(ctx).pop(user, None)
         ctx.reply(rpl.ERR_SASLABORTED, "SASL authentication aborted")
         return None
     if session is None:
@@ -122,13 +127,13 @@ def authenticate(ctx: Context, msg: Message) -> Awaitable[None] | None:
         _start(ctx, arg)
         return None
     if len(arg) > CHUNK:
-        _sessions.pop(user, None)
+        _exchanges(ctx).pop(user, None)
         ctx.reply(rpl.ERR_SASLTOOLONG, "SASL message too long")
         return None
     if arg != "+":
         session.buffer += arg
     if len(session.buffer) * 3 // 4 > MAX_RESPONSE:
-        _sessions.pop(user, None)
+        _exchanges(ctx).pop(user, None)
         ctx.reply(rpl.ERR_SASLTOOLONG, "SASL message too long")
         return None
     if len(arg) == CHUNK:
@@ -156,7 +161,7 @@ def _start(ctx: Context, name: str) -> None:
         _fail(ctx, "PLAIN is refused on a plaintext connection; use TLS or SCRAM-SHA-256")
         return
     _prune(ctx)
-    _sessions[user] = Session(mechanism)
+    _exchanges(ctx)[user] = Session(mechanism)
     ctx.send("AUTHENTICATE", "+")
 
 
@@ -193,7 +198,7 @@ async def _plain(ctx: Context, data: bytes) -> None:
     if authzid and fold(authzid) != fold(authcid):
         _fail(ctx, "authorization identity must be the account itself")
         return
-    session = _sessions.get(ctx.user)
+    session = _exchanges(ctx).get(ctx.user)
     if session is None or not _begin_attempt(ctx, session, authcid):
         return
     try:
@@ -204,7 +209,7 @@ async def _plain(ctx: Context, data: bytes) -> None:
             session.attempt.give_back()
         _fail(ctx, str(exc))
         return
-    if _sessions.get(ctx.user) is not session:
+    if _exchanges(ctx).get(ctx.user) is not session:
         return  # aborted or disconnected meanwhile
     if account is None:
         _fail(ctx, "invalid account name or password")
@@ -221,15 +226,15 @@ async def _external(ctx: Context, data: bytes) -> None:
     except UnicodeDecodeError:
         _fail(ctx, "malformed EXTERNAL response")
         return
-    fingerprint = peer_fingerprint(getattr(ctx.user.sink, "transport", None))
+    fingerprint = ctx.user.certfp
     if fingerprint is None:
         _fail(ctx, "no TLS client certificate was presented")
         return
-    session = _sessions.get(ctx.user)
+    session = _exchanges(ctx).get(ctx.user)
     if session is None or not _begin_attempt(ctx, session, None):
         return
     account = await ctx.server.store.accounts.find_by_certfp(fingerprint)
-    if _sessions.get(ctx.user) is not session:
+    if _exchanges(ctx).get(ctx.user) is not session:
         return
     if account is None:
         _fail(ctx, "this client certificate is not linked to an account")
@@ -304,10 +309,10 @@ async def _scram_first(ctx: Context, session: Session, data: bytes) -> None:
     if not _begin_attempt(ctx, session, name):
         return
     credentials = await ctx.server.store.accounts.get_scram(name)
-    if _sessions.get(ctx.user) is not session:
+    if _exchanges(ctx).get(ctx.user) is not session:
         return
     account = await ctx.server.store.accounts.get(name) if credentials else None
-    if _sessions.get(ctx.user) is not session:
+    if _exchanges(ctx).get(ctx.user) is not session:
         return
     session.known = credentials is not None and account is not None
     iterations = ctx.server.config.accounts.scram_iterations
@@ -365,8 +370,11 @@ def _scram_final(ctx: Context, session: Session, data: bytes) -> None:
 
 def _abort_on_registration(ctx: Context) -> None:
     """A client that ends registration mid-exchange gets 906 (SASL 3.1)."""
-    if _sessions.pop(ctx.user, None) is not None:
+    if _exchanges(ctx).pop(ctx.user, None) is not None:
         ctx.reply(rpl.ERR_SASLABORTED, "SASL authentication aborted")
 
 
-REGISTRATION_HOOKS.append(_abort_on_registration)
+def install(server: ServerApi, add: Callable[[object], None]) -> None:
+    """SASL: its per-server exchanges, and 906 for a registration mid-exchange."""
+    add(Exchanges())
+    server.hooks.registered.append(_abort_on_registration)

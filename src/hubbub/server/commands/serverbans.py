@@ -17,7 +17,7 @@ import ipaddress
 import logging
 import re
 import time
-import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -26,16 +26,13 @@ from hubbub.protocol import masks
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
 from hubbub.protocol.message import Message
-from hubbub.server import hooks
-from hubbub.server.commands import registration
-from hubbub.server.commands.context import Context
+from hubbub.server.api import Context
 from hubbub.server.commands.registry import command
 from hubbub.server.logtext import for_log
 from hubbub.store import BanKind, ServerBan
 
 if TYPE_CHECKING:
-    from hubbub.server.app import Server
-    from hubbub.server.net.connection import Connection
+    from hubbub.server.api import ServerApi
     from hubbub.server.state import User
 
 log = logging.getLogger(__name__)
@@ -141,14 +138,8 @@ class BanList:
         return None
 
 
-_lists: weakref.WeakKeyDictionary[Server, BanList] = weakref.WeakKeyDictionary()
-
-
-def ban_list(server: Server) -> BanList:
-    found = _lists.get(server)
-    if found is None:
-        found = _lists[server] = BanList()
-    return found
+def ban_list(server: ServerApi) -> BanList:
+    return server.feature(BanList)
 
 
 def parse_ban_duration(text: str) -> timedelta | None:
@@ -169,14 +160,14 @@ def _looks_like_duration(text: str) -> bool:
 # --- hooks: at accept, at registration, at start --------------------------------
 
 
-def check_dline(server: Server, conn: Connection) -> str | None:
-    ban = ban_list(server).find("D", conn.user)
+def check_dline(server: ServerApi, user: User) -> str | None:
+    ban = ban_list(server).find("D", user)
     if ban is None:
         return None
-    Context(server, conn.user).reply(
+    Context(server, user).reply(
         rpl.ERR_YOUREBANNEDCREEP, f"You are banned from this server: {ban.reason}"
     )
-    log.info("refused %s: D-lined (%s)", conn.user.ip, for_log(ban.mask))
+    log.info("refused %s: D-lined (%s)", user.ip, for_log(ban.mask))
     return f"D-lined: {ban.reason}"
 
 
@@ -190,17 +181,16 @@ def check_kline(ctx: Context) -> bool:
     return True
 
 
-async def load_bans(server: Server) -> None:
+async def load_bans(server: ServerApi) -> None:
     ban_list(server).load(await server.store.bans.list_active())
 
 
-def _install() -> None:
-    if check_dline not in hooks.CONNECT_CHECKS:
-        hooks.CONNECT_CHECKS.append(check_dline)
-    if load_bans not in hooks.STARTUP_HOOKS:
-        hooks.STARTUP_HOOKS.append(load_bans)
-    if check_kline not in registration.REGISTRATION_CHECKS:
-        registration.REGISTRATION_CHECKS.append(check_kline)
+def install(server: ServerApi, add: Callable[[object], None]) -> None:
+    """Server bans: D-lines at accept, K-lines at registration, loaded at start."""
+    add(BanList())
+    server.hooks.connect_checks.append(check_dline)
+    server.hooks.startup.append(load_bans)
+    server.hooks.registration_checks.append(check_kline)
 
 
 # --- commands ---------------------------------------------------------------------
@@ -349,6 +339,3 @@ def stats(ctx: Context, msg: Message) -> None:
         text = f"Server Up {days} days {rest // 3600}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
         ctx.reply(RPL_STATSUPTIME, text)
     ctx.reply(RPL_ENDOFSTATS, letter or "*", "End of /STATS report")
-
-
-_install()

@@ -20,7 +20,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from hubbub.server.net.connection import CLOSE_GRACE, MAX_LINE_BYTES, Connection, peer_address
+from hubbub.server.net.client_cert import peer_fingerprint
+from hubbub.server.net.connection import host_for, peer_address
 from hubbub.server.net.tls_upgrade import TlsUpgrade
 from hubbub.server.net.webassets import (
     WebAssets,
@@ -30,46 +31,72 @@ from hubbub.server.net.webassets import (
     origin_allowed,
     serve_file,
 )
+from hubbub.server.session import CLOSE_GRACE, MAX_LINE_BYTES, Session
+from hubbub.server.state import User
 
 if TYPE_CHECKING:
     import ssl
 
     from websockets.asyncio.server import Server as WsServer
 
-    from hubbub.server.app import Server
+    from hubbub.server.session import SessionHost
 
 log = logging.getLogger(__name__)
 
 SUBPROTOCOLS = [Subprotocol("text.ircv3.net"), Subprotocol("binary.ircv3.net")]
 
 
-class WebSocketConnection(Connection):
-    __slots__ = ("_binary", "_pending", "_pending_size", "_wake", "_writing", "readable", "ws")
+class WebSocketConnection:
+    """One WebSocket client: the ``Link`` of its session. Output is queued
+    for the writer task, which sends one WebSocket message per IRC line."""
 
-    def __init__(self, server: Server, ws: ServerConnection, ip: str, port: int, tls: bool) -> None:
-        super().__init__(server, ip, port, tls)
+    __slots__ = (
+        "_binary",
+        "_pending",
+        "_pending_size",
+        "_wake",
+        "_writing",
+        "readable",
+        "session",
+        "ws",
+    )
+
+    def __init__(
+        self, server: SessionHost, ws: ServerConnection, ip: str, port: int, tls: bool
+    ) -> None:
         self.ws = ws
+        self.session = Session(server, self, ip, host_for(ip), port, tls)
         self._binary = False  # known once the opening handshake chose a subprotocol
         self._writing = False  # the writer runs once the opening handshake is done
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._wake = asyncio.Event()
-        # Cleared while flood control holds lines back: the reader waits.
+        # Cleared while the session wants no input: the reader waits.
         self.readable = asyncio.Event()
         self.readable.set()
+
+    @property
+    def user(self) -> User:
+        return self.session.user
+
+    @property
+    def closed(self) -> bool:
+        return self.session.closed
 
     def set_subprotocol(self, subprotocol: str | None) -> None:
         self._binary = subprotocol == "binary.ircv3.net"
 
-    def transport_write(self, data: bytes) -> None:
-        if self.transport_buffered() + len(data) > self._sendq and not self._closed:
-            self._sendq_exceeded()
+    # --- Link -------------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        session = self.session
+        if self.buffered() + len(data) > session.server.config.limits.sendq and not session.closed:
+            session.sendq_exceeded()
             return
         self._pending.append(data)
         self._pending_size += len(data)
         self._wake.set()
 
-    def transport_buffered(self) -> int:
+    def buffered(self) -> int:
         """Output not yet on the wire: waiting for the writer, and in the transport.
         Without a writer (a plain HTTP request, a handshake never finished)
         nothing waiting will ever be sent, so shutdown need not wait for it."""
@@ -77,11 +104,11 @@ class WebSocketConnection(Connection):
         buffered = transport.get_write_buffer_size() if transport is not None else 0
         return (self._pending_size if self._writing else 0) + buffered
 
-    def transport_close(self) -> None:
+    def close(self) -> None:
         self._wake.set()
         self.readable.set()  # the reader wakes up and sees the connection closed
 
-    def transport_abort(self) -> None:
+    def abort(self) -> None:
         self._pending.clear()
         self._pending_size = 0
         transport = self.ws.transport
@@ -118,7 +145,7 @@ class CountedServerConnection(ServerConnection):
     """
 
     def __init__(
-        self, hub: Server, tls_context: ssl.SSLContext | None, *args: Any, **kwargs: Any
+        self, hub: SessionHost, tls_context: ssl.SSLContext | None, *args: Any, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.hub = hub
@@ -134,7 +161,7 @@ class CountedServerConnection(ServerConnection):
         self.irc = conn
         if self._upgrade is not None:
             raw.pause_reading()
-        self.hub.connection_opened(conn)
+        self.hub.connection_opened(conn.session)
         if conn.closed:
             raw.abort()
         elif self._upgrade is not None:
@@ -154,6 +181,7 @@ class CountedServerConnection(ServerConnection):
                 raise
             return
         self._upgrade = None
+        conn.user.certfp = peer_fingerprint(secure)
         self._make_websocket(secure, early)
 
     def _make_websocket(self, transport: asyncio.Transport, early: bytes) -> None:
@@ -181,7 +209,7 @@ class CountedServerConnection(ServerConnection):
             super().connection_lost(exc)
 
 
-async def _handle(server: Server, ws: ServerConnection) -> None:
+async def _handle(server: SessionHost, ws: ServerConnection) -> None:
     assert isinstance(ws, CountedServerConnection) and ws.irc is not None
     conn = ws.irc
     conn.set_subprotocol(ws.subprotocol)
@@ -191,7 +219,7 @@ async def _handle(server: Server, ws: ServerConnection) -> None:
             await conn.readable.wait()
             message = await ws.recv()
             data = message.encode("utf-8") if isinstance(message, str) else message
-            conn.feed_line(data)
+            conn.session.receive_line(data)
     except ConnectionClosed:
         pass
     finally:
@@ -207,7 +235,12 @@ async def _handle(server: Server, ws: ServerConnection) -> None:
 
 
 async def start_websocket_listener(
-    server: Server, host: str, port: int, ssl_context: ssl.SSLContext | None, *, web: bool = True
+    server: SessionHost,
+    host: str,
+    port: int,
+    ssl_context: ssl.SSLContext | None,
+    *,
+    web: bool = True,
 ) -> WsServer:
     def choose(connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
         for proto in offered:
@@ -233,7 +266,7 @@ async def start_websocket_listener(
         if assets is None:
             return None  # websockets answers 426 Upgrade Required
         if isinstance(connection, CountedServerConnection) and connection.irc is not None:
-            server.admission.forget_attempt(connection.irc.user.ip)
+            server.file_request_served(connection.irc.user.ip)
         return serve_file(assets, request, tls)
 
     # No ssl= here: CountedServerConnection counts the peer, then upgrades.

@@ -1,0 +1,219 @@
+"""What command handlers, services and features are written against.
+
+``ServerApi`` is the narrow view of the server they may use (not
+``app.Server``: handlers never import the application, so the import graph
+of ``hubbub.server`` has no cycle; docs/architecture.md). ``Hooks`` are the
+server's extension points, owned by each server and filled by the features
+``features.py`` lists. ``Context`` is what one handler call gets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from hubbub.protocol.message import serialize_body
+from hubbub.server.delivery import Event, add_tag, render
+from hubbub.server.state import Channel, User
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+    from hubbub.server.config import Config
+    from hubbub.server.state import World
+    from hubbub.store import Store
+
+T = TypeVar("T")
+
+_batch_ids = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class ModeChange:
+    """One ``+x param`` / ``-x`` change. ``param`` is None for flag modes."""
+
+    adding: bool
+    mode: str
+    param: str | None = None
+
+    def __str__(self) -> str:
+        sign = "+" if self.adding else "-"
+        return f"{sign}{self.mode}" + (f" {self.param}" if self.param is not None else "")
+
+
+@dataclass(slots=True)
+class Delivered:
+    """What was delivered, for listeners such as the history store."""
+
+    server: ServerApi
+    sender: User
+    command: str
+    target: str  # channel name or the recipient's nick
+    recipient: User | None  # set for private messages
+    text: str
+    event: Event
+
+
+ServiceHandler = Callable[["Context", str], Awaitable[None] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A nick answered by the server (NickServ, ChanServ): its handler gets
+    what people PRIVMSG it, and may be a coroutine (the sender's next
+    command waits for it, so replies keep their order)."""
+
+    nick: str
+    handler: ServiceHandler
+    description: str
+
+    def source(self, server_name: str) -> str:
+        return f"{self.nick}!{self.nick}@services.{server_name}"
+
+
+@dataclass(slots=True)
+class Hooks:
+    """One server's extension points, called at fixed moments. Filled by
+    ``features.install_features`` in a visible order; never at import."""
+
+    # once the store is open (ChanServ loading registrations): hook(server)
+    startup: list[Callable[[ServerApi], Awaitable[None]]] = field(default_factory=list)
+    # once every client is gone, before the store closes: hook(server)
+    shutdown: list[Callable[[ServerApi], Awaitable[None]]] = field(default_factory=list)
+    # on every accepted connection before anything is read (D-lines):
+    # a refusal reason or None
+    connect_checks: list[Callable[[ServerApi, User], str | None]] = field(default_factory=list)
+    # just before registration completes (K-lines): True if it refused
+    registration_checks: list[Callable[[Context], bool]] = field(default_factory=list)
+    # once registration completed
+    registered: list[Callable[[Context], None]] = field(default_factory=list)
+    # after a registered user's nick changed: hook(ctx, old_nick)
+    nick_changed: list[Callable[[Context, str], None]] = field(default_factory=list)
+    # after every delivered PRIVMSG/NOTICE/TAGMSG (history)
+    delivered: list[Callable[[Delivered], None]] = field(default_factory=list)
+    # a new channel is about to be created: all must return True
+    channel_create: list[Callable[[Context, Channel], bool]] = field(default_factory=list)
+    # after a JOIN: hook(ctx, channel, created)
+    joined: list[Callable[[Context, Channel, bool], None]] = field(default_factory=list)
+    # may this user join despite +i/+k/+l/+b: any True lets them in
+    join_exemptions: list[Callable[[Context, Channel], bool]] = field(default_factory=list)
+    # a refusal text for a KICK, or None
+    kick_guards: list[Callable[[Context, Channel, User], str | None]] = field(default_factory=list)
+    # a refusal text for a TOPIC change, or None
+    topic_guards: list[Callable[[Context, Channel], str | None]] = field(default_factory=list)
+    # after a topic change
+    topic_changed: list[Callable[[Context, Channel], None]] = field(default_factory=list)
+    # keep only the mode changes a feature allows
+    mode_filters: list[Callable[[Context, Channel, list[ModeChange]], list[ModeChange]]] = field(
+        default_factory=list
+    )
+    # after mode changes were applied: hook(server, channel, setter, applied)
+    modes_changed: list[Callable[[ServerApi, Channel, str, list[ModeChange]], None]] = field(
+        default_factory=list
+    )
+    # service users by folded nick
+    services: dict[str, Service] = field(default_factory=dict)
+
+
+class ServerApi(Protocol):
+    """The part of the server handlers, services and features may use."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def world(self) -> World: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def started(self) -> float: ...
+
+    @property
+    def stopping(self) -> bool: ...
+
+    @property
+    def hooks(self) -> Hooks: ...
+
+    @property
+    def password_hasher(self) -> PasswordHasher | None: ...
+
+    def feature(self, kind: type[T]) -> T:
+        """The per-server state object of type ``kind`` a feature installed."""
+
+    def disconnect(self, user: User, reason: str, quit_message: str | None = None) -> None: ...
+
+    def spawn(self, coro: Awaitable[None]) -> asyncio.Future[None]:
+        """Run a background job; the server cancels and awaits it at stop."""
+
+    def rehash(self) -> None: ...
+
+    async def stop(self, reason: str = ...) -> None: ...
+
+    def notify_monitors_online(self, user: User) -> None: ...
+
+    def notify_monitors_offline(self, user: User) -> None: ...
+
+
+class Context:
+    """What a handler gets: the server's narrow API, the user, and ways to
+    reply. Replies go to the user's session, which routes them into the
+    command's reply buffer when the command is labeled."""
+
+    __slots__ = ("server", "user")
+
+    def __init__(self, server: ServerApi, user: User) -> None:
+        self.server = server
+        self.user = user
+
+    @property
+    def nick(self) -> str:
+        """The nick replies are addressed to: ``*`` until registration completes."""
+        return self.user.nick if self.user.registered else "*"
+
+    def reply(self, numeric: str, *params: str) -> None:
+        """Send a numeric: ``:server NUMERIC <nick> params...``."""
+        body = serialize_body(self.server.name, numeric, [self.nick, *params])
+        self.user.send((body + "\r\n").encode())
+
+    def send(
+        self,
+        command: str,
+        *params: str,
+        source: str | None = None,
+        event: Event | None = None,
+        batch: str | None = None,
+    ) -> None:
+        """Send one message to this user only (server is the default source)."""
+        body = serialize_body(source or self.server.name, command, list(params))
+        data = render(body, event, self.user.tag_mask)
+        self.user.send(add_tag(data, "batch=" + batch) if batch else data)
+
+    def fail(self, command: str, code: str, *context: str, description: str) -> None:
+        """A standard-replies FAIL (https://ircv3.net/specs/extensions/standard-replies)."""
+        self.send("FAIL", command, code, *context, description)
+
+    def note(self, command: str, code: str, *context: str, description: str) -> None:
+        self.send("NOTE", command, code, *context, description)
+
+    def start_batch(self, kind: str, *params: str) -> str | None:
+        """Open a batch if the client can take one; returns its reference."""
+        if "batch" not in self.user.caps:
+            return None
+        ref = f"b{next(_batch_ids)}"
+        self.send("BATCH", "+" + ref, kind, *params)
+        return ref
+
+    def end_batch(self, ref: str | None) -> None:
+        if ref is not None:
+            self.send("BATCH", "-" + ref)

@@ -1,0 +1,129 @@
+"""Presence, the commands that change a user's own state: AWAY (and
+away-notify), SETNAME, MONITOR. The queries are in ``queries.py``.
+
+Formats follow https://modern.ircdocs.horse and https://ircv3.net
+(away-notify, setname, monitor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from hubbub.protocol import numerics as rpl
+from hubbub.protocol.casemap import fold, valid_nick
+from hubbub.protocol.message import Message
+from hubbub.server.api import Context
+from hubbub.server.commands.queries import LIST_BUDGET, find_user, packed
+from hubbub.server.commands.registry import command
+from hubbub.server.delivery import Event, deliver
+
+# Numerics not (yet) in hubbub.protocol.numerics.
+RPL_MONONLINE = "730"
+RPL_MONOFFLINE = "731"
+RPL_MONLIST = "732"
+RPL_ENDOFMONLIST = "733"
+ERR_MONLISTFULL = "734"
+
+# The longest realname SETNAME accepts (USER truncates to the same length).
+REALNAME_LEN = 200
+
+
+# --- AWAY, SETNAME -------------------------------------------------------------
+
+
+@command("AWAY")
+def away(ctx: Context, msg: Message) -> None:
+    """AWAY [:<message>]: mark yourself away, or back with no message."""
+    user = ctx.user
+    text = msg.param(0)[: ctx.server.config.limits.awaylen]
+    if text:
+        user.away = text
+        ctx.reply(rpl.RPL_NOWAWAY, "You have been marked as being away")
+        params = [text]
+    else:
+        was_away = user.away is not None
+        user.away = None
+        ctx.reply(rpl.RPL_UNAWAY, "You are no longer marked as being away")
+        if not was_away:
+            return
+        params = []
+    watchers = [u for u in ctx.server.world.neighbours(user) if "away-notify" in u.caps]
+    if watchers:
+        deliver(watchers, user.source, "AWAY", params, Event(user))
+
+
+@command("SETNAME", min_params=1)
+def setname(ctx: Context, msg: Message) -> None:
+    """SETNAME :<realname>: change your realname (IRCv3 setname)."""
+    user = ctx.user
+    realname = msg.params[0]
+    if not realname or len(realname) > REALNAME_LEN:
+        ctx.fail("SETNAME", "INVALID_REALNAME", description="Realname is not valid")
+        return
+    user.realname = realname
+    recipients = [u for u in ctx.server.world.neighbours(user) if "setname" in u.caps]
+    if "setname" in user.caps:
+        recipients.append(user)
+    deliver(recipients, user.source, "SETNAME", [realname], Event(user))
+
+
+# --- MONITOR -------------------------------------------------------------------
+
+
+def _send_monitor_status(ctx: Context, nicks: Iterable[str]) -> None:
+    online: list[str] = []
+    offline: list[str] = []
+    for nick in nicks:
+        target = find_user(ctx, nick)
+        if target is not None:
+            online.append(target.source)
+        else:
+            offline.append(nick)
+    budget = LIST_BUDGET - len(ctx.server.name) - len(ctx.user.nick)
+    for line in packed(online, budget, ","):
+        ctx.reply(RPL_MONONLINE, line)
+    for line in packed(offline, budget, ","):
+        ctx.reply(RPL_MONOFFLINE, line)
+
+
+@command("MONITOR", min_params=1)
+def monitor(ctx: Context, msg: Message) -> None:
+    """MONITOR +|-|C|L|S [<nick>[,<nick>]]: be told when nicks come and go."""
+    user = ctx.user
+    world = ctx.server.world
+    sub = msg.params[0].upper()
+    if sub in ("+", "-"):
+        if len(msg.params) < 2 or not msg.params[1]:
+            ctx.reply(rpl.ERR_NEEDMOREPARAMS, "MONITOR", "Not enough parameters")
+            return
+        nicklen = ctx.server.config.limits.nicklen
+        targets = [t for t in msg.params[1].split(",") if t]
+        if sub == "-":
+            for nick in targets:
+                world.monitor_remove(user, nick)
+            return
+        limit = ctx.server.config.limits.monitor
+        added: list[str] = []
+        for i, nick in enumerate(targets):
+            if not valid_nick(nick, nicklen):
+                continue
+            if fold(nick) in user.monitoring:
+                added.append(nick)
+                continue
+            if len(user.monitoring) >= limit:
+                rest = ",".join(t for t in targets[i:] if valid_nick(t, nicklen))
+                _send_monitor_status(ctx, added)
+                ctx.reply(ERR_MONLISTFULL, str(limit), rest, "Monitor list is full.")
+                return
+            world.monitor_add(user, nick)
+            added.append(nick)
+        _send_monitor_status(ctx, added)
+    elif sub == "C":
+        world.monitor_clear(user)
+    elif sub == "L":
+        budget = LIST_BUDGET - len(ctx.server.name) - len(user.nick)
+        for line in packed(sorted(user.monitoring), budget, ","):
+            ctx.reply(RPL_MONLIST, line)
+        ctx.reply(RPL_ENDOFMONLIST, "End of MONITOR list")
+    elif sub == "S":
+        _send_monitor_status(ctx, sorted(user.monitoring))

@@ -1,0 +1,35 @@
+"""The features one server runs, installed in this order (docs/architecture.md,
+"Where a new feature goes").
+
+Each feature adds its hooks to ``server.hooks`` and its per-server state
+objects through ``add`` (found again with ``server.feature(Kind)``). Nothing
+is registered at import time: a server has exactly the features listed
+here, and two servers in one process share none of their state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from hubbub.server import history, nick_protection, password_guard
+from hubbub.server.commands import chanserv, nickserv, registration, sasl, serverbans
+
+if TYPE_CHECKING:
+    from hubbub.server.api import ServerApi
+
+
+def install_features(server: ServerApi, add: Callable[[object], None]) -> None:
+    """Install every feature on ``server``. The order is the order hooks of
+    the same moment run in: ChanServ's registrations load before history
+    forgets the channels nobody registered, and a joiner gets ChanServ's
+    prefix before the history replay; nick protection speaks before SASL's
+    906 at registration."""
+    registration.install_cloaking(server, add)  # hosts hidden before anyone sees them
+    password_guard.install(server, add)  # login throttles and the hash gate
+    chanserv.install(server, add)  # the ChanServ service, registered channels
+    history.install(server)  # record deliveries, replay on JOIN, retention
+    serverbans.install(server, add)  # D-lines at accept, K-lines at registration
+    nickserv.install(server)  # the NickServ service
+    nick_protection.install(server, add)  # registered nicks need their account
+    sasl.install(server, add)  # SASL exchanges, 906 on registration mid-exchange
