@@ -95,6 +95,7 @@ class Connection:
         "_busy",
         "_capture",
         "_closed",
+        "_held_for_history",
         "_inbuf",
         "_lines",
         "_loop",
@@ -130,6 +131,7 @@ class Connection:
         self._resume_handle: asyncio.TimerHandle | None = None
         self._busy = False
         self._closed = False
+        self._held_for_history = False
         self._capture: list[bytes] | None = None
         limits = server.config.limits
         self._tokens = float(limits.flood_burst)
@@ -268,7 +270,12 @@ class Connection:
         limits = self.server.config.limits
         flood_control = limits.flood_control
         lines = self._lines
+        history = self.server.store.history
         while lines and not self._busy and not self._closed:
+            if history.congested() and _stores_history(lines[0]):
+                # Back-pressure: history is behind, this line adds to it.
+                self._wait_for_history()
+                break
             if flood_control and not self.user.is_oper:
                 now = time.monotonic()
                 self._tokens = min(
@@ -287,7 +294,7 @@ class Connection:
                 self._tokens -= 1.0
             self.handle_line(lines.pop(0))
         if not self._closed:
-            reading = len(lines) <= limits.flood_max_queue
+            reading = len(lines) <= limits.flood_max_queue and not self._held_for_history
             if reading != self._reading:
                 self._reading = reading
                 self.set_reading(reading)
@@ -297,6 +304,16 @@ class Connection:
         for (a password hash), beyond the command's own cost."""
         if self.server.config.limits.flood_control and not self.user.is_oper:
             self._tokens -= tokens
+
+    def _wait_for_history(self) -> None:
+        if not self._held_for_history:
+            self._held_for_history = True
+            self.server.store.history.call_when_drained(self._history_drained)
+
+    def _history_drained(self) -> None:
+        self._held_for_history = False
+        if not self._closed:
+            self.process()
 
     def _resume(self) -> None:
         self._resume_handle = None
@@ -411,6 +428,16 @@ class Connection:
             for line in lines:
                 self.write(line if _has_batch_tag(line) else add_tag(line, f"batch={ref}"))
             ctx.send("BATCH", "-" + ref)
+
+
+def _stores_history(line: bytes) -> bool:
+    """Whether ``line`` is a command history may store (asked only while
+    the history store is congested, so the second parse costs nothing
+    the rest of the time)."""
+    try:
+        return parse_line(line).command in ("PRIVMSG", "NOTICE", "TAGMSG")
+    except ProtocolError:
+        return False
 
 
 def _has_batch_tag(line: bytes) -> bool:
