@@ -58,6 +58,11 @@ class BatchWriter(Generic[T]):
         self._task = asyncio.create_task(self._run(), name="hubbub-store-writer")
 
     @property
+    def in_flight(self) -> int:
+        """Items in the batch being written."""
+        return self._writing
+
+    @property
     def held(self) -> int:
         """Items buffered or being written."""
         return len(self._pending) + self._writing
@@ -87,6 +92,7 @@ class BatchWriter(Generic[T]):
             self._note_congestion(held)
 
     def _note_congestion(self, held: int) -> None:
+        self._wake.set()
         if not self._congested:
             self._congested = True
             log.warning("history buffer congested (%d messages); senders wait for the writer", held)
@@ -133,7 +139,7 @@ class BatchWriter(Generic[T]):
 
     async def _run(self) -> None:
         while not self._closing:
-            if len(self._pending) < self._max_batch:
+            if len(self._pending) < self._max_batch and not self._congested:
                 try:
                     async with asyncio.timeout(self._interval):
                         await self._wake.wait()

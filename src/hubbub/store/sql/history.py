@@ -76,9 +76,13 @@ _Item = HistoryRecord | _Forget | _ResetParties
 
 
 class SqlHistory:
-    def __init__(self, engine: AsyncEngine, flush_interval: float, flush_max: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, flush_interval: float, flush_max: int, buffer_max: int
+    ) -> None:
         self._engine = engine
-        self._buffer: BatchWriter[_Item] = BatchWriter(self._write, flush_interval, flush_max)
+        self._buffer: BatchWriter[_Item] = BatchWriter(
+            self._write, flush_interval, flush_max, buffer_max
+        )
         database = engine.url.database
         self._link = WriterLink(database) if engine.dialect.name == "sqlite" and database else None
 
