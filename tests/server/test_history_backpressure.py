@@ -16,7 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from harness import HOST, RunningServer, ServeProcess, ServerFactory, join_all, until
+from hubbub.server.net.connection import _stores_history
 from hubbub.store.sql.history import SqlHistory
 from ircclient import RawClient
 
@@ -183,3 +186,21 @@ async def test_a_server_killed_with_sigkill_leaves_a_consistent_database(
     assert integrity(database) == "ok"
     async with ServeProcess.on_free_ports(tmp_path) as again:  # it opens and serves
         assert HOST and await (await again.client("carol")).answers("PING x")
+
+
+@pytest.mark.parametrize(
+    ("line", "stored"),
+    [
+        (b"PRIVMSG #c :hi", True),
+        (b"notice bob :hi", True),
+        (b"@+typing=active TAGMSG #c", True),
+        (b"@label=x  :me!u@h PrivMsg bob :hi there", True),
+        (b"PING :PRIVMSG", False),
+        (b"NAMES #c", False),
+        (b"@a=b PRIVMSGX #c :x", False),
+        (b":source", False),
+        (b"", False),
+    ],
+)
+def test_which_lines_wait_for_a_congested_history(line: bytes, stored: bool) -> None:
+    assert _stores_history(line) is stored

@@ -431,13 +431,17 @@ class Connection:
 
 
 def _stores_history(line: bytes) -> bool:
-    """Whether ``line`` is a command history may store (asked only while
-    the history store is congested, so the second parse costs nothing
-    the rest of the time)."""
-    try:
-        return parse_line(line).command in ("PRIVMSG", "NOTICE", "TAGMSG")
-    except ProtocolError:
-        return False
+    """Whether ``line`` is a command history may store, read from the raw
+    bytes (tags and source skipped): asked for every line while the history
+    store is congested, so it must cost less than a parse."""
+    if line[:1] == b"@":
+        line = line.partition(b" ")[2].lstrip(b" ")
+    if line[:1] == b":":
+        line = line.partition(b" ")[2].lstrip(b" ")
+    return line.partition(b" ")[0].upper() in _STORED_COMMANDS
+
+
+_STORED_COMMANDS = frozenset((b"PRIVMSG", b"NOTICE", b"TAGMSG"))
 
 
 def _has_batch_tag(line: bytes) -> bool:
