@@ -24,6 +24,7 @@ from hubbub.store.sql.history import SqlHistory
 from ircclient import RawClient
 
 ECHO = ["echo-message", "message-tags"]
+NO_LIMITS = {"flood_control": False, "throttle": False}
 
 
 @contextmanager
@@ -95,6 +96,34 @@ async def test_a_slow_history_store_makes_senders_wait(start_server: ServerFacto
     assert sorted(stored_msgids(database)) == sorted(sent)  # nothing acknowledged is lost
     assert buffer.peak <= buffer.max_pending and buffer.overruns == 0
     assert not buffer.congested()
+
+
+async def test_a_line_with_the_most_targets_stays_within_the_bound(
+    start_server: ServerFactory,
+) -> None:
+    """The worst line for the bound: one PRIVMSG to ``targmax`` (here the
+    largest allowed, 100) channels adds 100 messages after the last check."""
+    irc = await start_server(history={"buffer_max": 256}, limits={**NO_LIMITS, "targmax": 100})
+    buffer = history_of(irc).buffer
+    sender = await irc.client("sender", caps=ECHO)
+    channels = ",".join(f"#c{n}" for n in range(100))
+    await sender.ask(f"JOIN {channels}")
+    with write_lock_held(irc.server.config.database_path):
+        # 91 messages, then lines of 100: 191 (just under the congestion mark
+        # were it 64 under the bound), then 291, were the headroom too small.
+        await sender.send_raw(b"".join(b"PRIVMSG #c0 :single\r\n" for _ in range(91)))
+        await sender.send_raw(
+            b"".join(f"PRIVMSG {channels} :wide {n}\r\n".encode() for n in range(6))
+        )
+        await until(buffer.congested)
+        assert buffer.held <= buffer.max_pending
+    echoes = [m for m in await sender.sync() if m.command == "PRIVMSG"]
+    assert len(echoes) == 91 + 600
+    await irc.server.store.flush()
+    assert sorted(stored_msgids(irc.server.config.database_path)) == sorted(
+        m.tags["msgid"] for m in echoes
+    )
+    assert 256 - 128 <= buffer.peak <= buffer.max_pending and buffer.overruns == 0
 
 
 async def test_other_commands_go_on_while_a_sender_waits(start_server: ServerFactory) -> None:

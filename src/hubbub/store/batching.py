@@ -21,9 +21,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Room between the congestion mark and the bound: what the lines already
-# being processed when congestion starts may still append (a few targets each).
-HEADROOM = 64
+# Room between the congestion mark and the bound: what the one line being
+# processed when congestion starts may still append (one message per
+# target; the server's targmax is at most 100).
+HEADROOM = 128
 
 
 class BatchWriter(Generic[T]):
