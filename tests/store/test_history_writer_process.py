@@ -5,6 +5,7 @@ batch is one transaction."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from hubbub.store import Store, conversation_key, name_key
 from hubbub.store.records import HistoryRecord
+from hubbub.store.sql.history import SqlHistory
 from hubbub.store.sql.writer_link import encode_forget, encode_records, encode_reset_parties
 from hubbub.store.writer_process import FIELD_SEPARATOR, Writer
 from hubbub.store.writer_process import conversation_key as writers_conversation_key
@@ -102,3 +104,21 @@ async def test_a_batch_is_one_transaction(store: Store, db_path: Path) -> None:
     fields = []
     encode_records([channel_message("good", 0), channel_message("good", 1)], fields)
     assert writer.apply(over_the_pipe(fields)) == 1  # the duplicate msgid is skipped
+
+
+async def test_a_server_pinned_to_one_core_gets_its_writer_on_the_others(store: Store) -> None:
+    """``taskset -c 0 hubbub serve`` (how bench/compare runs it): the writer
+    moves to the cores the server does not use; with one core, it shares."""
+    allowed = os.sched_getaffinity(0)
+    pinned = min(allowed)
+    os.sched_setaffinity(0, {pinned})  # this process plays the pinned server
+    try:
+        store.history.append(channel_message("m0", 0))
+        await store.flush()  # the writer starts with the first batch
+    finally:
+        os.sched_setaffinity(0, allowed)
+    history = store.history
+    assert isinstance(history, SqlHistory) and history.writer is not None
+    assert history.writer.pid is not None
+    others = set(range(os.cpu_count() or 1)) - {pinned}
+    assert os.sched_getaffinity(history.writer.pid) == (others or {pinned})
