@@ -36,6 +36,7 @@ import os
 import sqlite3
 import struct
 import sys
+import threading
 import time
 from typing import BinaryIO
 
@@ -62,6 +63,7 @@ BUSY_TIMEOUT_MS = 10_000
 # Conversations written recently, so a busy one costs no party write at all;
 # forgotten wholesale past this size (a pair written twice is ignored).
 KNOWN_PARTIES_MAX = 100_000
+CHECKPOINT_INTERVAL = 1.0  # seconds between copies of the WAL into the database
 
 
 def conversation_key(party: str, other: str) -> str:
@@ -70,18 +72,36 @@ def conversation_key(party: str, other: str) -> str:
     return f"{first} {second}"
 
 
+def _connect(path: str, *pragmas: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={BUSY_TIMEOUT_MS}"):
+        conn.execute(f"PRAGMA {pragma}")
+    for pragma in pragmas:
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+def checkpoint_forever(path: str, interval: float) -> None:
+    """Copy the WAL into the database file every ``interval`` seconds, on a
+    connection of its own (PASSIVE: never in a writer's way). The copy ends
+    with an fsync, which on a busy disk took long enough that inserts
+    waiting behind it filled the server's buffer; in this thread only the
+    checkpoint waits (the GIL is released meanwhile)."""
+    conn = _connect(path)
+    while True:
+        time.sleep(interval)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:  # try again next time; the WAL keeps the data
+            print(f"hubbub history writer: checkpoint failed: {exc}", file=sys.stderr)
+
+
 class Writer:
-    """Applies batches to one SQLite connection."""
+    """Applies batches to one SQLite connection; its commits never copy the
+    WAL into the database (``checkpoint_forever`` does)."""
 
     def __init__(self, path: str) -> None:
-        self._conn = sqlite3.connect(path, isolation_level=None)
-        for pragma in (
-            "journal_mode=WAL",
-            "synchronous=NORMAL",
-            f"busy_timeout={BUSY_TIMEOUT_MS}",
-            f"cache_size={-CACHE_KIB}",
-        ):
-            self._conn.execute(f"PRAGMA {pragma}")
+        self._conn = _connect(path, f"cache_size={-CACHE_KIB}", "wal_autocheckpoint=0")
         self._known_parties: set[tuple[str, str]] = set()
 
     def apply(self, fields: list[str]) -> int:
@@ -211,6 +231,9 @@ def _use_a_free_core() -> None:
 
 def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
     writer = Writer(path)
+    threading.Thread(
+        target=checkpoint_forever, args=(path, CHECKPOINT_INTERVAL), daemon=True
+    ).start()
     while True:
         header = _read_exactly(requests, HEADER.size)
         if header is None:
