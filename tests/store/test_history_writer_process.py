@@ -6,11 +6,13 @@ batch is one transaction."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from harness import until
 from hubbub.store import Store, conversation_key, name_key
 from hubbub.store.records import HistoryRecord
 from hubbub.store.sql.history import SqlHistory
@@ -122,3 +124,24 @@ async def test_a_server_pinned_to_one_core_gets_its_writer_on_the_others(store: 
     assert history.writer.pid is not None
     others = set(range(os.cpu_count() or 1)) - {pinned}
     assert os.sched_getaffinity(history.writer.pid) == (others or {pinned})
+
+
+async def test_the_writer_copies_the_wal_into_the_database_file(
+    store: Store, db_path: Path, tmp_path: Path
+) -> None:
+    """Its inserts never checkpoint; its checkpoint thread does, so the
+    database file itself (without the WAL) gets the rows soon after."""
+    for n in range(100):
+        store.history.append(channel_message(f"m{n}", n))
+    await store.flush()
+
+    def rows_in_the_file_alone() -> int:
+        alone = tmp_path / "alone.db"
+        shutil.copyfile(db_path, alone)  # no -wal beside it: only what was copied in
+        with sqlite3.connect(alone) as conn:
+            try:
+                return int(conn.execute("SELECT count(*) FROM history").fetchone()[0])
+            except sqlite3.OperationalError:  # not even the schema copied in yet
+                return -1
+
+    await until(lambda: rows_in_the_file_alone() == 100)
