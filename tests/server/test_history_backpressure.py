@@ -164,10 +164,12 @@ async def test_a_killed_writer_process_loses_nothing(start_server: ServerFactory
     with write_lock_held(database):
         await alice.send_raw(lines("before", 50))
         sent = await echoed(alice)
-        await until(lambda: history.buffer.in_flight > 0)  # a batch is with the writer
         writer = history.writer
-        assert writer is not None and writer.pid is not None and writer.pid != os.getpid()
-        os.kill(writer.pid, signal.SIGKILL)  # while it waits to write that batch
+        assert writer is not None
+        # A batch is on its way to the writer, which is stuck on the lock.
+        await until(lambda: history.buffer.in_flight > 0 and writer.pid is not None)
+        assert writer.pid is not None and writer.pid != os.getpid()
+        os.kill(writer.pid, signal.SIGKILL)
         await alice.send_raw(lines("after", 50))
         sent += await echoed(alice)
     await irc.server.store.flush()
