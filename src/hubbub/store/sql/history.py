@@ -254,10 +254,9 @@ class SqlHistory:
         return sorted(found, key=lambda target: target.latest)
 
     async def delete_older_than(self, age: timedelta) -> int:
-        await self.flush()
         cutoff = to_ms(utcnow() - age)
         # The writer skips pairs it wrote before; while parties may be
-        # deleted, it must write them again.
+        # deleted, it must write them again. The flush writes what came before.
         self._buffer.append(_RESET_PARTIES)
         await self.flush()
         async with self._engine.begin() as conn:
