@@ -1,7 +1,7 @@
-"""The history write-behind buffer at its limits: a full buffer refuses (and
-counts) what does not fit, and a batch the database rejects is dropped
-without stopping the writer. Fast unit tests of BatchWriter, then the same
-paths through a real SQLite store."""
+"""The history write-behind buffer at its limits: at its bound it is
+congested (the server then makes senders wait) and refuses nothing; a batch
+the database rejects is dropped without stopping the writer. Fast unit
+tests of BatchWriter, then the same paths through a real SQLite store."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hubbub.store import open_store
-from hubbub.store.batching import BatchWriter
+from hubbub.store.batching import HEADROOM, BatchWriter
 from store.history_helpers import channel_message
 
 
@@ -36,39 +36,67 @@ class Recorder:
         self.batches.append(batch)
 
 
-async def test_a_full_buffer_refuses_and_counts_what_does_not_fit(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+async def test_the_bound_congests_instead_of_dropping() -> None:
+    """Reaching ``high_water`` marks the buffer congested; nothing is refused,
+    and the drained callbacks run once a write brings it under ``low_water``."""
     recorder = Recorder()
-    writer: BatchWriter[int] = BatchWriter(recorder.write, interval=60, max_batch=5, max_pending=8)
-    with caplog.at_level(logging.WARNING, logger="hubbub.store.batching"):
-        for n in range(12):
-            writer.append(n)
-    assert writer.dropped == 4
-    assert [r.getMessage() for r in caplog.records] == [
-        "history buffer full (8); messages are not stored"
-    ]
+    writer: BatchWriter[int] = BatchWriter(
+        recorder.write, interval=60, max_batch=1000, max_pending=HEADROOM + 10
+    )
+    assert (writer.high_water, writer.low_water) == (10, 5)
+    drained: list[str] = []
+    writer.call_when_drained(lambda: drained.append("at once"))  # not congested: now
+    for n in range(9):
+        writer.append(n)
+    assert not writer.congested()
+    writer.append(9)
+    assert writer.congested()
+    writer.call_when_drained(lambda: drained.append("later"))
+    writer.append(10)  # still taken: a line already being processed
+    assert drained == ["at once"]
     await writer.flush()
-    assert recorder.batches == [list(range(8))]  # the first 8, in order
-    writer.append(100)  # room again once written
-    await writer.flush()
-    assert recorder.batches[-1] == [100] and writer.dropped == 4
+    await asyncio.sleep(0)  # callbacks run on their own loop turn
+    assert drained == ["at once", "later"] and not writer.congested()
+    assert recorder.batches == [list(range(11))]  # all of it, in order
+    assert writer.peak == 11 and writer.overruns == 0
 
 
-async def test_the_buffer_fills_while_a_write_is_stuck_and_recovers() -> None:
+async def test_a_stuck_write_keeps_the_buffer_congested_until_it_completes() -> None:
+    """The batch being written counts against the bound: while the database
+    stalls, the buffer stays congested, and the senders' callback waits."""
     recorder = Recorder()
-    writer: BatchWriter[int] = BatchWriter(recorder.write, interval=60, max_batch=3, max_pending=6)
+    writer: BatchWriter[int] = BatchWriter(
+        recorder.write, interval=60, max_batch=3, max_pending=HEADROOM + 6
+    )
     writer.start()
     recorder.gate.clear()  # the database stalls
     for n in range(3):
         writer.append(n)  # a full batch wakes the writer, which is then stuck
     await recorder.writing.wait()
-    for n in range(3, 20):
+    for n in range(3, 6):
         writer.append(n)
-    assert writer.dropped == 11  # 6 waiting behind the stuck batch, the rest refused
+    assert writer.held == 6 and writer.congested()
+    resumed = asyncio.Event()
+    writer.call_when_drained(resumed.set)
+    for _ in range(20):  # the loop turns; the write does not finish
+        await asyncio.sleep(0)
+    assert not resumed.is_set() and writer.congested()
     recorder.gate.set()
+    await resumed.wait()
     await writer.close()
-    assert recorder.batches == [[0, 1, 2], [3, 4, 5, 6, 7, 8]]
+    assert recorder.batches == [[0, 1, 2], [3, 4, 5]]
+    assert writer.peak <= writer.max_pending and writer.overruns == 0
+
+
+def test_items_beyond_the_bound_are_kept_and_counted() -> None:
+    """Someone who did not wait (nothing in the server appends without
+    checking) still loses nothing; the overrun is counted for tests to see."""
+    writer: BatchWriter[int] = BatchWriter(
+        Recorder().write, interval=60, max_batch=1000, max_pending=HEADROOM + 2
+    )
+    for n in range(HEADROOM + 4):
+        writer.append(n)
+    assert writer.held == HEADROOM + 4 and writer.overruns == 2
 
 
 async def test_a_failed_batch_is_dropped_and_the_writer_goes_on(

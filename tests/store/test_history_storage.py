@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import text
 
 from hubbub.store import HistoryTarget, Store, conversation_key, open_store, run_retention
-from hubbub.store.sql.bulk import CHUNK_ROWS
 from hubbub.store.sql.history import SqlHistory
 from store.history_helpers import at, channel_message, private_message
 
@@ -83,33 +82,6 @@ async def test_a_large_batch_round_trips(store: Store) -> None:
         store.history.append(channel_message(f"m{n}", n))
     await store.flush()
     assert len(await store.history.latest("#chan", None, 5000)) == 2000
-
-
-async def test_a_large_batch_gives_the_event_loop_turns_while_it_is_written(
-    db_path: Path,
-) -> None:
-    store = await open_store(db_path, flush_interval=60, flush_max=10_000)
-    passes = 0
-
-    async def count_loop_passes() -> None:
-        nonlocal passes
-        while True:
-            passes += 1
-            await asyncio.sleep(0)
-
-    try:
-        for n in range(1000):
-            store.history.append(channel_message(f"m{n}", n))
-        ticker = asyncio.create_task(count_loop_passes())
-        await asyncio.sleep(0)
-        before = passes
-        await store.flush()
-        ticker.cancel()
-        # 1,000 rows in slices of CHUNK_ROWS: messages could be relayed in between
-        assert passes - before >= 1000 // CHUNK_ROWS - 1 >= 5
-        assert len(rows_on_disk(db_path)) == 1000
-    finally:
-        await store.close()
 
 
 async def test_a_cancelled_flush_still_writes_its_whole_batch(db_path: Path) -> None:
@@ -221,10 +193,10 @@ async def test_the_retention_job_applies_both_limits(store: Store) -> None:
 
 async def test_portable_writer_keeps_parties_too(store: Store) -> None:
     """The SQLAlchemy write path (what a PostgreSQL store will use) records
-    conversations like the SQLite bulk writer does."""
+    conversations like the SQLite writer process does."""
     history = store.history
     assert isinstance(history, SqlHistory)
-    history._bulk = None  # take the portable path
+    history._link = None  # take the portable path
     history.append(private_message("p1", 1, "Alice", "Bob"))
     history.append(private_message("p2", 3, "Bob", "Alice"))
     await history.flush()
@@ -268,8 +240,8 @@ async def test_a_flush_waits_for_a_store_transaction_without_blocking_the_loop(
 ) -> None:
     """The store's other writes (ChanServ, NickServ) hold the database's write
     lock in a transaction that needs the event loop to commit. The history
-    insert runs on the loop, so waiting for that lock inside SQLite would
-    stall the loop until the wait gave up and the batch was lost."""
+    insert waits for that lock in the writer process, never on the loop
+    (where it would stall the loop until the wait gave up)."""
     history = store.history
     assert isinstance(history, SqlHistory)
     store.history.append(channel_message("m0", 0))

@@ -74,6 +74,12 @@ def run(opts: BenchOptions, progress: Progress | None = None) -> Result:
 @click.option("--join-window", type=int, default=64, show_default=True, hidden=True)
 @click.option("--drain-timeout", type=float, default=10.0, show_default=True, hidden=True)
 @click.option("--setup-timeout", type=float, default=300.0, show_default=True, hidden=True)
+@click.option(
+    "--login",
+    metavar="PASSWORD",
+    default=None,
+    help="Log each client in (SASL PLAIN) to the account named like its nick.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line instead of text.")
 @click.option(
     "--progress/--no-progress",

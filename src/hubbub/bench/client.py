@@ -6,6 +6,7 @@ deliveries per second."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import re
 from time import monotonic_ns
@@ -18,6 +19,19 @@ _PRIVMSG = b" PRIVMSG "
 _STAMP = re.compile(rb" :L\d+ \d+ (\d+)")
 _SENDER = re.compile(rb" PRIVMSG \S+ :L(\d+) ")
 _MAX_PARTIAL = 32 * 1024
+
+
+def registration(nick: str, password: str | None) -> bytes:
+    """The lines a client opens with, all in one write: NICK/USER, and with
+    a password SASL PLAIN as the account ``nick`` first (the server answers
+    each line in order, so nothing needs to wait for its reply)."""
+    lines = f"NICK {nick}\r\nUSER {nick} 0 * :bench\r\n"
+    if password is None:
+        return lines.encode()
+    token = base64.b64encode(f"{nick}\0{nick}\0{password}".encode()).decode()
+    return (
+        f"CAP REQ :sasl\r\n{lines}AUTHENTICATE PLAIN\r\nAUTHENTICATE {token}\r\nCAP END\r\n"
+    ).encode()
 
 
 class BenchClient(asyncio.Protocol):
@@ -48,7 +62,7 @@ class BenchClient(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
         if transport.get_extra_info("sslcontext") is None:
             self.fd = transport.get_extra_info("socket").fileno()
-        self.transport.write(f"NICK {self.nick}\r\nUSER {self.nick} 0 * :bench\r\n".encode())
+        self.transport.write(registration(self.nick, self.session.login))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
@@ -56,6 +70,8 @@ class BenchClient(asyncio.Protocol):
         if not self.registered.done():
             self.registered.set_result(False)
             return
+        if not self.registered.result():
+            return  # refused (nick taken, login failed), and closed by us
         if self.joined is not None and not self.joined.done():
             self.joined.cancel()
         if not self.session.finished:
@@ -163,6 +179,10 @@ class BenchClient(asyncio.Protocol):
             if not self.registered.done():
                 self.session.registration.add(now - self.started)
                 self.registered.set_result(True)
+        elif command == b"904" and not self.registered.done():
+            self.session.errors += 1
+            self.session.note(f"client {self.index}: login refused: {line[:200]!r}")
+            self.registered.set_result(False)
         elif command == b"366":
             if self.joined is not None and not self.joined.done():
                 self.joined.set_result(None)

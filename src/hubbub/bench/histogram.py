@@ -58,3 +58,20 @@ class Histogram:
             if seen >= target:
                 return min(_midpoint(idx), float(self.max))
         return float(self.max)
+
+    def copy(self) -> Histogram:
+        twin = Histogram()
+        twin._buckets = list(self._buckets)
+        twin.count, twin.samples, twin.max = self.count, self.samples, self.max
+        return twin
+
+    def since(self, earlier: Histogram) -> Histogram:
+        """The samples added after ``earlier`` (a copy of this one): what a
+        progress line reports for the last second. Its max is the overall one."""
+        recent = Histogram()
+        pairs = zip(self._buckets, earlier._buckets, strict=True)
+        recent._buckets = [now - then for now, then in pairs]
+        recent.count = self.count - earlier.count
+        recent.samples = self.samples - earlier.samples
+        recent.max = self.max
+        return recent

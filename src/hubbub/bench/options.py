@@ -49,6 +49,10 @@ class BenchOptions:
     stall_timeout: float = 5.0
     max_backlog: int = 4 << 20
     nick_prefix: str = "b"
+    # Log every client in with SASL PLAIN as the account named like its nick,
+    # with this password: the server stores only logged-in users' private
+    # messages, so "direct" measures storing them only with this.
+    login: str | None = None
 
     @property
     def closed_loop(self) -> bool:

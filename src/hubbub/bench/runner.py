@@ -41,7 +41,7 @@ class Runner:
     def __init__(self, opts: BenchOptions, progress: Progress | None = None) -> None:
         self.opts = opts
         self.progress = progress
-        self.session = Session()
+        self.session = Session(login=opts.login)
         self.phase = "connect"
         self.senders: list[Sender] = []
         self.clients: list[BenchClient] = []
@@ -263,18 +263,24 @@ class Runner:
         assert self.progress is not None
         session = self.session
         last = (monotonic_ns(), session.sent, session.delivered)
+        latency = session.latency.copy()
         while True:
             await asyncio.sleep(1)
             now = (monotonic_ns(), session.sent, session.delivered)
             dt = (now[0] - last[0]) / _NS
             window = self.connector.window.size if self.connector else 0
+            p99 = session.latency.since(latency).percentile(0.99)
+            rss = self._rss()
             self.progress.show(
                 f"[{self.phase}] registered {session.registered}/{self.opts.clients} "
                 f"(window {window}) joined {session.joined} "
                 f"sent/s {(now[1] - last[1]) / dt:,.0f} "
                 f"deliveries/s {(now[2] - last[2]) / dt:,.0f}"
+                + (f" p99_ms {p99 / 1e6:.1f}" if p99 is not None else "")
+                + (f" rss_kb {rss}" if rss is not None else "")
             )
             last = now
+            latency = session.latency.copy()
 
     def _snapshot(self) -> Snapshot:
         pid = self.opts.server_pid

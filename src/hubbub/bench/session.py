@@ -33,6 +33,7 @@ class Session:
     latency: Histogram = field(default_factory=Histogram)
     registration: Histogram = field(default_factory=Histogram)
     notes: int = 0
+    login: str | None = None  # the SASL password of every client, if any
 
     def note(self, message: str) -> None:
         """Tell the user about a problem, without flooding the terminal."""

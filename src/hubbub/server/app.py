@@ -122,6 +122,7 @@ class Server:
         self._store = await open_store(
             self.config.database_path,
             flush_interval=self.config.history.flush_interval,
+            buffer_max=self.config.history.buffer_max,
             hasher=self.password_hasher,
             scram_iterations=self.config.accounts.scram_iterations,
         )

@@ -176,6 +176,10 @@ class HistorySection(_Section):
     chathistory_limit: int = Field(1000, ge=1)
     flush_interval: float = Field(0.2, gt=0, le=10)
     retention_interval: float = Field(3600.0, gt=0)
+    # Messages held in memory on their way to the database (buffered plus the
+    # batch being written). Near it, senders of messages wait (their lines
+    # are read later) until the writer catches up; nothing is dropped.
+    buffer_max: int = Field(20_000, ge=256, le=1_000_000)
 
     @field_validator("max_age")
     @classmethod

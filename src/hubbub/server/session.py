@@ -113,6 +113,7 @@ class Session:
         "_clock",
         "_closed",
         "_commands",
+        "_held_for_history",
         "_inbuf",
         "_lines",
         "_out",
@@ -161,6 +162,7 @@ class Session:
         self._resume_handle: Cancellable | None = None
         self._busy = False
         self._closed = False
+        self._held_for_history = False
         # The running labeled command's reply buffer: set only while that
         # command's own code runs (see _StepsCaptured), so nothing another
         # user sends this one lands in it.
@@ -293,7 +295,12 @@ class Session:
         limits = self.server.config.limits
         flood_control = limits.flood_control
         lines = self._lines
+        history = self.server.store.history
         while lines and not self._busy and not self._closed:
+            if history.congested() and _stores_history(lines[0]):
+                # Back-pressure: history is behind, and this line adds to it.
+                self._wait_for_history()
+                break
             if flood_control and not self.user.is_oper:
                 now = self._clock()
                 self._tokens = min(
@@ -316,7 +323,10 @@ class Session:
     def wants_input(self) -> bool:
         """THE place that decides whether the adapter reads from this client:
         not while more than ``flood_max_queue`` lines wait (flood control, a
-        slow async command). Any other reason to stop reading belongs here."""
+        slow async command), nor while a line waits for history storage to
+        drain (back-pressure). Any other reason to stop reading belongs here."""
+        if self._held_for_history:
+            return False
         return len(self._lines) <= self.server.config.limits.flood_max_queue
 
     def update_reading(self) -> None:
@@ -336,6 +346,16 @@ class Session:
 
     def _resume(self) -> None:
         self._resume_handle = None
+        if not self._closed:
+            self.process()
+
+    def _wait_for_history(self) -> None:
+        if not self._held_for_history:
+            self._held_for_history = True
+            self.server.store.history.call_when_drained(self._history_drained)
+
+    def _history_drained(self) -> None:
+        self._held_for_history = False
         if not self._closed:
             self.process()
 
@@ -479,3 +499,17 @@ class _StepsCaptured(Coroutine[Any, Any, None]):
 
 async def _wait(awaitable: Awaitable[None]) -> None:
     await awaitable
+
+
+def _stores_history(line: bytes) -> bool:
+    """Whether ``line`` is a command history may store, read from the raw
+    bytes (tags and source skipped): asked for every line while the history
+    store is congested, so it must cost less than a parse."""
+    if line[:1] == b"@":
+        line = line.partition(b" ")[2].lstrip(b" ")
+    if line[:1] == b":":
+        line = line.partition(b" ")[2].lstrip(b" ")
+    return line.partition(b" ")[0].upper() in _STORED_COMMANDS
+
+
+_STORED_COMMANDS = frozenset((b"PRIVMSG", b"NOTICE", b"TAGMSG"))

@@ -16,9 +16,12 @@ History in brief:
   identity is what keeps private history private.
 - Messages are ordered by (time, append order). A msgid selector must belong
   to the queried target; a timestamp selector brackets its millisecond.
-- ``append`` only appends to a list; a task writes the list in one
-  transaction every ``flush_interval`` seconds or ``flush_max`` messages.
-  Queries flush first, so they see everything appended before them.
+- ``append`` only appends to a list; a task sends the list to the writer
+  process (``writer_process``), which stores it in one transaction, every
+  ``flush_interval`` seconds or ``flush_max`` messages. Queries flush first,
+  so they see everything appended before them. Near ``buffer_max`` the
+  history is ``congested()``: the server holds back storable messages until
+  ``call_when_drained`` fires (batching.py).
 - ``run_retention`` is the periodic job that applies age and per-target limits.
 """
 

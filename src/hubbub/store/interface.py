@@ -5,7 +5,7 @@ noticing, since nothing here names a database."""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -129,9 +129,19 @@ class HistoryStore(Protocol):
     in that target gives an empty result."""
 
     def append(self, record: HistoryRecord) -> None:
-        """Buffer the record; a writer task stores it within the flush interval."""
+        """Buffer the record; a writer task stores it within the flush interval.
+        Never refuses: the caller keeps to the bound by waiting while
+        ``congested()``."""
 
     async def flush(self) -> None: ...
+
+    def congested(self) -> bool:
+        """Whether the write buffer is near its bound: the server must not
+        process more storable messages until ``call_when_drained`` fires."""
+
+    def call_when_drained(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (once) when the congestion is over; at once if
+        there is none."""
 
     def forget(self, target: str) -> None:
         """Delete the channel's history appended so far, in order with the

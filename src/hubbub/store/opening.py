@@ -19,6 +19,9 @@ FLUSH_INTERVAL = 0.2  # seconds a history message may wait in memory
 # (measured: 500 -> 1000 rows cut the cost per private-message row by a
 # quarter); each batch is a few milliseconds on the event loop.
 FLUSH_MAX = 1000
+# Messages held at most between the server and the database (the bound of
+# the write buffer; senders wait near it): about 10 MB of records.
+BUFFER_MAX = 20_000
 
 
 async def open_store(
@@ -26,6 +29,7 @@ async def open_store(
     *,
     flush_interval: float = FLUSH_INTERVAL,
     flush_max: int = FLUSH_MAX,
+    buffer_max: int = BUFFER_MAX,
     hasher: PasswordHasher | None = None,
     scram_iterations: int = DEFAULT_SCRAM_ITERATIONS,
 ) -> Store:
@@ -47,6 +51,7 @@ async def open_store(
         engine,
         flush_interval=flush_interval,
         flush_max=flush_max,
+        buffer_max=buffer_max,
         hasher=hasher,
         scram_iterations=scram_iterations,
     )

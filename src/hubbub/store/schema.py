@@ -132,7 +132,7 @@ history = Table(
     Column("msgid", String(64), nullable=False, unique=True),
     Column("target_key", String(255), nullable=False),
     Column("target", String(255), nullable=False),
-    Column("time_ms", BigInteger, nullable=False, index=True),
+    Column("time_ms", BigInteger, nullable=False),
     Column("sender", String(512), nullable=False),
     Column("account", String(64)),
     Column("command", String(8), nullable=False),

@@ -11,11 +11,10 @@ re-created a moment later keeps its first messages."""
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -34,7 +33,12 @@ from hubbub.store.keys import (
 )
 from hubbub.store.records import HistoryCommand, HistoryRecord, HistoryTarget, Selector
 from hubbub.store.schema import accounts, history, history_parties
-from hubbub.store.sql.bulk import SqliteBulkWriter
+from hubbub.store.sql.writer_link import (
+    WriterLink,
+    encode_forget,
+    encode_records,
+    encode_reset_parties,
+)
 from hubbub.store.timeutil import from_ms, to_ms, utcnow
 
 log = logging.getLogger(__name__)
@@ -61,16 +65,26 @@ class _Forget:
     key: str
 
 
+@dataclass(frozen=True, slots=True)
+class _ResetParties:
+    """A request in the write buffer: retention may have deleted parties, so
+    the writer must write every pair again when it next sees it."""
+
+
+_RESET_PARTIES = _ResetParties()
+_Item = HistoryRecord | _Forget | _ResetParties
+
+
 class SqlHistory:
-    def __init__(self, engine: AsyncEngine, flush_interval: float, flush_max: int) -> None:
+    def __init__(
+        self, engine: AsyncEngine, flush_interval: float, flush_max: int, buffer_max: int
+    ) -> None:
         self._engine = engine
-        self._buffer: BatchWriter[HistoryRecord | _Forget] = BatchWriter(
-            self._write, flush_interval, flush_max
+        self._buffer: BatchWriter[_Item] = BatchWriter(
+            self._write, flush_interval, flush_max, buffer_max
         )
         database = engine.url.database
-        self._bulk = (
-            SqliteBulkWriter(database) if engine.dialect.name == "sqlite" and database else None
-        )
+        self._link = WriterLink(database) if engine.dialect.name == "sqlite" and database else None
 
     def start(self) -> None:
         self._buffer.start()
@@ -80,6 +94,22 @@ class SqlHistory:
 
     async def flush(self) -> None:
         await self._buffer.flush()
+
+    def congested(self) -> bool:
+        return self._buffer.congested()
+
+    def call_when_drained(self, callback: Callable[[], None]) -> None:
+        self._buffer.call_when_drained(callback)
+
+    @property
+    def buffer(self) -> BatchWriter[_Item]:
+        """The write buffer, for its bound and counters."""
+        return self._buffer
+
+    @property
+    def writer(self) -> WriterLink | None:
+        """The writer process's link (SQLite), for tests that kill it."""
+        return self._link
 
     def forget(self, target: str) -> None:
         """Delete the history of ``target`` (a channel name) appended so far;
@@ -114,9 +144,11 @@ class SqlHistory:
             )
 
     async def close(self) -> None:
-        await self._buffer.close()
-        if self._bulk is not None:
-            self._bulk.close()
+        try:
+            await self._buffer.close()
+        finally:
+            if self._link is not None:
+                await self._link.close()
 
     async def latest(
         self, target: str, after: Selector | None, limit: int
@@ -222,20 +254,16 @@ class SqlHistory:
         return sorted(found, key=lambda target: target.latest)
 
     async def delete_older_than(self, age: timedelta) -> int:
-        await self.flush()
         cutoff = to_ms(utcnow() - age)
-        # The bulk writer skips pairs it wrote before; while parties may be
-        # deleted, it must write them again.
-        self._forget_parties()
+        # The writer skips pairs it wrote before; while parties may be
+        # deleted, it must write them again. The flush writes what came before.
+        self._buffer.append(_RESET_PARTIES)
+        await self.flush()
         async with self._engine.begin() as conn:
             result = await conn.execute(delete(history).where(history.c.time_ms < cutoff))
             await _forget_silent_parties(conn)
-        self._forget_parties()
+        self._buffer.append(_RESET_PARTIES)
         return int(result.rowcount)
-
-    def _forget_parties(self) -> None:
-        if self._bulk is not None:
-            self._bulk.forget_parties()
 
     async def trim_per_target(self, max_messages: int) -> int:
         await self.flush()
@@ -293,34 +321,49 @@ class SqlHistory:
             records = [_record(row) for row in await conn.execute(query)]
         return records[::-1] if newest_first else records
 
-    async def _write(self, batch: builtins.list[HistoryRecord | _Forget]) -> None:
-        """The records between forget requests in one transaction each, and
-        each request after the records appended before it."""
-        if not any(type(item) is _Forget for item in batch):
-            await self._write_records(cast(builtins.list[HistoryRecord], batch))
+    async def _write(self, batch: builtins.list[_Item]) -> None:
+        """SQLite: the whole batch, in order, in one transaction of the
+        writer process. Elsewhere: the records between forget requests in
+        one transaction each, each request after the records before it."""
+        if self._link is not None:
+            await self._write_in_process(self._link, batch)
             return
         records: builtins.list[HistoryRecord] = []
         for item in batch:
-            if not isinstance(item, _Forget):
+            if isinstance(item, HistoryRecord):
                 records.append(item)
                 continue
             if records:
                 await self._write_records(records)
                 records = []
-            async with self._engine.begin() as conn:
-                await conn.execute(delete(history).where(history.c.target_key == item.key))
+            if isinstance(item, _Forget):
+                async with self._engine.begin() as conn:
+                    await conn.execute(delete(history).where(history.c.target_key == item.key))
         if records:
             await self._write_records(records)
 
+    @staticmethod
+    async def _write_in_process(link: WriterLink, batch: builtins.list[_Item]) -> None:
+        fields: builtins.list[str] = []
+        records: builtins.list[HistoryRecord] = []
+        for item in batch:
+            if type(item) is HistoryRecord:
+                records.append(item)
+                continue
+            encode_records(records, fields)
+            records = []
+            if isinstance(item, _Forget):
+                encode_forget(item.key, fields)
+            else:
+                encode_reset_parties(fields)
+        encode_records(records, fields)
+        skipped = await link.write(fields)
+        if skipped:
+            log.warning("history: dropped %d message(s) with a duplicate msgid", skipped)
+
     async def _write_records(self, batch: builtins.list[HistoryRecord]) -> None:
-        """One transaction. SQLite inserts on the loop and checkpoints in a
-        worker thread (bulk.py says why); elsewhere, if a row is refused (a
-        msgid seen before), the rest of the batch is written row by row."""
-        if self._bulk is not None:
-            await self._bulk.write(batch)
-            if self._bulk.checkpoint_due():
-                await asyncio.to_thread(self._bulk.checkpoint)
-            return
+        """One transaction; if a row is refused (a msgid seen before), the
+        rest of the batch is written row by row."""
         rows = [_row(record) for record in batch]
         try:
             async with self._engine.begin() as conn:

@@ -19,13 +19,14 @@ class SqlStore:
         *,
         flush_interval: float,
         flush_max: int,
+        buffer_max: int,
         hasher: PasswordHasher | None,
         scram_iterations: int,
     ) -> None:
         self._engine = engine
         self._channels = SqlChannels(engine)
         self._bans = SqlServerBans(engine)
-        self._history = SqlHistory(engine, flush_interval, flush_max)
+        self._history = SqlHistory(engine, flush_interval, flush_max, buffer_max)
         self._accounts = SqlAccounts(
             engine, Passwords(hasher), self._history, self._channels, scram_iterations
         )

@@ -1,0 +1,147 @@
+"""The compact record format between the server and its history writer
+process, and the writer applied to a real SQLite file without a process:
+fields survive whatever IRC allows in them, keys match the store's, and one
+batch is one transaction."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from harness import until
+from hubbub.store import Store, conversation_key, name_key
+from hubbub.store.records import HistoryRecord
+from hubbub.store.sql.history import SqlHistory
+from hubbub.store.sql.writer_link import encode_forget, encode_records, encode_reset_parties
+from hubbub.store.writer_process import FIELD_SEPARATOR, Writer
+from hubbub.store.writer_process import conversation_key as writers_conversation_key
+from store.history_helpers import channel_message, private_message
+
+
+def over_the_pipe(fields: list[str]) -> list[str]:
+    """What the writer process gets: the fields joined, encoded and split again."""
+    return FIELD_SEPARATOR.join(fields).encode().decode().split(FIELD_SEPARATOR)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"), [("Alice", "bob"), ("@12", "zoe"), ("ÄRGER", "@3"), ("x[]", "X{}")]
+)
+def test_the_writer_files_conversations_under_the_stores_key(one: str, other: str) -> None:
+    assert writers_conversation_key(one, other) == conversation_key(one, other)
+
+
+def test_every_field_comes_through_with_control_characters_and_tags() -> None:
+    """IRC text may hold any character but NUL, CR and LF (formatting codes
+    \\x02, \\x1f, CTCP \\x01, ...), and tag values even CR/LF escaped away."""
+    text = "".join(chr(code) for code in range(1, 32) if code not in (10, 13)) + " é 🎉"
+    record = HistoryRecord(
+        "id1", 1234, "Al!a@h", "alice", "#Chan", "PRIVMSG", text, {"+x": "a;b c\x1f"}
+    )
+    fields: list[str] = []
+    encode_records([record], fields)
+    rows, forgets, parties, reset = Writer._parse(over_the_pipe(fields))
+    assert rows == [
+        (
+            "id1",
+            "#chan",
+            "#Chan",
+            1234,
+            "Al!a@h",
+            "alice",
+            "PRIVMSG",
+            text,
+            '{"+x":"a;b c\\u001f"}',
+            None,
+            None,
+        )
+    ]
+    assert (forgets, parties, reset) == ([], set(), False)
+
+
+def test_a_private_message_carries_both_parties_and_its_conversation() -> None:
+    fields: list[str] = []
+    encode_records([private_message("p1", 1, "Bob", "Alice")], fields)
+    rows, _, parties, _ = Writer._parse(over_the_pipe(fields))
+    key = conversation_key("alice", "bob")
+    (row,) = rows
+    assert (row[1], row[5], row[8], row[9], row[10]) == (key, None, "{}", "bob", "alice")
+    assert parties == {("alice", key), ("bob", key)}
+
+
+def test_forgets_and_resets_keep_their_place_among_the_messages() -> None:
+    fields: list[str] = []
+    encode_records([channel_message("a", 0), channel_message("b", 1)], fields)
+    encode_forget(name_key("#Chan"), fields)
+    encode_reset_parties(fields)
+    encode_records([channel_message("c", 2)], fields)
+    rows, forgets, _, reset = Writer._parse(over_the_pipe(fields))
+    assert [row[0] for row in rows] == ["a", "b", "c"]
+    assert forgets == [(2, "#chan")] and reset
+
+
+def test_an_unknown_item_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown item kind"):
+        Writer._parse(["z", "whatever"])
+
+
+async def test_a_batch_is_one_transaction(store: Store, db_path: Path) -> None:
+    """A batch SQLite refuses part of leaves nothing of itself behind."""
+    await store.flush()  # the schema exists
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON history WHEN NEW.msgid = 'bad' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by test'); END"
+        )
+    fields: list[str] = []
+    encode_records([channel_message("good", 0), channel_message("bad", 1)], fields)
+    writer = Writer(str(db_path))
+    with pytest.raises(sqlite3.IntegrityError, match="refused by test"):
+        writer.apply(over_the_pipe(fields))
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM history").fetchone() == (0,)
+    fields = []
+    encode_records([channel_message("good", 0), channel_message("good", 1)], fields)
+    assert writer.apply(over_the_pipe(fields)) == 1  # the duplicate msgid is skipped
+
+
+async def test_a_server_pinned_to_one_core_gets_its_writer_on_the_others(store: Store) -> None:
+    """``taskset -c 0 hubbub serve`` (how bench/compare runs it): the writer
+    moves to the cores the server does not use; with one core, it shares."""
+    allowed = os.sched_getaffinity(0)
+    pinned = min(allowed)
+    os.sched_setaffinity(0, {pinned})  # this process plays the pinned server
+    try:
+        store.history.append(channel_message("m0", 0))
+        await store.flush()  # the writer starts with the first batch
+    finally:
+        os.sched_setaffinity(0, allowed)
+    history = store.history
+    assert isinstance(history, SqlHistory) and history.writer is not None
+    assert history.writer.pid is not None
+    others = set(range(os.cpu_count() or 1)) - {pinned}
+    assert os.sched_getaffinity(history.writer.pid) == (others or {pinned})
+
+
+async def test_the_writer_copies_the_wal_into_the_database_file(
+    store: Store, db_path: Path, tmp_path: Path
+) -> None:
+    """Its inserts never checkpoint; its checkpoint thread does, so the
+    database file itself (without the WAL) gets the rows soon after."""
+    for n in range(100):
+        store.history.append(channel_message(f"m{n}", n))
+    await store.flush()
+
+    def rows_in_the_file_alone() -> int:
+        alone = tmp_path / "alone.db"
+        shutil.copyfile(db_path, alone)  # no -wal beside it: only what was copied in
+        with sqlite3.connect(alone) as conn:
+            try:
+                return int(conn.execute("SELECT count(*) FROM history").fetchone()[0])
+            except sqlite3.OperationalError:  # not even the schema copied in yet
+                return -1
+
+    await until(lambda: rows_in_the_file_alone() == 100)
