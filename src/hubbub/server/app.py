@@ -18,6 +18,8 @@ from hubbub.server import commands  # noqa: F401  (registers every command)
 from hubbub.server.config import Config, ConfigError, load_config
 from hubbub.server.delivery import Event, deliver
 from hubbub.server.hooks import CONNECT_CHECKS, SHUTDOWN_HOOKS, STARTUP_HOOKS
+from hubbub.server.log_events import quit_reason, user_fields
+from hubbub.server.metrics import ServerMetrics
 from hubbub.server.net.admission import Admission
 from hubbub.server.net.connection import (
     Connection,
@@ -27,7 +29,9 @@ from hubbub.server.net.connection import (
     peer_address,
 )
 from hubbub.server.net.tls import ensure_self_signed, server_context
+from hubbub.server.net.transport_kind import transport_of
 from hubbub.server.net.websocket import start_websocket_listener
+from hubbub.server.observability import Observability
 from hubbub.server.state import User, World
 from hubbub.store import Store, open_store
 from hubbub.store.privacy import private_dir
@@ -75,6 +79,8 @@ class Server:
         self._store: Store | None = None
         # Background jobs (retention, nick protection) cancelled at stop.
         self.tasks: set[asyncio.Future[None]] = set()
+        self.metrics = ServerMetrics()  # plain counters, read when scraped
+        self.observability = Observability(self)  # loop lag, /metrics, /healthz
 
     @property
     def store(self) -> Store:
@@ -121,6 +127,7 @@ class Server:
             port = sockets[0].getsockname()[1] if sockets else spec.port
             self.listeners.append(Listener(spec.host, port, spec.tls, spec.websocket, handle))
         self._housekeeping = asyncio.create_task(self._housekeep())
+        await self.observability.start()
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._ssl_context is None:
@@ -137,6 +144,7 @@ class Server:
         self._stopping = True
         for listener in self.listeners:
             listener.handle.close()
+        self.observability.stop()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
         background = list(self.tasks)
@@ -205,6 +213,8 @@ class Server:
             conn.shutdown(f"Closing Link: {conn.user.host} ({refusal})")
             return
         self.world.connect(conn.user)
+        self.metrics.accepted[transport_of(conn)] += 1
+        log.info("connect", extra=user_fields(conn.user, "connect"))
 
     def disconnect(self, user: User, reason: str, quit_message: str | None = None) -> None:
         """Remove ``user`` from the world, tell its neighbours, close the link.
@@ -214,6 +224,7 @@ class Server:
         conn = user.sink
         assert isinstance(conn, Connection)
         if user in self.world.connections:
+            log.info("quit", extra=user_fields(user, "quit", quit_reason(reason)))
             self.admission.release(user.ip)
             if user.registered:
                 text = quit_message if quit_message is not None else reason

@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from hubbub.protocol.integers import ascii_int
 from hubbub.server.config import Config, ConfigError, ListenSection, load_config
+from hubbub.server.logging_setup import LogFormat, configure_logging
 
 log = logging.getLogger("hubbub")
 
@@ -48,6 +50,16 @@ def _apply_overrides(config: Config, **opts: object) -> None:
         config.server.network = str(opts["network"])
     if opts["no_flood_control"]:
         config.limits.flood_control = False
+    if opts["metrics"] is not None:
+        _set_metrics(config, str(opts["metrics"]))
+
+
+def _set_metrics(config: Config, value: str) -> None:
+    try:
+        config.metrics.listen = value
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise click.BadParameter(reason, param_hint="--metrics") from None
 
 
 def _warn_about(config: Config) -> None:
@@ -79,6 +91,9 @@ def _describe_listeners(server: object) -> None:
         hubbub=hubbub_command(),
     )
     click.echo("\n".join(lines))
+    if server.observability.address is not None:
+        host, port = server.observability.address
+        click.echo(f"  metrics   http://{host}:{port}/metrics and /healthz")
 
 
 async def _run(config: Config) -> None:
@@ -147,13 +162,28 @@ def _event_loop_policy(use_uvloop: bool) -> None:
     "--uvloop/--no-uvloop", default=True, show_default=True, help="Use uvloop when installed."
 )
 @click.option(
+    "--metrics",
+    metavar="HOST:PORT",
+    help="Serve Prometheus /metrics and /healthz here, e.g. 127.0.0.1:9667 "
+    "(a non-loopback address needs [metrics] token) [default: off].",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line, for log collectors.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
     show_default=True,
     help="Logging verbosity.",
 )
-def serve(config_path: Path | None, log_level: str, uvloop: bool, **opts: object) -> None:
+def serve(
+    config_path: Path | None, log_level: str, log_format: LogFormat, uvloop: bool, **opts: object
+) -> None:
     """Run the chat server.
 
     With no options it serves plaintext IRC on 127.0.0.1:6667, TLS on
@@ -161,11 +191,7 @@ def serve(config_path: Path | None, log_level: str, uvloop: bool, **opts: object
     securely; self-signed certificate made in the data directory) and IRCv3
     WebSocket on 127.0.0.1:8097.
     """
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("websockets", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(log_level, log_format)
     try:
         config = load_config(config_path)
         _apply_overrides(config, **opts)

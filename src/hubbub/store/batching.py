@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
+
+from hubbub.store.writer_stats import WriterStats
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,7 @@ class BatchWriter(Generic[T]):
         self._wake = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
+        self.stats = WriterStats(lambda: len(self._pending), self._max_pending)
 
     def start(self) -> None:
         """Start the writer task on the running loop."""
@@ -50,8 +54,13 @@ class BatchWriter(Generic[T]):
         if len(self._pending) >= self._max_pending:
             if not self._dropping:
                 self._dropping = True
-                log.warning("history buffer full (%d); messages are not stored", self._max_pending)
+                log.warning(
+                    "history buffer full (%d); messages are not stored",
+                    self._max_pending,
+                    extra={"event": "history_buffer_full"},
+                )
             self.dropped += 1
+            self.stats.dropped += 1
             return
         self._pending.append(item)
         if len(self._pending) >= self._max_batch:
@@ -68,12 +77,14 @@ class BatchWriter(Generic[T]):
                 return
             batch, self._pending = self._pending, []
             self._dropping = False
+            started = time.perf_counter()
             write = asyncio.ensure_future(self._write(batch))
             try:
                 await asyncio.shield(write)
             finally:
                 if not write.done():
                     await write
+            self.stats.wrote(len(batch), time.perf_counter() - started)
 
     async def close(self) -> None:
         """Stop the task after a last flush."""
@@ -96,4 +107,8 @@ class BatchWriter(Generic[T]):
             except Exception:
                 # A batch that cannot be written is dropped rather than retried
                 # forever; the writer must outlive a bad moment of the disk.
-                log.exception("could not write a batch of history; it is lost")
+                self.stats.failed()
+                log.exception(
+                    "could not write a batch of history; it is lost",
+                    extra={"event": "store_write_failed"},
+                )

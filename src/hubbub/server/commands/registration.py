@@ -21,6 +21,7 @@ from hubbub.server.config import Config
 from hubbub.server.delivery import Event, compute_tag_mask, deliver
 from hubbub.server.hooks import STARTUP_HOOKS
 from hubbub.server.isupport import isupport_lines
+from hubbub.server.log_events import log_event
 from hubbub.server.services import find_service
 from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES, WhowasEntry
 
@@ -108,6 +109,8 @@ def try_register(ctx: Context) -> None:
         return
     user.password = None
     ctx.server.world.register(user)
+    ctx.server.metrics.registrations += 1
+    log_event(user, "register")
     welcome(ctx)
     for hook in REGISTRATION_HOOKS:
         hook(ctx)

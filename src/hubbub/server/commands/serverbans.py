@@ -30,6 +30,7 @@ from hubbub.server import hooks
 from hubbub.server.commands import registration
 from hubbub.server.commands.context import Context
 from hubbub.server.commands.registry import command
+from hubbub.server.log_events import user_fields
 from hubbub.server.logtext import for_log
 from hubbub.store import BanKind, ServerBan
 
@@ -176,7 +177,12 @@ def check_dline(server: Server, conn: Connection) -> str | None:
     Context(server, conn.user).reply(
         rpl.ERR_YOUREBANNEDCREEP, f"You are banned from this server: {ban.reason}"
     )
-    log.info("refused %s: D-lined (%s)", conn.user.ip, for_log(ban.mask))
+    log.info(
+        "refused %s: D-lined (%s)",
+        conn.user.ip,
+        for_log(ban.mask),
+        extra=user_fields(conn.user, "banned", kind="D-line", mask=for_log(ban.mask)),
+    )
     return f"D-lined: {ban.reason}"
 
 
@@ -185,7 +191,12 @@ def check_kline(ctx: Context) -> bool:
     if ban is None:
         return False
     ctx.reply(rpl.ERR_YOUREBANNEDCREEP, f"You are banned from this server: {ban.reason}")
-    log.info("refused %s: K-lined (%s)", ctx.user.source, for_log(ban.mask))
+    log.info(
+        "refused %s: K-lined (%s)",
+        ctx.user.source,
+        for_log(ban.mask),
+        extra=user_fields(ctx.user, "banned", kind="K-line", mask=for_log(ban.mask)),
+    )
     ctx.server.disconnect(ctx.user, f"K-lined: {ban.reason}")
     return True
 
@@ -261,7 +272,11 @@ async def _add_ban(ctx: Context, msg: Message, kind: BanKind) -> None:
         for_log(ban.mask),
         span,
         for_log(reason),
+        extra=user_fields(
+            ctx.user, "ban_added", reason, kind=f"{kind}-line", mask=for_log(ban.mask)
+        ),
     )
+    server.metrics.bans["kline" if kind == "K" else "dline"] += 1
     ctx.send("NOTICE", ctx.user.nick, f"Added {kind}-line for {ban.mask} {span}: {reason}")
     hit = [
         u
@@ -299,7 +314,13 @@ async def _remove_ban(ctx: Context, msg: Message, kind: BanKind) -> None:
     if not removed:
         ctx.fail(name, "NO_SUCH_BAN", mask, description=f"No {kind}-line for that mask")
         return
-    log.info("%s removed %s-line %s", ctx.user.source, kind, for_log(mask))
+    log.info(
+        "%s removed %s-line %s",
+        ctx.user.source,
+        kind,
+        for_log(mask),
+        extra=user_fields(ctx.user, "ban_removed", kind=f"{kind}-line", mask=for_log(mask)),
+    )
     ctx.send("NOTICE", ctx.user.nick, f"Removed {kind}-line for {mask}")
 
 

@@ -198,6 +198,7 @@ class Connection:
         self._out_size = 0
         if not self._overflowed:
             self._overflowed = True
+            self.server.metrics.sendq_drops += 1
             self._loop.call_soon(self.server.disconnect, self.user, "SendQ exceeded")
 
     def close(self, reason: str) -> None:
@@ -233,11 +234,13 @@ class Connection:
             self._inbuf = buffer
             if len(buffer) > MAX_PARTIAL_BYTES:
                 self._inbuf = b""
+                self.server.metrics.flood_disconnects["input_too_long"] += 1
                 self.server.disconnect(self.user, "Input line too long")
             return
         *lines, self._inbuf = buffer.split(b"\n")
         if len(self._inbuf) > MAX_PARTIAL_BYTES:
             self._inbuf = b""
+            self.server.metrics.flood_disconnects["input_too_long"] += 1
             self.server.disconnect(self.user, "Input line too long")
             return
         for line in lines:
@@ -278,6 +281,7 @@ class Connection:
                 self._tokens_at = now
                 if self._tokens < 1.0:
                     if len(lines) > limits.flood_max_queue:
+                        self.server.metrics.flood_disconnects["excess_flood"] += 1
                         self.server.disconnect(self.user, "Excess Flood")
                         return
                     if self._resume_handle is None:
@@ -311,7 +315,7 @@ class Connection:
         except ProtocolError as exc:
             self._reject(exc)
             return
-        self.dispatch(msg)
+        self.server.metrics.timed(self.dispatch, msg)  # sampled command duration
 
     def _reject(self, exc: ProtocolError) -> None:
         ctx = self.context
@@ -333,11 +337,13 @@ class Connection:
         ctx = self.context
         spec = COMMANDS.get(msg.command)
         if spec is None:
+            self.server.metrics.unknown_commands += 1
             if user.registered:
                 ctx.reply(rpl.ERR_UNKNOWNCOMMAND, msg.command, "Unknown command")
             else:
                 ctx.reply(rpl.ERR_NOTREGISTERED, "You have not registered")
             return
+        self.server.metrics.count_command(spec.name)
         if not user.registered and not spec.pre_registration:
             ctx.reply(rpl.ERR_NOTREGISTERED, "You have not registered")
             return

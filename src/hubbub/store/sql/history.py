@@ -67,6 +67,7 @@ class SqlHistory:
         self._buffer: BatchWriter[HistoryRecord | _Forget] = BatchWriter(
             self._write, flush_interval, flush_max
         )
+        self.writer_stats = self._buffer.stats  # read by metrics and /healthz
         database = engine.url.database
         self._bulk = (
             SqliteBulkWriter(database) if engine.dialect.name == "sqlite" and database else None
