@@ -21,6 +21,7 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector
 
 from hubbub import __version__
+from hubbub.server.commands.registry import COMMANDS
 from hubbub.server.metrics import TRANSPORTS
 from hubbub.server.net.connection import Connection
 from hubbub.server.net.transport_kind import transport_of
@@ -110,8 +111,8 @@ class HubbubCollector(Collector):
         commands = CounterMetricFamily(
             "hubbub_commands", "Command lines handled, by command", labels=["command"]
         )
-        for name, count in sorted(metrics.commands.items()):
-            commands.add_metric([name], count)
+        for name in sorted(COMMANDS):  # every command, from its first scrape on
+            commands.add_metric([name], metrics.commands.get(name, 0))
         commands.add_metric(["unknown"], metrics.unknown_commands)
         yield commands
         yield _histogram(

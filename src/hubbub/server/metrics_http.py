@@ -16,7 +16,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
 
 from hubbub.server.health import HealthCheck
 from hubbub.server.metrics_collector import build_registry
@@ -28,7 +28,10 @@ log = logging.getLogger(__name__)
 
 MAX_HEAD_BYTES = 8192  # request line + headers; beyond: 431 and close
 HEAD_TIMEOUT = 5.0  # seconds to send them; then: 408 and close
-MAX_CONNECTIONS = 16  # at once; one more is answered 503 and closed
+MAX_CONNECTIONS = 16  # at once; one more is closed unanswered
+# Every hubbub name is a classic one, so the output is the 0.0.4 text format
+# that every Prometheus version reads.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 ANSWER_TIMEOUT = 30.0  # a peer that does not take the answer by then is dropped
 
 _REASONS = {
@@ -51,7 +54,7 @@ class MetricsListener:
         self.health = HealthCheck(server)
         self._token = f"Bearer {token}".encode() if token else None
         self._handle: asyncio.Server | None = None
-        self._open = 0
+        self._peers: set[asyncio.StreamWriter] = set()
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         self._handle = await asyncio.start_server(
@@ -61,15 +64,22 @@ class MetricsListener:
         return str(bound[0]), int(bound[1])
 
     def stop(self) -> None:
+        """Stop listening and drop the peers still connected."""
         if self._handle is not None:
             self._handle.close()
+        for writer in list(self._peers):
+            writer.transport.abort()
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._peers)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._open += 1
+        if len(self._peers) >= MAX_CONNECTIONS:
+            writer.transport.abort()  # no answer: an answer would need reading the request
+            return
+        self._peers.add(writer)
         try:
-            if self._open > MAX_CONNECTIONS:
-                await _respond(writer, 503, "text/plain", b"too many connections\n")
-                return
             async with asyncio.timeout(ANSWER_TIMEOUT):
                 await self._answer(reader, writer)
         except TimeoutError:
@@ -77,7 +87,7 @@ class MetricsListener:
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
-            self._open -= 1
+            self._peers.discard(writer)
             writer.close()
 
     async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -104,7 +114,7 @@ class MetricsListener:
             return
         if target == "/metrics":
             body = generate_latest(self.registry)
-            await _respond(writer, 200, CONTENT_TYPE_LATEST, body, head_only=head_only)
+            await _respond(writer, 200, CONTENT_TYPE, body, head_only=head_only)
         elif target == "/healthz":
             health = await self.health.check()
             body = (json.dumps(health.as_json(), separators=(",", ":")) + "\n").encode()
