@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -62,17 +63,24 @@ def _set_metrics(config: Config, value: str) -> None:
         raise click.BadParameter(reason, param_hint="--metrics") from None
 
 
-def _warn_about(config: Config) -> None:
+def _warning_printer(log_format: LogFormat) -> Callable[[str], None]:
+    """With JSON logs every line on stderr must be JSON: warnings become records."""
+    if log_format == "json":
+        return lambda text: log.warning(text, extra={"event": "config_warning"})
+    return lambda text: click.echo(f"warning: {text}", err=True)
+
+
+def _warn_about(config: Config, log_format: LogFormat) -> None:
     where = config.source or "<defaults>"
+    warn = _warning_printer(log_format)
     for key in config.unknown_keys():
         if key != "source":
-            click.echo(f"warning: {where}: unknown key {key!r} ignored", err=True)
+            warn(f"{where}: unknown key {key!r} ignored")
     for oper in config.opers:
         if not oper.password.startswith("$argon2"):
-            click.echo(
-                f"warning: {where}: opers: password of {oper.name!r} is plain text; "
-                "make a hash with `hubbub passwd`",
-                err=True,
+            warn(
+                f"{where}: opers: password of {oper.name!r} is plain text; "
+                "make a hash with `hubbub passwd`"
             )
 
 
@@ -195,7 +203,7 @@ def serve(
     try:
         config = load_config(config_path)
         _apply_overrides(config, **opts)
-        _warn_about(config)
+        _warn_about(config, log_format)
         _event_loop_policy(uvloop)
         asyncio.run(_run(config))
     except ConfigError as exc:

@@ -49,7 +49,9 @@ class HealthCheck:
         store = await self._store()
         if store != self._last_store:  # logged on change, not at every probe
             level = logging.INFO if store == "ok" else logging.ERROR
-            log.log(level, "store health: %s", store, extra={"event": "store_health"})
+            log.log(
+                level, "store health: %s", store, extra={"event": "store_health", "reason": store}
+            )
             self._last_store = store
         ok = listeners == "up" and store == "ok"
         return Health(ok, listeners, store, self.server.world.registered_count())
