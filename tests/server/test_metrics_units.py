@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-from hubbub.protocol.message import parse
 from hubbub.server.config import is_loopback, parse_host_port
 from hubbub.server.log_events import quit_reason
 from hubbub.server.logging_setup import JsonFormatter, TextFormatter
@@ -20,17 +19,27 @@ def test_histogram_buckets_are_cumulative_and_inclusive() -> None:
     histogram = Histogram((1, 5))
     for value in (0.5, 1, 3, 5, 7):
         histogram.observe(value)
-    assert histogram.cumulative() == [("1.0", 2), ("5.0", 4), ("+Inf", 5)]
-    assert histogram.count == 5 and histogram.total == 16.5
+    histogram.observe(2, times=3)
+    assert histogram.cumulative() == [("1.0", 2), ("5.0", 7), ("+Inf", 8)]
+    assert histogram.count == 8 and histogram.total == 22.5
 
 
-def test_command_timing_is_sampled() -> None:
+def test_command_timing_is_sampled_per_read() -> None:
     metrics = ServerMetrics()
-    handled: list[str] = []
+    lines: list[bytes] = []
+    handled = 0
+
+    def process() -> None:  # a connection handling the 4 lines of one read
+        nonlocal handled
+        handled += len(lines)
+        lines.clear()
+
     for _ in range(COMMAND_TIMING_SAMPLE * 3):
-        metrics.timed(lambda msg: handled.append(msg.command), parse("PING x"))
-    assert len(handled) == COMMAND_TIMING_SAMPLE * 3  # every line handled
-    assert metrics.command_seconds.count == 3  # one in COMMAND_TIMING_SAMPLE timed
+        lines.extend([b"PING x"] * 4)
+        metrics.timed_process(process, lines)
+    assert handled == COMMAND_TIMING_SAMPLE * 3 * 4  # every read handled
+    # one read in COMMAND_TIMING_SAMPLE timed; its mean counted once per line
+    assert metrics.command_seconds.count == 3 * 4
 
 
 def test_sasl_mechanisms_fold_into_a_fixed_set() -> None:

@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 
 from hubbub import __version__
 from hubbub.server import commands  # noqa: F401  (registers every command)
+from hubbub.server.commands.registry import COMMANDS
 from hubbub.server.config import Config, ConfigError, load_config
 from hubbub.server.delivery import Event, deliver
 from hubbub.server.hooks import CONNECT_CHECKS, SHUTDOWN_HOOKS, STARTUP_HOOKS
@@ -79,7 +80,7 @@ class Server:
         self._store: Store | None = None
         # Background jobs (retention, nick protection) cancelled at stop.
         self.tasks: set[asyncio.Future[None]] = set()
-        self.metrics = ServerMetrics()  # plain counters, read when scraped
+        self.metrics = ServerMetrics(COMMANDS)  # plain counters, read when scraped
         self.observability = Observability(self)  # loop lag, /metrics, /healthz
 
     @property

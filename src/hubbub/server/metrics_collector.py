@@ -21,7 +21,6 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector
 
 from hubbub import __version__
-from hubbub.server.commands.registry import COMMANDS
 from hubbub.server.metrics import TRANSPORTS
 from hubbub.server.net.connection import Connection
 from hubbub.server.net.transport_kind import transport_of
@@ -103,16 +102,16 @@ class HubbubCollector(Collector):
             "Copies of messages queued to recipients (echo-message copies included)",
             labels=["kind"],
         )
-        for kind, count in metrics.delivered.items():
+        for kind, cell in metrics.delivered.items():
             received.add_metric([kind.lower()], metrics.received(kind))
-            delivered.add_metric([kind.lower()], count)
+            delivered.add_metric([kind.lower()], cell.n)
         yield received
         yield delivered
         commands = CounterMetricFamily(
             "hubbub_commands", "Command lines handled, by command", labels=["command"]
         )
-        for name in sorted(COMMANDS):  # every command, from its first scrape on
-            commands.add_metric([name], metrics.commands.get(name, 0))
+        for name, cell in sorted(metrics.commands.items()):  # every command, even at 0
+            commands.add_metric([name], cell.n)
         commands.add_metric(["unknown"], metrics.unknown_commands)
         yield commands
         yield _histogram(

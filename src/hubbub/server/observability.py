@@ -9,10 +9,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from hubbub.server.loop_lag import watch_loop_lag
-from hubbub.server.metrics_http import MetricsListener
 
 if TYPE_CHECKING:
     from hubbub.server.app import Server
+    from hubbub.server.metrics_http import MetricsListener
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,10 @@ class Observability:
         settings = self.server.config.metrics
         if settings.address is None:
             return
+        # Imported only when asked for: prometheus-client's thousands of
+        # objects would otherwise make every garbage collection slower.
+        from hubbub.server.metrics_http import MetricsListener
+
         self.listener = MetricsListener(self.server, settings.token)
         self.address = await self.listener.start(*settings.address)
         log.info("metrics on http://%s:%d/metrics", *self.address)

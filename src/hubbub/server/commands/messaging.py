@@ -176,14 +176,14 @@ def _to_nick(
     body, text = _body(user.source, cmd, other.nick, text)
     if cmd != "TAGMSG" or other.tag_mask & TAG_MESSAGE_TAGS:
         other.sink.write(render(body, event, other.tag_mask))
-        ctx.server.metrics.delivered[cmd] += 1
+        ctx.server.metrics.delivered[cmd].n += 1
     if (
         other is not user
         and "echo-message" in user.caps
         and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS)
     ):
         user.sink.write(render(body, event, user.tag_mask))
-        ctx.server.metrics.delivered[cmd] += 1
+        ctx.server.metrics.delivered[cmd].n += 1
     if cmd == "PRIVMSG" and other.away is not None:
         ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
     delivered = Delivered(ctx.server, user, cmd, other.nick, other, text, event)

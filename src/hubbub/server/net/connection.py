@@ -248,7 +248,7 @@ class Connection:
                 line = line[:-1]
             if line:
                 self._lines.append(line)
-        self.process()
+        self.server.metrics.timed_process(self.process, self._lines)  # sampled
 
     def feed_line(self, line: bytes) -> None:
         """Take one whole line (WebSocket messages are one line each)."""
@@ -259,7 +259,7 @@ class Connection:
         line = line.rstrip(b"\r\n")
         if line:
             self._lines.append(line)
-            self.process()
+            self.server.metrics.timed_process(self.process, self._lines)  # sampled
 
     def process(self) -> None:
         """Run queued lines while flood control allows.
@@ -315,7 +315,7 @@ class Connection:
         except ProtocolError as exc:
             self._reject(exc)
             return
-        self.server.metrics.timed(self.dispatch, msg)  # sampled command duration
+        self.dispatch(msg)
 
     def _reject(self, exc: ProtocolError) -> None:
         ctx = self.context
@@ -343,7 +343,7 @@ class Connection:
             else:
                 ctx.reply(rpl.ERR_NOTREGISTERED, "You have not registered")
             return
-        self.server.metrics.count_command(spec.name)
+        self.server.metrics.commands[spec.name].n += 1
         if not user.registered and not spec.pre_registration:
             ctx.reply(rpl.ERR_NOTREGISTERED, "You have not registered")
             return
