@@ -42,6 +42,13 @@ def test_command_timing_is_sampled_per_read() -> None:
     assert metrics.command_seconds.count == 3 * 4
 
 
+def test_a_command_declared_later_is_counted() -> None:
+    metrics = ServerMetrics(["PING"])
+    metrics.commands["PING"].n += 1
+    metrics.commands["LATECOMER"].n += 1
+    assert metrics.received("PING") == 1 and metrics.commands["LATECOMER"].n == 1
+
+
 def test_sasl_mechanisms_fold_into_a_fixed_set() -> None:
     metrics = ServerMetrics()
     keys = set(metrics.sasl)

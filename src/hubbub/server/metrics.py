@@ -49,6 +49,15 @@ def counts(keys: Iterable[str]) -> dict[str, Count]:
     return {key: Count() for key in keys}
 
 
+class CommandCounts(dict[str, Count]):
+    """Counts by command-table name; a command declared after the server
+    started (tests do) gets its cell on first use instead of a KeyError."""
+
+    def __missing__(self, name: str) -> Count:
+        cell = self[name] = Count()
+        return cell
+
+
 class ServerMetrics:
     """Counters of one server since it started (one per Server, so several
     servers in one process, as in the tests, never mix their figures)."""
@@ -75,7 +84,7 @@ class ServerMetrics:
         self.accepted = dict.fromkeys(TRANSPORTS, 0)  # connections admitted
         self.registrations = 0  # connections that completed NICK/USER
         self.account_registrations = 0  # accounts created by clients
-        self.commands = counts(command_names)  # the command table's names
+        self.commands = CommandCounts(counts(command_names))  # the command table's names
         self.unknown_commands = 0
         self.delivered = counts(MESSAGE_KINDS)  # copies queued to recipients
         self.fanout = Histogram(FANOUT_BUCKETS)  # recipients per channel message
