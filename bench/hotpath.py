@@ -165,13 +165,13 @@ async def measure(args: argparse.Namespace) -> None:
         if profile:
             pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
         if args.metrics_cost:
-            report_metrics_cost(server, args, await cpu_per_message(senders, chunks, args))
+            report_metrics_cost(server, args, await best_cpu_per_message(senders, chunks, args))
 
     finally:
         await server.stop()
 
 
-async def cpu_per_message(
+async def best_cpu_per_message(
     senders: list[StreamConnection], chunks: list[bytes], args: argparse.Namespace
 ) -> float:
     """Microseconds of CPU per message, the best of 20 short rounds: on a
