@@ -8,6 +8,16 @@ parse, dispatch, delivery and history (docs/performance.md, profiling notes).
   .venv/bin/python bench/hotpath.py direct --history  # with the SQLite store
   .venv/bin/python bench/hotpath.py direct --history --logged-in  # private messages stored
   .venv/bin/python bench/hotpath.py direct --profile  # cProfile, top functions
+  .venv/bin/python bench/hotpath.py direct --metrics-cost  # what the counters cost
+
+The metrics cost, measured end to end: export the code before the metrics
+(`git archive <commit> src | tar -x -C /tmp/base`) and run
+
+  .venv/bin/python bench/hotpath.py direct --compare-with /tmp/base/src
+
+Two worker processes, one per tree, take turns at short rounds, so a busy
+machine slows both alike; the medians of their CPU time per message are
+compared.
 """
 
 from __future__ import annotations
@@ -15,11 +25,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import pstats
 import sqlite3
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import timeit
 from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+from prometheus_client import Counter as PromCounter
+from prometheus_client import Histogram as PromHistogram
 
 from hubbub.server.app import Server
 from hubbub.server.config import parse_config
@@ -102,6 +121,9 @@ async def measure(args: argparse.Namespace) -> None:
             chunks = [f"PRIVMSG #bench :{PAYLOAD}\r\n".encode() * args.batch]
             deliveries_per_message = args.members - 1
         await asyncio.sleep(0.2)  # registration replies flushed
+        if args.worker:
+            await serve_rounds(senders, chunks, args)
+            return
         profile = cProfile.Profile() if args.profile else None
         messages = 0
         started = time.perf_counter()
@@ -142,8 +164,121 @@ async def measure(args: argparse.Namespace) -> None:
         )
         if profile:
             pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+        if args.metrics_cost:
+            report_metrics_cost(server, args, await best_cpu_per_message(senders, chunks, args))
+
     finally:
         await server.stop()
+
+
+async def best_cpu_per_message(
+    senders: list[StreamConnection], chunks: list[bytes], args: argparse.Namespace
+) -> float:
+    """Microseconds of CPU per message, the best of 20 short rounds: on a
+    shared machine the minimum is the figure least disturbed by others."""
+    return min([await cpu_round(senders, chunks, args) for _ in range(20)])
+
+
+async def cpu_round(
+    senders: list[StreamConnection], chunks: list[bytes], args: argparse.Namespace
+) -> float:
+    """One round of about 50 ms of CPU: microseconds of CPU per message."""
+    messages = 0
+    started = time.process_time()
+    while time.process_time() - started < 0.05:
+        for conn, chunk in zip(senders, chunks, strict=True):
+            conn.data_received(chunk)
+        messages += len(senders) * args.batch
+        await asyncio.sleep(0)  # one loop pass: every connection flushes
+    return (time.process_time() - started) / messages * 1e6
+
+
+async def serve_rounds(
+    senders: list[StreamConnection], chunks: list[bytes], args: argparse.Namespace
+) -> None:
+    """Worker of --compare-with: one round per line read from stdin."""
+    print("ready", flush=True)
+    while sys.stdin.readline():
+        print(f"{await cpu_round(senders, chunks, args):.4f}", flush=True)
+
+
+def compare_with(baseline_src: str, args: argparse.Namespace, rounds: int = 150) -> None:
+    """Run this tree and ``baseline_src`` as alternating workers; report the
+    medians of CPU microseconds per message and their difference."""
+    command = [sys.executable, __file__, args.scenario, "--worker"]
+    command += ["--batch", str(args.batch), "--pairs", str(args.pairs)]
+    command += ["--members", str(args.members)] + (["--history"] if args.history else [])
+    workers = {}
+    for name, src in (("this tree", None), ("baseline", baseline_src)):
+        env = dict(os.environ)
+        if src is not None:
+            env["PYTHONPATH"] = src
+        proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
+        assert proc.stdout is not None and proc.stdin is not None
+        while proc.stdout.readline().strip() != "ready":
+            pass
+        workers[name] = proc
+    results: dict[str, list[float]] = {name: [] for name in workers}
+    for _ in range(rounds):
+        for name, proc in workers.items():
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+            results[name].append(float(proc.stdout.readline()))
+    for proc in workers.values():
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait()
+    ours, base = (statistics.median(results[n]) for n in ("this tree", "baseline"))
+    print(
+        f"{args.scenario}: median CPU per message over {rounds} alternating rounds: "
+        f"baseline {base:.3f} us, this tree {ours:.3f} us: {(ours - base) / base:+.1%}"
+    )
+
+
+def report_metrics_cost(server: Server, args: argparse.Namespace, per_message_us: float) -> None:
+    """Time, on the real server's objects, exactly the metrics statements a
+    relayed message runs (the command count; the delivery count, or in a
+    channel the fan-out observation; and its share of the once-per-read
+    sampled-timing wrapper) against nothing; and the same figures kept with
+    prometheus-client's labelled Counter and Histogram instead."""
+    registry = CollectorRegistry()
+    names = {
+        "metrics": server.metrics,
+        "lines": [b"x"] * args.batch,
+        "members": len(server.world.connections) - 1,
+        "commands": PromCounter("c", "c", ["command"], registry=registry),
+        "delivered": PromCounter("d", "d", ["kind"], registry=registry),
+        "seconds": PromHistogram("s", "s", registry=registry),
+        "fanout": PromHistogram("f", "f", registry=registry),
+        "process": lambda: None,
+    }
+    per_line = 'metrics.commands["PRIVMSG"].n += 1\n'
+    labelled = 'commands.labels("PRIVMSG").inc()\n'
+    if args.scenario == "direct":
+        per_line += 'metrics.delivered["PRIVMSG"].n += 1'
+        labelled += 'delivered.labels("PRIVMSG").inc()'
+    else:
+        per_line += 'metrics.channel_message("PRIVMSG", members)'
+        labelled += 'delivered.labels("PRIVMSG").inc(members)\nfanout.observe(members)'
+    labelled += "\nwith seconds.time():\n    process()"  # timed per line: no sampling
+
+    def ns(statement: str) -> float:
+        runs = 200_000
+        return min(timeit.repeat(statement, number=runs, repeat=9, globals=names)) / runs * 1e9
+
+    nothing = ns("pass")
+    per_read = ns("metrics.timed_process(process, lines)") - ns("process()")
+    cost = ns(per_line) - nothing + per_read / args.batch
+    prometheus = ns(labelled) - nothing
+    per_message_ns = per_message_us * 1000
+    print(
+        f"metrics cost: {cost:.0f} ns/message = {cost / per_message_ns:.1%} of "
+        f"{per_message_us:.2f} us (CPU, best of 20 rounds); with prometheus-client "
+        f"labels it would be {prometheus:.0f} ns = {prometheus / per_message_ns:.1%}"
+    )
 
 
 def main() -> None:
@@ -158,9 +293,17 @@ def main() -> None:
         "--logged-in", action="store_true", help="direct: users known to history as logged in"
     )
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--metrics-cost", action="store_true", help="what the metrics counters cost per message"
+    )
+    parser.add_argument("--compare-with", metavar="SRC", help="A/B against another src tree")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
+    if args.compare_with:
+        compare_with(args.compare_with, args)
+        return
     try:
         import uvloop
     except ImportError:

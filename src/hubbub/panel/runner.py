@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
+from hubbub.panel.figures import Figures, read_figures
 from hubbub.server import actions
 from hubbub.server.app import Server
 from hubbub.server.config import Config
@@ -106,6 +107,10 @@ class ServerRunner:
 
     def clients(self) -> list[ClientRow]:
         return self.call(snapshot) or []
+
+    def figures(self) -> Figures | None:
+        figures = self.call(read_figures)
+        return figures if isinstance(figures, Figures) else None
 
     def kill(self, connection_id: int, reason: str) -> bool:
         return bool(self.call(lambda s: kill(s, connection_id, reason)))

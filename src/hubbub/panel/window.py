@@ -7,10 +7,12 @@ from __future__ import annotations
 import errno
 import logging
 import queue
+import time
 import tkinter as tk
 from pathlib import Path
 from tkinter import scrolledtext, ttk
 
+from hubbub.panel.figures import RateMeter, describe
 from hubbub.panel.presence import PresenceLog
 from hubbub.panel.runner import ClientRow, ServerRunner
 from hubbub.server.config import ConfigError, ListenSection, parse_config
@@ -74,6 +76,10 @@ class PanelWindow:
 
         self.status_var = tk.StringVar(value="Stopped.")
         ttk.Label(root, textvariable=self.status_var, padding=(8, 0)).pack(fill="x")
+        # Live figures (the same as /metrics): users, messages/s, store queue.
+        self.figures_var = tk.StringVar(value="")
+        ttk.Label(root, textvariable=self.figures_var, padding=(8, 4, 8, 0)).pack(fill="x")
+        self.rate = RateMeter()
 
         panes = ttk.PanedWindow(root, orient="vertical")
         panes.pack(fill="both", expand=True, padx=8, pady=8)
@@ -140,6 +146,8 @@ class PanelWindow:
         self.runner.stop()
         self._show_rows([])
         self.presence.clear()
+        self.rate.clear()
+        self.figures_var.set("")
         self.status_var.set("Stopped.")
         self._log("server stopped")
         self.start_button.configure(state="normal")
@@ -187,6 +195,10 @@ class PanelWindow:
             self._show_rows(rows)
             for line in self.presence.update(rows):
                 self._log(line)
+            figures = self.runner.figures()
+            if figures is not None:
+                rate = self.rate.add(time.monotonic(), figures.messages)
+                self.figures_var.set(describe(figures, rate))
 
     def _show_rows(self, rows: list[ClientRow]) -> None:
         wanted = {str(row.connection_id): row for row in rows}

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
     from hubbub.server.config import Config
+    from hubbub.server.metrics import ServerMetrics
     from hubbub.server.state import World
     from hubbub.store import Store
 
@@ -144,6 +145,10 @@ class ServerApi(Protocol):
 
     @property
     def hooks(self) -> Hooks: ...
+
+    @property
+    def metrics(self) -> ServerMetrics:
+        """Plain counters, read when scraped (server/metrics.py)."""
 
     @property
     def password_hasher(self) -> PasswordHasher | None: ...

@@ -23,10 +23,14 @@ from hubbub.server.commands.registry import COMMANDS, CommandSpec
 from hubbub.server.config import Config, ConfigError, load_config
 from hubbub.server.delivery import deliver
 from hubbub.server.features import install_features
+from hubbub.server.log_events import quit_reason, user_fields
+from hubbub.server.metrics import ServerMetrics
 from hubbub.server.net.admission import Admission
 from hubbub.server.net.connection import FlushQueue, StreamConnection, host_for, peer_address
 from hubbub.server.net.tls import ensure_self_signed, server_context
+from hubbub.server.net.transport_kind import transport_of
 from hubbub.server.net.websocket import start_websocket_listener
+from hubbub.server.observability import Observability
 from hubbub.server.session import Session
 from hubbub.server.state import User, World
 from hubbub.store import Store, open_store
@@ -85,6 +89,8 @@ class Server:
         self._database_lock: DatabaseLock | None = None
         # Background jobs (retention, nick protection) cancelled at stop.
         self.tasks: set[asyncio.Future[None]] = set()
+        self.metrics = ServerMetrics(self.commands)  # plain counters, read when scraped
+        self.observability = Observability(self)  # loop lag, /metrics, /healthz
 
     def _add_feature(self, state: object) -> None:
         if type(state) in self._features:
@@ -149,6 +155,7 @@ class Server:
             port = sockets[0].getsockname()[1] if sockets else spec.port
             self.listeners.append(Listener(spec.host, port, spec.tls, spec.websocket, handle))
         self._housekeeping = asyncio.create_task(self._housekeep())
+        await self.observability.start()
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._ssl_context is None:
@@ -165,6 +172,7 @@ class Server:
         self._stopping = True
         for listener in self.listeners:
             listener.handle.close()
+        self.observability.stop()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
         background = list(self.tasks)
@@ -251,6 +259,8 @@ class Server:
             conn.shutdown(f"Closing Link: {conn.user.host} ({refusal})")
             return
         self.world.connect(conn.user)
+        self.metrics.accepted[transport_of(conn)] += 1
+        log.info("connect", extra=user_fields(conn.user, "connect"))
 
     def disconnect(self, user: User, reason: str, quit_message: str | None = None) -> None:
         """Remove ``user`` from the world, tell its neighbours, close the link.
@@ -260,6 +270,7 @@ class Server:
         conn = user.sink
         assert isinstance(conn, Session)
         if user in self.world.connections:
+            log.info("quit", extra=user_fields(user, "quit", quit_reason(reason)))
             self.admission.release(user.ip)
             actions.quit(self, user, reason, quit_message)
         conn.shutdown(f"Closing Link: {user.host} ({reason})")

@@ -6,12 +6,15 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from hubbub.protocol.integers import ascii_int
 from hubbub.server.config import Config, ConfigError, ListenSection, load_config
+from hubbub.server.logging_setup import LogFormat, configure_logging
 
 log = logging.getLogger("hubbub")
 
@@ -48,19 +51,36 @@ def _apply_overrides(config: Config, **opts: object) -> None:
         config.server.network = str(opts["network"])
     if opts["no_flood_control"]:
         config.limits.flood_control = False
+    if opts["metrics"] is not None:
+        _set_metrics(config, str(opts["metrics"]))
 
 
-def _warn_about(config: Config) -> None:
+def _set_metrics(config: Config, value: str) -> None:
+    try:
+        config.metrics.listen = value
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise click.BadParameter(reason, param_hint="--metrics") from None
+
+
+def _warning_printer(log_format: LogFormat) -> Callable[[str], None]:
+    """With JSON logs every line on stderr must be JSON: warnings become records."""
+    if log_format == "json":
+        return lambda text: log.warning(text, extra={"event": "config_warning"})
+    return lambda text: click.echo(f"warning: {text}", err=True)
+
+
+def _warn_about(config: Config, log_format: LogFormat) -> None:
     where = config.source or "<defaults>"
+    warn = _warning_printer(log_format)
     for key in config.unknown_keys():
         if key != "source":
-            click.echo(f"warning: {where}: unknown key {key!r} ignored", err=True)
+            warn(f"{where}: unknown key {key!r} ignored")
     for oper in config.opers:
         if not oper.password.startswith("$argon2"):
-            click.echo(
-                f"warning: {where}: opers: password of {oper.name!r} is plain text; "
-                "make a hash with `hubbub passwd`",
-                err=True,
+            warn(
+                f"{where}: opers: password of {oper.name!r} is plain text; "
+                "make a hash with `hubbub passwd`"
             )
 
 
@@ -85,6 +105,9 @@ def _describe_listeners(server: object) -> None:
             host = f"[{host}]" if ":" in host else host
             lines.insert(1, f"  web client: open {scheme}://{host}:{listener.port}/ in a browser")
     click.echo("\n".join(lines))
+    if server.observability.address is not None:
+        host, port = server.observability.address
+        click.echo(f"  metrics   http://{host}:{port}/metrics and /healthz")
 
 
 async def _run(config: Config) -> None:
@@ -153,13 +176,28 @@ def _event_loop_policy(use_uvloop: bool) -> None:
     "--uvloop/--no-uvloop", default=True, show_default=True, help="Use uvloop when installed."
 )
 @click.option(
+    "--metrics",
+    metavar="HOST:PORT",
+    help="Serve Prometheus /metrics and /healthz here, e.g. 127.0.0.1:9667 "
+    "(a non-loopback address needs [metrics] token) [default: off].",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line, for log collectors.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
     default="info",
     show_default=True,
     help="Logging verbosity.",
 )
-def serve(config_path: Path | None, log_level: str, uvloop: bool, **opts: object) -> None:
+def serve(
+    config_path: Path | None, log_level: str, log_format: LogFormat, uvloop: bool, **opts: object
+) -> None:
     """Run the chat server.
 
     With no options it serves plaintext IRC on 127.0.0.1:6667, TLS on
@@ -167,15 +205,11 @@ def serve(config_path: Path | None, log_level: str, uvloop: bool, **opts: object
     securely; self-signed certificate made in the data directory) and IRCv3
     WebSocket on 127.0.0.1:8097.
     """
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("websockets", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(log_level, log_format)
     try:
         config = load_config(config_path)
         _apply_overrides(config, **opts)
-        _warn_about(config)
+        _warn_about(config, log_format)
         _event_loop_policy(uvloop)
         asyncio.run(_run(config))
     except ConfigError as exc:

@@ -7,12 +7,20 @@ one line naming the file and the key.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from hubbub.store.passwords import (
@@ -221,6 +229,52 @@ class WebSection(_Section):
         return normal
 
 
+# --- metrics and health check (server/metrics_http.py, docs/operations.md) ---
+def parse_host_port(value: str) -> tuple[str, int]:
+    """``HOST:PORT``, ``[v6]:PORT`` or ``:PORT`` (127.0.0.1); ValueError if not."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isascii() or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected HOST:PORT such as 127.0.0.1:9667, got {value!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name may resolve to anything: treat it as public
+
+
+class MetricsSection(_Section):
+    # "HOST:PORT" serving GET /metrics (Prometheus) and GET /healthz; absent: off.
+    # A host other than loopback (127.0.0.0/8, ::1, localhost) needs `token`.
+    listen: str | None = None
+    # when set, both paths require the header "Authorization: Bearer <token>"
+    token: str | None = Field(None, min_length=16)
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_host_port(value)
+        return value
+
+    @model_validator(mode="after")
+    def _public_needs_token(self) -> MetricsSection:
+        if self.address is not None and not is_loopback(self.address[0]) and not self.token:
+            raise ValueError(
+                f"listen: {self.listen} is not a loopback address; set metrics.token "
+                "(at least 16 characters) so that only your Prometheus can read it"
+            )
+        return self
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        return parse_host_port(self.listen) if self.listen is not None else None
+
+
 class OperSection(_Section):
     name: str
     password: str
@@ -245,6 +299,7 @@ class Config(_Section):
     history: HistorySection = Field(default_factory=HistorySection)
     channels: ChannelsSection = Field(default_factory=ChannelsSection)
     web: WebSection = Field(default_factory=WebSection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
     opers: list[OperSection] = Field(default_factory=list)
     source: Path | None = None
 

@@ -221,6 +221,7 @@ class Session:
         self._out_size = 0
         if not self._overflowed:
             self._overflowed = True
+            self.server.metrics.sendq_drops += 1
             self.server.call_soon(self.server.disconnect, self.user, "SendQ exceeded")
 
     def close(self, reason: str) -> None:
@@ -260,11 +261,13 @@ class Session:
             self._inbuf = buffer
             if len(buffer) > MAX_PARTIAL_BYTES:
                 self._inbuf = b""
+                self.server.metrics.flood_disconnects["input_too_long"] += 1
                 self.server.disconnect(self.user, "Input line too long")
             return
         *lines, self._inbuf = buffer.split(b"\n")
         if len(self._inbuf) > MAX_PARTIAL_BYTES:
             self._inbuf = b""
+            self.server.metrics.flood_disconnects["input_too_long"] += 1
             self.server.disconnect(self.user, "Input line too long")
             return
         for line in lines:
@@ -272,7 +275,7 @@ class Session:
                 line = line[:-1]
             if line:
                 self._lines.append(line)
-        self.process()
+        self.server.metrics.timed_process(self.process, self._lines)  # sampled
 
     def receive_line(self, line: bytes) -> None:
         """Take one whole line (WebSocket messages are one line each)."""
@@ -283,7 +286,7 @@ class Session:
         line = line.rstrip(b"\r\n")
         if line:
             self._lines.append(line)
-            self.process()
+            self.server.metrics.timed_process(self.process, self._lines)  # sampled
 
     def process(self) -> None:
         """Run queued lines while flood control allows.
@@ -310,6 +313,7 @@ class Session:
                 self._tokens_at = now
                 if self._tokens < 1.0:
                     if len(lines) > limits.flood_max_queue:
+                        self.server.metrics.flood_disconnects["excess_flood"] += 1
                         self.server.disconnect(self.user, "Excess Flood")
                         return
                     if self._resume_handle is None:
@@ -412,11 +416,13 @@ class Session:
         ctx = self.context
         spec = self._commands.get(msg.command)
         if spec is None:
+            self.server.metrics.unknown_commands += 1
             if user.registered:
                 ctx.reply(rpl.ERR_UNKNOWNCOMMAND, msg.command, "Unknown command")
             else:
                 ctx.reply(rpl.ERR_NOTREGISTERED, "You have not registered")
             return None
+        self.server.metrics.commands[spec.name].n += 1
         if not user.registered and not spec.pre_registration:
             ctx.reply(rpl.ERR_NOTREGISTERED, "You have not registered")
             return None

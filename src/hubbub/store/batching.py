@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
+
+from hubbub.store.writer_stats import WriterStats
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ class BatchWriter(Generic[T]):
         self._wake = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
+        self.stats = WriterStats(lambda: self.held, self.max_pending)  # metrics, /healthz
 
     def start(self) -> None:
         """Start the writer task on the running loop."""
@@ -96,7 +100,11 @@ class BatchWriter(Generic[T]):
         self._wake.set()
         if not self._congested:
             self._congested = True
-            log.warning("history buffer congested (%d messages); senders wait for the writer", held)
+            log.warning(
+                "history buffer congested (%d messages); senders wait for the writer",
+                held,
+                extra={"event": "history_buffer_congested"},
+            )
         if held > self.max_pending:
             self.overruns += 1
 
@@ -111,6 +119,7 @@ class BatchWriter(Generic[T]):
                 return
             batch, self._pending = self._pending, []
             self._writing = len(batch)
+            started = time.perf_counter()
             write = asyncio.ensure_future(self._write(batch))
             try:
                 await asyncio.shield(write)
@@ -118,7 +127,18 @@ class BatchWriter(Generic[T]):
                 if not write.done():
                     await write
                 self._writing = 0
+                self._record(write, len(batch), started)
                 self._check_drained()
+
+    def _record(self, write: asyncio.Future[None], size: int, started: float) -> None:
+        """Count one batch for metrics: written (size, latency) or lost."""
+        if not write.done():
+            return  # our caller was cancelled again; the write's end is not ours to see
+        if write.cancelled() or write.exception() is not None:
+            self.stats.failed()
+            self.stats.dropped += size
+        else:
+            self.stats.wrote(size, time.perf_counter() - started)
 
     def _check_drained(self) -> None:
         if not self._congested or self.held > self.low_water:
@@ -152,4 +172,7 @@ class BatchWriter(Generic[T]):
             except Exception:
                 # A batch that cannot be written is dropped rather than retried
                 # forever; the writer must outlive a bad moment of the disk.
-                log.exception("could not write a batch of history; it is lost")
+                log.exception(
+                    "could not write a batch of history; it is lost",
+                    extra={"event": "store_write_failed"},
+                )

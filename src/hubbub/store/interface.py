@@ -22,6 +22,7 @@ from hubbub.store.records import (
     ServerBan,
     Topic,
 )
+from hubbub.store.writer_stats import WriterStats
 
 
 class AccountStore(Protocol):
@@ -127,6 +128,8 @@ class HistoryStore(Protocol):
     ``target`` in queries is a channel name or ``keys.conversation_key(me,
     other)``; results are in chronological order. A msgid selector unknown
     in that target gives an empty result."""
+
+    writer_stats: WriterStats  # the write-behind buffer's figures (metrics, /healthz)
 
     def append(self, record: HistoryRecord) -> None:
         """Buffer the record; a writer task stores it within the flush interval.

@@ -25,6 +25,7 @@ from hubbub.server.commands.registration import admission_refused
 from hubbub.server.commands.registry import command
 from hubbub.server.config import Config
 from hubbub.server.hash_gate import HashRefused
+from hubbub.server.log_events import log_event
 from hubbub.store import Account, AlreadyExists
 from hubbub.store.passwords import password_problem
 
@@ -96,6 +97,8 @@ async def create_account(
     if isinstance(created, Refusal):
         password_guard.registration_failed(ctx)
         return created
+    ctx.server.metrics.account_registrations += 1
+    log_event(ctx.user, "account_registered", account=created.name)
     if ctx.user.account is not None:  # logged in some other way meanwhile
         return None
     actions.login(ctx, created.name)

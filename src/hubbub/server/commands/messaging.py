@@ -136,6 +136,7 @@ def _to_channel(
     event = Event(user, tags)
     body, text = _body(user.source, cmd, target, text)
     deliver_body(recipients, body, event)
+    ctx.server.metrics.channel_message(cmd, len(recipients))
     if not status:
         delivered = Delivered(ctx.server, user, cmd, channel.name, None, text, event)
         for listener in ctx.server.hooks.delivered:
@@ -157,12 +158,14 @@ def _to_nick(
     body, text = _body(user.source, cmd, other.nick, text)
     if cmd != "TAGMSG" or other.tag_mask & TAG_MESSAGE_TAGS:
         deliver_one(other, body, event)
+        ctx.server.metrics.delivered[cmd].n += 1
     if (
         other is not user
         and "echo-message" in user.caps
         and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS)
     ):
         deliver_one(user, body, event)
+        ctx.server.metrics.delivered[cmd].n += 1
     if cmd == "PRIVMSG" and other.away is not None:
         ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
     delivered = Delivered(ctx.server, user, cmd, other.nick, other, text, event)

@@ -290,6 +290,8 @@ def apply_channel_modes(
                     say(ERR_BANLISTFULL, channel.name, mode, "Channel list is full")
                     continue
                 entries.append(ListEntry(mask, setter, int(time.time())))
+                if mode == "b":
+                    server.metrics.bans["channel"] += 1
                 applied.append(ModeChange(True, mode, mask))
             elif existing is not None:
                 entries.remove(existing)

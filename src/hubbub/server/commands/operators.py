@@ -24,6 +24,7 @@ from hubbub.server.commands.registry import command
 from hubbub.server.config import ConfigError, OperSection
 from hubbub.server.delivery import Event, deliver
 from hubbub.server.hash_gate import HashRefused
+from hubbub.server.log_events import user_fields
 from hubbub.server.logtext import for_log
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,11 @@ async def oper(ctx: Context, msg: Message) -> None:
     if block is None or not _host_allowed(block, user.user, user.host, user.ip):
         ctx.reply(rpl.ERR_NOOPERHOST, "No O-lines for your host")
         # not the name: with the arguments swapped it is the password
-        log.info("failed OPER by %s (no block of that name for this host)", user.source)
+        log.info(
+            "failed OPER by %s (no block of that name for this host)",
+            user.source,
+            extra=user_fields(user, "oper_failed", "no block for this host"),
+        )
         return
     # Throttled per IP and hashed through the server's gate, like every
     # other password check (docs/security.md); argon2 runs off the event loop.
@@ -82,14 +87,24 @@ async def oper(ctx: Context, msg: Message) -> None:
         return
     if not ok:
         ctx.reply(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
-        log.info("failed OPER %s by %s (wrong password)", block.name, user.source)
+        log.info(
+            "failed OPER %s by %s (wrong password)",
+            block.name,
+            user.source,
+            extra=user_fields(user, "oper_failed", "wrong password", oper=block.name),
+        )
         return
     attempt.give_back()
     user.oper_name = block.name
     if ctx.server.world.set_user_mode(user, "o", True):
         ctx.send("MODE", user.nick, "+o", source=user.nick)
     ctx.reply(rpl.RPL_YOUREOPER, "You are now an IRC operator")
-    log.info("%s is now an operator (%s)", user.source, block.name)
+    log.info(
+        "%s is now an operator (%s)",
+        user.source,
+        block.name,
+        extra=user_fields(user, "oper_up", oper=block.name),
+    )
 
 
 @command("KILL", min_params=1, oper=True)
@@ -105,7 +120,13 @@ def kill(ctx: Context, msg: Message) -> None:
         ctx.reply(rpl.ERR_NOSUCHNICK, nick, "No such nick/channel")
         return
     reason = msg.param(1) or "No reason given"
-    log.info("%s killed %s (%s)", ctx.user.nick, target.source, for_log(reason))
+    log.info(
+        "%s killed %s (%s)",
+        ctx.user.nick,
+        target.source,
+        for_log(reason),
+        extra=user_fields(ctx.user, "kill", reason, target=target.nick),
+    )
     actions.kill(server, target, reason, by=ctx.user.nick, source=ctx.user.source)
 
 
@@ -127,10 +148,15 @@ def rehash(ctx: Context, msg: Message) -> None:
     try:
         server.rehash()
     except ConfigError as exc:
-        log.warning("REHASH by %s failed: %s", ctx.user.nick, exc)
+        log.warning(
+            "REHASH by %s failed: %s",
+            ctx.user.nick,
+            exc,
+            extra=user_fields(ctx.user, "rehash_failed", str(exc)),
+        )
         ctx.fail("REHASH", "CONFIG_ERROR", description=f"Rehash failed, config kept: {exc}")
         return
-    log.info("configuration reloaded by %s", ctx.user.nick)
+    log.info("configuration reloaded by %s", ctx.user.nick, extra=user_fields(ctx.user, "rehash"))
     ctx.reply(rpl.RPL_REHASHING, str(server.config.source), "Rehashing")
 
 
@@ -139,7 +165,12 @@ def die(ctx: Context, msg: Message) -> None:
     """DIE [:<reason>]: shut the server down."""
     reason = msg.param(0)
     text = f"Server shutting down: {reason}" if reason else "Server shutting down"
-    log.warning("DIE by %s: %s", ctx.user.source, for_log(reason or "no reason"))
+    log.warning(
+        "DIE by %s: %s",
+        ctx.user.source,
+        for_log(reason or "no reason"),
+        extra=user_fields(ctx.user, "die", reason or "no reason"),
+    )
     task = asyncio.ensure_future(ctx.server.stop(text))
     _background.add(task)
     task.add_done_callback(_background.discard)

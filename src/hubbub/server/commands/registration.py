@@ -20,6 +20,7 @@ from hubbub.server.commands.registry import command
 from hubbub.server.config import Config
 from hubbub.server.delivery import compute_tag_mask
 from hubbub.server.isupport import isupport_lines
+from hubbub.server.log_events import log_event
 from hubbub.server.services import find_service
 from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES
 
@@ -89,6 +90,8 @@ def try_register(ctx: Context) -> None:
         return
     user.password = None
     ctx.server.world.register(user)
+    ctx.server.metrics.registrations += 1
+    log_event(user, "register")
     welcome(ctx)
     for hook in ctx.server.hooks.registered:
         hook(ctx)

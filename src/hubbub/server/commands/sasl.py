@@ -88,13 +88,15 @@ def _send_challenge(ctx: Context, data: bytes) -> None:
 
 
 def _fail(ctx: Context, reason: str = "") -> None:
-    _exchanges(ctx).pop(ctx.user, None)
+    session = _exchanges(ctx).pop(ctx.user, None)
+    ctx.server.metrics.sasl_attempt(session.mechanism if session else None, "failure")
     text = "SASL authentication failed"
     ctx.reply(rpl.ERR_SASLFAIL, f"{text}: {reason}" if reason else text)
 
 
 def _succeed(ctx: Context, account: str) -> None:
     session = _exchanges(ctx).pop(ctx.user, None)
+    ctx.server.metrics.sasl_attempt(session.mechanism if session else None, "success")
     if session is not None and session.attempt is not None:
         session.attempt.give_back()
     actions.login(ctx, account)
@@ -119,6 +121,7 @@ def authenticate(ctx: Context, msg: Message) -> Awaitable[None] | None:
     session = _exchanges(ctx).get(user)
     if arg == "*":
         _exchanges(ctx).pop(user, None)
+        ctx.server.metrics.sasl_attempt(session.mechanism if session else None, "aborted")
         ctx.reply(rpl.ERR_SASLABORTED, "SASL authentication aborted")
         return None
     if session is None:
@@ -370,7 +373,8 @@ def _scram_final(ctx: Context, session: Session, data: bytes) -> None:
 
 def _abort_on_registration(ctx: Context) -> None:
     """A client that ends registration mid-exchange gets 906 (SASL 3.1)."""
-    if _exchanges(ctx).pop(ctx.user, None) is not None:
+    if (session := _exchanges(ctx).pop(ctx.user, None)) is not None:
+        ctx.server.metrics.sasl_attempt(session.mechanism, "aborted")
         ctx.reply(rpl.ERR_SASLABORTED, "SASL authentication aborted")
 
 

@@ -28,6 +28,7 @@ from hubbub.protocol.casemap import fold
 from hubbub.protocol.message import Message
 from hubbub.server.api import Context
 from hubbub.server.commands.registry import command
+from hubbub.server.log_events import user_fields
 from hubbub.server.logtext import for_log
 from hubbub.store import BanKind, ServerBan
 
@@ -167,7 +168,12 @@ def check_dline(server: ServerApi, user: User) -> str | None:
     Context(server, user).reply(
         rpl.ERR_YOUREBANNEDCREEP, f"You are banned from this server: {ban.reason}"
     )
-    log.info("refused %s: D-lined (%s)", user.ip, for_log(ban.mask))
+    log.info(
+        "refused %s: D-lined (%s)",
+        user.ip,
+        for_log(ban.mask),
+        extra=user_fields(user, "banned", kind="D-line", mask=for_log(ban.mask)),
+    )
     return f"D-lined: {ban.reason}"
 
 
@@ -176,7 +182,12 @@ def check_kline(ctx: Context) -> bool:
     if ban is None:
         return False
     ctx.reply(rpl.ERR_YOUREBANNEDCREEP, f"You are banned from this server: {ban.reason}")
-    log.info("refused %s: K-lined (%s)", ctx.user.source, for_log(ban.mask))
+    log.info(
+        "refused %s: K-lined (%s)",
+        ctx.user.source,
+        for_log(ban.mask),
+        extra=user_fields(ctx.user, "banned", kind="K-line", mask=for_log(ban.mask)),
+    )
     ctx.server.disconnect(ctx.user, f"K-lined: {ban.reason}")
     return True
 
@@ -251,7 +262,11 @@ async def _add_ban(ctx: Context, msg: Message, kind: BanKind) -> None:
         for_log(ban.mask),
         span,
         for_log(reason),
+        extra=user_fields(
+            ctx.user, "ban_added", reason, kind=f"{kind}-line", mask=for_log(ban.mask)
+        ),
     )
+    server.metrics.bans["kline" if kind == "K" else "dline"] += 1
     ctx.send("NOTICE", ctx.user.nick, f"Added {kind}-line for {ban.mask} {span}: {reason}")
     hit = [
         u
@@ -289,7 +304,13 @@ async def _remove_ban(ctx: Context, msg: Message, kind: BanKind) -> None:
     if not removed:
         ctx.fail(name, "NO_SUCH_BAN", mask, description=f"No {kind}-line for that mask")
         return
-    log.info("%s removed %s-line %s", ctx.user.source, kind, for_log(mask))
+    log.info(
+        "%s removed %s-line %s",
+        ctx.user.source,
+        kind,
+        for_log(mask),
+        extra=user_fields(ctx.user, "ban_removed", kind=f"{kind}-line", mask=for_log(mask)),
+    )
     ctx.send("NOTICE", ctx.user.nick, f"Removed {kind}-line for {mask}")
 
 

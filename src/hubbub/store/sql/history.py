@@ -83,6 +83,7 @@ class SqlHistory:
         self._buffer: BatchWriter[_Item] = BatchWriter(
             self._write, flush_interval, flush_max, buffer_max
         )
+        self.writer_stats = self._buffer.stats  # read by metrics and /healthz
         database = engine.url.database
         self._link = WriterLink(database) if engine.dialect.name == "sqlite" and database else None
 
