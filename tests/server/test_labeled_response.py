@@ -24,6 +24,20 @@ async def test_echoed_privmsg_is_the_one_labeled_reply(irc: RunningServer) -> No
     assert echo.params == ["bob", "Hello"]
 
 
+async def test_message_to_oneself_arrives_once_and_its_echo_is_the_labeled_reply(
+    irc: RunningServer,
+) -> None:
+    """To oneself with echo-message: the message arrives as anyone's would
+    (unlabeled) and the echo is the one labeled reply, with no batch."""
+    alice = await irc.client("alice", CAPS)
+    for command in ("PRIVMSG", "NOTICE", "TAGMSG"):
+        text = "" if command == "TAGMSG" else " :hi me"
+        lines = await alice.ask(f"@label=self{command};+draft/react=x {command} alice{text}")
+        assert [m.command for m in lines] == [command, command]
+        assert sorted(m.tags.get("label", "") for m in lines) == ["", f"self{command}"]
+        assert not any("batch" in m.tags for m in lines)
+
+
 async def test_no_reply_is_a_labeled_ack(irc: RunningServer) -> None:
     alice = await irc.client("alice", ["labeled-response", "batch"])
     await irc.client("bob")

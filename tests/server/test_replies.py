@@ -10,6 +10,9 @@ class _NullSink:
     def write(self, data: bytes) -> None:
         pass
 
+    def write_unlabeled(self, data: bytes) -> None:
+        pass
+
     def close(self, reason: str) -> None:
         pass
 

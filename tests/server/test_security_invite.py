@@ -127,6 +127,9 @@ class _NoSink:
     def write(self, data: bytes) -> None:
         pass
 
+    def write_unlabeled(self, data: bytes) -> None:
+        pass
+
     def close(self, reason: str) -> None:
         pass
 

@@ -196,6 +196,16 @@ class Session:
         if self._out_size > self._sendq:
             self.sendq_exceeded()
 
+    def write_unlabeled(self, data: bytes) -> None:
+        """Queue ``data`` past the running command's reply buffer: a message
+        that reaches this user as it would reach anyone (one sent to
+        oneself) is not a reply to the command that sent it."""
+        replies, self._replies = self._replies, None
+        try:
+            self.write(data)
+        finally:
+            self._replies = replies
+
     def flush(self) -> None:
         """Hand this pass's output to the link in one write (once per loop
         pass per connection with output: kept to one call)."""

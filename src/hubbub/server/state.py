@@ -29,6 +29,10 @@ class Sink(Protocol):
 
     def write(self, data: bytes) -> None: ...
 
+    def write_unlabeled(self, data: bytes) -> None:
+        """Like ``write``, but never part of the running command's labeled
+        response (a message one sends to oneself arrives as anyone's would)."""
+
     def close(self, reason: str) -> None: ...
 
 

@@ -11,7 +11,7 @@ from hubbub.protocol.casemap import CHANTYPES, is_channel_name
 from hubbub.protocol.message import Message, fit_body
 from hubbub.server.api import Context, Delivered
 from hubbub.server.commands.registry import command
-from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, deliver_one
+from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, deliver_one, render
 from hubbub.server.services import find_service
 
 if TYPE_CHECKING:
@@ -157,13 +157,14 @@ def _to_nick(
     event = Event(user, tags)
     body, text = _body(user.source, cmd, other.nick, text)
     if cmd != "TAGMSG" or other.tag_mask & TAG_MESSAGE_TAGS:
-        deliver_one(other, body, event)
+        if other is user:
+            # To oneself: it arrives as anyone's message would, outside the
+            # labeled response; with echo-message the echo is that response.
+            user.sink.write_unlabeled(render(body, event, user.tag_mask))
+        else:
+            deliver_one(other, body, event)
         ctx.server.metrics.delivered[cmd].n += 1
-    if (
-        other is not user
-        and "echo-message" in user.caps
-        and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS)
-    ):
+    if "echo-message" in user.caps and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS):
         deliver_one(user, body, event)
         ctx.server.metrics.delivered[cmd].n += 1
     if cmd == "PRIVMSG" and other.away is not None:
