@@ -15,6 +15,19 @@ from hubbub.server.app import Server
 from hubbub.server.session import Session
 
 
+class NullSink:
+    """A user's sink that discards everything: for world bookkeeping tests."""
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def write_unlabeled(self, data: bytes) -> None:
+        pass
+
+    def close(self, reason: str) -> None:
+        pass
+
+
 class MemoryLink:
     """A transport that keeps what it is given and never pushes back."""
 

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from hubbub.server.replies import Replies
 from hubbub.server.state import User
-
-
-class _NullSink:
-    def write(self, data: bytes) -> None:
-        pass
-
-    def write_unlabeled(self, data: bytes) -> None:
-        pass
-
-    def close(self, reason: str) -> None:
-        pass
+from sessionkit import NullSink
 
 
 def _user(*caps: str) -> User:
-    user = User(_NullSink(), "127.0.0.1", "127.0.0.1", 1, False)
+    user = User(NullSink(), "127.0.0.1", "127.0.0.1", 1, False)
     user.caps.update(caps)
     user.connection_id = 7
     return user

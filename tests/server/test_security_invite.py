@@ -10,6 +10,7 @@ from harness import RunningServer, ServerFactory
 from hubbub.protocol.message import Message
 from hubbub.server.state import Channel, User, World
 from ircclient import RawClient
+from sessionkit import NullSink
 
 
 def commands(lines: list[Message]) -> list[str]:
@@ -123,19 +124,8 @@ async def test_pending_invites_per_channel_are_bounded(start_server: ServerFacto
 # --- the bookkeeping, without sockets -------------------------------------------------
 
 
-class _NoSink:
-    def write(self, data: bytes) -> None:
-        pass
-
-    def write_unlabeled(self, data: bytes) -> None:
-        pass
-
-    def close(self, reason: str) -> None:
-        pass
-
-
 def _user(world: World, nick: str) -> User:
-    user = User(_NoSink(), "192.0.2.1", "192.0.2.1", 1, False)
+    user = User(NullSink(), "192.0.2.1", "192.0.2.1", 1, False)
     world.set_nick(user, nick)
     return user
 
