@@ -32,6 +32,14 @@ def self_signed(directory: Path, name: str) -> tuple[Path, Path, bytes]:
         .not_valid_after(now + datetime.timedelta(days=30))
         .sign(key, hashes.SHA256())
     )
+    cert_path, key_path = write_pem(directory, name, cert, key)
+    return cert_path, key_path, cert.public_bytes(serialization.Encoding.DER)
+
+
+def write_pem(
+    directory: Path, name: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey
+) -> tuple[Path, Path]:
+    """Write ``name``.crt and ``name``.key (PEM, unencrypted) in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
@@ -42,7 +50,7 @@ def self_signed(directory: Path, name: str) -> tuple[Path, Path, bytes]:
             serialization.NoEncryption(),
         )
     )
-    return cert_path, key_path, cert.public_bytes(serialization.Encoding.DER)
+    return cert_path, key_path
 
 
 def make_client_cert(directory: Path, name: str) -> tuple[Path, Path, str]:

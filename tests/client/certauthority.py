@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from certs import write_pem
+
 
 class TestCA:
     __test__ = False  # not a test class, whatever its name
@@ -79,14 +81,4 @@ class TestCA:
             )
             .sign(self._key, hashes.SHA256())
         )
-        cert_path = self.directory / f"{name}.crt"
-        key_path = self.directory / f"{name}.key"
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        return cert_path, key_path
+        return write_pem(self.directory, name, cert, key)
