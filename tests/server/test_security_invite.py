@@ -77,7 +77,7 @@ async def test_later_holder_of_the_nick_gets_nothing(irc: RunningServer) -> None
     carol = await irc.client("carol")
     await op.ask("INVITE carol #c")
     await carol.send("QUIT")
-    await carol.closed()
+    assert await carol.closed()
     mallory = await irc.client("carol")  # takes the nick the invite named
     assert commands(await mallory.ask("JOIN #c")) == ["473"]
 
