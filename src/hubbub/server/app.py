@@ -27,6 +27,7 @@ from hubbub.server.log_events import quit_reason, user_fields
 from hubbub.server.metrics import ServerMetrics
 from hubbub.server.net.admission import Admission
 from hubbub.server.net.connection import FlushQueue, StreamConnection, host_for, peer_address
+from hubbub.server.net.plain_connection import PlainStreamConnection
 from hubbub.server.net.tls import ensure_self_signed, server_context
 from hubbub.server.net.transport_kind import transport_of
 from hubbub.server.net.websocket import start_websocket_listener
@@ -52,9 +53,12 @@ class Listener:
     tls: bool
     websocket: bool
     handle: Any
+    plain: bool = False  # plain chat (protocol = "plain"), not IRC
 
     @property
     def kind(self) -> str:
+        if self.plain:
+            return "plain-chat"
         if self.websocket:
             return "websocket+tls" if self.tls else "websocket"
         return "tls" if self.tls else "plaintext"
@@ -142,6 +146,15 @@ class Server:
                     self, spec.host, spec.port, context, web=spec.web
                 )
                 sockets = list(handle.sockets)
+            elif spec.protocol == "plain":
+                handle = await loop.create_server(
+                    functools.partial(PlainStreamConnection, self),
+                    spec.host,
+                    spec.port,
+                    reuse_address=True,
+                    backlog=1024,
+                )
+                sockets = list(handle.sockets)
             else:
                 # No ssl= here: StreamConnection counts the peer, then upgrades.
                 handle = await loop.create_server(
@@ -153,7 +166,11 @@ class Server:
                 )
                 sockets = list(handle.sockets)
             port = sockets[0].getsockname()[1] if sockets else spec.port
-            self.listeners.append(Listener(spec.host, port, spec.tls, spec.websocket, handle))
+            self.listeners.append(
+                Listener(
+                    spec.host, port, spec.tls, spec.websocket, handle, spec.protocol == "plain"
+                )
+            )
         self._housekeeping = asyncio.create_task(self._housekeep())
         await self.observability.start()
 

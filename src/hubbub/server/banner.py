@@ -123,3 +123,14 @@ def banner_lines(
         )
     lines.append("Stop with Ctrl-C.")
     return lines
+
+
+def plain_chat_line(listener: ListenerInfo) -> str:
+    """How to join a plain-chat listener (``protocol = "plain"``) without IRC."""
+    host = _bracketed(_local_host(listener.host))
+    where = f"{listener.host or '0.0.0.0'}:{listener.port}"
+    open_to_all = " (open on every network interface)" if listener.host in WILDCARD_HOSTS else ""
+    return (
+        f"  plain chat on {where}{open_to_all}  connect: nc {_local_host(listener.host)} "
+        f"{listener.port}, telnet {host} {listener.port} or a tutorial's chat client"
+    )

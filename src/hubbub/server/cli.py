@@ -39,6 +39,9 @@ def _apply_overrides(config: Config, **opts: object) -> None:
             listen.append(ListenSection(host=host, port=port, tls=tls, websocket=ws))
     if listen:
         config.listen = listen
+    if opts["plain_port"] is not None:
+        port = int(str(opts["plain_port"]))
+        config.listen.append(ListenSection(host="127.0.0.1", port=port, protocol="plain"))
     if opts["tls_host"] is not None:
         for spec in config.listen:
             if spec.tls:
@@ -86,7 +89,7 @@ def _warn_about(config: Config, log_format: LogFormat) -> None:
 
 def _describe_listeners(server: object) -> None:
     from hubbub.server.app import Server
-    from hubbub.server.banner import banner_lines, hubbub_command
+    from hubbub.server.banner import banner_lines, hubbub_command, plain_chat_line
 
     assert isinstance(server, Server)
     config = server.config
@@ -94,10 +97,13 @@ def _describe_listeners(server: object) -> None:
         name=server.name,
         network=config.server.network,
         data_dir=config.server.data_dir,
-        listeners=server.listeners,
+        listeners=[x for x in server.listeners if not x.plain],
         registration_open=config.accounts.registration,
         hubbub=hubbub_command(),
     )
+    for listener in server.listeners:
+        if listener.plain:
+            lines.insert(1, plain_chat_line(listener))
     for listener, spec in zip(server.listeners, config.listen, strict=True):
         if listener.websocket and spec.web:
             scheme = "https" if listener.tls else "http"
@@ -168,6 +174,12 @@ def _event_loop_policy(use_uvloop: bool) -> None:
     metavar="HOST",
     help="Address of the TLS listeners; 127.0.0.1 keeps them to this machine "
     "[default: 0.0.0.0, every interface].",
+)
+@click.option(
+    "--plain-port",
+    type=click.IntRange(0, 65535),
+    metavar="PORT",
+    help="Also serve plain chat (nc, telnet, the tutorials' chat clients) on 127.0.0.1:PORT.",
 )
 @click.option("--name", help="Server name used in message prefixes, e.g. irc.example.org.")
 @click.option("--network", help="Network name shown to clients.")

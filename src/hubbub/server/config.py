@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from hubbub.protocol.casemap import valid_channel
 from hubbub.store.passwords import (
     DEFAULT_SCRAM_ITERATIONS,
     MIN_PASSWORD_LENGTH,
@@ -77,6 +78,15 @@ class ListenSection(_Section):
     # With websocket = true: also serve the web client on plain HTTP GETs
     # (HTTPS when tls = true). false: the listener is a bare IRCv3 WebSocket.
     web: bool = True
+    # "plain": plain chat for clients that speak no IRC (nc, telnet, the
+    # tutorials' clients; server/plainchat/), over plain TCP only.
+    protocol: Literal["irc", "plain"] = "irc"
+
+    @model_validator(mode="after")
+    def _plain_is_bare_tcp(self) -> ListenSection:
+        if self.protocol == "plain" and (self.tls or self.websocket):
+            raise ValueError('protocol = "plain" is plain TCP: it cannot have tls or websocket')
+        return self
 
 
 class TlsSection(_Section):
@@ -275,6 +285,22 @@ class MetricsSection(_Section):
         return parse_host_port(self.listen) if self.listen is not None else None
 
 
+class PlainSection(_Section):
+    """Plain chat (``protocol = "plain"`` listeners): the channel its users are
+    in, and whether they get their own channel messages back (the Tk client
+    of the first tutorial shows only what the server sends)."""
+
+    channel: str = "#lobby"
+    echo: bool = True
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_name(cls, value: str) -> str:
+        if not valid_channel(value, 64):
+            raise ValueError("must be a channel name such as #lobby")
+        return value
+
+
 class OperSection(_Section):
     name: str
     password: str
@@ -300,6 +326,7 @@ class Config(_Section):
     channels: ChannelsSection = Field(default_factory=ChannelsSection)
     web: WebSection = Field(default_factory=WebSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
+    plain: PlainSection = Field(default_factory=PlainSection)
     opers: list[OperSection] = Field(default_factory=list)
     source: Path | None = None
 

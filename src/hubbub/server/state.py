@@ -58,6 +58,7 @@ class User:
         "nick",
         "oper_name",
         "password",
+        "plain_chat",
         "port",
         "realname",
         "registered",
@@ -80,6 +81,8 @@ class User:
         # SHA-256 of the client certificate, taken when the TLS handshake
         # finished (None: plaintext, or no certificate presented).
         self.certfp: str | None = None
+        # Connected by plain chat (server/plainchat/): no IRC client, WHOIS says so.
+        self.plain_chat = False
         self.nick = "*"
         self.folded = ""
         self.user = ""

@@ -257,6 +257,10 @@ def send_whois(ctx: Context, target: User) -> None:
     )
     if target.account is not None:
         ctx.reply(rpl.RPL_WHOISACCOUNT, nick, target.account, "is logged in as")
+    if target.plain_chat:
+        ctx.reply(
+            rpl.RPL_WHOISSPECIAL, nick, "is using plain chat (nc, telnet or a simple chat client)"
+        )
     if target.tls:
         ctx.reply(rpl.RPL_WHOISSECURE, nick, "is using a secure connection")
     if viewer is target or viewer.is_oper:
