@@ -207,7 +207,10 @@ class PlainChat:
         return out
 
     def _name_refused(self, numeric: str, params: list[str]) -> list[str]:
+        # The name as typed: a middle parameter cannot show its spaces.
         name = params[1] if numeric != render.NO_NICK_GIVEN and len(params) > 2 else ""
+        if self._state == "checking" and self._tried is not None:
+            name = self._tried
         why = render.name_problem(numeric, name, self.server.config.limits.nicklen)
         if self._state != "checking":
             return [why]  # a /nick that failed
