@@ -18,6 +18,8 @@ from hubbub.panel.figures import Figures, read_figures
 from hubbub.server import actions
 from hubbub.server.app import Server
 from hubbub.server.config import Config
+from hubbub.server.net.transport_kind import transport_of
+from hubbub.server.session import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,7 @@ class ClientRow:
     since: str
     tls: bool
     registered: bool = True
+    via: str = "plain"  # transport, as metrics name it: plain, tls, websocket, plain-chat
 
 
 class ServerRunner:
@@ -122,6 +125,7 @@ class ServerRunner:
 def snapshot(server: Server) -> list[ClientRow]:
     rows = []
     for user in sorted(server.world.connections, key=lambda u: u.connection_id):
+        assert isinstance(user.sink, Session)
         since = time.strftime("%H:%M:%S", time.localtime(user.signon))
         rows.append(
             ClientRow(
@@ -132,6 +136,7 @@ def snapshot(server: Server) -> list[ClientRow]:
                 since,
                 user.tls,
                 user.registered,
+                transport_of(user.sink),
             )
         )
     return rows

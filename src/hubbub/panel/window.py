@@ -18,7 +18,7 @@ from hubbub.panel.runner import ClientRow, ServerRunner
 from hubbub.server.config import ConfigError, ListenSection, parse_config
 
 REFRESH_MS = 500
-COLUMNS = ("nick", "address", "channels", "since", "tls")
+COLUMNS = ("nick", "address", "channels", "since", "tls", "via")
 
 
 class QueueHandler(logging.Handler):
@@ -40,6 +40,7 @@ class PanelWindow:
         *,
         host: str = "127.0.0.1",
         port: int = 6667,
+        plain_port: int | None = None,
         data_dir: Path | None = None,
     ) -> None:
         self.root = root
@@ -69,6 +70,11 @@ class PanelWindow:
         self.port_var = tk.StringVar(value=str(port))
         self.port_entry = ttk.Entry(top, textvariable=self.port_var, width=7)
         self.port_entry.pack(side="left", padx=(4, 12))
+        # Plain chat (nc, telnet, the tutorials' clients) on this port too; empty: none.
+        ttk.Label(top, text="Plain chat port").pack(side="left")
+        self.plain_port_var = tk.StringVar(value="" if plain_port is None else str(plain_port))
+        self.plain_port_entry = ttk.Entry(top, textvariable=self.plain_port_var, width=7)
+        self.plain_port_entry.pack(side="left", padx=(4, 12))
         self.start_button = ttk.Button(top, text="Start", command=self.start)
         self.start_button.pack(side="left")
         self.stop_button = ttk.Button(top, text="Stop", command=self.stop, state="disabled")
@@ -85,7 +91,7 @@ class PanelWindow:
         panes.pack(fill="both", expand=True, padx=8, pady=8)
         table_frame = ttk.Frame(panes)
         self.table = ttk.Treeview(table_frame, columns=COLUMNS, show="headings", height=8)
-        for column, width in zip(COLUMNS, (140, 160, 260, 90, 50), strict=True):
+        for column, width in zip(COLUMNS, (130, 150, 220, 80, 40, 80), strict=True):
             self.table.heading(column, text=column.capitalize() if column != "tls" else "TLS")
             self.table.column(column, width=width, anchor="w")
         self.table.pack(side="left", fill="both", expand=True)
@@ -111,9 +117,19 @@ class PanelWindow:
         if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
             self.status_var.set(f"Port must be a number from 0 to 65535, not {port_text!r}.")
             return
+        plain_text = self.plain_port_var.get().strip()
+        if plain_text and (not plain_text.isdigit() or not 0 <= int(plain_text) <= 65535):
+            self.status_var.set(
+                f"Plain chat port must be a number from 0 to 65535 or empty, not {plain_text!r}."
+            )
+            return
         try:
             config = parse_config({"server": {"data_dir": str(self.data_dir)}})
             config.listen = [ListenSection(host=host, port=int(port_text))]
+            if plain_text:
+                config.listen.append(
+                    ListenSection(host=host, port=int(plain_text), protocol="plain")
+                )
             listeners = self.runner.start(config)
         except OSError as exc:
             self._start_failed(start_failure(exc, host, int(port_text)))
@@ -121,13 +137,17 @@ class PanelWindow:
         except ConfigError as exc:
             self._start_failed(f"Could not start: {exc}")
             return
-        where = ", ".join(f"{h}:{p}" for _, h, p in listeners)
-        self.status_var.set(f"Running on {where}. Connect: hubbub chat {where.split(',')[0]}")
+        where = ", ".join(f"{h}:{p}" for kind, h, p in listeners if kind != "plain-chat")
+        status = f"Running on {where}. Connect: hubbub chat {where.split(',')[0]}"
+        for _, plain_host, plain_port in (x for x in listeners if x[0] == "plain-chat"):
+            status += f"; plain chat: nc {plain_host} {plain_port}"
+        self.status_var.set(status)
         self._log(f"server started on {where}")
         self.start_button.configure(state="disabled")
         self.stop_button.configure(state="normal")
         self.host_entry.configure(state="disabled")
         self.port_entry.configure(state="disabled")
+        self.plain_port_entry.configure(state="disabled")
         self._schedule_refresh()
 
     def _start_failed(self, message: str) -> None:
@@ -154,6 +174,7 @@ class PanelWindow:
         self.stop_button.configure(state="disabled")
         self.host_entry.configure(state="normal")
         self.port_entry.configure(state="normal")
+        self.plain_port_entry.configure(state="normal")
 
     def close(self) -> None:
         """Window closed: stop the server cleanly, then go."""
@@ -206,7 +227,8 @@ class PanelWindow:
             if item not in wanted:
                 self.table.delete(item)
         for item, row in wanted.items():
-            values = (row.nick, row.address, row.channels, row.since, "yes" if row.tls else "no")
+            tls = "yes" if row.tls else "no"
+            values = (row.nick, row.address, row.channels, row.since, tls, row.via)
             if self.table.exists(item):
                 self.table.item(item, values=values)
             else:
