@@ -173,7 +173,8 @@ class PlainChat:
     def _prompt_if_nameless(self) -> None:
         self._prompt_timer = None
         if self._first_name is None and not self.framer.pending:
-            self._say(commands.PROMPT)
+            # On a new line: on nc's screen the greeting stays a word of its own.
+            self._say("", commands.PROMPT)
 
     # --- output: IRC lines for this user become plain lines --------------------------
     def _say(self, *lines: str) -> None:
