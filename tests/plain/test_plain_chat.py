@@ -242,3 +242,12 @@ async def test_plain_users_are_not_timed_out_by_pings(
     assert chat.server.world.find_user("alice") is not None
     await alice.send(b"/who\n")
     assert await alice.line() == "In #lobby: @alice"
+
+
+async def test_escape_sequences_from_irc_never_reach_the_terminal(
+    chat: RunningServer, plain_clients: list[PlainClient]
+) -> None:
+    bob = await irc_in_lobby(chat, "bob")
+    alice = await plain(chat, plain_clients, "alice")
+    await bob.send("PRIVMSG #lobby :\x1b]0;owned\x07\x1b[2J\x02bold\x02 \x0304red")
+    assert await alice.line() == "bob: ^[]0;owned^G^[[2Jbold red"

@@ -12,6 +12,7 @@ from hubbub.server.config import ConfigError, parse_config
 from hubbub.server.plainchat.commands import Step, chat_step, fit_text, strip_own_name
 from hubbub.server.plainchat.framing import MAX_MESSAGE_BYTES, PlainFramer
 from hubbub.server.plainchat.render import name_problem, render
+from hubbub.server.plainchat.text import terminal_safe
 
 
 def test_framing_lf_crlf_several_and_partial() -> None:
@@ -113,3 +114,10 @@ def test_config_plain_listener_and_section() -> None:
         parse_config({"plain": {"channel": "lobby"}}, source)
     with pytest.raises(ConfigError, match=r"listen.0.protocol"):
         parse_config({"listen": [{"port": 1, "protocol": "telnet"}]}, source)
+
+
+def test_text_is_made_safe_for_a_terminal() -> None:
+    assert terminal_safe("\x02bold\x02 \x0304,12red\x03 \x04ff0000hex\x0f") == "bold red hex"
+    assert terminal_safe("\x1b]0;owned\x07\x1b[2J") == "^[]0;owned^G^[[2J"
+    assert terminal_safe("a\tb\x7fc\x9bd") == "a b^?c<U+009B>d"
+    assert terminal_safe("caf\u00e9 \U0001f600") == "caf\u00e9 \U0001f600"

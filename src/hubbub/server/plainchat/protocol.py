@@ -13,6 +13,7 @@ from typing import ClassVar
 from hubbub.protocol.message import ProtocolError, parse_line
 from hubbub.server.plainchat import commands, render
 from hubbub.server.plainchat.framing import PlainFramer
+from hubbub.server.plainchat.text import terminal_safe
 from hubbub.server.session import Cancellable, Link, Session, SessionHost
 
 # The greeting: the third tutorial's client answers exactly these 4 bytes,
@@ -178,8 +179,10 @@ class PlainChat:
 
     # --- output: IRC lines for this user become plain lines --------------------------
     def _say(self, *lines: str) -> None:
+        """Write ``lines`` to the user, each made safe for a terminal."""
         if not self._quitting:
-            self.transport.write("".join(line + "\n" for line in lines).encode())
+            text = "".join(terminal_safe(line) + "\n" for line in lines)
+            self.transport.write(text.encode())
 
     def _shown(self, data: bytes) -> list[str]:
         out: list[str] = []
