@@ -12,7 +12,7 @@ from hubbub.server.config import ConfigError, parse_config
 from hubbub.server.plainchat.commands import Step, chat_step, fit_text, strip_own_name
 from hubbub.server.plainchat.framing import MAX_MESSAGE_BYTES, PlainFramer
 from hubbub.server.plainchat.render import name_problem, render
-from hubbub.server.plainchat.text import terminal_safe
+from hubbub.server.plainchat.text import terminal_safe, without_telnet_commands
 
 
 def test_framing_lf_crlf_several_and_partial() -> None:
@@ -121,3 +121,8 @@ def test_text_is_made_safe_for_a_terminal() -> None:
     assert terminal_safe("\x1b]0;owned\x07\x1b[2J") == "^[]0;owned^G^[[2J"
     assert terminal_safe("a\tb\x7fc\x9bd") == "a b^?c<U+009B>d"
     assert terminal_safe("caf\u00e9 \U0001f600") == "caf\u00e9 \U0001f600"
+
+
+def test_telnet_commands_are_not_text() -> None:
+    assert without_telnet_commands(b"hi\xff\xf4\xff\xfd\x06 there") == b"hi there"
+    assert without_telnet_commands(b"caf\xc3\xa9") == b"caf\xc3\xa9"

@@ -13,7 +13,7 @@ from typing import ClassVar
 from hubbub.protocol.message import ProtocolError, parse_line
 from hubbub.server.plainchat import commands, render
 from hubbub.server.plainchat.framing import PlainFramer
-from hubbub.server.plainchat.text import terminal_safe
+from hubbub.server.plainchat.text import terminal_safe, without_telnet_commands
 from hubbub.server.session import Cancellable, Link, Session, SessionHost
 
 # The greeting: the third tutorial's client answers exactly these 4 bytes,
@@ -116,7 +116,8 @@ class PlainChat:
     def _take(self, raw: bytes) -> None:
         if self.session.closed:
             return
-        self._take_text(raw.decode("utf-8", "replace").replace("\0", "").replace("\r", "").strip())
+        text = without_telnet_commands(raw).decode("utf-8", "replace")
+        self._take_text(text.replace("\0", "").replace("\r", "").strip())
 
     def _take_text(self, text: str) -> None:
         if self._state == "chatting":

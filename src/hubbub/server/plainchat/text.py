@@ -34,3 +34,13 @@ def _stand_in(match: re.Match[str]) -> str:
 def terminal_safe(text: str) -> str:
     """``text`` without IRC formatting and with no control character left."""
     return _CONTROLS.sub(_stand_in, _FORMATTING.sub("", text))
+
+
+# Telnet commands (RFC 854): IAC WILL/WONT/DO/DONT <option>, or IAC <command>.
+# telnet sends them when a key such as Ctrl-C is pressed; they are not text.
+_TELNET_COMMAND = re.compile(rb"\xff[\xfb-\xfe].|\xff[\xf0-\xfa]", re.DOTALL)
+
+
+def without_telnet_commands(raw: bytes) -> bytes:
+    """``raw`` (one message as received) without telnet's command sequences."""
+    return _TELNET_COMMAND.sub(b"", raw) if b"\xff" in raw else raw
