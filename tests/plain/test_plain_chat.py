@@ -127,8 +127,8 @@ async def test_invalid_utf8_is_replaced_and_a_5000_byte_line_is_cut(
 ) -> None:
     bob = await irc_in_lobby(chat, "bob")
     alice = await plain(chat, plain_clients, "alice")
-    await alice.send(b"caf\xe9 \xff\xfe ok\r\n")
-    await bob.expect(privmsg("#lobby", "caf\ufffd \ufffd\ufffd ok"))
+    await alice.send(b"caf\xe9 \xc3\x28 \x80 ok\r\n")
+    await bob.expect(privmsg("#lobby", "caf\ufffd \ufffd( \ufffd ok"))
     await alice.send(b"x" * 5000 + b"\r\n")
     long = await bob.expect("PRIVMSG")
     line = f":{long.source} PRIVMSG #lobby :{long.params[1]}".encode()
