@@ -124,9 +124,9 @@ async def test_003_nick_handshake_and_name_prefix(
 
     await client.type("{quit}")
     await client.expect("{quit}")
+    await client.stop()  # its receive loop now spins on the closed socket, printing ""
     quit_ = await bob.expect("QUIT")
     assert from_("alice")(quit_)
-    # (its receive loop spins on a closed socket from here: the fixture kills it)
 
 
 async def test_002_console_client(chat: RunningServer, processes: list[ClientProcess]) -> None:
