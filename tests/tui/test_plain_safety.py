@@ -11,7 +11,7 @@ import sys
 from libpeers import PeerFactory
 
 from hubbub.client import Join, MessageEvent, Names
-from hubbub.client.printable import printable
+from hubbub.protocol.printable import printable
 
 HOSTILE = "look \x1b]0;pwned\x07\x1b[2J\x9b31m\x7f\x00 here"
 

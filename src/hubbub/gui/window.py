@@ -13,9 +13,9 @@ from typing import Any
 from hubbub.client import formatting
 from hubbub.client.colours import nick_colour
 from hubbub.client.completion import complete
-from hubbub.client.printable import printable
 from hubbub.client.session import ChatSession, Conversation, Line
 from hubbub.gui.bridge import NetworkThread
+from hubbub.protocol.printable import printable
 
 POLL_MS = 40
 QUIT_GRACE_MS = 3000

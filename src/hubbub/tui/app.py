@@ -14,8 +14,8 @@ from hubbub.client import events as ev
 from hubbub.client import formatting
 from hubbub.client.client import Client, NotConnected
 from hubbub.client.config import ClientConfig
-from hubbub.client.printable import printable
 from hubbub.client.session import ChatSession, Conversation, Line
+from hubbub.protocol.printable import printable
 from hubbub.tui.chatinput import ChatInput
 from hubbub.tui.render import render_conversation, render_line, render_member
 

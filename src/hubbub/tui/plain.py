@@ -13,8 +13,8 @@ from typing import TextIO
 from hubbub.client import events as ev
 from hubbub.client.client import Client, NotConnected
 from hubbub.client.config import ClientConfig
-from hubbub.client.printable import printable
 from hubbub.client.session import ChatSession, Conversation, Line
+from hubbub.protocol.printable import printable
 
 HISTORY_STAMP = "(history %Y-%m-%d %H:%M:%S) "
 

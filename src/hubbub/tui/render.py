@@ -7,8 +7,8 @@ from rich.text import Text
 
 from hubbub.client import formatting
 from hubbub.client.colours import nick_colour
-from hubbub.client.printable import printable
 from hubbub.client.session import Conversation, Line
+from hubbub.protocol.printable import printable
 
 HIGHLIGHT_STYLE = "bold black on #e5c07b"
 _KIND_STYLES = {

@@ -2,12 +2,15 @@
 they get straight to it: another user's ESC sequence could rewrite the
 screen or the window title, a C1 control likewise on many terminals. IRC
 formatting codes (bold, colours...) are removed, since nothing would draw
-them; every other control character is shown as ``cat -v`` shows it (``^[``),
-so the reader sees that something was sent without it taking effect."""
+them; every other control character is shown as ``cat -v`` shows it (``^[``,
+:func:`hubbub.protocol.printable.printable`), so the reader sees that
+something was sent without it taking effect."""
 
 from __future__ import annotations
 
 import re
+
+from hubbub.protocol.printable import printable
 
 # Colour (\x03 fg[,bg]), hex colour (\x04 rrggbb[,rrggbb]), then the
 # one-character codes: bold, italics, underline, strikethrough, monospace,
@@ -17,23 +20,11 @@ _FORMATTING = re.compile(
     r"|\x04(?:[0-9a-fA-F]{6}(?:,[0-9a-fA-F]{6})?)?"
     r"|[\x02\x1d\x1f\x1e\x11\x16\x0f]"
 )
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
-def _stand_in(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code == 0x09:
-        return " "
-    if code < 0x20:
-        return "^" + chr(code + 0x40)
-    if code == 0x7F:
-        return "^?"
-    return f"<U+{code:04X}>"
 
 
 def terminal_safe(text: str) -> str:
     """``text`` without IRC formatting and with no control character left."""
-    return _CONTROLS.sub(_stand_in, _FORMATTING.sub("", text))
+    return printable(_FORMATTING.sub("", text))
 
 
 # Telnet commands (RFC 854): IAC WILL/WONT/DO/DONT <option>, or IAC <command>.
