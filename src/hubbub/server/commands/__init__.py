@@ -12,6 +12,7 @@ from hubbub.server.commands import (  # noqa: F401
     operators,
     presence,
     queries,
+    redaction,
     registration,
     sasl,
     serverbans,
