@@ -36,7 +36,7 @@ async def latest_texts(client: RawClient, target: str) -> list[str]:
 
 
 def redacts(lines: list[Message]) -> list[tuple[str, list[str]]]:
-    return [(m.source.split("!")[0], m.params) for m in lines if m.command == "REDACT"]
+    return [((m.source or "").split("!")[0], m.params) for m in lines if m.command == "REDACT"]
 
 
 async def test_op_redacts_anyone_members_with_the_cap_see_it(irc: Any) -> None:
