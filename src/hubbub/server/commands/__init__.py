@@ -8,6 +8,7 @@ from hubbub.server.commands import (  # noqa: F401
     info,
     messaging,
     modes,
+    multiline,
     nickserv,
     operators,
     presence,
