@@ -150,14 +150,16 @@ def _channel_key(ctx: Context, target: str) -> str | None:
 
 
 async def _private_key(ctx: Context, party: str, target: str) -> tuple[str, str] | None:
-    """(conversation key, canonical name) of ``party``'s conversation with
-    ``target``: the other party is its account when logged in (or, when
-    offline, when an account of that name exists), else its nick."""
+    """(conversation key, name for the batch) of ``party``'s conversation
+    with ``target``: the other party is its account when logged in (or, when
+    offline, when an account of that name exists), else its nick. The batch
+    names the nick as the client wrote it (clients, and irctest, match the
+    batch to their query by that parameter)."""
     if not valid_nick(target, 64):
         return None
     other = ctx.server.world.find_user(target)
     if other is not None and other.registered:
-        return conversation_key(party, other.history_party or other.folded), other.nick
+        return conversation_key(party, other.history_party or other.folded), target
     other_key = ctx.server.store.accounts.party(target) or fold(target)
     return conversation_key(party, other_key), target
 

@@ -32,11 +32,7 @@ from hubbub.store.keys import (
     other_party,
     party_account_id,
 )
-from hubbub.store.records import (
-    HistoryRecord,
-    HistoryTarget,
-    Selector,
-)
+from hubbub.store.records import MESSAGE_COMMANDS, HistoryRecord, HistoryTarget, Selector
 from hubbub.store.schema import accounts, history, history_parties
 from hubbub.store.sql import history_rows as hr
 from hubbub.store.sql.writer_link import (
@@ -51,6 +47,8 @@ from hubbub.store.timeutil import from_ms, to_ms, utcnow
 log = logging.getLogger(__name__)
 
 _ID_MAX = 2**62
+# What makes a target's "latest message" for TARGETS: messages, not events.
+_TARGET_KINDS = (*MESSAGE_COMMANDS, "TAGMSG")
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,8 +253,9 @@ class SqlHistory:
         limit: int,
         channels: Iterable[str] = (),
     ) -> builtins.list[HistoryTarget]:
-        """The window is inclusive and may be given in either order; when it
-        runs backwards, the ``limit`` targets nearest to ``start`` are kept."""
+        """The window excludes its bounds, as BETWEEN does (the spec), and may
+        be given in either order; when it runs backwards, the ``limit``
+        targets nearest to ``start`` are kept."""
         await self.flush()
         viewer_key = name_key(viewer)
         channel_names = {name_key(channel): channel for channel in channels}
@@ -271,9 +270,9 @@ class SqlHistory:
             # messages than the window is not in it (the spec's TARGETS).
             query = (
                 select(history.c.target_key, latest)
-                .where(history.c.target_key.in_(keys))
+                .where(history.c.target_key.in_(keys), history.c.command.in_(_TARGET_KINDS))
                 .group_by(history.c.target_key)
-                .having(latest.between(low, high))
+                .having(latest > low, latest < high)
                 .order_by(latest.desc() if start > end else latest, history.c.target_key)
                 .limit(max(limit, 0))
             )
