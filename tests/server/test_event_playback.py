@@ -5,6 +5,7 @@ CHATHISTORY TARGETS with ``*`` bounds."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from harness import join_all
@@ -124,6 +125,7 @@ async def test_targets_with_star_bounds(irc: Any) -> None:
     await join_all("#a", alice)
     await join_all("#b", alice)
     await alice.ask("PRIVMSG #a :x")
+    await asyncio.sleep(0.01)  # not in the same millisecond
     await alice.ask("PRIVMSG #b :y")
     got = await replayed(alice, "CHATHISTORY TARGETS * * 10")
     assert [m.params[1] for m in got] == ["#a", "#b"]
@@ -132,4 +134,27 @@ async def test_targets_with_star_bounds(irc: Any) -> None:
     fails = await alice.ask("CHATHISTORY TARGETS * msgid=abc 10")
     assert [m.params[:2] for m in fails if m.command == "FAIL"] == [
         ["CHATHISTORY", "INVALID_PARAMS"]
+    ]
+
+
+async def test_targets_bounds_are_excluded_and_events_do_not_count(irc: Any) -> None:
+    alice = await irc.client("alice", PLAYBACK)
+    await join_all("#a", alice)
+    await join_all("#b", alice)
+    await alice.send("PRIVMSG #a :x")
+    first = await alice.expect("PRIVMSG")
+    await asyncio.sleep(0.01)
+    await alice.send("PRIVMSG #b :y")
+    second = await alice.expect("PRIVMSG")
+    bob = await irc.client("bob", BASE)
+    await join_all("#a", bob)  # an event after the messages: not a message
+    await alice.sync()
+    after_first = f"timestamp={first.tags['time']}"
+    for query in (f"{after_first} *", f"* {after_first}"):
+        got = await replayed(alice, f"CHATHISTORY TARGETS {query} 10")
+        assert [m.params[1:] for m in got] == [["#b", second.tags["time"]]]
+    got = await replayed(alice, "CHATHISTORY TARGETS * * 10")
+    assert [m.params[1:] for m in got] == [
+        ["#a", first.tags["time"]],
+        ["#b", second.tags["time"]],
     ]

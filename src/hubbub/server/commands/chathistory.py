@@ -2,7 +2,8 @@
 
 Clients without ``draft/event-playback`` get PRIVMSG and NOTICE only; with
 it, TAGMSG and the channel events stored with the messages too. In TARGETS
-either timestamp may be ``*``: no bound on that side.
+either timestamp may be ``*``, an open bound on the side of now: ``<T> *``
+and ``* <T>`` both list what happened since T, ``* *`` everything.
 
 ``CHATHISTORY LATEST|BEFORE|AFTER|AROUND|BETWEEN|TARGETS``, answered from the
 store's history. Channel history is for the channel's current members;
@@ -126,10 +127,10 @@ def chathistory(ctx: Context, msg: Message) -> Awaitable[None] | None:
         return None
     try:
         if sub == "TARGETS":
-            # "*" leaves a side open: the first from now on, the second back
-            # to the start ("* *": every target, the latest first).
+            # "*" is an open bound on the side of now: "<T> *" and "* <T>"
+            # are both what happened since T ("* *": everything, latest first).
             start = _timestamp_only(args[0], _FAR_FUTURE)
-            end = _timestamp_only(args[1], _EPOCH)
+            end = _timestamp_only(args[1], _EPOCH if args[0] == "*" else _FAR_FUTURE)
             return _targets(ctx, start, end, _limit(ctx, args[2]))
         target = args[0]
         first = _selector(args[1], allow_star=sub == "LATEST")
