@@ -175,3 +175,21 @@ async def test_history_keeps_one_message_and_replays_it(irc: Any) -> None:
         (["#h", "first"], msgid),
         (["#h", "x"], None),
     ]
+
+
+async def test_join_autoreplay_gives_the_batch_or_the_fallback(start_server: Any) -> None:
+    irc = await start_server(history={"autoreplay_lines": 5})
+    alice = await irc.client("alice", MULTI)
+    await join_all("#j", alice)
+    await send_batch(alice, "#j", ["@batch=b1 PRIVMSG #j :one", "@batch=b1 PRIVMSG #j :two"])
+    await alice.sync()
+    carol = await irc.client("carol", MULTI)
+    await carol.send("JOIN #j")
+    batch = [await carol.expect(lambda m: m.command in ("BATCH", "PRIVMSG")) for _ in range(4)]
+    assert [m.command for m in batch] == ["BATCH", "PRIVMSG", "PRIVMSG", "BATCH"]
+    assert [m.params for m in batch[1:3]] == [["#j", "one"], ["#j", "two"]]
+    dave = await irc.client("dave")
+    await dave.send("JOIN #j")
+    got = [await dave.expect("PRIVMSG") for _ in range(2)]
+    assert [m.params for m in got] == [["#j", "one"], ["#j", "two"]]
+    await dave.nothing()
