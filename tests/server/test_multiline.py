@@ -193,3 +193,16 @@ async def test_join_autoreplay_gives_the_batch_or_the_fallback(start_server: Any
     got = [await dave.expect("PRIVMSG") for _ in range(2)]
     assert [m.params for m in got] == [["#j", "one"], ["#j", "two"]]
     await dave.nothing()
+
+
+async def test_refusals_carry_the_label_of_the_opening_batch(irc: Any) -> None:
+    alice = await irc.client("alice", MULTI)
+    await send_batch(alice, "#nowhere", ["@batch=b1 PRIVMSG #nowhere :hi"], "@label=q ")
+    assert [(m.command, m.tags.get("label")) for m in await alice.sync()] == [("403", "q")]
+    await send_batch(alice, "nobody", ["@batch=b1 PRIVMSG nobody :hi"], "@label=r ")
+    assert [(m.command, m.tags.get("label")) for m in await alice.sync()] == [("401", "r")]
+    await send_batch(alice, "#m", ["@batch=b1 PRIVMSG #x :hi"], "@label=s ")
+    got = await alice.sync()
+    assert [(m.command, m.params[1], m.tags.get("label")) for m in got] == [
+        ("FAIL", "MULTILINE_INVALID_TARGET", "s")
+    ]

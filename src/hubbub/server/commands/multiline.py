@@ -89,11 +89,11 @@ def _deliver(ctx: Context, opened: OpenBatch) -> None:
     if is_channel_name(target):
         channel = server.world.find_channel(target)
         if channel is None:
-            ctx.reply(rpl.ERR_NOSUCHCHANNEL, target, "No such channel")
+            _refuse(ctx, opened, rpl.ERR_NOSUCHCHANNEL, target, "No such channel")
             return
         reason = check_channel_send(channel, user)
         if reason is not None:
-            ctx.reply(rpl.ERR_CANNOTSENDTOCHAN, channel.name, reason)
+            _refuse(ctx, opened, rpl.ERR_CANNOTSENDTOCHAN, channel.name, reason)
             return
         recipients = [m for m in channel.members if m is not user]
         stored_target = channel.name
@@ -104,7 +104,7 @@ def _deliver(ctx: Context, opened: OpenBatch) -> None:
             return
         other = server.world.find_user(target)
         if other is None or not other.registered:
-            ctx.reply(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
+            _refuse(ctx, opened, rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
             return
         target = stored_target = other.nick
         recipients = [] if other is user else [other]
@@ -133,6 +133,14 @@ def _deliver(ctx: Context, opened: OpenBatch) -> None:
     )
     for listener in server.hooks.delivered:
         listener(delivered)
+
+
+def _refuse(ctx: Context, opened: OpenBatch, numeric: str, *params: str) -> None:
+    """The numeric a PRIVMSG would get, labeled with the opening BATCH's label."""
+    line = (serialize_body(ctx.server.name, numeric, [ctx.nick, *params]) + "\r\n").encode()
+    if opened.label is not None:
+        line = add_tag(line, "label=" + escape_tag_value(opened.label))
+    ctx.user.send(line)
 
 
 class _Forms:
