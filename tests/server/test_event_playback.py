@@ -158,3 +158,18 @@ async def test_targets_bounds_are_excluded_and_events_do_not_count(irc: Any) -> 
         ["#a", first.tags["time"]],
         ["#b", second.tags["time"]],
     ]
+
+
+async def test_client_tags_up_to_the_spec_limit_are_relayed_and_replayed(irc: Any) -> None:
+    alice = await irc.client("alice", PLAYBACK)
+    bob = await irc.client("bob", PLAYBACK)
+    await join_all("#big", alice, bob)
+    key = "+draft/react="
+    at_limit = "x" * (4094 - len(key))  # the tag data may take 4094 bytes
+    await alice.send(f"@{key}{at_limit} TAGMSG #big")
+    assert (await bob.expect("TAGMSG")).tags["+draft/react"] == at_limit
+    lines = await alice.ask(f"@{key}{at_limit}y TAGMSG #big")
+    assert "417" in [m.command for m in lines]  # ERR_INPUTTOOLONG
+    await bob.nothing()
+    (replay,) = await replayed(alice, "CHATHISTORY LATEST #big * 1")
+    assert replay.command == "TAGMSG" and replay.tags["+draft/react"] == at_limit
