@@ -27,6 +27,9 @@ class NullSink:
     def close(self, reason: str) -> None:
         pass
 
+    def take_label(self) -> str | None:
+        return None
+
 
 class MemoryLink:
     """A transport that keeps what it is given and never pushes back."""

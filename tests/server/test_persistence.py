@@ -78,7 +78,9 @@ async def hubbub_process(tmp_path: Path) -> AsyncIterator[ServerProcess]:
 def committed_texts(database: Path, target: str) -> set[str]:
     """What another SQLite connection sees committed: what a crash cannot undo."""
     with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
-        rows = conn.execute("SELECT text FROM history WHERE target = ?", (target,))
+        rows = conn.execute(
+            "SELECT text FROM history WHERE target = ? AND command = 'PRIVMSG'", (target,)
+        )
         return {text for (text,) in rows}
 
 

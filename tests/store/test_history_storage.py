@@ -231,7 +231,9 @@ async def test_a_conversation_emptied_by_retention_is_found_again_when_it_resume
         assert conn.execute("SELECT count(*) FROM history_parties").fetchone() == (0,)
     now = datetime.now(UTC)
     store.history.append(private_message("new", 0, "Bob", "Alice", when=now))
-    found = await store.history.targets("alice", now - timedelta(minutes=1), now, 10)
+    found = await store.history.targets(
+        "alice", now - timedelta(minutes=1), now + timedelta(minutes=1), 10
+    )
     assert [t.name for t in found] == ["bob"]
 
 

@@ -16,7 +16,12 @@ from harness import until
 from hubbub.store import Store, conversation_key, name_key
 from hubbub.store.records import HistoryRecord
 from hubbub.store.sql.history import SqlHistory
-from hubbub.store.sql.writer_link import encode_forget, encode_records, encode_reset_parties
+from hubbub.store.sql.writer_link import (
+    encode_forget,
+    encode_records,
+    encode_redact,
+    encode_reset_parties,
+)
 from hubbub.store.writer_process import FIELD_SEPARATOR, Writer
 from hubbub.store.writer_process import conversation_key as writers_conversation_key
 from store.history_helpers import channel_message, private_message
@@ -78,9 +83,12 @@ def test_forgets_and_resets_keep_their_place_among_the_messages() -> None:
     encode_forget(name_key("#Chan"), fields)
     encode_reset_parties(fields)
     encode_records([channel_message("c", 2)], fields)
-    rows, forgets, _, reset = Writer._parse(over_the_pipe(fields))
+    encode_redact("b", fields)
+    rows, deletes, _, reset = Writer._parse(over_the_pipe(fields))
     assert [row[0] for row in rows] == ["a", "b", "c"]
-    assert forgets == [(2, "#chan")] and reset
+    assert [(position, key) for position, _, key in deletes] == [(2, "#chan"), (3, "b")]
+    assert "target_key" in deletes[0][1] and "msgid" in deletes[1][1]
+    assert reset
 
 
 def test_an_unknown_item_is_refused() -> None:

@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
-from hubbub.server.api import Context
+from hubbub.server.api import ChannelEvent, Context
 from hubbub.server.delivery import Event, deliver, deliver_split
 from hubbub.server.state import PREFIX_MODES, Channel, User, WhowasEntry
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
 
 __all__ = [
+    "announce",
     "change_host",
     "deliver",
     "join",
@@ -35,6 +36,21 @@ __all__ = [
     "rename",
     "set_topic",
 ]
+
+
+def announce(
+    server: ServerApi,
+    channels: list[Channel],
+    source: str,
+    command: str,
+    params: list[str],
+    event: Event,
+) -> None:
+    """Tell the ``channel_event`` hooks what the members of ``channels`` just saw."""
+    if channels:
+        happened = ChannelEvent(server, channels, source, command, params, event)
+        for hook in server.hooks.channel_event:
+            hook(happened)
 
 
 # --- nicks, hosts, accounts ------------------------------------------------------------
@@ -52,7 +68,9 @@ def rename(ctx: Context, new: str) -> None:
     recipients.add(user)
     server.notify_monitors_offline(user)
     world.set_nick(user, new)
-    deliver(recipients, old_source, "NICK", [new], Event(user))
+    event = Event(user)
+    deliver(recipients, old_source, "NICK", [new], event)
+    announce(server, list(user.channels.values()), old_source, "NICK", [new], event)
     world.whowas.appendleft(WhowasEntry(old_nick, user.user, user.host, user.realname, time.time()))
     server.notify_monitors_online(user)
     for hook in server.hooks.nick_changed:
@@ -152,13 +170,16 @@ def join(ctx: Context, channel: Channel, prefix: str) -> None:
     user = ctx.user
     ctx.server.world.add_member(channel, user, prefix)
     account = user.account or "*"
+    event = Event(user)
+    extended = [channel.name, account, user.realname]
     deliver_split(
         channel.members,
         "extended-join",
-        (user.source, "JOIN", [channel.name, account, user.realname]),
+        (user.source, "JOIN", extended),
         (user.source, "JOIN", [channel.name]),
-        Event(user),
+        event,
     )
+    announce(ctx.server, [channel], user.source, "JOIN", extended, event)
     if user.away is not None:
         watchers = [m for m in channel.members if m is not user and "away-notify" in m.caps]
         deliver(watchers, user.source, "AWAY", [user.away])
@@ -168,7 +189,9 @@ def part(ctx: Context, channel: Channel, reason: str = "") -> None:
     """``ctx.user`` leaves ``channel``; its members (and the user) see PART."""
     user = ctx.user
     params = [channel.name, reason] if reason else [channel.name]
-    deliver(channel.members, user.source, "PART", params, Event(user))
+    event = Event(user)
+    deliver(channel.members, user.source, "PART", params, event)
+    announce(ctx.server, [channel], user.source, "PART", params, event)
     ctx.server.world.remove_member(channel, user)
 
 
@@ -183,7 +206,10 @@ def kick(
 ) -> None:
     """Remove ``target`` from ``channel`` (already allowed): the members see
     KICK from ``source`` (an operator, a service, the server)."""
-    deliver(channel.members, source, "KICK", [channel.name, target.nick, reason], Event(actor))
+    params = [channel.name, target.nick, reason]
+    event = Event(actor)
+    deliver(channel.members, source, "KICK", params, event)
+    announce(server, [channel], source, "KICK", params, event)
     server.world.remove_member(channel, target)
 
 
@@ -192,7 +218,10 @@ def set_topic(ctx: Context, channel: Channel, text: str, setter: str) -> None:
     channel.topic = text[: ctx.server.config.limits.topiclen]
     channel.topic_by = setter
     channel.topic_at = int(time.time())
-    deliver(channel.members, setter, "TOPIC", [channel.name, channel.topic], Event(ctx.user))
+    params = [channel.name, channel.topic]
+    event = Event(ctx.user)
+    deliver(channel.members, setter, "TOPIC", params, event)
+    announce(ctx.server, [channel], setter, "TOPIC", params, event)
     for listener in ctx.server.hooks.topic_changed:
         listener(ctx, channel)
 
@@ -214,6 +243,8 @@ def quit(server: ServerApi, user: User, reason: str, quit_message: str | None = 
     is the server's (``ServerApi.disconnect``, which calls this)."""
     if user.registered:
         text = quit_message if quit_message is not None else reason
-        deliver(server.world.neighbours(user), user.source, "QUIT", [text], Event(user))
+        event = Event(user)
+        deliver(server.world.neighbours(user), user.source, "QUIT", [text], event)
+        announce(server, list(user.channels.values()), user.source, "QUIT", [text], event)
         server.notify_monitors_offline(user)
     server.world.remove_user(user)

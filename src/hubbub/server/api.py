@@ -56,6 +56,23 @@ class Delivered:
     recipient: User | None  # set for private messages
     text: str
     event: Event
+    # what history keeps as the message's tags, when more than its client
+    # tags (a multiline message's line composition)
+    stored_tags: dict[str, str] | None = None
+
+
+@dataclass(slots=True)
+class ChannelEvent:
+    """A change the members of ``channels`` saw (JOIN, PART, KICK, QUIT,
+    NICK, TOPIC, MODE), for listeners such as draft/event-playback history.
+    QUIT and NICK happen in every channel the user is in at once."""
+
+    server: ServerApi
+    channels: list[Channel]
+    source: str
+    command: str
+    params: list[str]
+    event: Event
 
 
 ServiceHandler = Callable[["Context", str], Awaitable[None] | None]
@@ -95,6 +112,9 @@ class Hooks:
     nick_changed: list[Callable[[Context, str], None]] = field(default_factory=list)
     # after every delivered PRIVMSG/NOTICE/TAGMSG (history)
     delivered: list[Callable[[Delivered], None]] = field(default_factory=list)
+    # after a JOIN, PART, KICK, QUIT, NICK, TOPIC or MODE was delivered to a
+    # channel (history's event-playback); called from ``actions`` and modes
+    channel_event: list[Callable[[ChannelEvent], None]] = field(default_factory=list)
     # a new channel is about to be created: all must return True
     channel_create: list[Callable[[Context, Channel], bool]] = field(default_factory=list)
     # after a JOIN: hook(ctx, channel, created)

@@ -59,6 +59,7 @@ for _name in (
     "batch",
     "cap-notify",
     "chghost",
+    "draft/event-playback",
     "echo-message",
     "extended-join",
     "invite-notify",

@@ -127,6 +127,11 @@ class LimitsSection(_Section):
     # Seconds a TLS or WebSocket connection, already counted against the
     # limits above at accept, may take to finish its handshake before it is closed.
     handshake_timeout: float = Field(10.0, gt=0)
+    # draft/multiline: what one batch may hold (advertised in the cap value),
+    # and the seconds it may stay open before it is dropped.
+    multiline_max_bytes: int = Field(4096, ge=512, le=65536)
+    multiline_max_lines: int = Field(32, ge=2, le=1000)
+    multiline_timeout: float = Field(30.0, gt=0)
 
 
 def parse_duration(value: str | int | float | None) -> float | None:
@@ -198,8 +203,10 @@ class HistorySection(_Section):
     # batch being written). Near it, senders of messages wait (their lines
     # are read later) until the writer catches up; nothing is dropped.
     buffer_max: int = Field(20_000, ge=256, le=1_000_000)
+    # How long a user may REDACT their own messages (0: any time).
+    redaction_window: str | int | float | None = "1h"
 
-    @field_validator("max_age")
+    @field_validator("max_age", "redaction_window")
     @classmethod
     def _duration(cls, value: str | int | float | None) -> str | int | float | None:
         parse_duration(value)
@@ -208,6 +215,10 @@ class HistorySection(_Section):
     @property
     def max_age_seconds(self) -> float | None:
         return parse_duration(self.max_age)
+
+    @property
+    def redaction_window_seconds(self) -> float | None:
+        return parse_duration(self.redaction_window)
 
 
 class ChannelsSection(_Section):

@@ -74,18 +74,25 @@ class Event:
 
     def tag_prefix(self, mask: int) -> str:
         """``@tags `` for a recipient whose tag mask is ``mask`` ('' if none)."""
+        parts = self.tags(mask)
+        return "@" + ";".join(parts) + " " if parts else ""
+
+    def tags(self, mask: int, msgid: bool = True) -> list[str]:
+        """The tags for a recipient whose tag mask is ``mask``; ``msgid``
+        False for the lines after the first of a multiline fallback."""
         parts: list[str] = []
         if mask & TAG_MESSAGE_TAGS:
             if self.bot:
                 parts.append("bot")
-            parts.append("msgid=" + self.msgid)
+            if msgid:
+                parts.append("msgid=" + self.msgid)
             for key, value in self.client_tags.items():
                 parts.append(f"{key}={escape_tag_value(value)}" if value else key)
         if mask & TAG_TIME:
             parts.append("time=" + server_time(self.at))
         if mask & TAG_ACCOUNT and self.account:
             parts.append("account=" + escape_tag_value(self.account))
-        return "@" + ";".join(parts) + " " if parts else ""
+        return parts
 
 
 def render(body: str, event: Event | None, mask: int) -> bytes:

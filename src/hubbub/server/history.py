@@ -1,8 +1,11 @@
 """Message history: what is stored, how a stored message is replayed, and the
 jobs around it.
 
-* every channel and private PRIVMSG/NOTICE (and TAGMSG carrying client tags)
-  is appended to the store's history as it is delivered. ``append`` only
+* every channel and private PRIVMSG/NOTICE (and TAGMSG carrying client tags
+  other than typing notifications) is appended to the store's history as it
+  is delivered, a multiline batch as one message; channel events (JOIN,
+  PART, KICK, QUIT, NICK, TOPIC, MODE) too, replayed only to clients with
+  ``draft/event-playback``. ``append`` only
   buffers; the store writes batches in the background, so the message path
   never waits for the disk;
 * with ``[history] autoreplay_lines`` > 0, a client that did not ask for
@@ -23,10 +26,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
-from hubbub.protocol.message import escape_tag_value, serialize_body
-from hubbub.server.api import Context, Delivered
+from hubbub.server.api import ChannelEvent, Context, Delivered
 from hubbub.server.commands.chanserv_channels import registration
-from hubbub.server.delivery import TAG_ACCOUNT, TAG_MESSAGE_TAGS, TAG_TIME
+from hubbub.server.history_lines import event_text, replay
 from hubbub.server.logtext import for_log
 from hubbub.server.state import Channel, User
 from hubbub.store import HistoryCommand, HistoryRecord, run_retention
@@ -36,15 +38,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Commands replayed to clients without draft/event-playback (the spec allows
-# only these two in a chathistory batch).
-REPLAYED = frozenset(("PRIVMSG", "NOTICE"))
-
-
-def format_server_time(when: datetime) -> str:
-    """The server-time form of ``when`` (UTC, milliseconds)."""
-    when = when.astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+# Client tags that only matter live (typing notifications): a TAGMSG
+# carrying nothing else is relayed but not stored.
+TRANSIENT_TAGS = frozenset(("+typing", "+draft/typing"))
 
 
 def record_delivery(delivered: Delivered) -> None:
@@ -56,7 +52,7 @@ def record_delivery(delivered: Delivered) -> None:
         return
     event = delivered.event
     command = delivered.command
-    if command == "TAGMSG" and not event.client_tags:
+    if command == "TAGMSG" and TRANSIENT_TAGS.issuperset(event.client_tags):
         return
     sender = delivered.sender
     recipient = delivered.recipient
@@ -75,7 +71,7 @@ def record_delivery(delivered: Delivered) -> None:
         delivered.target,
         cast(HistoryCommand, command),
         delivered.text,
-        event.client_tags,
+        delivered.stored_tags or event.client_tags,
         parties,
     )
     try:
@@ -84,23 +80,28 @@ def record_delivery(delivered: Delivered) -> None:
         log.debug("history: message %s not stored, store closed", event.msgid)
 
 
-def history_line(record: HistoryRecord, mask: int, batch: str | None = None) -> bytes:
-    """A stored message as the line a client with tag mask ``mask`` gets."""
-    tags: list[str] = []
-    if batch is not None:
-        tags.append("batch=" + batch)
-    if mask & TAG_MESSAGE_TAGS:
-        tags.append("msgid=" + record.msgid)
-        for key, value in record.tags.items():
-            tags.append(f"{key}={escape_tag_value(value)}" if value else key)
-    if mask & TAG_TIME:
-        tags.append("time=" + format_server_time(record.time))
-    if mask & TAG_ACCOUNT and record.account:
-        tags.append("account=" + escape_tag_value(record.account))
-    params = [record.target] if record.command == "TAGMSG" else [record.target, record.text]
-    body = serialize_body(record.sender, record.command, params)
-    prefix = "@" + ";".join(tags) + " " if tags else ""
-    return (prefix + body + "\r\n").encode()
+def record_event(happened: ChannelEvent) -> None:
+    """The ``channel_event`` hook: store a JOIN, PART, KICK, QUIT, NICK,
+    TOPIC or MODE for draft/event-playback. One record per channel; msgids
+    are unique in the store, so a QUIT or NICK seen in several channels is
+    filed under ``<msgid>`` in the first and ``<msgid>-<n>`` in the others."""
+    server = happened.server
+    if not server.config.history.enabled:
+        return
+    event = happened.event
+    time_ms = int(event.at * 1000)
+    text = event_text(happened.params)
+    command = cast(HistoryCommand, happened.command)
+    try:
+        for index, channel in enumerate(happened.channels):
+            msgid = event.msgid if index == 0 else f"{event.msgid}-{index}"
+            server.store.history.append(
+                HistoryRecord(
+                    msgid, time_ms, happened.source, event.account, channel.name, command, text
+                )
+            )
+    except RuntimeError:  # the store is closing: the server is going down
+        log.debug("history: event %s not stored, store closed", event.msgid)
 
 
 async def send_paced(user: User, lines: Iterable[bytes], budget: int) -> None:
@@ -137,15 +138,14 @@ async def _replay(
     server: ServerApi, user: User, channel: Channel, lines: int, at: datetime
 ) -> None:
     try:
-        records = await server.store.history.before(channel.name, at, lines)
+        records = await server.store.history.before(channel.name, at, lines, messages_only=True)
     except Exception:
         log.exception("history: autoreplay of %s failed", for_log(channel.name))
         return
     if user not in channel.members:
         return
-    for record in records:
-        if record.command in REPLAYED:
-            user.send(history_line(record, user.tag_mask))
+    for line in replay(records, user, None):
+        user.send(line)
 
 
 # --- retention -----------------------------------------------------------------
@@ -188,6 +188,7 @@ def install(server: ServerApi) -> None:
     """History: record every delivery, replay on JOIN, keep it scoped and pruned."""
     hooks = server.hooks
     hooks.delivered.append(record_delivery)
+    hooks.channel_event.append(record_event)
     hooks.startup.append(_scope_channel_history)
     hooks.joined.append(_autoreplay)
     hooks.startup.append(_start_retention)

@@ -20,11 +20,14 @@ _batch_refs = itertools.count(1)
 class Replies:
     """What one command sent its own user, held until the command ends."""
 
-    __slots__ = ("label", "lines")
+    __slots__ = ("deferred", "label", "lines")
 
     def __init__(self, label: str) -> None:
         self.label = label
         self.lines: list[bytes] = []
+        # The command handed its label on (``Session.take_label``): what it
+        # wrote goes out unlabeled and there is no ACK.
+        self.deferred = False
 
     def render(self, server_name: str, user: User) -> list[bytes]:
         """The lines to send, labeled per the spec.
@@ -34,6 +37,8 @@ class Replies:
         """
         label = "label=" + escape_tag_value(self.label)
         lines = self.lines
+        if self.deferred:
+            return list(lines)
         if not lines:
             return [add_tag(f":{server_name} ACK\r\n".encode(), label)]
         if len(lines) == 1:

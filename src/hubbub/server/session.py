@@ -206,6 +206,13 @@ class Session:
         finally:
             self._replies = replies
 
+    def take_label(self) -> str | None:
+        replies = self._replies
+        if replies is None:
+            return None
+        replies.deferred = True
+        return replies.label
+
     def flush(self) -> None:
         """Hand this pass's output to the link in one write (once per loop
         pass per connection with output: kept to one call)."""

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from hubbub.protocol import masks
 from hubbub.protocol.casemap import fold
+from hubbub.server.multiline_batch import OpenBatch
 
 # Prefix modes, highest first, with their NAMES/WHO symbols.
 PREFIX_MODES = "ov"
@@ -34,6 +35,11 @@ class Sink(Protocol):
         response (a message one sends to oneself arrives as anyone's would)."""
 
     def close(self, reason: str) -> None: ...
+
+    def take_label(self) -> str | None:
+        """The running command's label, if any, taken from it: the command
+        is answered later, by another (a multiline batch's opening BATCH is
+        answered when the batch closes), so it gets no ACK now."""
 
 
 class User:
@@ -56,6 +62,7 @@ class User:
         "modes",
         "monitoring",
         "nick",
+        "open_batch",
         "oper_name",
         "password",
         "plain_chat",
@@ -104,6 +111,8 @@ class User:
         # a quit can drop them without scanning every channel.
         self.invites: set[Channel] = set()
         self.monitoring: set[str] = set()
+        # The draft/multiline batch this client is sending, if any.
+        self.open_batch: OpenBatch | None = None
         self.registered = False
         self.signon = time.time()
         self.last_active = self.signon

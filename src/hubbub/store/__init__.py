@@ -37,6 +37,7 @@ from hubbub.store.keys import account_party, conversation_key, name_key
 from hubbub.store.opening import open_store
 from hubbub.store.passwords import scram_credentials
 from hubbub.store.records import (
+    MESSAGE_COMMANDS,
     AccessLevel,
     Account,
     BanKind,
@@ -54,6 +55,7 @@ from hubbub.store.records import (
 from hubbub.store.retention import run_retention
 
 __all__ = [
+    "MESSAGE_COMMANDS",
     "AccessLevel",
     "Account",
     "AccountStore",

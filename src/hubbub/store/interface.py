@@ -127,7 +127,8 @@ class HistoryStore(Protocol):
 
     ``target`` in queries is a channel name or ``keys.conversation_key(me,
     other)``; results are in chronological order. A msgid selector unknown
-    in that target gives an empty result."""
+    in that target gives an empty result. ``messages_only`` keeps PRIVMSG and
+    NOTICE (no TAGMSG, no channel events): the limit counts only those."""
 
     writer_stats: WriterStats  # the write-behind buffer's figures (metrics, /healthz)
 
@@ -155,24 +156,36 @@ class HistoryStore(Protocol):
         """Delete the history of every channel not in ``keep``."""
 
     async def latest(
-        self, target: str, after: Selector | None, limit: int
+        self, target: str, after: Selector | None, limit: int, *, messages_only: bool = False
     ) -> builtins.list[HistoryRecord]: ...
 
     async def before(
-        self, target: str, selector: Selector, limit: int
+        self, target: str, selector: Selector, limit: int, *, messages_only: bool = False
     ) -> builtins.list[HistoryRecord]: ...
 
     async def after(
-        self, target: str, selector: Selector, limit: int
+        self, target: str, selector: Selector, limit: int, *, messages_only: bool = False
     ) -> builtins.list[HistoryRecord]: ...
 
     async def around(
-        self, target: str, selector: Selector, limit: int
+        self, target: str, selector: Selector, limit: int, *, messages_only: bool = False
     ) -> builtins.list[HistoryRecord]: ...
 
     async def between(
-        self, target: str, start: Selector, end: Selector, limit: int
+        self,
+        target: str,
+        start: Selector,
+        end: Selector,
+        limit: int,
+        *,
+        messages_only: bool = False,
     ) -> builtins.list[HistoryRecord]: ...
+
+    def redact(self, msgid: str) -> None:
+        """Delete one message, in order with the buffered ones (REDACT)."""
+
+    async def find(self, msgid: str) -> HistoryRecord | None:
+        """The stored message ``msgid`` (buffered ones included), or None."""
 
     async def targets(
         self,

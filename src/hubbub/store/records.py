@@ -17,7 +17,11 @@ _NO_TAGS: Mapping[str, str] = MappingProxyType({})
 AccessLevel = Literal["op", "voice"]
 ListKind = Literal["b", "e", "I"]  # ban, ban exception, invite exception
 BanKind = Literal["K", "D"]  # K-line (user@host mask), D-line (IP or CIDR)
-HistoryCommand = Literal["PRIVMSG", "NOTICE", "TAGMSG"]
+HistoryCommand = Literal[
+    "PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "QUIT", "KICK", "MODE", "TOPIC", "NICK"
+]
+# What a client without draft/event-playback may be replayed.
+MESSAGE_COMMANDS: tuple[HistoryCommand, ...] = ("PRIVMSG", "NOTICE")
 Selector = str | datetime  # a msgid, or a point in time (UTC)
 
 
@@ -87,6 +91,10 @@ class HistoryRecord(NamedTuple):
     (folded account name when logged in, else folded nick); the store files it
     under ``conversation_key(*parties)`` so only those two can read it back.
     Read back, ``parties`` holds the folded keys.
+
+    For a channel event (draft/event-playback: JOIN, PART, QUIT, KICK, MODE,
+    TOPIC, NICK) ``target`` is the channel it happened in and ``text`` the
+    event's parameters as a JSON list (``server.history`` builds and reads it).
 
     A named tuple holding the time as milliseconds rather than a frozen
     dataclass holding a datetime: one is built for every message sent, and

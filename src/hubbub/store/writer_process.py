@@ -18,6 +18,7 @@ hold). Each item of a batch starts with its kind:
   target, command, text, tags (JSON, "" for none), then the two parties
   ("" and "" for a channel message);
 * ``f`` and a target key: delete that channel's history;
+* ``r`` and a msgid: delete that message (a redaction);
 * ``p``: forget which conversations are known (retention deleted some).
 
 The whole batch is one transaction. The reply on stdout is ``<QII``: the
@@ -45,7 +46,7 @@ from hubbub.protocol.casemap import fold
 HEADER = struct.Struct("<QI")
 REPLY = struct.Struct("<QII")
 FIELD_SEPARATOR = "\0"
-MESSAGE, FORGET, RESET_PARTIES = "m", "f", "p"
+MESSAGE, FORGET, REDACT, RESET_PARTIES = "m", "f", "r", "p"
 MESSAGE_FIELDS = 10  # after the kind
 
 _INSERT = (
@@ -54,6 +55,7 @@ _INSERT = (
 )
 _INSERT_PARTY = "INSERT OR IGNORE INTO history_parties (party_key, conversation_key) VALUES (?, ?)"
 _DELETE_TARGET = "DELETE FROM history WHERE target_key = ?"
+_DELETE_MESSAGE = "DELETE FROM history WHERE msgid = ?"
 # Page cache: private messages land all over the conversation index; with
 # SQLite's default 2 MiB a row cost 32 us, with 16 MiB 19 us.
 CACHE_KIB = 16 * 1024
@@ -106,7 +108,7 @@ class Writer:
 
     def apply(self, fields: list[str]) -> int:
         """Store one batch in one transaction; returns the duplicates skipped."""
-        rows, forgets, parties, reset = self._parse(fields)
+        rows, deletes, parties, reset = self._parse(fields)
         conn = self._conn
         while True:
             try:
@@ -119,9 +121,9 @@ class Writer:
         try:
             skipped = 0
             start = 0
-            for position, key in forgets:
+            for position, statement, key in deletes:
                 skipped += self._insert(rows[start:position])
-                conn.execute(_DELETE_TARGET, (key,))
+                conn.execute(statement, (key,))
                 start = position
             skipped += self._insert(rows[start:])
             if reset:
@@ -148,11 +150,12 @@ class Writer:
     @staticmethod
     def _parse(
         fields: list[str],
-    ) -> tuple[list[tuple[object, ...]], list[tuple[int, str]], set[tuple[str, str]], bool]:
-        """Rows to insert, forget requests (with the row count before each),
-        the (party, conversation) pairs seen, and whether a reset came."""
+    ) -> tuple[list[tuple[object, ...]], list[tuple[int, str, str]], set[tuple[str, str]], bool]:
+        """Rows to insert, delete requests (with the row count before each,
+        the statement and its key), the (party, conversation) pairs seen, and
+        whether a reset came."""
         rows: list[tuple[object, ...]] = []
-        forgets: list[tuple[int, str]] = []
+        deletes: list[tuple[int, str, str]] = []
         filings: set[tuple[str, str | None, str | None]] = set()
         reset = False
         i, end = 0, len(fields)
@@ -183,7 +186,10 @@ class Writer:
                     )
                 )
             elif kind == FORGET:
-                forgets.append((len(rows), fields[i + 1]))
+                deletes.append((len(rows), _DELETE_TARGET, fields[i + 1]))
+                i += 2
+            elif kind == REDACT:
+                deletes.append((len(rows), _DELETE_MESSAGE, fields[i + 1]))
                 i += 2
             elif kind == RESET_PARTIES:
                 reset = True
@@ -191,7 +197,7 @@ class Writer:
             else:
                 raise ValueError(f"unknown item kind {kind!r}")
         parties = {(party, key) for key, *both in filings for party in both if party is not None}
-        return rows, forgets, parties, reset
+        return rows, deletes, parties, reset
 
 
 @functools.lru_cache(maxsize=65_536)

@@ -1,5 +1,10 @@
 """IRCv3 chathistory (https://ircv3.net/specs/extensions/chathistory).
 
+Clients without ``draft/event-playback`` get PRIVMSG and NOTICE only; with
+it, TAGMSG and the channel events stored with the messages too. In TARGETS
+either timestamp may be ``*``, an open bound on the side of now: ``<T> *``
+and ``* <T>`` both list what happened since T, ``* *`` everything.
+
 ``CHATHISTORY LATEST|BEFORE|AFTER|AROUND|BETWEEN|TARGETS``, answered from the
 store's history. Channel history is for the channel's current members;
 private history only for its two parties, and only to a logged-in user:
@@ -23,12 +28,8 @@ from hubbub.protocol.message import Message
 from hubbub.server.api import Context
 from hubbub.server.capabilities import register_capability
 from hubbub.server.commands.registry import command
-from hubbub.server.history import (
-    REPLAYED,
-    format_server_time,
-    history_line,
-    send_paced,
-)
+from hubbub.server.history import send_paced
+from hubbub.server.history_lines import EVENT_PLAYBACK_CAP, format_server_time, replay
 from hubbub.server.isupport import register_token
 from hubbub.server.logtext import for_log
 from hubbub.server.nick_protection import protection_pending
@@ -48,6 +49,11 @@ _PENDING = "Your nick is registered to an account; log in or change nick first"
 register_capability(CAP)
 register_token("CHATHISTORY", lambda config: str(config.history.chathistory_limit))
 register_token("MSGREFTYPES", lambda _config: "msgid,timestamp")
+
+
+# What ``*`` stands for in TARGETS: no bound on that side.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class _Invalid(Exception):
@@ -84,7 +90,10 @@ def _selector(param: str, allow_star: bool = False) -> Selector | None:
     raise _Invalid(param, "Invalid message reference")
 
 
-def _timestamp_only(param: str) -> datetime:
+def _timestamp_only(param: str, star: datetime) -> datetime:
+    """A TARGETS bound: a timestamp, or ``*`` for ``star`` (no bound)."""
+    if param == "*":
+        return star
     selector = _selector(param)
     if not isinstance(selector, datetime):
         raise _Invalid(param, "TARGETS takes timestamps only")
@@ -118,7 +127,10 @@ def chathistory(ctx: Context, msg: Message) -> Awaitable[None] | None:
         return None
     try:
         if sub == "TARGETS":
-            start, end = _timestamp_only(args[0]), _timestamp_only(args[1])
+            # "*" is an open bound on the side of now: "<T> *" and "* <T>"
+            # are both what happened since T ("* *": everything, latest first).
+            start = _timestamp_only(args[0], _FAR_FUTURE)
+            end = _timestamp_only(args[1], _EPOCH if args[0] == "*" else _FAR_FUTURE)
             return _targets(ctx, start, end, _limit(ctx, args[2]))
         target = args[0]
         first = _selector(args[1], allow_star=sub == "LATEST")
@@ -139,14 +151,16 @@ def _channel_key(ctx: Context, target: str) -> str | None:
 
 
 async def _private_key(ctx: Context, party: str, target: str) -> tuple[str, str] | None:
-    """(conversation key, canonical name) of ``party``'s conversation with
-    ``target``: the other party is its account when logged in (or, when
-    offline, when an account of that name exists), else its nick."""
+    """(conversation key, name for the batch) of ``party``'s conversation
+    with ``target``: the other party is its account when logged in (or, when
+    offline, when an account of that name exists), else its nick. The batch
+    names the nick as the client wrote it (clients, and irctest, match the
+    batch to their query by that parameter)."""
     if not valid_nick(target, 64):
         return None
     other = ctx.server.world.find_user(target)
     if other is not None and other.registered:
-        return conversation_key(party, other.history_party or other.folded), other.nick
+        return conversation_key(party, other.history_party or other.folded), target
     other_key = ctx.server.store.accounts.party(target) or fold(target)
     return conversation_key(party, other_key), target
 
@@ -190,20 +204,22 @@ async def _history(
                 return
             key, name = found
         records: list[HistoryRecord]
+        # Without draft/event-playback: PRIVMSG and NOTICE only (the spec).
+        only = EVENT_PLAYBACK_CAP not in ctx.user.caps
         if sub == "LATEST":
-            records = await history.latest(key, first, limit)
+            records = await history.latest(key, first, limit, messages_only=only)
         elif sub == "BEFORE":
             assert first is not None
-            records = await history.before(key, first, limit)
+            records = await history.before(key, first, limit, messages_only=only)
         elif sub == "AFTER":
             assert first is not None
-            records = await history.after(key, first, limit)
+            records = await history.after(key, first, limit, messages_only=only)
         elif sub == "AROUND":
             assert first is not None
-            records = await history.around(key, first, limit)
+            records = await history.around(key, first, limit, messages_only=only)
         else:
             assert first is not None and second is not None
-            records = await history.between(key, first, second, limit)
+            records = await history.between(key, first, second, limit, messages_only=only)
     except Exception:
         log.exception("CHATHISTORY %s %s failed", for_log(sub), for_log(target))
         ctx.fail(
@@ -216,9 +232,7 @@ async def _history(
         return
     ref = ctx.start_batch("chathistory", name)
     user = ctx.user
-    mask = user.tag_mask
-    lines = (history_line(r, mask, ref) for r in records if r.command in REPLAYED)
-    await send_paced(user, lines, ctx.server.config.limits.sendq // 4)
+    await send_paced(user, replay(records, user, ref), ctx.server.config.limits.sendq // 4)
     ctx.end_batch(ref)
 
 

@@ -10,8 +10,10 @@ from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import CHANTYPES, is_channel_name
 from hubbub.protocol.message import Message, fit_body
 from hubbub.server.api import Context, Delivered
+from hubbub.server.commands.multiline_lines import collect
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, deliver_one, render
+from hubbub.server.multiline_form import CAP as MULTILINE_CAP
 from hubbub.server.services import find_service
 
 if TYPE_CHECKING:
@@ -27,7 +29,7 @@ def client_tags(msg: Message) -> dict[str, str]:
     return {k: v for k, v in msg.tags.items() if k.startswith("+")}
 
 
-def _check_channel_send(channel: Channel, user: User) -> str | None:
+def check_channel_send(channel: Channel, user: User) -> str | None:
     """Why ``user`` may not speak in ``channel``, or None."""
     member = user in channel.members
     if "n" in channel.modes and not member:
@@ -46,6 +48,14 @@ def _relay(ctx: Context, msg: Message, cmd: str) -> Awaitable[None] | None:
     (docs/performance.md, "where the time goes")."""
     user = ctx.user
     params = msg.params
+    if (
+        msg.tags
+        and "batch" in msg.tags
+        and cmd != "TAGMSG"
+        and (user.open_batch is not None or MULTILINE_CAP in user.caps)
+    ):
+        collect(ctx, msg, cmd)  # a line of a draft/multiline batch
+        return None
     if not params or not params[0]:
         ctx.reply(rpl.ERR_NORECIPIENT, f"No recipient given ({cmd})")
         return None
@@ -115,7 +125,7 @@ def _to_channel(
     if channel is None:
         ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
         return
-    reason = _check_channel_send(channel, user)
+    reason = check_channel_send(channel, user)
     if reason is not None:
         ctx.reply(rpl.ERR_CANNOTSENDTOCHAN, channel.name, reason)
         return

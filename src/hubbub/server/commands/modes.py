@@ -22,6 +22,7 @@ from hubbub.protocol.casemap import fold, is_channel_name
 from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.masks import normalize_ban_mask, within_wildcard_cap
 from hubbub.protocol.message import Message
+from hubbub.server.actions import announce
 from hubbub.server.api import Context, ModeChange
 from hubbub.server.commands.channels import find_visible_channel
 from hubbub.server.commands.registry import command
@@ -299,7 +300,9 @@ def apply_channel_modes(
     if applied:
         for group in split_mode_lines(f":{setter} MODE {channel.name}", applied):
             params = [channel.name, *format_changes(group)]
-            deliver(channel.members, setter, "MODE", params, Event(actor))
+            event = Event(actor)
+            deliver(channel.members, setter, "MODE", params, event)
+            announce(server, [channel], setter, "MODE", params, event)
         for listener in server.hooks.modes_changed:
             listener(server, channel, setter, applied)
     return applied

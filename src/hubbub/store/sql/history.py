@@ -7,36 +7,39 @@ so either party, and nobody else, can ask for them.
 
 ``forget`` deletes a target's history through the same buffer the messages
 go through, so it removes exactly what was appended before it: a channel
-re-created a moment later keeps its first messages."""
+re-created a moment later keeps its first messages. ``redact`` deletes one
+message the same way, so a message still in the buffer is deleted too.
+
+Queries with ``messages_only`` return PRIVMSG and NOTICE only: what a client
+without draft/event-playback may be replayed (the limit counts only those)."""
 
 from __future__ import annotations
 
 import builtins
-import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, tuple_
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hubbub.store.batching import BatchWriter
 from hubbub.store.keys import (
-    conversation_key,
     history_key,
     name_key,
     other_party,
     party_account_id,
 )
-from hubbub.store.records import HistoryCommand, HistoryRecord, HistoryTarget, Selector
+from hubbub.store.records import MESSAGE_COMMANDS, HistoryRecord, HistoryTarget, Selector
 from hubbub.store.schema import accounts, history, history_parties
+from hubbub.store.sql import history_rows as hr
 from hubbub.store.sql.writer_link import (
     WriterLink,
     encode_forget,
     encode_records,
+    encode_redact,
     encode_reset_parties,
 )
 from hubbub.store.timeutil import from_ms, to_ms, utcnow
@@ -44,8 +47,8 @@ from hubbub.store.timeutil import from_ms, to_ms, utcnow
 log = logging.getLogger(__name__)
 
 _ID_MAX = 2**62
-
-Position = tuple[int, int]
+# What makes a target's "latest message" for TARGETS: messages, not events.
+_TARGET_KINDS = (*MESSAGE_COMMANDS, "TAGMSG")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +57,8 @@ class _Bounds:
     strictly after it are > ``high``. Equal for a msgid; for a timestamp they
     bracket every message of that millisecond."""
 
-    low: Position
-    high: Position
+    low: hr.Position
+    high: hr.Position
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +69,20 @@ class _Forget:
 
 
 @dataclass(frozen=True, slots=True)
+class _Redact:
+    """A request in the write buffer: delete the message ``msgid``."""
+
+    msgid: str
+
+
+@dataclass(frozen=True, slots=True)
 class _ResetParties:
     """A request in the write buffer: retention may have deleted parties, so
     the writer must write every pair again when it next sees it."""
 
 
 _RESET_PARTIES = _ResetParties()
-_Item = HistoryRecord | _Forget | _ResetParties
+_Item = HistoryRecord | _Forget | _Redact | _ResetParties
 
 
 class SqlHistory:
@@ -117,6 +127,18 @@ class SqlHistory:
         queued, so it is ordered after buffered messages and before later ones."""
         self._buffer.append(_Forget(name_key(target)))
 
+    def redact(self, msgid: str) -> None:
+        """Delete one message; queued like ``forget``."""
+        self._buffer.append(_Redact(msgid))
+
+    async def find(self, msgid: str) -> HistoryRecord | None:
+        """The stored message ``msgid`` (buffered ones included), or None."""
+        await self.flush()
+        query = select(history).where(history.c.msgid == msgid)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).one_or_none()
+        return None if row is None else hr.record(row)
+
     async def forget_channels_except(self, keep: Iterable[str]) -> int:
         """Delete the history of every channel but ``keep``; returns how
         many channels lost theirs."""
@@ -152,36 +174,39 @@ class SqlHistory:
                 await self._link.close()
 
     async def latest(
-        self, target: str, after: Selector | None, limit: int
+        self, target: str, after: Selector | None, limit: int, *, messages_only: bool = False
     ) -> builtins.list[HistoryRecord]:
         key = history_key(target)
+        kinds = hr.kinds(messages_only)
         if after is None:
-            return await self._select(key, (), limit, newest_first=True)
+            return await self._select(key, kinds, limit, newest_first=True)
         bounds = await self._bounds(key, after)
         if bounds is None:
             return []
-        return await self._select(key, (_after(bounds.high),), limit, newest_first=True)
+        return await self._select(key, (hr.after(bounds.high), *kinds), limit, newest_first=True)
 
     async def before(
-        self, target: str, selector: Selector, limit: int
+        self, target: str, selector: Selector, limit: int, *, messages_only: bool = False
     ) -> builtins.list[HistoryRecord]:
         key = history_key(target)
         bounds = await self._bounds(key, selector)
         if bounds is None:
             return []
-        return await self._select(key, (_before(bounds.low),), limit, newest_first=True)
+        where = (hr.before(bounds.low), *hr.kinds(messages_only))
+        return await self._select(key, where, limit, newest_first=True)
 
     async def after(
-        self, target: str, selector: Selector, limit: int
+        self, target: str, selector: Selector, limit: int, *, messages_only: bool = False
     ) -> builtins.list[HistoryRecord]:
         key = history_key(target)
         bounds = await self._bounds(key, selector)
         if bounds is None:
             return []
-        return await self._select(key, (_after(bounds.high),), limit, newest_first=False)
+        where = (hr.after(bounds.high), *hr.kinds(messages_only))
+        return await self._select(key, where, limit, newest_first=False)
 
     async def around(
-        self, target: str, selector: Selector, limit: int
+        self, target: str, selector: Selector, limit: int, *, messages_only: bool = False
     ) -> builtins.list[HistoryRecord]:
         """Up to ``limit // 2`` messages before the selector, the rest from it
         on (a msgid selector's own message included)."""
@@ -189,14 +214,23 @@ class SqlHistory:
         bounds = await self._bounds(key, selector)
         if bounds is None:
             return []
-        earlier = await self._select(key, (_before(bounds.low),), limit // 2, newest_first=True)
+        kinds = hr.kinds(messages_only)
+        earlier = await self._select(
+            key, (hr.before(bounds.low), *kinds), limit // 2, newest_first=True
+        )
         later = await self._select(
-            key, (_from(bounds.low),), limit - len(earlier), newest_first=False
+            key, (hr.from_(bounds.low), *kinds), limit - len(earlier), newest_first=False
         )
         return earlier + later
 
     async def between(
-        self, target: str, start: Selector, end: Selector, limit: int
+        self,
+        target: str,
+        start: Selector,
+        end: Selector,
+        limit: int,
+        *,
+        messages_only: bool = False,
     ) -> builtins.list[HistoryRecord]:
         """Messages strictly between the selectors; when ``start`` is the later
         one, the ``limit`` messages nearest to it."""
@@ -204,10 +238,11 @@ class SqlHistory:
         first, second = await self._bounds(key, start), await self._bounds(key, end)
         if first is None or second is None:
             return []
+        kinds = hr.kinds(messages_only)
         if first.low <= second.low:
-            where = (_after(first.high), _before(second.low))
+            where = (hr.after(first.high), hr.before(second.low), *kinds)
             return await self._select(key, where, limit, newest_first=False)
-        where = (_before(first.low), _after(second.high))
+        where = (hr.before(first.low), hr.after(second.high), *kinds)
         return await self._select(key, where, limit, newest_first=True)
 
     async def targets(
@@ -218,8 +253,9 @@ class SqlHistory:
         limit: int,
         channels: Iterable[str] = (),
     ) -> builtins.list[HistoryTarget]:
-        """The window is inclusive and may be given in either order; when it
-        runs backwards, the ``limit`` targets nearest to ``start`` are kept."""
+        """The window excludes its bounds, as BETWEEN does (the spec), and may
+        be given in either order; when it runs backwards, the ``limit``
+        targets nearest to ``start`` are kept."""
         await self.flush()
         viewer_key = name_key(viewer)
         channel_names = {name_key(channel): channel for channel in channels}
@@ -230,10 +266,13 @@ class SqlHistory:
         latest = func.max(history.c.time_ms).label("latest")
         async with self._engine.connect() as conn:
             keys = [*channel_names, *[key for (key,) in await conn.execute(conversations)]]
+            # A target is matched by its latest message: one with later
+            # messages than the window is not in it (the spec's TARGETS).
             query = (
                 select(history.c.target_key, latest)
-                .where(history.c.target_key.in_(keys), history.c.time_ms.between(low, high))
+                .where(history.c.target_key.in_(keys), history.c.command.in_(_TARGET_KINDS))
                 .group_by(history.c.target_key)
+                .having(latest > low, latest < high)
                 .order_by(latest.desc() if start > end else latest, history.c.target_key)
                 .limit(max(limit, 0))
             )
@@ -319,7 +358,7 @@ class SqlHistory:
             select(history).where(history.c.target_key == key, *where).order_by(*order).limit(limit)
         )
         async with self._engine.connect() as conn:
-            records = [_record(row) for row in await conn.execute(query)]
+            records = [hr.record(row) for row in await conn.execute(query)]
         return records[::-1] if newest_first else records
 
     async def _write(self, batch: builtins.list[_Item]) -> None:
@@ -340,6 +379,9 @@ class SqlHistory:
             if isinstance(item, _Forget):
                 async with self._engine.begin() as conn:
                     await conn.execute(delete(history).where(history.c.target_key == item.key))
+            elif isinstance(item, _Redact):
+                async with self._engine.begin() as conn:
+                    await conn.execute(delete(history).where(history.c.msgid == item.msgid))
         if records:
             await self._write_records(records)
 
@@ -355,6 +397,8 @@ class SqlHistory:
             records = []
             if isinstance(item, _Forget):
                 encode_forget(item.key, fields)
+            elif isinstance(item, _Redact):
+                encode_redact(item.msgid, fields)
             else:
                 encode_reset_parties(fields)
         encode_records(records, fields)
@@ -365,7 +409,7 @@ class SqlHistory:
     async def _write_records(self, batch: builtins.list[HistoryRecord]) -> None:
         """One transaction; if a row is refused (a msgid seen before), the
         rest of the batch is written row by row."""
-        rows = [_row(record) for record in batch]
+        rows = [hr.row(record) for record in batch]
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(insert(history), rows)
@@ -418,47 +462,3 @@ async def _forget_silent_parties(conn: AsyncConnection) -> None:
         history.c.target_key == history_parties.c.conversation_key
     )
     await conn.execute(delete(history_parties).where(~remaining.exists()))
-
-
-def _before(position: Position) -> ColumnElement[bool]:
-    return tuple_(history.c.time_ms, history.c.id) < tuple_(*position)
-
-
-def _after(position: Position) -> ColumnElement[bool]:
-    return tuple_(history.c.time_ms, history.c.id) > tuple_(*position)
-
-
-def _from(position: Position) -> ColumnElement[bool]:
-    return tuple_(history.c.time_ms, history.c.id) >= tuple_(*position)
-
-
-def _row(record: HistoryRecord) -> dict[str, Any]:
-    parties = record.parties
-    return {
-        "msgid": record.msgid,
-        "target_key": conversation_key(*parties) if parties else name_key(record.target),
-        "target": record.target,
-        "time_ms": record.time_ms,
-        "sender": record.sender,
-        "account": record.account,
-        "command": record.command,
-        "text": record.text,
-        "tags": json.dumps(dict(record.tags), separators=(",", ":")),
-        "party_a": name_key(parties[0]) if parties else None,
-        "party_b": name_key(parties[1]) if parties else None,
-    }
-
-
-def _record(row: Any) -> HistoryRecord:
-    parties = None if row.party_a is None else (row.party_a, row.party_b)
-    return HistoryRecord(
-        msgid=row.msgid,
-        time_ms=row.time_ms,
-        sender=row.sender,
-        account=row.account,
-        target=row.target,
-        command=cast(HistoryCommand, row.command),
-        text=row.text,
-        tags=json.loads(row.tags),
-        parties=parties,
-    )

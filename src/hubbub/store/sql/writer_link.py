@@ -24,6 +24,7 @@ from hubbub.store.writer_process import (
     FORGET,
     HEADER,
     MESSAGE,
+    REDACT,
     REPLY,
     RESET_PARTIES,
 )
@@ -61,6 +62,10 @@ def encode_records(records: list[HistoryRecord], out: list[str]) -> None:
 
 def encode_forget(key: str, out: list[str]) -> None:
     out += (FORGET, key)
+
+
+def encode_redact(msgid: str, out: list[str]) -> None:
+    out += (REDACT, msgid)
 
 
 def encode_reset_parties(out: list[str]) -> None:

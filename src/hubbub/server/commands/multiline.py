@@ -1,0 +1,180 @@
+"""draft/multiline (https://ircv3.net/specs/extensions/multiline): the
+client's ``BATCH +<ref> draft/multiline <target>`` ... ``BATCH -<ref>``.
+
+The lines in between are collected by ``multiline_lines``; at the close the
+message is checked like any PRIVMSG/NOTICE (channel modes, bans, the
+recipient) and delivered once: as a ``draft/multiline`` batch to recipients
+with the capability, as separate lines (blank ones left out, the msgid on
+the first) to the others. Each variant is serialised once per tag mask (the
+fan-out rule). History keeps it as one message with one msgid, its line
+composition kept so replay gives the same lines. With labeled-response and
+echo-message the label rides on the echoed opening BATCH; without the echo,
+an ACK carries it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from hubbub.protocol import numerics as rpl
+from hubbub.protocol.casemap import is_channel_name
+from hubbub.protocol.message import Message, escape_tag_value, serialize_body
+from hubbub.server import multiline_form
+from hubbub.server.api import Context, Delivered
+from hubbub.server.capabilities import register_capability
+from hubbub.server.commands.messaging import check_channel_send, client_tags
+from hubbub.server.commands.multiline_lines import expired, fail
+from hubbub.server.commands.registry import command
+from hubbub.server.config import Config
+from hubbub.server.delivery import Event, add_tag
+from hubbub.server.multiline_batch import OpenBatch
+from hubbub.server.services import find_service
+from hubbub.server.state import User
+
+CAP = multiline_form.CAP
+
+
+def _cap_value(config: Config) -> str:
+    limits = config.limits
+    return f"max-bytes={limits.multiline_max_bytes},max-lines={limits.multiline_max_lines}"
+
+
+register_capability(CAP, config_value=_cap_value)
+
+
+@command("BATCH", min_params=1)
+def batch(ctx: Context, msg: Message) -> None:
+    """BATCH +<ref> draft/multiline <target> | BATCH -<ref>: a multiline message."""
+    reference = msg.params[0]
+    user = ctx.user
+    if reference[:1] == "+" and len(reference) > 1:
+        _open(ctx, msg, reference[1:])
+    elif reference[:1] == "-" and len(reference) > 1:
+        opened = user.open_batch
+        if opened is None or opened.ref != reference[1:]:
+            description = "No batch is open with that reference"
+            ctx.fail("BATCH", "MULTILINE_INVALID", description=description)
+            return
+        user.open_batch = None
+        if opened.failed or expired(ctx, opened):
+            return
+        problem = opened.complete()
+        if problem is not None:
+            fail(ctx, opened, problem)
+            return
+        _deliver(ctx, opened)
+    else:
+        ctx.fail("BATCH", "MULTILINE_INVALID", description="Invalid batch reference")
+
+
+def _open(ctx: Context, msg: Message, ref: str) -> None:
+    user = ctx.user
+    if len(msg.params) < 3 or msg.params[1] != multiline_form.BATCH_TYPE or CAP not in user.caps:
+        description = f"Only {multiline_form.BATCH_TYPE} batches with a target, after CAP REQ {CAP}"
+        ctx.fail("BATCH", "MULTILINE_INVALID", description=description)
+        return
+    previous = user.open_batch
+    if previous is not None and not previous.failed:
+        fail(ctx, previous, ("MULTILINE_INVALID", [], "A new batch opened before this one closed"))
+    label = user.sink.take_label()  # answered when the batch closes
+    tags = client_tags(msg) if msg.tags else {}
+    user.open_batch = OpenBatch(ref, msg.params[2], label, tags, time.monotonic())
+
+
+def _deliver(ctx: Context, opened: OpenBatch) -> None:
+    user = ctx.user
+    server = ctx.server
+    target = opened.target
+    other: User | None = None
+    if is_channel_name(target):
+        channel = server.world.find_channel(target)
+        if channel is None:
+            _refuse(ctx, opened, rpl.ERR_NOSUCHCHANNEL, target, "No such channel")
+            return
+        reason = check_channel_send(channel, user)
+        if reason is not None:
+            _refuse(ctx, opened, rpl.ERR_CANNOTSENDTOCHAN, channel.name, reason)
+            return
+        recipients = [m for m in channel.members if m is not user]
+        stored_target = channel.name
+    else:
+        if find_service(server, target) is not None:
+            description = "Services take one line at a time"
+            fail(ctx, opened, ("MULTILINE_INVALID_TARGET", [target, target], description))
+            return
+        other = server.world.find_user(target)
+        if other is None or not other.registered:
+            _refuse(ctx, opened, rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
+            return
+        target = stored_target = other.nick
+        recipients = [] if other is user else [other]
+    event = Event(user, opened.tags)
+    lines = opened.lines
+    form = _Forms(user.source, opened.command, target, lines, event)
+    for recipient in recipients:
+        for line in form.lines_for(recipient):
+            recipient.sink.write(line)
+    if "echo-message" in user.caps or other is user:
+        echo = form.lines_for(user)
+        if opened.label is not None and "labeled-response" in user.caps:
+            echo[0] = add_tag(echo[0], "label=" + escape_tag_value(opened.label))
+        for line in echo:
+            user.send(line)
+    elif opened.label is not None and "labeled-response" in user.caps:
+        ack = (serialize_body(server.name, "ACK", []) + "\r\n").encode()
+        user.send(add_tag(ack, "label=" + escape_tag_value(opened.label)))
+    server.metrics.channel_message(opened.command, len(recipients))
+    if other is not None and opened.command == "PRIVMSG" and other.away is not None:
+        ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
+    stored_tags = {**opened.tags, multiline_form.COMPOSITION_KEY: multiline_form.composition(lines)}
+    text = multiline_form.combine(lines)
+    delivered = Delivered(
+        server, user, opened.command, stored_target, other, text, event, stored_tags
+    )
+    for listener in server.hooks.delivered:
+        listener(delivered)
+
+
+def _refuse(ctx: Context, opened: OpenBatch, numeric: str, *params: str) -> None:
+    """The numeric a PRIVMSG would get, labeled with the opening BATCH's label."""
+    line = (serialize_body(ctx.server.name, numeric, [ctx.nick, *params]) + "\r\n").encode()
+    if opened.label is not None:
+        line = add_tag(line, "label=" + escape_tag_value(opened.label))
+    ctx.user.send(line)
+
+
+class _Forms:
+    """The message's lines per (tag mask, multiline or not), built once each."""
+
+    __slots__ = ("_cache", "_command", "_event", "_lines", "_source", "_target")
+
+    def __init__(
+        self,
+        source: str,
+        command: str,
+        target: str,
+        lines: list[multiline_form.Line],
+        event: Event,
+    ) -> None:
+        self._source = source
+        self._command = command
+        self._target = target
+        self._lines = lines
+        self._event = event
+        self._cache: dict[tuple[int, bool], list[bytes]] = {}
+
+    def lines_for(self, user: User) -> list[bytes]:
+        mask = user.tag_mask
+        whole = multiline_form.CAP in user.caps and "batch" in user.caps
+        cached = self._cache.get((mask, whole))
+        if cached is None:
+            event = self._event
+            args = (self._source, self._command, self._target, self._lines)
+            if whole:
+                cached = multiline_form.batch_form(*args, event.tags(mask))
+            else:
+                cached = multiline_form.fallback_form(
+                    *args, event.tags(mask), event.tags(mask, msgid=False)
+                )
+            self._cache[(mask, whole)] = cached
+        return list(cached)

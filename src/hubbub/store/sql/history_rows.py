@@ -1,0 +1,63 @@
+"""The row-level pieces of the history queries: record <-> row, and the
+conditions on (time, id) positions and on the kind of line stored."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, tuple_
+
+from hubbub.store.keys import conversation_key, name_key
+from hubbub.store.records import MESSAGE_COMMANDS, HistoryCommand, HistoryRecord
+from hubbub.store.schema import history
+
+Position = tuple[int, int]
+
+
+def kinds(messages_only: bool) -> tuple[ColumnElement[bool], ...]:
+    return (history.c.command.in_(MESSAGE_COMMANDS),) if messages_only else ()
+
+
+def before(position: Position) -> ColumnElement[bool]:
+    return tuple_(history.c.time_ms, history.c.id) < tuple_(*position)
+
+
+def after(position: Position) -> ColumnElement[bool]:
+    return tuple_(history.c.time_ms, history.c.id) > tuple_(*position)
+
+
+def from_(position: Position) -> ColumnElement[bool]:
+    return tuple_(history.c.time_ms, history.c.id) >= tuple_(*position)
+
+
+def row(record: HistoryRecord) -> dict[str, Any]:
+    parties = record.parties
+    return {
+        "msgid": record.msgid,
+        "target_key": conversation_key(*parties) if parties else name_key(record.target),
+        "target": record.target,
+        "time_ms": record.time_ms,
+        "sender": record.sender,
+        "account": record.account,
+        "command": record.command,
+        "text": record.text,
+        "tags": json.dumps(dict(record.tags), separators=(",", ":")),
+        "party_a": name_key(parties[0]) if parties else None,
+        "party_b": name_key(parties[1]) if parties else None,
+    }
+
+
+def record(row: Any) -> HistoryRecord:
+    parties = None if row.party_a is None else (row.party_a, row.party_b)
+    return HistoryRecord(
+        msgid=row.msgid,
+        time_ms=row.time_ms,
+        sender=row.sender,
+        account=row.account,
+        target=row.target,
+        command=cast(HistoryCommand, row.command),
+        text=row.text,
+        tags=json.loads(row.tags),
+        parties=parties,
+    )
