@@ -121,6 +121,8 @@ def login(ctx: Context, account: str) -> None:
     user.history_party = ctx.server.store.accounts.party(account)
     ctx.reply(rpl.RPL_LOGGEDIN, user.source, account, f"You are now logged in as {account}")
     _notify_account(ctx, account)
+    for hook in ctx.server.hooks.logged_in:
+        hook(ctx, account)
 
 
 def logout(ctx: Context) -> None:

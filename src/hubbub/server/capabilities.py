@@ -71,3 +71,15 @@ for _name in (
     "draft/no-implicit-names",
 ):
     register_capability(_name)
+
+
+def _metadata_value(config: Config) -> str:
+    """IRCv3 metadata: METADATA works before registration, and its limits."""
+    limits = config.metadata
+    return (
+        f"before-connect,max-subs={limits.max_subs},max-keys={limits.max_keys},"
+        f"max-value-bytes={limits.max_value_bytes}"
+    )
+
+
+register_capability("draft/metadata-3", config_value=_metadata_value)

@@ -53,6 +53,8 @@ class User:
         "invites",
         "ip",
         "last_active",
+        "metadata",
+        "metadata_subs",
         "modes",
         "monitoring",
         "nick",
@@ -101,6 +103,9 @@ class User:
         # a quit can drop them without scanning every channel.
         self.invites: set[Channel] = set()
         self.monitoring: set[str] = set()
+        # IRCv3 metadata set on this user, and the keys it subscribed to.
+        self.metadata: dict[str, str] = {}
+        self.metadata_subs: set[str] = set()
         self.registered = False
         self.signon = time.time()
         self.last_active = self.signon
@@ -145,6 +150,7 @@ class Channel:
         "limit",
         "lists",
         "members",
+        "metadata",
         "modes",
         "name",
         "topic",
@@ -167,6 +173,7 @@ class Channel:
         # Invites by channel operators, keyed by the User invited (a later
         # holder of the nick gets nothing); bounded by World.invite().
         self.invited: dict[User, Invite] = {}
+        self.metadata: dict[str, str] = {}  # IRCv3 metadata set by its operators
 
     # --- membership -------------------------------------------------------
     def prefix_of(self, user: User, multi: bool = False) -> str:

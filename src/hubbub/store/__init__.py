@@ -27,6 +27,7 @@ History in brief:
 
 from hubbub.store.errors import AlreadyExists, NotFound, StoreError
 from hubbub.store.interface import (
+    AccountMetadataStore,
     AccountStore,
     ChannelStore,
     HistoryStore,
@@ -56,6 +57,7 @@ from hubbub.store.retention import run_retention
 __all__ = [
     "AccessLevel",
     "Account",
+    "AccountMetadataStore",
     "AccountStore",
     "AlreadyExists",
     "BanKind",

@@ -70,6 +70,18 @@ class AccountStore(Protocol):
     async def find_by_certfp(self, fingerprint: str) -> Account | None: ...
 
 
+class AccountMetadataStore(Protocol):
+    """The IRCv3 metadata of accounts (``display-name``, ``avatar``, ...).
+    Unknown accounts read as empty and are ignored by the setters."""
+
+    async def load(self, account: str) -> dict[str, str]: ...
+
+    async def set(self, account: str, key: str, value: str | None) -> None:
+        """Set ``key``, or delete it with None."""
+
+    async def clear(self, account: str) -> None: ...
+
+
 class ChannelStore(Protocol):
     """ChanServ registrations. Every setter raises NotFound for a channel
     that is not registered."""
@@ -201,6 +213,9 @@ class Store(Protocol):
 
     @property
     def channels(self) -> ChannelStore: ...
+
+    @property
+    def metadata(self) -> AccountMetadataStore: ...
 
     @property
     def bans(self) -> ServerBanStore: ...

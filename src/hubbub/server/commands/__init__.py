@@ -7,6 +7,7 @@ from hubbub.server.commands import (  # noqa: F401
     chathistory,
     info,
     messaging,
+    metadata,
     modes,
     nickserv,
     operators,
