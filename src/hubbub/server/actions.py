@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
+from hubbub.protocol.casemap import fold
 from hubbub.server.api import Context
 from hubbub.server.delivery import Event, deliver, deliver_split
 from hubbub.server.state import PREFIX_MODES, Channel, User, WhowasEntry
@@ -33,6 +34,7 @@ __all__ = [
     "part",
     "quit",
     "rename",
+    "rename_channel",
     "set_topic",
 ]
 
@@ -187,6 +189,35 @@ def kick(
     KICK from ``source`` (an operator, a service, the server)."""
     deliver(channel.members, source, "KICK", [channel.name, target.nick, reason], Event(actor))
     server.world.remove_member(channel, target)
+
+
+def rename_channel(
+    server: ServerApi, channel: Channel, new: str, reason: str, *, source: str, actor: User | None
+) -> list[User]:
+    """Rename ``channel`` (already allowed, ``new`` free): members with
+    ``draft/channel-rename`` see RENAME; the others, unless only the case
+    changed, see themselves PART the old name and JOIN the new one. Returns
+    those others: the caller sends them the topic and names a JOIN brings."""
+    old = channel.name
+    case_only = fold(old) == fold(new)
+    server.world.rename_channel(channel, new)
+    event = Event(actor)
+    with_cap = [m for m in channel.members if "draft/channel-rename" in m.caps]
+    deliver(with_cap, source, "RENAME", [old, new, reason], event)
+    fallback = [] if case_only else [m for m in channel.members if m not in with_cap]
+    part_params = [old, reason] if reason else [old]
+    for member in fallback:
+        deliver([member], member.source, "PART", part_params, event)
+        deliver_split(
+            [member],
+            "extended-join",
+            (member.source, "JOIN", [new, member.account or "*", member.realname]),
+            (member.source, "JOIN", [new]),
+            event,
+        )
+    for hook in server.hooks.channel_renamed:
+        hook(server, channel, old)
+    return fallback
 
 
 def set_topic(ctx: Context, channel: Channel, text: str, setter: str) -> None:

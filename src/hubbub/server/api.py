@@ -111,6 +111,10 @@ class Hooks:
     kick_guards: list[Callable[[Context, Channel, User], str | None]] = field(default_factory=list)
     # a refusal text for a TOPIC change, or None
     topic_guards: list[Callable[[Context, Channel], str | None]] = field(default_factory=list)
+    # a refusal text for a RENAME of a channel to a new name, or None
+    rename_guards: list[Callable[[Context, Channel, str], str | None]] = field(default_factory=list)
+    # after a channel was renamed: hook(server, channel, old_name)
+    channel_renamed: list[Callable[[ServerApi, Channel, str], None]] = field(default_factory=list)
     # after a topic change
     topic_changed: list[Callable[[Context, Channel], None]] = field(default_factory=list)
     # keep only the mode changes a feature allows

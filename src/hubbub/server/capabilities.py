@@ -69,6 +69,7 @@ for _name in (
     "setname",
     "userhost-in-names",
     "draft/no-implicit-names",
+    "draft/channel-rename",
 ):
     register_capability(_name)
 

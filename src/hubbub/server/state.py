@@ -369,6 +369,18 @@ class World:
         self.channels[folded] = channel
         return channel, True
 
+    def rename_channel(self, channel: Channel, name: str) -> None:
+        """Give ``channel`` a new name (not taken by another channel): the
+        same object, so members, modes, lists and invites stay."""
+        old = channel.folded
+        del self.channels[old]
+        channel.name = name
+        channel.folded = fold(name)
+        self.channels[channel.folded] = channel
+        for member in channel.members:
+            del member.channels[old]
+            member.channels[channel.folded] = channel
+
     def add_member(self, channel: Channel, user: User, prefix: str = "") -> None:
         channel.members[user] = prefix
         user.channels[channel.folded] = channel

@@ -95,6 +95,9 @@ class ChannelStore(Protocol):
 
     async def drop(self, channel: str) -> bool: ...
 
+    async def rename(self, channel: str, new: str) -> None:
+        """The registration of ``channel`` now names ``new`` (RENAME)."""
+
     async def set_founder(self, channel: str, account: str) -> None: ...
 
     async def set_topic(self, channel: str, topic: Topic | None) -> None: ...
@@ -162,6 +165,10 @@ class HistoryStore(Protocol):
         """Delete the channel's history appended so far, in order with the
         buffered messages (a channel that emptied: its next incarnation
         must not read it)."""
+
+    async def rename_target(self, channel: str, new: str) -> None:
+        """File the history of ``channel`` under ``new`` (RENAME), after
+        what is buffered."""
 
     async def forget_channels_except(self, keep: Iterable[str]) -> int:
         """Delete the history of every channel not in ``keep``."""

@@ -2,6 +2,7 @@
 
 from hubbub.server.commands import (  # noqa: F401
     account_registration,
+    channel_rename,
     channels,
     chanserv,
     chathistory,

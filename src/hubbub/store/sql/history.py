@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, tuple_
+from sqlalchemy import ColumnElement, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -116,6 +116,15 @@ class SqlHistory:
         """Delete the history of ``target`` (a channel name) appended so far;
         queued, so it is ordered after buffered messages and before later ones."""
         self._buffer.append(_Forget(name_key(target)))
+
+    async def rename_target(self, channel: str, new: str) -> None:
+        await self.flush()
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(history)
+                .where(history.c.target_key == name_key(channel))
+                .values(target_key=name_key(new), target=new)
+            )
 
     async def forget_channels_except(self, keep: Iterable[str]) -> int:
         """Delete the history of every channel but ``keep``; returns how
