@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
 from hubbub.server.api import Context
+from hubbub.server.audience import told_of
 from hubbub.server.delivery import Event, deliver, deliver_split
 from hubbub.server.state import PREFIX_MODES, Channel, User, WhowasEntry
 
@@ -77,9 +78,9 @@ def change_host(
     user.user = new_user
     user.host = new_host
     event = Event(user)
-    with_cap = [u for u in neighbours if "chghost" in u.caps]
+    with_cap = told_of(server.world, user, "chghost")
     if "chghost" in user.caps:
-        with_cap.append(user)
+        with_cap.add(user)
     deliver(with_cap, old_source, "CHGHOST", [new_user, new_host], event)
     if not cycle:
         return
@@ -141,9 +142,9 @@ def _notify_account(ctx: Context, account: str) -> None:
     user = ctx.user
     if not user.registered:
         return
-    watchers = [u for u in ctx.server.world.neighbours(user) if "account-notify" in u.caps]
+    watchers = told_of(ctx.server.world, user, "account-notify")
     if "account-notify" in user.caps:
-        watchers.append(user)
+        watchers.add(user)
     deliver(watchers, user.source, "ACCOUNT", [account])
 
 

@@ -61,6 +61,7 @@ for _name in (
     "chghost",
     "echo-message",
     "extended-join",
+    "extended-monitor",
     "invite-notify",
     "labeled-response",
     "message-tags",

@@ -13,6 +13,7 @@ from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, valid_nick
 from hubbub.protocol.message import Message
 from hubbub.server.api import Context
+from hubbub.server.audience import told_of
 from hubbub.server.commands.queries import LIST_BUDGET, find_user, packed
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import Event, deliver
@@ -47,7 +48,7 @@ def away(ctx: Context, msg: Message) -> None:
         if not was_away:
             return
         params = []
-    watchers = [u for u in ctx.server.world.neighbours(user) if "away-notify" in u.caps]
+    watchers = told_of(ctx.server.world, user, "away-notify")
     if watchers:
         deliver(watchers, user.source, "AWAY", params, Event(user))
 
@@ -61,9 +62,9 @@ def setname(ctx: Context, msg: Message) -> None:
         ctx.fail("SETNAME", "INVALID_REALNAME", description="Realname is not valid")
         return
     user.realname = realname
-    recipients = [u for u in ctx.server.world.neighbours(user) if "setname" in u.caps]
+    recipients = told_of(ctx.server.world, user, "setname")
     if "setname" in user.caps:
-        recipients.append(user)
+        recipients.add(user)
     deliver(recipients, user.source, "SETNAME", [realname], Event(user))
 
 
