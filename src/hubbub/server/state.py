@@ -20,7 +20,7 @@ PREFIX_MODES = "ov"
 PREFIX_SYMBOLS = {"o": "@", "v": "+"}
 SYMBOL_TO_MODE = {v: k for k, v in PREFIX_SYMBOLS.items()}
 LIST_MODES = "beI"
-FLAG_MODES = "imnst"
+FLAG_MODES = "Cimnst"
 USER_MODES = "iowB"
 
 
@@ -205,6 +205,14 @@ class Channel:
     def is_banned(self, user: User) -> bool:
         return self.matches_list("b", user) and not self.matches_list("e", user)
 
+    def is_muted(self, user: User) -> bool:
+        """A ``$m:<mask>`` entry of the ban list matches: may join, not speak."""
+        muted = any(
+            entry.mask.startswith(MUTE_EXTBAN) and mask_matches_user(entry.mask[3:], user)
+            for entry in self.lists["b"]
+        )
+        return muted and not self.matches_list("e", user)
+
     def has_invite(self, user: User, now: float) -> bool:
         invite = self.invited.get(user)
         return invite is not None and invite.expires > now
@@ -221,8 +229,14 @@ class Channel:
         return "+" + flags, params
 
 
+MUTE_EXTBAN = "$m:"
+
+
 def mask_matches_user(mask: str, user: User) -> bool:
-    """Match a ban-style mask, including the ``$a:account`` extban."""
+    """Match a ban-style mask, including the ``$a:account`` extban (a
+    ``$m:`` mute matches nobody here: see ``Channel.is_muted``)."""
+    if mask.startswith(MUTE_EXTBAN):
+        return False
     if mask.startswith("$a"):
         if user.account is None:
             return False

@@ -303,10 +303,31 @@ def invite(ctx: Context, msg: Message) -> None:
 
 @command("KICK", min_params=2)
 def kick(ctx: Context, msg: Message) -> None:
-    """KICK <channel> <nick>[,<nick>] [:reason]: remove someone from a channel."""
+    """KICK <channel>[,<channel>] <nick>[,<nick>] [:reason]: remove people from a
+    channel (one channel for every nick, or one channel per nick, RFC 2812)."""
+    user = ctx.user
+    channels = msg.params[0].split(",")
+    nicks = [n for n in msg.params[1].split(",") if n]
+    if len(channels) != 1 and len(channels) != len(nicks):
+        ctx.reply(rpl.ERR_NEEDMOREPARAMS, "KICK", "Not enough parameters")
+        return
+    limit = ctx.server.config.limits.targmax
+    if len(nicks) > limit:
+        ctx.reply(rpl.ERR_TOOMANYTARGETS, msg.params[1], f"Too many targets (max {limit})")
+        return
+    reason = msg.params[2] if len(msg.params) > 2 and msg.params[2] else user.nick
+    reason = reason[: ctx.server.config.limits.kicklen]
+    by_channel: dict[str, list[str]] = {}
+    for i, nick in enumerate(nicks):
+        by_channel.setdefault(channels[0] if len(channels) == 1 else channels[i], []).append(nick)
+    for name, targets in by_channel.items():
+        _kick_from(ctx, name, targets, reason)
+
+
+def _kick_from(ctx: Context, name: str, nicks: list[str], reason: str) -> None:
     user = ctx.user
     world = ctx.server.world
-    channel = find_visible_channel(ctx, msg.params[0])
+    channel = find_visible_channel(ctx, name)
     if channel is None:
         return
     if user not in channel.members:
@@ -315,9 +336,7 @@ def kick(ctx: Context, msg: Message) -> None:
     if not channel.is_op(user):
         ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
         return
-    reason = msg.params[2] if len(msg.params) > 2 and msg.params[2] else user.nick
-    reason = reason[: ctx.server.config.limits.kicklen]
-    for nick in msg.params[1].split(","):
+    for nick in nicks:
         target = world.find_user(nick)
         if target is None or target not in channel.members:
             ctx.reply(rpl.ERR_USERNOTINCHANNEL, nick, channel.name, "They aren't on that channel")
