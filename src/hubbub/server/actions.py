@@ -53,11 +53,14 @@ def rename(ctx: Context, new: str) -> None:
     old_nick = user.nick
     recipients = world.neighbours(user)
     recipients.add(user)
-    server.notify_monitors_offline(user)
+    case_only = fold(old_nick) == fold(new)  # the same nick to MONITOR
+    if not case_only:
+        server.notify_monitors_offline(user)
     world.set_nick(user, new)
     deliver(recipients, old_source, "NICK", [new], Event(user))
     world.whowas.appendleft(WhowasEntry(old_nick, user.user, user.host, user.realname, time.time()))
-    server.notify_monitors_online(user)
+    if not case_only:
+        server.notify_monitors_online(user)
     for hook in server.hooks.nick_changed:
         hook(ctx, old_nick)
 

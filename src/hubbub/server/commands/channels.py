@@ -33,7 +33,9 @@ def find_visible_channel(ctx: Context, name: str) -> Channel | None:
     return channel
 
 
-def send_names(ctx: Context, channel: Channel) -> None:
+def send_names(ctx: Context, channel: Channel, *, end: bool = True) -> None:
+    """RPL_NAMREPLY lines, then RPL_ENDOFNAMES unless ``end`` is False (a
+    NAMES of several channels ends once, naming them all)."""
     user = ctx.user
     multi = "multi-prefix" in user.caps
     full = "userhost-in-names" in user.caps
@@ -56,7 +58,8 @@ def send_names(ctx: Context, channel: Channel) -> None:
         length += len(entry) + 1
     if line:
         ctx.reply(rpl.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
-    ctx.reply(rpl.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
+    if end:
+        ctx.reply(rpl.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
 
 
 def send_topic(ctx: Context, channel: Channel) -> None:
@@ -198,12 +201,17 @@ def names(ctx: Context, msg: Message) -> None:
     if not msg.params:
         ctx.reply(rpl.RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
-    for name in msg.params[0].split(","):
+    names = [n for n in msg.params[0].split(",") if n]
+    single = len(names) == 1
+    for name in names:
         channel = ctx.server.world.find_channel(name)
         if channel is None or ("s" in channel.modes and ctx.user not in channel.members):
-            ctx.reply(rpl.RPL_ENDOFNAMES, name, "End of /NAMES list")
+            if single:
+                ctx.reply(rpl.RPL_ENDOFNAMES, name, "End of /NAMES list")
         else:
-            send_names(ctx, channel)
+            send_names(ctx, channel, end=single)
+    if not single:
+        ctx.reply(rpl.RPL_ENDOFNAMES, msg.params[0], "End of /NAMES list")
 
 
 def _list_filter(spec: str) -> Callable[[Channel], bool]:
