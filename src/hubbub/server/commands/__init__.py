@@ -17,4 +17,5 @@ from hubbub.server.commands import (  # noqa: F401
     registration,
     sasl,
     serverbans,
+    service_aliases,
 )
