@@ -281,3 +281,31 @@ async def test_a_logged_in_users_metadata_is_kept_in_the_store(irc: RunningServe
 
     await irc.server.store.accounts.delete("alice")
     assert await irc.server.store.metadata.load("alice") == {}
+
+
+async def test_monitor_sends_the_watched_users_subscribed_values(irc: RunningServer) -> None:
+    watcher = await irc.client("watcher", CAPS)
+    await watcher.ask("METADATA * SUB avatar")
+    foo = await irc.client("foo", CAPS)
+    await foo.ask("METADATA * SET avatar :https://example.com/foo.png")
+    await foo.ask("METADATA * SET status :hidden from watcher")
+    answer = await watcher.ask("MONITOR + foo,later")
+    assert numerics(answer, "761") == [
+        ["watcher", "foo", "avatar", "*", "https://example.com/foo.png"]
+    ]
+
+    later = await irc.client()
+    await later.send("CAP LS 302")
+    await later.send("CAP REQ :draft/metadata-3 batch")
+    await later.ask("METADATA * SET avatar :https://example.com/later.png")
+    await later.send("NICK later")
+    await later.send("USER later 0 * :later")
+    await later.send("CAP END")
+    await later.expect("376")
+    seen = await watcher.sync()
+    assert [(m.command, m.params[:2]) for m in seen] == [
+        ("761", ["*", "later"]),
+        ("730", ["*", seen[1].params[1]]),
+    ]
+    assert seen[0].params[2:] == ["avatar", "*", "https://example.com/later.png"]
+    assert seen[1].params[1].startswith("later!")

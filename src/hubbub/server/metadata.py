@@ -149,6 +149,21 @@ def _joined(ctx: Context, channel: Channel, created: bool) -> None:
         sync(ctx, channel)
 
 
+def _registered(ctx: Context) -> None:
+    """A user MONITORed by others came online: its values to its watchers."""
+    user = ctx.user
+    watchers = [u for u in ctx.server.world.watchers_of(user.nick) if CAP in u.caps]
+    for key, value in list(user.metadata.items()):
+        told = [u for u in watchers if key in u.metadata_subs]
+        deliver(told, ctx.server.name, RPL_KEYVALUE, ["*", user.nick, key, "*", value])
+
+
+def send_to_monitor(ctx: Context, target: User) -> None:
+    """MONITOR + of an online user: its values of the keys ``ctx.user`` subscribed to."""
+    if CAP in ctx.user.caps and ctx.user.metadata_subs:
+        send_values(ctx, None, [target], ctx.user.metadata_subs)
+
+
 def _whois(ctx: Context, target: User) -> None:
     if CAP not in ctx.user.caps:
         return
@@ -183,6 +198,7 @@ async def restore(ctx: Context, account: str) -> None:
 def install(server: ServerApi) -> None:
     hooks = server.hooks
     hooks.welcome_burst.append(_welcome_burst)
+    hooks.registered.append(_registered)
     hooks.joined.append(_joined)
     hooks.whois.append(_whois)
     hooks.logged_in.append(_logged_in)

@@ -12,11 +12,13 @@ from collections.abc import Iterable
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, valid_nick
 from hubbub.protocol.message import Message
+from hubbub.server import metadata
 from hubbub.server.api import Context
 from hubbub.server.audience import told_of
 from hubbub.server.commands.queries import LIST_BUDGET, find_user, packed
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import Event, deliver
+from hubbub.server.state import User
 
 # Numerics not (yet) in hubbub.protocol.numerics.
 RPL_MONONLINE = "730"
@@ -71,20 +73,25 @@ def setname(ctx: Context, msg: Message) -> None:
 # --- MONITOR -------------------------------------------------------------------
 
 
-def _send_monitor_status(ctx: Context, nicks: Iterable[str]) -> None:
-    online: list[str] = []
+def _send_monitor_status(ctx: Context, nicks: Iterable[str], *, adding: bool = False) -> None:
+    """730/731 for ``nicks``; when ``adding`` them, also the metadata the
+    user subscribed to of those online (IRCv3 metadata)."""
+    online: list[User] = []
     offline: list[str] = []
     for nick in nicks:
         target = find_user(ctx, nick)
         if target is not None:
-            online.append(target.source)
+            online.append(target)
         else:
             offline.append(nick)
     budget = LIST_BUDGET - len(ctx.server.name) - len(ctx.user.nick)
-    for line in packed(online, budget, ","):
+    for line in packed((u.source for u in online), budget, ","):
         ctx.reply(RPL_MONONLINE, line)
     for line in packed(offline, budget, ","):
         ctx.reply(RPL_MONOFFLINE, line)
+    if adding:
+        for target in online:
+            metadata.send_to_monitor(ctx, target)
 
 
 @command("MONITOR", min_params=1)
@@ -113,12 +120,12 @@ def monitor(ctx: Context, msg: Message) -> None:
                 continue
             if len(user.monitoring) >= limit:
                 rest = ",".join(t for t in targets[i:] if valid_nick(t, nicklen))
-                _send_monitor_status(ctx, added)
+                _send_monitor_status(ctx, added, adding=True)
                 ctx.reply(ERR_MONLISTFULL, str(limit), rest, "Monitor list is full.")
                 return
             world.monitor_add(user, nick)
             added.append(nick)
-        _send_monitor_status(ctx, added)
+        _send_monitor_status(ctx, added, adding=True)
     elif sub == "C":
         world.monitor_clear(user)
     elif sub == "L":
