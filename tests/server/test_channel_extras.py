@@ -38,6 +38,11 @@ async def test_mute_extban_silences_without_banning(irc: RunningServer) -> None:
     # muted, not banned: can part and come back
     await quiet.ask("PART #chan")
     assert "JOIN" in commands(await quiet.ask("JOIN #chan"))
+    await op.ask("MODE #chan +e $m:*!~quiet@*")  # an exception lifts the mute
+    await quiet.sync()
+    assert await quiet.ask("PRIVMSG #chan :excepted") == []
+    assert [m.params[1] for m in await op.sync() if m.command == "PRIVMSG"] == ["excepted"]
+    await op.ask("MODE #chan -e $m:*!~quiet@*")
     await op.ask("MODE #chan -b $m:quiet!*@*")
     await quiet.sync()
     assert await quiet.ask("PRIVMSG #chan :free again") == []

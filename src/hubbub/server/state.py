@@ -206,12 +206,17 @@ class Channel:
         return self.matches_list("b", user) and not self.matches_list("e", user)
 
     def is_muted(self, user: User) -> bool:
-        """A ``$m:<mask>`` entry of the ban list matches: may join, not speak."""
-        muted = any(
-            entry.mask.startswith(MUTE_EXTBAN) and mask_matches_user(entry.mask[3:], user)
-            for entry in self.lists["b"]
+        """A ``$m:<mask>`` entry of the ban list matches: may join, not speak;
+        an exception (``<mask>`` or ``$m:<mask>`` in +e) lifts it."""
+        return self._mute_matches("b", user) and not (
+            self.matches_list("e", user) or self._mute_matches("e", user)
         )
-        return muted and not self.matches_list("e", user)
+
+    def _mute_matches(self, mode: str, user: User) -> bool:
+        return any(
+            entry.mask.startswith(MUTE_EXTBAN) and mask_matches_user(entry.mask[3:], user)
+            for entry in self.lists[mode]
+        )
 
     def has_invite(self, user: User, now: float) -> bool:
         invite = self.invited.get(user)
