@@ -316,7 +316,7 @@ def kick(ctx: Context, msg: Message) -> None:
     user = ctx.user
     channels = msg.params[0].split(",")
     nicks = [n for n in msg.params[1].split(",") if n]
-    if len(channels) != 1 and len(channels) != len(nicks):
+    if not nicks or (len(channels) != 1 and len(channels) != len(nicks)):
         ctx.reply(rpl.ERR_NEEDMOREPARAMS, "KICK", "Not enough parameters")
         return
     limit = ctx.server.config.limits.targmax
