@@ -103,6 +103,18 @@ async def join_all(channel: str, *clients: RawClient) -> None:
         await client.sync()
 
 
+async def cap_ls(client: RawClient) -> list[str]:
+    """Send ``CAP LS 302``; every capability offered, read across the
+    ``CAP * LS * :...`` lines a long reply is split into."""
+    await client.send("CAP LS 302")
+    caps: list[str] = []
+    while True:
+        ls = await client.expect("CAP")
+        caps += ls.params[-1].split()
+        if ls.params[2] != "*":
+            return caps
+
+
 async def oper_up(
     client: RawClient, name: str = OPER_NAME, password: str = OPER_PASSWORD
 ) -> list[Message]:

@@ -358,10 +358,10 @@ async def test_isupport_advertises_modes(irc: RunningServer) -> None:
     await c.send("USER zed 0 * :z")
     lines = await c.collect_until("376")
     tokens = {t for m in lines if m.command == "005" for t in m.params[1:-1]}
-    assert "CHANMODES=beI,k,l,imnst" in tokens
+    assert "CHANMODES=beI,k,l,Cimnst" in tokens
     assert "MODES=4" in tokens
     assert "PREFIX=(ov)@+" in tokens
-    assert "EXTBAN=$,a" in tokens
+    assert "EXTBAN=$,am" in tokens
     assert "ACCOUNTEXTBAN=a" in tokens
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from certs import make_client_cert, tls_client
+from harness import cap_ls
 from ircclient import RawClient
 from saslclient import b64, one_step, plain, scram, send_response, start_sasl
 
@@ -41,9 +42,7 @@ async def whois_account(client: RawClient, nick: str) -> str | None:
 
 async def test_cap_ls_advertises_mechanisms(irc) -> None:
     client = await irc.client()
-    await client.send("CAP LS 302")
-    ls = await client.expect("CAP")
-    assert "sasl=PLAIN,EXTERNAL,SCRAM-SHA-256" in ls.params[-1].split()
+    assert "sasl=PLAIN,EXTERNAL,SCRAM-SHA-256" in await cap_ls(client)
 
 
 async def test_plain_before_registration(irc) -> None:

@@ -15,7 +15,9 @@ import time
 from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
+from hubbub.protocol.casemap import fold
 from hubbub.server.api import ChannelEvent, Context
+from hubbub.server.audience import told_of
 from hubbub.server.delivery import Event, deliver, deliver_split
 from hubbub.server.state import PREFIX_MODES, Channel, User, WhowasEntry
 
@@ -34,6 +36,7 @@ __all__ = [
     "part",
     "quit",
     "rename",
+    "rename_channel",
     "set_topic",
 ]
 
@@ -66,13 +69,16 @@ def rename(ctx: Context, new: str) -> None:
     old_nick = user.nick
     recipients = world.neighbours(user)
     recipients.add(user)
-    server.notify_monitors_offline(user)
+    case_only = fold(old_nick) == fold(new)  # the same nick to MONITOR
+    if not case_only:
+        server.notify_monitors_offline(user)
     world.set_nick(user, new)
     event = Event(user)
     deliver(recipients, old_source, "NICK", [new], event)
     announce(server, list(user.channels.values()), old_source, "NICK", [new], event)
     world.whowas.appendleft(WhowasEntry(old_nick, user.user, user.host, user.realname, time.time()))
-    server.notify_monitors_online(user)
+    if not case_only:
+        server.notify_monitors_online(user)
     for hook in server.hooks.nick_changed:
         hook(ctx, old_nick)
 
@@ -93,9 +99,9 @@ def change_host(
     user.user = new_user
     user.host = new_host
     event = Event(user)
-    with_cap = [u for u in neighbours if "chghost" in u.caps]
+    with_cap = told_of(server.world, user, "chghost")
     if "chghost" in user.caps:
-        with_cap.append(user)
+        with_cap.add(user)
     deliver(with_cap, old_source, "CHGHOST", [new_user, new_host], event)
     if not cycle:
         return
@@ -139,6 +145,8 @@ def login(ctx: Context, account: str) -> None:
     user.history_party = ctx.server.store.accounts.party(account)
     ctx.reply(rpl.RPL_LOGGEDIN, user.source, account, f"You are now logged in as {account}")
     _notify_account(ctx, account)
+    for hook in ctx.server.hooks.logged_in:
+        hook(ctx, account)
 
 
 def logout(ctx: Context) -> None:
@@ -155,9 +163,9 @@ def _notify_account(ctx: Context, account: str) -> None:
     user = ctx.user
     if not user.registered:
         return
-    watchers = [u for u in ctx.server.world.neighbours(user) if "account-notify" in u.caps]
+    watchers = told_of(ctx.server.world, user, "account-notify")
     if "account-notify" in user.caps:
-        watchers.append(user)
+        watchers.add(user)
     deliver(watchers, user.source, "ACCOUNT", [account])
 
 
@@ -211,6 +219,35 @@ def kick(
     deliver(channel.members, source, "KICK", params, event)
     announce(server, [channel], source, "KICK", params, event)
     server.world.remove_member(channel, target)
+
+
+def rename_channel(
+    server: ServerApi, channel: Channel, new: str, reason: str, *, source: str, actor: User | None
+) -> list[User]:
+    """Rename ``channel`` (already allowed, ``new`` free): members with
+    ``draft/channel-rename`` see RENAME; the others, unless only the case
+    changed, see themselves PART the old name and JOIN the new one. Returns
+    those others: the caller sends them the topic and names a JOIN brings."""
+    old = channel.name
+    case_only = fold(old) == fold(new)
+    server.world.rename_channel(channel, new)
+    event = Event(actor)
+    with_cap = [m for m in channel.members if "draft/channel-rename" in m.caps]
+    deliver(with_cap, source, "RENAME", [old, new, reason], event)
+    fallback = [] if case_only else [m for m in channel.members if m not in with_cap]
+    part_params = [old, reason] if reason else [old]
+    for member in fallback:
+        deliver([member], member.source, "PART", part_params, event)
+        deliver_split(
+            [member],
+            "extended-join",
+            (member.source, "JOIN", [new, member.account or "*", member.realname]),
+            (member.source, "JOIN", [new]),
+            event,
+        )
+    for hook in server.hooks.channel_renamed:
+        hook(server, channel, old)
+    return fallback
 
 
 def set_topic(ctx: Context, channel: Channel, text: str, setter: str) -> None:

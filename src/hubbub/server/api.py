@@ -106,8 +106,14 @@ class Hooks:
     connect_checks: list[Callable[[ServerApi, User], str | None]] = field(default_factory=list)
     # just before registration completes (K-lines): True if it refused
     registration_checks: list[Callable[[Context], bool]] = field(default_factory=list)
+    # during the registration burst, before the MOTD (metadata's own batch)
+    welcome_burst: list[Callable[[Context], None]] = field(default_factory=list)
     # once registration completed
     registered: list[Callable[[Context], None]] = field(default_factory=list)
+    # after a login (SASL, NickServ, REGISTER): hook(ctx, account)
+    logged_in: list[Callable[[Context, str], None]] = field(default_factory=list)
+    # extra WHOIS lines about a target, before RPL_ENDOFWHOIS: hook(ctx, target)
+    whois: list[Callable[[Context, User], None]] = field(default_factory=list)
     # after a registered user's nick changed: hook(ctx, old_nick)
     nick_changed: list[Callable[[Context, str], None]] = field(default_factory=list)
     # after every delivered PRIVMSG/NOTICE/TAGMSG (history)
@@ -125,6 +131,10 @@ class Hooks:
     kick_guards: list[Callable[[Context, Channel, User], str | None]] = field(default_factory=list)
     # a refusal text for a TOPIC change, or None
     topic_guards: list[Callable[[Context, Channel], str | None]] = field(default_factory=list)
+    # a refusal text for a RENAME of a channel to a new name, or None
+    rename_guards: list[Callable[[Context, Channel, str], str | None]] = field(default_factory=list)
+    # after a channel was renamed: hook(server, channel, old_name)
+    channel_renamed: list[Callable[[ServerApi, Channel, str], None]] = field(default_factory=list)
     # after a topic change
     topic_changed: list[Callable[[Context, Channel], None]] = field(default_factory=list)
     # keep only the mode changes a feature allows

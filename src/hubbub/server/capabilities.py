@@ -62,6 +62,7 @@ for _name in (
     "draft/event-playback",
     "echo-message",
     "extended-join",
+    "extended-monitor",
     "invite-notify",
     "labeled-response",
     "message-tags",
@@ -70,5 +71,18 @@ for _name in (
     "setname",
     "userhost-in-names",
     "draft/no-implicit-names",
+    "draft/channel-rename",
 ):
     register_capability(_name)
+
+
+def _metadata_value(config: Config) -> str:
+    """IRCv3 metadata: METADATA works before registration, and its limits."""
+    limits = config.metadata
+    return (
+        f"before-connect,max-subs={limits.max_subs},max-keys={limits.max_keys},"
+        f"max-value-bytes={limits.max_value_bytes}"
+    )
+
+
+register_capability("draft/metadata-3", config_value=_metadata_value)

@@ -228,6 +228,19 @@ class ChannelsSection(_Section):
     max_invites: int = Field(100, ge=1)
 
 
+class MetadataSection(_Section):
+    """IRCv3 metadata (draft/metadata-3): the limits advertised in the cap value."""
+
+    # keys one client may subscribe to; keys set on one user or channel
+    max_subs: int = Field(100, ge=1, le=1000)
+    max_keys: int = Field(20, ge=1, le=1000)
+    # UTF-8 bytes of one value: a 761 reply carrying it must fit in 512 bytes
+    max_value_bytes: int = Field(300, ge=1, le=300)
+    # a JOIN sends the channel's and its members' metadata up to this many
+    # members; beyond, RPL_METADATASYNCLATER asks the client to SYNC
+    join_sync_members: int = Field(200, ge=0)
+
+
 class WebSection(_Section):
     """The web client (src/hubbub/web). A browser's WebSocket is accepted only
     from the page's own origin or one listed here, e.g. "https://chat.example.org"
@@ -335,6 +348,7 @@ class Config(_Section):
     accounts: AccountsSection = Field(default_factory=AccountsSection)
     history: HistorySection = Field(default_factory=HistorySection)
     channels: ChannelsSection = Field(default_factory=ChannelsSection)
+    metadata: MetadataSection = Field(default_factory=MetadataSection)
     web: WebSection = Field(default_factory=WebSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
     plain: PlainSection = Field(default_factory=PlainSection)

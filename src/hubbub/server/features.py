@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from hubbub.server import history, nick_protection, password_guard
+from hubbub.server import history, metadata, nick_protection, password_guard
 from hubbub.server.commands import chanserv, nickserv, registration, sasl, serverbans
 
 if TYPE_CHECKING:
@@ -33,3 +33,4 @@ def install_features(server: ServerApi, add: Callable[[object], None]) -> None:
     nickserv.install(server)  # the NickServ service
     nick_protection.install(server, add)  # registered nicks need their account
     sasl.install(server, add)  # SASL exchanges, 906 on registration mid-exchange
+    metadata.install(server)  # IRCv3 metadata: burst, JOIN sync, WHOIS, stored at login

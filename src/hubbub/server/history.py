@@ -184,6 +184,11 @@ async def _scope_channel_history(server: ServerApi) -> None:
     server.world.channel_removed.append(emptied)
 
 
+def _follow_rename(server: ServerApi, channel: Channel, old: str) -> None:
+    """A renamed channel keeps its history (RENAME)."""
+    server.spawn(server.store.history.rename_target(old, channel.name))
+
+
 def install(server: ServerApi) -> None:
     """History: record every delivery, replay on JOIN, keep it scoped and pruned."""
     hooks = server.hooks
@@ -191,4 +196,5 @@ def install(server: ServerApi) -> None:
     hooks.channel_event.append(record_event)
     hooks.startup.append(_scope_channel_history)
     hooks.joined.append(_autoreplay)
+    hooks.channel_renamed.append(_follow_rename)
     hooks.startup.append(_start_retention)

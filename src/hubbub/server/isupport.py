@@ -30,7 +30,7 @@ def tokens(config: Config) -> list[str]:
         "CHANTYPES": CHANTYPES,
         "ELIST": "CMNTU",
         "EXCEPTS": "e",
-        "EXTBAN": "$,a",
+        "EXTBAN": "$,am",
         "HOSTLEN": "64",
         "INVEX": "I",
         "KICKLEN": str(limits.kicklen),
@@ -44,7 +44,7 @@ def tokens(config: Config) -> list[str]:
         "SAFELIST": None,
         "STATUSMSG": "".join(PREFIX_SYMBOLS[m] for m in PREFIX_MODES),
         "TARGMAX": (
-            f"JOIN:,KICK:1,LIST:,MONITOR:,NAMES:,NOTICE:{targmax},PART:,"
+            f"JOIN:,KICK:{targmax},LIST:,MONITOR:,NAMES:,NOTICE:{targmax},PART:,"
             f"PRIVMSG:{targmax},TAGMSG:{targmax},WHOIS:1"
         ),
         "TOPICLEN": str(limits.topiclen),

@@ -21,7 +21,7 @@ PREFIX_MODES = "ov"
 PREFIX_SYMBOLS = {"o": "@", "v": "+"}
 SYMBOL_TO_MODE = {v: k for k, v in PREFIX_SYMBOLS.items()}
 LIST_MODES = "beI"
-FLAG_MODES = "imnst"
+FLAG_MODES = "Cimnst"
 USER_MODES = "iowB"
 
 
@@ -59,6 +59,8 @@ class User:
         "invites",
         "ip",
         "last_active",
+        "metadata",
+        "metadata_subs",
         "modes",
         "monitoring",
         "nick",
@@ -113,6 +115,9 @@ class User:
         self.monitoring: set[str] = set()
         # The draft/multiline batch this client is sending, if any.
         self.open_batch: OpenBatch | None = None
+        # IRCv3 metadata set on this user, and the keys it subscribed to.
+        self.metadata: dict[str, str] = {}
+        self.metadata_subs: set[str] = set()
         self.registered = False
         self.signon = time.time()
         self.last_active = self.signon
@@ -157,6 +162,7 @@ class Channel:
         "limit",
         "lists",
         "members",
+        "metadata",
         "modes",
         "name",
         "topic",
@@ -179,6 +185,7 @@ class Channel:
         # Invites by channel operators, keyed by the User invited (a later
         # holder of the nick gets nothing); bounded by World.invite().
         self.invited: dict[User, Invite] = {}
+        self.metadata: dict[str, str] = {}  # IRCv3 metadata set by its operators
 
     # --- membership -------------------------------------------------------
     def prefix_of(self, user: User, multi: bool = False) -> str:
@@ -210,6 +217,19 @@ class Channel:
     def is_banned(self, user: User) -> bool:
         return self.matches_list("b", user) and not self.matches_list("e", user)
 
+    def is_muted(self, user: User) -> bool:
+        """A ``$m:<mask>`` entry of the ban list matches: may join, not speak;
+        an exception (``<mask>`` or ``$m:<mask>`` in +e) lifts it."""
+        return self._mute_matches("b", user) and not (
+            self.matches_list("e", user) or self._mute_matches("e", user)
+        )
+
+    def _mute_matches(self, mode: str, user: User) -> bool:
+        return any(
+            entry.mask.startswith(MUTE_EXTBAN) and mask_matches_user(entry.mask[3:], user)
+            for entry in self.lists[mode]
+        )
+
     def has_invite(self, user: User, now: float) -> bool:
         invite = self.invited.get(user)
         return invite is not None and invite.expires > now
@@ -226,8 +246,14 @@ class Channel:
         return "+" + flags, params
 
 
+MUTE_EXTBAN = "$m:"
+
+
 def mask_matches_user(mask: str, user: User) -> bool:
-    """Match a ban-style mask, including the ``$a:account`` extban."""
+    """Match a ban-style mask, including the ``$a:account`` extban (a
+    ``$m:`` mute matches nobody here: see ``Channel.is_muted``)."""
+    if mask.startswith(MUTE_EXTBAN):
+        return False
     if mask.startswith("$a"):
         if user.account is None:
             return False
@@ -373,6 +399,18 @@ class World:
         channel = Channel(name)
         self.channels[folded] = channel
         return channel, True
+
+    def rename_channel(self, channel: Channel, name: str) -> None:
+        """Give ``channel`` a new name (not taken by another channel): the
+        same object, so members, modes, lists and invites stay."""
+        old = channel.folded
+        del self.channels[old]
+        channel.name = name
+        channel.folded = fold(name)
+        self.channels[channel.folded] = channel
+        for member in channel.members:
+            del member.channels[old]
+            member.channels[channel.folded] = channel
 
     def add_member(self, channel: Channel, user: User, prefix: str = "") -> None:
         channel.members[user] = prefix

@@ -27,6 +27,7 @@ History in brief:
 
 from hubbub.store.errors import AlreadyExists, NotFound, StoreError
 from hubbub.store.interface import (
+    AccountMetadataStore,
     AccountStore,
     ChannelStore,
     HistoryStore,
@@ -58,6 +59,7 @@ __all__ = [
     "MESSAGE_COMMANDS",
     "AccessLevel",
     "Account",
+    "AccountMetadataStore",
     "AccountStore",
     "AlreadyExists",
     "BanKind",

@@ -70,6 +70,18 @@ class AccountStore(Protocol):
     async def find_by_certfp(self, fingerprint: str) -> Account | None: ...
 
 
+class AccountMetadataStore(Protocol):
+    """The IRCv3 metadata of accounts (``display-name``, ``avatar``, ...).
+    Unknown accounts read as empty and are ignored by the setters."""
+
+    async def load(self, account: str) -> dict[str, str]: ...
+
+    async def set(self, account: str, key: str, value: str | None) -> None:
+        """Set ``key``, or delete it with None."""
+
+    async def clear(self, account: str) -> None: ...
+
+
 class ChannelStore(Protocol):
     """ChanServ registrations. Every setter raises NotFound for a channel
     that is not registered."""
@@ -82,6 +94,9 @@ class ChannelStore(Protocol):
     async def list(self) -> builtins.list[ChannelRegistration]: ...
 
     async def drop(self, channel: str) -> bool: ...
+
+    async def rename(self, channel: str, new: str) -> None:
+        """The registration of ``channel`` now names ``new`` (RENAME)."""
 
     async def set_founder(self, channel: str, account: str) -> None: ...
 
@@ -152,6 +167,10 @@ class HistoryStore(Protocol):
         buffered messages (a channel that emptied: its next incarnation
         must not read it)."""
 
+    async def rename_target(self, channel: str, new: str) -> None:
+        """File the history of ``channel`` under ``new`` (RENAME), after
+        what is buffered."""
+
     async def forget_channels_except(self, keep: Iterable[str]) -> int:
         """Delete the history of every channel not in ``keep``."""
 
@@ -214,6 +233,9 @@ class Store(Protocol):
 
     @property
     def channels(self) -> ChannelStore: ...
+
+    @property
+    def metadata(self) -> AccountMetadataStore: ...
 
     @property
     def bans(self) -> ServerBanStore: ...

@@ -64,6 +64,21 @@ account_certfps = Table(
     ),
 )
 
+# IRCv3 metadata (avatar, display-name, ...) of accounts, so that a user
+# finds it again at every login (migration 0007).
+account_metadata = Table(
+    "account_metadata",
+    metadata,
+    Column(
+        "account_id",
+        RowId,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 channels = Table(
     "channels",
     metadata,

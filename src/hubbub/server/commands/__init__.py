@@ -2,11 +2,13 @@
 
 from hubbub.server.commands import (  # noqa: F401
     account_registration,
+    channel_rename,
     channels,
     chanserv,
     chathistory,
     info,
     messaging,
+    metadata,
     modes,
     multiline,
     nickserv,
@@ -17,4 +19,5 @@ from hubbub.server.commands import (  # noqa: F401
     registration,
     sasl,
     serverbans,
+    service_aliases,
 )

@@ -159,6 +159,11 @@ def register(ctx: Context, msg: Message) -> Awaitable[None] | None:
             return None
         if admission_refused(ctx):  # a K-lined host registers nothing
             return None
+        if requested != "*" and server.store.accounts.exists(requested):
+            # Taken whatever nick comes: say so before asking for one.
+            exists = _exists(requested)
+            ctx.fail("REGISTER", exists.code, requested, description=exists.text)
+            return None
         if not user.folded:
             ctx.fail("REGISTER", "NEED_NICK", "*", description="Send NICK before REGISTER")
             return None

@@ -33,7 +33,9 @@ def find_visible_channel(ctx: Context, name: str) -> Channel | None:
     return channel
 
 
-def send_names(ctx: Context, channel: Channel) -> None:
+def send_names(ctx: Context, channel: Channel, *, end: bool = True) -> None:
+    """RPL_NAMREPLY lines, then RPL_ENDOFNAMES unless ``end`` is False (a
+    NAMES of several channels ends once, naming them all)."""
     user = ctx.user
     multi = "multi-prefix" in user.caps
     full = "userhost-in-names" in user.caps
@@ -56,7 +58,8 @@ def send_names(ctx: Context, channel: Channel) -> None:
         length += len(entry) + 1
     if line:
         ctx.reply(rpl.RPL_NAMREPLY, symbol, channel.name, " ".join(line))
-    ctx.reply(rpl.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
+    if end:
+        ctx.reply(rpl.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
 
 
 def send_topic(ctx: Context, channel: Channel) -> None:
@@ -198,12 +201,17 @@ def names(ctx: Context, msg: Message) -> None:
     if not msg.params:
         ctx.reply(rpl.RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
-    for name in msg.params[0].split(","):
+    names = [n for n in msg.params[0].split(",") if n]
+    single = len(names) == 1
+    for name in names:
         channel = ctx.server.world.find_channel(name)
         if channel is None or ("s" in channel.modes and ctx.user not in channel.members):
-            ctx.reply(rpl.RPL_ENDOFNAMES, name, "End of /NAMES list")
+            if single:
+                ctx.reply(rpl.RPL_ENDOFNAMES, name, "End of /NAMES list")
         else:
-            send_names(ctx, channel)
+            send_names(ctx, channel, end=single)
+    if not single:
+        ctx.reply(rpl.RPL_ENDOFNAMES, msg.params[0], "End of /NAMES list")
 
 
 def _list_filter(spec: str) -> Callable[[Channel], bool]:
@@ -303,10 +311,31 @@ def invite(ctx: Context, msg: Message) -> None:
 
 @command("KICK", min_params=2)
 def kick(ctx: Context, msg: Message) -> None:
-    """KICK <channel> <nick>[,<nick>] [:reason]: remove someone from a channel."""
+    """KICK <channel>[,<channel>] <nick>[,<nick>] [:reason]: remove people from a
+    channel (one channel for every nick, or one channel per nick, RFC 2812)."""
+    user = ctx.user
+    channels = msg.params[0].split(",")
+    nicks = [n for n in msg.params[1].split(",") if n]
+    if not nicks or (len(channels) != 1 and len(channels) != len(nicks)):
+        ctx.reply(rpl.ERR_NEEDMOREPARAMS, "KICK", "Not enough parameters")
+        return
+    limit = ctx.server.config.limits.targmax
+    if len(nicks) > limit:
+        ctx.reply(rpl.ERR_TOOMANYTARGETS, msg.params[1], f"Too many targets (max {limit})")
+        return
+    reason = msg.params[2] if len(msg.params) > 2 and msg.params[2] else user.nick
+    reason = reason[: ctx.server.config.limits.kicklen]
+    by_channel: dict[str, list[str]] = {}
+    for i, nick in enumerate(nicks):
+        by_channel.setdefault(channels[0] if len(channels) == 1 else channels[i], []).append(nick)
+    for name, targets in by_channel.items():
+        _kick_from(ctx, name, targets, reason)
+
+
+def _kick_from(ctx: Context, name: str, nicks: list[str], reason: str) -> None:
     user = ctx.user
     world = ctx.server.world
-    channel = find_visible_channel(ctx, msg.params[0])
+    channel = find_visible_channel(ctx, name)
     if channel is None:
         return
     if user not in channel.members:
@@ -315,9 +344,7 @@ def kick(ctx: Context, msg: Message) -> None:
     if not channel.is_op(user):
         ctx.reply(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
         return
-    reason = msg.params[2] if len(msg.params) > 2 and msg.params[2] else user.nick
-    reason = reason[: ctx.server.config.limits.kicklen]
-    for nick in msg.params[1].split(","):
+    for nick in nicks:
         target = world.find_user(nick)
         if target is None or target not in channel.members:
             ctx.reply(rpl.ERR_USERNOTINCHANNEL, nick, channel.name, "They aren't on that channel")

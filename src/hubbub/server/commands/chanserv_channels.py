@@ -304,6 +304,31 @@ def _list_write(
     return lambda: store.add_list_entry(name, kind, mask, entry.setter, entry.set_at)
 
 
+def _rename_guard(ctx: Context, channel: Channel, new: str) -> str | None:
+    """A registered channel is renamed by its founder or an IRC operator,
+    and never onto another registration's name."""
+    state = state_of(ctx.server)
+    taken = state.channels.get(fold(new))
+    if taken is not None and fold(new) != channel.folded:
+        return f"{new} is registered with {NAME}"
+    reg = state.channels.get(channel.folded)
+    if reg is None or ctx.user.is_oper or reg.role(ctx.user.account) == FOUNDER:
+        return None
+    return f"Only the founder may rename a channel registered with {NAME}"
+
+
+def _on_rename(server: ServerApi, channel: Channel, old: str) -> None:
+    state = state_of(server)
+    reg = state.channels.pop(fold(old), None)
+    if reg is None:
+        return
+    reg.name = channel.name
+    state.channels[channel.folded] = reg
+    store = server.store.channels
+    new = channel.name
+    state.write(lambda: store.rename(old, new))
+
+
 async def _load(server: ServerApi) -> None:
     state = state_of(server)
     for stored in await server.store.channels.list():
@@ -346,6 +371,8 @@ def install_sync(server: ServerApi, add: Callable[[object], None]) -> None:
     hooks.mode_filters.append(_protect_founder_modes)
     hooks.join_exemptions.append(_founder_may_join)
     hooks.topic_changed.append(_on_topic)
+    hooks.rename_guards.append(_rename_guard)
+    hooks.channel_renamed.append(_on_rename)
     hooks.modes_changed.append(_on_modes)
     hooks.startup.append(_load)
     hooks.shutdown.append(_drain)

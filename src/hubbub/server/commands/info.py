@@ -1,9 +1,10 @@
-"""Server information: LUSERS, MOTD, VERSION, TIME, ADMIN, INFO, HELP."""
+"""Server information: LUSERS, MOTD, VERSION, TIME, ADMIN, INFO, LINKS, HELP, HELPOP."""
 
 from __future__ import annotations
 
 import time
 
+from hubbub.protocol import masks
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.message import Message
 from hubbub.server.api import Context
@@ -107,6 +108,23 @@ def info(ctx: Context, msg: Message) -> None:
     ):
         ctx.reply(rpl.RPL_INFO, line)
     ctx.reply(rpl.RPL_ENDOFINFO, "End of INFO list")
+
+
+@command("LINKS")
+def links(ctx: Context, msg: Message) -> None:
+    """LINKS [[<server>] <mask>]: the servers of this network (only this one)."""
+    mask = msg.params[-1] if msg.params else "*"
+    server = ctx.server
+    if masks.match(mask, server.name):
+        description = server.config.server.description
+        ctx.reply(rpl.RPL_LINKS, server.name, server.name, f"0 {description}")
+    ctx.reply(rpl.RPL_ENDOFLINKS, mask, "End of /LINKS list")
+
+
+@command("HELPOP")
+def helpop(ctx: Context, msg: Message) -> None:
+    """HELPOP [command]: the same as HELP."""
+    help_(ctx, msg)
 
 
 @command("HELP")

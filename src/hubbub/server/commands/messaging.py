@@ -40,7 +40,16 @@ def check_channel_send(channel: Channel, user: User) -> str | None:
         return "Cannot send to channel (+m)"
     if channel.is_banned(user):
         return "Cannot send to channel (you're banned)"
+    if channel.is_muted(user):
+        return "Cannot send to channel (you're muted)"
     return None
+
+
+def _is_blocked_ctcp(channel: Channel, text: str) -> bool:
+    """+C: no CTCP to the channel except ACTION (/me)."""
+    if "C" not in channel.modes or not text.startswith("\x01"):
+        return False
+    return text[1:].split(" ", 1)[0].rstrip("\x01").upper() != "ACTION"
 
 
 def _relay(ctx: Context, msg: Message, cmd: str) -> Awaitable[None] | None:
@@ -123,9 +132,12 @@ def _to_channel(
     status = target[: len(target) - len(name)]
     channel = ctx.server.world.find_channel(name)
     if channel is None:
-        ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
+        if cmd != "NOTICE":  # no error replies to a NOTICE (RFC 2812 3.3.2)
+            ctx.reply(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
         return
     reason = check_channel_send(channel, user)
+    if reason is None and cmd != "TAGMSG" and _is_blocked_ctcp(channel, text):
+        reason = "Cannot send CTCP to channel (+C)"
     if reason is not None:
         ctx.reply(rpl.ERR_CANNOTSENDTOCHAN, channel.name, reason)
         return
@@ -162,7 +174,8 @@ def _to_nick(
         return service.handler(ctx, text) if cmd == "PRIVMSG" else None
     other = ctx.server.world.find_user(target)
     if other is None or not other.registered:
-        ctx.reply(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
+        if cmd != "NOTICE":  # no error replies to a NOTICE (RFC 2812 3.3.2)
+            ctx.reply(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
         return None
     event = Event(user, tags)
     body, text = _body(user.source, cmd, other.nick, text)

@@ -51,7 +51,7 @@ KEYLEN = 32
 MAX_LIMIT = 1_000_000
 # Extended ban types we understand (ISUPPORT EXTBAN=$,a).
 EXTBAN_PREFIX = "$"
-EXTBAN_TYPES = "a"
+EXTBAN_TYPES = "am"  # $a:<account>, $m:<mask> (mute)
 
 # User modes a user may give themself, and those they may only take away.
 USER_SETTABLE = "iwB"
@@ -190,6 +190,8 @@ def normalize_list_mask(mask: str) -> str | None:
             return None
         if ":" in mask and not value:
             return None
+        if kind == "m":
+            return f"$m:{normalize_ban_mask(value)}" if value else None
         return mask
     return normalize_ban_mask(mask)
 

@@ -12,10 +12,13 @@ from collections.abc import Iterable
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, valid_nick
 from hubbub.protocol.message import Message
+from hubbub.server import metadata
 from hubbub.server.api import Context
+from hubbub.server.audience import told_of
 from hubbub.server.commands.queries import LIST_BUDGET, find_user, packed
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import Event, deliver
+from hubbub.server.state import User
 
 # Numerics not (yet) in hubbub.protocol.numerics.
 RPL_MONONLINE = "730"
@@ -47,7 +50,7 @@ def away(ctx: Context, msg: Message) -> None:
         if not was_away:
             return
         params = []
-    watchers = [u for u in ctx.server.world.neighbours(user) if "away-notify" in u.caps]
+    watchers = told_of(ctx.server.world, user, "away-notify")
     if watchers:
         deliver(watchers, user.source, "AWAY", params, Event(user))
 
@@ -61,29 +64,34 @@ def setname(ctx: Context, msg: Message) -> None:
         ctx.fail("SETNAME", "INVALID_REALNAME", description="Realname is not valid")
         return
     user.realname = realname
-    recipients = [u for u in ctx.server.world.neighbours(user) if "setname" in u.caps]
+    recipients = told_of(ctx.server.world, user, "setname")
     if "setname" in user.caps:
-        recipients.append(user)
+        recipients.add(user)
     deliver(recipients, user.source, "SETNAME", [realname], Event(user))
 
 
 # --- MONITOR -------------------------------------------------------------------
 
 
-def _send_monitor_status(ctx: Context, nicks: Iterable[str]) -> None:
-    online: list[str] = []
+def _send_monitor_status(ctx: Context, nicks: Iterable[str], *, adding: bool = False) -> None:
+    """730/731 for ``nicks``; when ``adding`` them, also the metadata the
+    user subscribed to of those online (IRCv3 metadata)."""
+    online: list[User] = []
     offline: list[str] = []
     for nick in nicks:
         target = find_user(ctx, nick)
         if target is not None:
-            online.append(target.source)
+            online.append(target)
         else:
             offline.append(nick)
     budget = LIST_BUDGET - len(ctx.server.name) - len(ctx.user.nick)
-    for line in packed(online, budget, ","):
+    for line in packed((u.source for u in online), budget, ","):
         ctx.reply(RPL_MONONLINE, line)
     for line in packed(offline, budget, ","):
         ctx.reply(RPL_MONOFFLINE, line)
+    if adding:
+        for target in online:
+            metadata.send_to_monitor(ctx, target)
 
 
 @command("MONITOR", min_params=1)
@@ -112,12 +120,12 @@ def monitor(ctx: Context, msg: Message) -> None:
                 continue
             if len(user.monitoring) >= limit:
                 rest = ",".join(t for t in targets[i:] if valid_nick(t, nicklen))
-                _send_monitor_status(ctx, added)
+                _send_monitor_status(ctx, added, adding=True)
                 ctx.reply(ERR_MONLISTFULL, str(limit), rest, "Monitor list is full.")
                 return
             world.monitor_add(user, nick)
             added.append(nick)
-        _send_monitor_status(ctx, added)
+        _send_monitor_status(ctx, added, adding=True)
     elif sub == "C":
         world.monitor_clear(user)
     elif sub == "L":

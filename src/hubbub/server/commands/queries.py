@@ -268,6 +268,8 @@ def send_whois(ctx: Context, target: User) -> None:
             rpl.RPL_WHOISHOST, nick, f"is connecting from {target.user}@{target.host} {target.ip}"
         )
         ctx.reply(rpl.RPL_WHOISACTUALLY, nick, target.ip, "Is actually using host")
+    for hook in server.hooks.whois:
+        hook(ctx, target)
 
 
 @command("WHOIS", min_params=1, cost=2)

@@ -129,6 +129,8 @@ def welcome(ctx: Context) -> None:
     if user.cloak is not None:
         ctx.reply(RPL_VISIBLEHOST, user.host, "is now your displayed host")
     send_lusers(ctx)
+    for hook in server.hooks.welcome_burst:
+        hook(ctx)
     send_motd(ctx)
 
 

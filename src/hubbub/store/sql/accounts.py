@@ -21,7 +21,7 @@ from hubbub.store.errors import AlreadyExists, NotFound
 from hubbub.store.keys import account_party, name_key
 from hubbub.store.passwords import DEFAULT_SCRAM_ITERATIONS, Passwords, scram_credentials
 from hubbub.store.records import Account, ScramCredentials
-from hubbub.store.schema import account_certfps, accounts
+from hubbub.store.schema import account_certfps, account_metadata, accounts
 from hubbub.store.sql.channels import SqlChannels
 from hubbub.store.sql.history import SqlHistory
 from hubbub.store.timeutil import from_ms, to_ms, utcnow
@@ -112,6 +112,9 @@ class SqlAccounts:
             await self._channels.forget_account(conn, key)
             await conn.execute(
                 delete(account_certfps).where(account_certfps.c.account_id == account_id)
+            )
+            await conn.execute(
+                delete(account_metadata).where(account_metadata.c.account_id == account_id)
             )
             await conn.execute(delete(accounts).where(accounts.c.id == account_id))
         self._ids.pop(key, None)

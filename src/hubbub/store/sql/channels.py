@@ -57,6 +57,16 @@ class SqlChannels:
             )
         return bool(result.rowcount)
 
+    async def rename(self, channel: str, new: str) -> None:
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(channels)
+                .where(channels.c.name_key == name_key(channel))
+                .values(name=new, name_key=name_key(new))
+            )
+        if not result.rowcount:
+            raise NotFound(f"channel {channel} is not registered")
+
     async def set_founder(self, channel: str, account: str) -> None:
         await self._update(channel, founder=account)
 

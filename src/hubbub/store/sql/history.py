@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -138,6 +138,15 @@ class SqlHistory:
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).one_or_none()
         return None if row is None else hr.record(row)
+
+    async def rename_target(self, channel: str, new: str) -> None:
+        await self.flush()
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(history)
+                .where(history.c.target_key == name_key(channel))
+                .values(target_key=name_key(new), target=new)
+            )
 
     async def forget_channels_except(self, keep: Iterable[str]) -> int:
         """Delete the history of every channel but ``keep``; returns how

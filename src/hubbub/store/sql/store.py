@@ -10,6 +10,7 @@ from hubbub.store.sql.accounts import SqlAccounts
 from hubbub.store.sql.bans import SqlServerBans
 from hubbub.store.sql.channels import SqlChannels
 from hubbub.store.sql.history import SqlHistory
+from hubbub.store.sql.metadata import SqlAccountMetadata
 
 
 class SqlStore:
@@ -26,6 +27,7 @@ class SqlStore:
         self._engine = engine
         self._channels = SqlChannels(engine)
         self._bans = SqlServerBans(engine)
+        self._metadata = SqlAccountMetadata(engine)
         self._history = SqlHistory(engine, flush_interval, flush_max, buffer_max)
         self._accounts = SqlAccounts(
             engine, Passwords(hasher), self._history, self._channels, scram_iterations
@@ -39,6 +41,10 @@ class SqlStore:
     @property
     def channels(self) -> SqlChannels:
         return self._channels
+
+    @property
+    def metadata(self) -> SqlAccountMetadata:
+        return self._metadata
 
     @property
     def bans(self) -> SqlServerBans:

@@ -1,0 +1,45 @@
+"""NS/NICKSERV and CS/CHANSERV: the short ways most networks offer to talk to
+their services (``NS REGISTER <password>`` is ``PRIVMSG NickServ :REGISTER
+<password>``). The service answers with NOTICEs as usual."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from hubbub.protocol import numerics as rpl
+from hubbub.protocol.message import Message
+from hubbub.server.api import Context
+from hubbub.server.commands.registry import command
+from hubbub.server.services import find_service
+
+
+def _to_service(ctx: Context, nick: str, msg: Message) -> Awaitable[None] | None:
+    service = find_service(ctx.server, nick)
+    if service is None:
+        ctx.reply(rpl.ERR_NOSUCHNICK, nick, "No such nick/channel")
+        return None
+    return service.handler(ctx, " ".join(msg.params))
+
+
+@command("NS", min_params=1)
+def ns(ctx: Context, msg: Message) -> Awaitable[None] | None:
+    """NS <command> [args]: talk to NickServ (NS HELP)."""
+    return _to_service(ctx, "NickServ", msg)
+
+
+@command("NICKSERV", min_params=1)
+def nickserv(ctx: Context, msg: Message) -> Awaitable[None] | None:
+    """NICKSERV <command> [args]: talk to NickServ (NICKSERV HELP)."""
+    return _to_service(ctx, "NickServ", msg)
+
+
+@command("CS", min_params=1)
+def cs(ctx: Context, msg: Message) -> Awaitable[None] | None:
+    """CS <command> [args]: talk to ChanServ (CS HELP)."""
+    return _to_service(ctx, "ChanServ", msg)
+
+
+@command("CHANSERV", min_params=1)
+def chanserv(ctx: Context, msg: Message) -> Awaitable[None] | None:
+    """CHANSERV <command> [args]: talk to ChanServ (CHANSERV HELP)."""
+    return _to_service(ctx, "ChanServ", msg)
