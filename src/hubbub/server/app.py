@@ -121,12 +121,13 @@ class Server:
     # --- lifecycle --------------------------------------------------------
     async def start(self) -> None:
         private_dir(self.config.server.data_dir)
-        try:
-            self._database_lock = lock_database(self.config.database_path)
-        except DatabaseInUse as exc:
-            raise ConfigError(str(exc)) from None
+        if self.config.database.url is None:  # PostgreSQL is shared by design
+            try:
+                self._database_lock = lock_database(self.config.database_path)
+            except DatabaseInUse as exc:
+                raise ConfigError(str(exc)) from None
         self._store = await open_store(
-            self.config.database_path,
+            self.config.database_location,
             flush_interval=self.config.history.flush_interval,
             buffer_max=self.config.history.buffer_max,
             hasher=self.password_hasher,
