@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "bench": "hubbub.bench.cli:bench",
     "accounts": "hubbub.store.cli:accounts",
     "channels": "hubbub.store.cli:channels",
+    "store": "hubbub.store.cli:store_group",
 }
 
 HELP_LINES: dict[str, str] = {
@@ -31,6 +32,7 @@ HELP_LINES: dict[str, str] = {
     "bench": "Load-test an IRC server.",
     "accounts": "Manage accounts in a data directory.",
     "channels": "List registered channels in a data directory.",
+    "store": "Copy a SQLite database into PostgreSQL (store migrate --to URL).",
 }
 
 

@@ -19,10 +19,12 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from hubbub.store.cli_settings import AccountRules, account_rules
+from hubbub.store.copying import copy_sqlite_to_postgresql
 from hubbub.store.errors import StoreError
 from hubbub.store.interface import Store
 from hubbub.store.keys import name_key
-from hubbub.store.location import Location, LocationError, locate
+from hubbub.store.location import Location, LocationError, is_database_url, locate
+from hubbub.store.lock import DatabaseInUse, lock_database
 from hubbub.store.opening import open_store
 from hubbub.store.passwords import password_problem
 from hubbub.store.privacy import private_dir
@@ -230,3 +232,48 @@ def list_channels() -> None:
         registered = channel.registered_at.isoformat(timespec="seconds")
         topic = channel.topic.text if channel.topic else ""
         click.echo(f"{channel.name}\t{channel.founder}\t{registered}\t{channel.modes}\t{topic}")
+
+
+@click.group("store")
+@_with_location
+def store_group() -> None:
+    """Move a data directory's database."""
+
+
+@store_group.command("migrate")
+@_with_location
+@click.option(
+    "--to",
+    "url",
+    required=True,
+    help="The new, empty PostgreSQL database: postgresql://user@host:port/name.",
+)
+def migrate_store(url: str) -> None:
+    """Copy the SQLite database (accounts, channels, bans, history) into
+    PostgreSQL. Stop the server first; then set [database] url to the same URL."""
+    if not is_database_url(url):
+        _fail(f"--to: not a postgresql:// URL: {url}")
+    location = _location()
+    if location.url is not None:
+        _fail("the database to copy from is the SQLite file (--data-dir, --database or --config)")
+    source = location.database
+    if not source.is_file():
+        _fail(f"no database at {source} (use --data-dir, --database or --config)")
+    try:
+        lock = lock_database(source)
+    except DatabaseInUse as exc:
+        _fail(str(exc))
+    target = Location(source, None, url)
+
+    def copied(table: str, rows: int) -> None:
+        click.echo(f"{table}: {rows} row(s)")
+
+    try:
+        asyncio.run(copy_sqlite_to_postgresql(source, url, copied))
+    except StoreError as exc:
+        _fail(str(exc))
+    except (SQLAlchemyError, OSError) as exc:
+        _fail(f"{_shown(target)}: {exc.__class__.__name__}: {_first_line(exc)}")
+    finally:
+        lock.release()
+    click.echo(f"copied {source} to {_shown(target)}; set [database] url to use it")
