@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, str] = {
     "accounts": "hubbub.store.cli:accounts",
     "channels": "hubbub.store.cli:channels",
     "store": "hubbub.store.cli:store_group",
+    "cluster": "hubbub.server.cluster.cli:cluster",
 }
 
 HELP_LINES: dict[str, str] = {
@@ -33,6 +34,7 @@ HELP_LINES: dict[str, str] = {
     "accounts": "Manage accounts in a data directory.",
     "channels": "List registered channels in a data directory.",
     "store": "Copy a SQLite database into PostgreSQL (store migrate --to URL).",
+    "cluster": "Nodes of a cluster: hubbub cluster status.",
 }
 
 

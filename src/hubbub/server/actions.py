@@ -170,6 +170,8 @@ def part(ctx: Context, channel: Channel, reason: str = "") -> None:
     params = [channel.name, reason] if reason else [channel.name]
     deliver(channel.members, user.source, "PART", params, Event(user))
     ctx.server.world.remove_member(channel, user)
+    for hook in ctx.server.hooks.parted:
+        hook(ctx.server, channel, user, reason)
 
 
 def kick(
@@ -185,6 +187,8 @@ def kick(
     KICK from ``source`` (an operator, a service, the server)."""
     deliver(channel.members, source, "KICK", [channel.name, target.nick, reason], Event(actor))
     server.world.remove_member(channel, target)
+    for hook in server.hooks.kicked:
+        hook(server, channel, target, source, reason)
 
 
 def set_topic(ctx: Context, channel: Channel, text: str, setter: str) -> None:
@@ -216,4 +220,6 @@ def quit(server: ServerApi, user: User, reason: str, quit_message: str | None = 
         text = quit_message if quit_message is not None else reason
         deliver(server.world.neighbours(user), user.source, "QUIT", [text], Event(user))
         server.notify_monitors_offline(user)
+        for hook in server.hooks.quitted:
+            hook(server, user, text)
     server.world.remove_user(user)

@@ -115,6 +115,12 @@ class Hooks:
     modes_changed: list[Callable[[ServerApi, Channel, str, list[ModeChange]], None]] = field(
         default_factory=list
     )
+    # after a member left a channel: hook(server, channel, user, reason)
+    parted: list[Callable[[ServerApi, Channel, User, str], None]] = field(default_factory=list)
+    # after a KICK: hook(server, channel, target, source, reason)
+    kicked: list[Callable[[ServerApi, Channel, User, str, str], None]] = field(default_factory=list)
+    # after a registered user left the server: hook(server, user, quit text)
+    quitted: list[Callable[[ServerApi, User, str], None]] = field(default_factory=list)
     # service users by folded nick
     services: dict[str, Service] = field(default_factory=dict)
 

@@ -269,7 +269,9 @@ class Server:
         Idempotent: the transport closing after we closed it lands here again.
         """
         conn = user.sink
-        assert isinstance(conn, Session)
+        if not isinstance(conn, Session):  # on another node (cluster): that node closes it
+            conn.close(quit_message or reason)
+            return
         if user in self.world.connections:
             log.info("quit", extra=user_fields(user, "quit", quit_reason(reason)))
             self.admission.release(user.ip)

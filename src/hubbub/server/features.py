@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hubbub.server import history, nick_protection, password_guard
+from hubbub.server.cluster import backplane
 from hubbub.server.commands import chanserv, nickserv, registration, sasl, serverbans
 
 if TYPE_CHECKING:
@@ -33,3 +34,5 @@ def install_features(server: ServerApi, add: Callable[[object], None]) -> None:
     nickserv.install(server)  # the NickServ service
     nick_protection.install(server, add)  # registered nicks need their account
     sasl.install(server, add)  # SASL exchanges, 906 on registration mid-exchange
+    if server.config.cluster.node is not None:
+        backplane.install(server, add)  # nodes sharing one network (docs/cluster.md)
