@@ -12,16 +12,14 @@ from ircclient import RawClient
 CAPS = ["message-tags", "server-time", "echo-message"]
 
 
-async def visible(client: RawClient, nick: str) -> None:
+async def visible(client: RawClient, nick: str, timeout: float = 10) -> None:
     """Wait until ``client``'s node knows ``nick`` (the bus is asynchronous)."""
-
-    async def known() -> bool:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
         replies = await client.ask(f"ISON {nick}")
-        return any(m.command == "303" and m.params[-1] == nick for m in replies)
-
-    for _ in range(100):
-        if await known():
+        if any(m.command == "303" and m.params[-1] == nick for m in replies):
             return
+        await asyncio.sleep(0.05)
     raise AssertionError(f"{nick} never became visible")
 
 

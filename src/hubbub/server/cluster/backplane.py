@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SUBSCRIBE_TIMEOUT = 5.0  # seconds start-up waits to be on the bus
+
 
 class Backplane:
     """One node's membership of the cluster."""
@@ -121,6 +123,13 @@ class Backplane:
         server.spawn(bus.run_publisher())
         server.spawn(bus.run_subscriber(self.receive, self.subscribed))
         server.spawn(self._heartbeats(bus))
+        # Listeners open after this: a client then meets a node that already
+        # hears the others. Without the bus the node serves its own users.
+        try:
+            async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
+                await bus.subscribed.wait()
+        except TimeoutError:
+            log.warning("cluster: not on the bus yet; serving this node's users meanwhile")
 
     async def stop(self, server: ServerApi) -> None:
         """Say goodbye so the others drop our users at once, not at the timeout."""

@@ -54,6 +54,7 @@ class Bus:
         self._wake = asyncio.Event()
         self.dropped = 0  # events lost because the queue overflowed
         self.connected = False
+        self.subscribed = asyncio.Event()  # set once the first subscription is made
 
     # --- publishing -------------------------------------------------------
     def publish(self, event: dict[str, Any]) -> None:
@@ -95,6 +96,7 @@ class Bus:
             try:
                 await pubsub.subscribe(self.channel)
                 self.connected = True
+                self.subscribed.set()
                 subscribed()
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
