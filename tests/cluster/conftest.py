@@ -62,7 +62,7 @@ node_timeout = 3
         path = self.config(node, port)
         process = ServeProcess(["--config", str(path)], port, path.parent / "serve.log")
         self.nodes[node] = process
-        await process.start()
+        await process.start(timeout=60)  # two nodes importing at once on a busy machine
         return process
 
     def stop_all(self) -> None:

@@ -216,10 +216,10 @@ def quit(server: ServerApi, user: User, reason: str, quit_message: str | None = 
     """Remove ``user`` from the world: QUIT to its neighbours, MONITOR
     watchers told, memberships and invites dropped. Closing the connection
     is the server's (``ServerApi.disconnect``, which calls this)."""
+    text = quit_message if quit_message is not None else reason
     if user.registered:
-        text = quit_message if quit_message is not None else reason
         deliver(server.world.neighbours(user), user.source, "QUIT", [text], Event(user))
         server.notify_monitors_offline(user)
-        for hook in server.hooks.quitted:
-            hook(server, user, text)
+    for hook in server.hooks.quitted:
+        hook(server, user, text)
     server.world.remove_user(user)

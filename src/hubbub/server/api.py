@@ -91,6 +91,12 @@ class Hooks:
     registration_checks: list[Callable[[Context], bool]] = field(default_factory=list)
     # once registration completed
     registered: list[Callable[[Context], None]] = field(default_factory=list)
+    # before NICK gives a nick (a cluster claims it network-wide): hook(ctx, nick)
+    # is True if it may, False if it is taken (433), None if it already told
+    # the user why not
+    nick_claims: list[Callable[[Context, str], Awaitable[bool | None]]] = field(
+        default_factory=list
+    )
     # after a registered user's nick changed: hook(ctx, old_nick)
     nick_changed: list[Callable[[Context, str], None]] = field(default_factory=list)
     # after every delivered PRIVMSG/NOTICE/TAGMSG (history)
@@ -119,7 +125,7 @@ class Hooks:
     parted: list[Callable[[ServerApi, Channel, User, str], None]] = field(default_factory=list)
     # after a KICK: hook(server, channel, target, source, reason)
     kicked: list[Callable[[ServerApi, Channel, User, str, str], None]] = field(default_factory=list)
-    # after a registered user left the server: hook(server, user, quit text)
+    # after a user (registered or not) left the server: hook(server, user, quit text)
     quitted: list[Callable[[ServerApi, User, str], None]] = field(default_factory=list)
     # service users by folded nick
     services: dict[str, Service] = field(default_factory=dict)

@@ -48,10 +48,10 @@ PG_POOL_SIZE = 5
 PG_MAX_OVERFLOW = 5
 
 
-def postgresql_engine(url: str) -> AsyncEngine:
+def postgresql_engine(url: str, pool_size: int = PG_POOL_SIZE) -> AsyncEngine:
     """``postgresql://...`` (or ``postgres://``) through asyncpg."""
     parsed = make_url(url.replace("postgres://", "postgresql://", 1))
     parsed = parsed.set(drivername="postgresql+asyncpg")
     return create_async_engine(
-        parsed, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_pre_ping=True
+        parsed, pool_size=pool_size, max_overflow=PG_MAX_OVERFLOW, pool_pre_ping=True
     )

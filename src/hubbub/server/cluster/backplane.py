@@ -18,9 +18,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
+from hubbub.protocol.casemap import fold
 from hubbub.server.api import Context, Delivered, ModeChange
 from hubbub.server.cluster.bus import Bus, encode
+from hubbub.server.cluster.claims import NickClaims
 from hubbub.server.cluster.mirror import Mirror
 from hubbub.server.cluster.remote import RemoteSink, describe, is_remote
 from hubbub.server.state import Channel, User
@@ -46,6 +49,10 @@ class Backplane:
         self.local: dict[str, User] = {}  # uid -> this node's registered users
         self.mirror = Mirror(server, self.local.get, self._kill_remote)
         self.bus: Bus | None = None
+        url = server.config.database.url
+        assert url is not None  # config.py: a cluster needs PostgreSQL
+        self.claims = NickClaims(url, node)
+        self._claimed: dict[str, str] = {}  # uid -> the nick it holds
         self._applying = False
         self._missing_since: dict[str, float] = {}
 
@@ -120,6 +127,14 @@ class Backplane:
             await bus.beat(self.status(), self.node_timeout)
         except (RedisError, OSError) as exc:
             log.warning("cluster: the bus at %s is not reachable yet: %s", settings.bus, exc)
+        await self.claims.release_node(self.node)  # our last run's users are gone
+        try:
+            holders = await bus.alive(sorted(await self.claims.nodes()))
+            for node, up in holders.items():
+                if not up:  # died while no node was watching
+                    await self.claims.release_node(node)
+        except (RedisError, OSError):
+            pass  # without the bus, the living cannot be told from the dead
         server.spawn(bus.run_publisher())
         server.spawn(bus.run_subscriber(self.receive, self.subscribed))
         server.spawn(self._heartbeats(bus))
@@ -144,6 +159,11 @@ class Backplane:
         except (RedisError, OSError, TimeoutError) as exc:
             log.warning("cluster: could not say goodbye on the bus: %s", exc)
         await bus.close()
+        try:
+            await self.claims.release_node(self.node)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("cluster: could not release this node's nicks: %s", exc)
+        await self.claims.close()
 
     def status(self) -> dict[str, Any]:
         server = self.server
@@ -175,6 +195,40 @@ class Backplane:
                     self._missing_since.pop(node, None)
                     gone = self.mirror.split(node)
                     log.warning("cluster: node %s stopped answering; %d user(s) split", node, gone)
+                    self.server.spawn(self._release_node(node))
+
+    async def _release_node(self, node: str) -> None:
+        try:
+            await self.claims.release_node(node)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("cluster: could not release the nicks of node %s: %s", node, exc)
+
+    # --- nicks --------------------------------------------------------------
+    async def claim_nick(self, ctx: Context, nick: str) -> bool | None:
+        """Claim ``nick`` for ``ctx.user`` in PostgreSQL before NICK gives it."""
+        uid = self.uid(ctx.user)
+        try:
+            if not await self.claims.claim(nick, uid):
+                return False
+            old = self._claimed.get(uid)
+            self._claimed[uid] = nick
+            if old is not None and fold(old) != fold(nick):
+                await self.claims.release(old, uid)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("cluster: cannot claim a nick: %s", exc)
+            ctx.fail(
+                "NICK",
+                "TEMPORARILY_UNAVAILABLE",
+                description="The network cannot confirm nicks right now; try again",
+            )
+            return None
+        return True
+
+    async def _release(self, nick: str, uid: str) -> None:
+        try:
+            await self.claims.release(nick, uid)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("cluster: could not release a nick: %s", exc)
 
     # --- hooks: changes made on this node ----------------------------------
     def registered(self, ctx: Context) -> None:
@@ -200,10 +254,16 @@ class Backplane:
     ) -> None:
         self.publish("kick", u=self.uid(target), ch=channel.name, src=source, r=reason)
 
-    def quitted(self, _server: ServerApi, user: User, text: str) -> None:
-        if not is_remote(user):
-            self.local.pop(self.uid(user), None)
-            self.publish("quit", u=self.uid(user), r=text)
+    def quitted(self, server: ServerApi, user: User, text: str) -> None:
+        if is_remote(user):
+            return
+        uid = self.uid(user)
+        nick = self._claimed.pop(uid, None)
+        if nick is not None and not server.stopping:  # at stop, stop() frees them all
+            server.spawn(self._release(nick, uid))
+        if user.registered:
+            self.local.pop(uid, None)
+            self.publish("quit", u=uid, r=text)
 
     def delivered(self, delivered: Delivered) -> None:
         event = delivered.event
@@ -243,6 +303,7 @@ def install(server: ServerApi, add: Callable[[object], None]) -> None:
     hooks = server.hooks
     hooks.startup.append(backplane.start)
     hooks.shutdown.append(backplane.stop)
+    hooks.nick_claims.append(backplane.claim_nick)
     hooks.registered.append(backplane.registered)
     hooks.nick_changed.append(backplane.nick_changed)
     hooks.joined.append(backplane.joined)
