@@ -77,8 +77,10 @@ async def test_whois_and_who_answer_for_a_user_of_another_node(cluster: Cluster)
     [user] = [m for m in whois if m.command == "311"]
     assert user.params[1:3] == ["bob", "~bob"] and user.params[-1] == "bob realname"
     assert not any(m.command == "401" for m in whois)
+    [where] = [m for m in whois if m.command == "312"]
+    assert where.params[1:3] == ["bob", "n2.test.local"]  # the node bob is on
     who = await alice.ask("WHO bob")
-    assert [m.params[5] for m in who if m.command == "352"] == ["bob"]
+    assert [m.params[4:6] for m in who if m.command == "352"] == [["n2.test.local", "bob"]]
 
 
 async def test_a_quit_on_one_node_is_seen_on_the_other(cluster: Cluster) -> None:

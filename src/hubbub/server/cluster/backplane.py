@@ -72,7 +72,7 @@ class Backplane:
         """Tell every node who is here and where they are."""
         topics: set[Channel] = set()
         for uid, user in self.local.items():
-            self.publish("user", burst=True, **describe(user, uid))
+            self.publish("user", burst=True, **describe(user, uid, self.server.name))
             for channel in user.channels.values():
                 self.publish("join", u=uid, ch=channel.name, p=channel.members[user], burst=True)
                 if channel.topic:
@@ -235,7 +235,7 @@ class Backplane:
         user = ctx.user
         uid = self.uid(user)
         self.local[uid] = user
-        self.publish("user", **describe(user, uid))
+        self.publish("user", **describe(user, uid, self.server.name))
 
     def nick_changed(self, ctx: Context, _old: str) -> None:
         if not is_remote(ctx.user):

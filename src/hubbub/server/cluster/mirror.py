@@ -89,7 +89,8 @@ class Mirror:
             # Claims in PostgreSQL make this a race lost long ago (docs/cluster.md).
             log.warning("cluster: node %s introduced %s, a nick taken here", event["n"], nick)
             return
-        user = make_remote(event, RemoteSink(str(event["n"]), uid, self._on_close))
+        sink = RemoteSink(str(event["n"]), uid, str(event.get("srv", "")), self._on_close)
+        user = make_remote(event, sink)
         world.set_nick(user, nick)
         self.users[uid] = user
         self.server.notify_monitors_online(user)

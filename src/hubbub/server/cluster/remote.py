@@ -17,11 +17,14 @@ from hubbub.server.state import User
 class RemoteSink:
     """The sink of a user connected to another node."""
 
-    __slots__ = ("node", "on_close", "uid")
+    __slots__ = ("node", "on_close", "server_name", "uid")
 
-    def __init__(self, node: str, uid: str, on_close: Callable[[str, str], None]) -> None:
+    def __init__(
+        self, node: str, uid: str, server_name: str, on_close: Callable[[str, str], None]
+    ) -> None:
         self.node = node
         self.uid = uid
+        self.server_name = server_name  # the node's [server] name (WHOIS, WHO)
         self.on_close = on_close
 
     def write(self, data: bytes) -> None:
@@ -39,10 +42,11 @@ def is_remote(user: User) -> bool:
     return type(user.sink) is RemoteSink
 
 
-def describe(user: User, uid: str) -> dict[str, Any]:
+def describe(user: User, uid: str, server_name: str) -> dict[str, Any]:
     """What other nodes need to mirror a local user (a ``user`` event)."""
     return {
         "u": uid,
+        "srv": server_name,
         "nick": user.nick,
         "user": user.user,
         "host": user.host,
