@@ -141,6 +141,8 @@ def _notify_account(ctx: Context, account: str) -> None:
     if "account-notify" in user.caps:
         watchers.append(user)
     deliver(watchers, user.source, "ACCOUNT", [account])
+    for hook in ctx.server.hooks.account_changed:
+        hook(ctx)
 
 
 # --- channels -----------------------------------------------------------------------

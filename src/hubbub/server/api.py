@@ -97,6 +97,10 @@ class Hooks:
     nick_claims: list[Callable[[Context, str], Awaitable[bool | None]]] = field(
         default_factory=list
     )
+    # after ctx.user's AWAY text was set or cleared (user.away)
+    away_changed: list[Callable[[Context], None]] = field(default_factory=list)
+    # after a registered ctx.user logged in or out (user.account)
+    account_changed: list[Callable[[Context], None]] = field(default_factory=list)
     # after a registered user's nick changed: hook(ctx, old_nick)
     nick_changed: list[Callable[[Context, str], None]] = field(default_factory=list)
     # after every delivered PRIVMSG/NOTICE/TAGMSG (history)

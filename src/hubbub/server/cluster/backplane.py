@@ -282,6 +282,13 @@ class Backplane:
         elif is_remote(recipient):
             self.publish("msg", to=self.uid(recipient), **fields)
 
+    def away_changed(self, ctx: Context) -> None:
+        if ctx.user.registered:
+            self.publish("away", u=self.uid(ctx.user), away=ctx.user.away)
+
+    def account_changed(self, ctx: Context) -> None:
+        self.publish("account", u=self.uid(ctx.user), acct=ctx.user.account)
+
     def topic_changed(self, ctx: Context, channel: Channel) -> None:
         self.publish(
             "topic", ch=channel.name, text=channel.topic, by=channel.topic_by, when=channel.topic_at
@@ -312,4 +319,6 @@ def install(server: ServerApi, add: Callable[[object], None]) -> None:
     hooks.quitted.append(backplane.quitted)
     hooks.delivered.append(backplane.delivered)
     hooks.topic_changed.append(backplane.topic_changed)
+    hooks.away_changed.append(backplane.away_changed)
+    hooks.account_changed.append(backplane.account_changed)
     hooks.modes_changed.append(backplane.modes_changed)

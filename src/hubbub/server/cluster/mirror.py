@@ -214,6 +214,15 @@ class Mirror:
         params = [user.away] if user.away is not None else []
         deliver(_local(watchers), user.source, "AWAY", params, _event(user, event))
 
+    def _on_account(self, event: dict[str, Any]) -> None:
+        user = self.users.get(str(event["u"]))
+        if user is None:
+            return
+        user.account = event.get("acct")
+        watchers = [u for u in self.server.world.neighbours(user) if "account-notify" in u.caps]
+        params = [user.account or "*"]
+        deliver(_local(watchers), user.source, "ACCOUNT", params, _event(user, event))
+
     def _quit(self, user: User, reason: str, event: dict[str, Any] | None = None) -> None:
         sink = user.sink
         assert isinstance(sink, RemoteSink)

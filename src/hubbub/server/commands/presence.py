@@ -50,6 +50,8 @@ def away(ctx: Context, msg: Message) -> None:
     watchers = [u for u in ctx.server.world.neighbours(user) if "away-notify" in u.caps]
     if watchers:
         deliver(watchers, user.source, "AWAY", params, Event(user))
+    for hook in ctx.server.hooks.away_changed:
+        hook(ctx)
 
 
 @command("SETNAME", min_params=1)
