@@ -67,8 +67,11 @@ class Server:
     # Tests set cheap ones.
     password_hasher: PasswordHasher | None = None
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, reuse_port: bool = False) -> None:
         self.config = config
+        # SO_REUSEPORT on the listeners: `hubbub serve --workers N` runs N
+        # nodes of one cluster on the same ports (server/workers.py).
+        self.reuse_port = reuse_port
         self.world = World()
         self.flushes = FlushQueue()
         # This server's command table: the declared commands, copied, so a
@@ -140,7 +143,7 @@ class Server:
             context = self._tls_context() if spec.tls else None
             if spec.websocket:
                 handle: Any = await start_websocket_listener(
-                    self, spec.host, spec.port, context, web=spec.web
+                    self, spec.host, spec.port, context, web=spec.web, reuse_port=self.reuse_port
                 )
                 sockets = list(handle.sockets)
             else:
@@ -150,6 +153,7 @@ class Server:
                     spec.host,
                     spec.port,
                     reuse_address=True,
+                    reuse_port=self.reuse_port or None,
                     backlog=1024,
                 )
                 sockets = list(handle.sockets)
