@@ -25,7 +25,7 @@ from hubbub.server.api import Context, Delivered, ModeChange
 from hubbub.server.cluster.bus import Bus, encode
 from hubbub.server.cluster.claims import NickClaims
 from hubbub.server.cluster.mirror import Mirror
-from hubbub.server.cluster.remote import RemoteSink, describe, is_remote
+from hubbub.server.remote import RemoteSink, describe, is_remote
 from hubbub.server.state import Channel, User
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hubbub.server.api import ModeChange
-from hubbub.server.cluster.remote import RemoteSink, is_remote, make_remote, update
 from hubbub.server.commands.modes import apply_channel_modes
 from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver, deliver_body, deliver_split
+from hubbub.server.remote import RemoteSink, is_remote, make_remote, update
 from hubbub.server.state import User, WhowasEntry
 
 if TYPE_CHECKING:

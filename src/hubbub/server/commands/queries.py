@@ -18,8 +18,8 @@ from hubbub.protocol.casemap import is_channel_name
 from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
 from hubbub.server.api import Context
-from hubbub.server.cluster.remote import RemoteSink
 from hubbub.server.commands.registry import command
+from hubbub.server.remote import RemoteSink
 from hubbub.server.state import Channel, User
 
 if TYPE_CHECKING:
