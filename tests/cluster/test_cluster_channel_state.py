@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from cluster.conftest import Cluster
-from cluster.test_cluster_messages import CAPS, visible
+from cluster.test_cluster_messages import CAPS, channel_known, visible
 from hubbub.store import open_store
 from store.conftest import CHEAP_HASHER
 
@@ -17,6 +17,7 @@ async def test_ops_modes_topic_and_kick_cross_nodes(cluster: Cluster) -> None:
     bob = await n2.client("bob", CAPS)
     await visible(alice, "bob")
     await alice.ask("JOIN #tea")  # alice creates it: op
+    await channel_known(bob, "#tea")
     await bob.ask("JOIN #tea")
     await alice.expect("JOIN")
 
@@ -60,6 +61,7 @@ async def test_away_and_account_changes_cross_nodes(cluster: Cluster) -> None:
     bob = await n2.client("bob", [*CAPS, "away-notify", "account-notify"])
     await visible(alice, "bob")
     await alice.ask("JOIN #tea")
+    await channel_known(bob, "#tea")
     await bob.ask("JOIN #tea")
     await alice.expect("JOIN")
 

@@ -9,7 +9,7 @@ import signal
 import time
 
 from cluster.conftest import Cluster
-from cluster.test_cluster_messages import CAPS, visible
+from cluster.test_cluster_messages import CAPS, channel_known, visible
 
 
 async def test_a_killed_node_splits_within_ten_seconds_and_rejoins(cluster: Cluster) -> None:
@@ -18,6 +18,7 @@ async def test_a_killed_node_splits_within_ten_seconds_and_rejoins(cluster: Clus
     bob = await n2.client("bob", CAPS)
     await visible(alice, "bob")
     await alice.ask("JOIN #tea")
+    await channel_known(bob, "#tea")
     await bob.ask("JOIN #tea")
     await alice.expect("JOIN")
 

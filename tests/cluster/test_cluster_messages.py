@@ -23,6 +23,17 @@ async def visible(client: RawClient, nick: str, timeout: float = 10) -> None:
     raise AssertionError(f"{nick} never became visible")
 
 
+async def channel_known(client: RawClient, channel: str, timeout: float = 10) -> None:
+    """Wait until ``client``'s node knows ``channel`` exists: a JOIN sent
+    before that creates it there too, with its own first op (docs/cluster.md)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if any(m.command == "322" for m in await client.ask(f"LIST {channel}")):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{channel} never became known")
+
+
 async def two_users(cluster: Cluster) -> tuple[RawClient, RawClient]:
     n1, n2 = await asyncio.gather(cluster.start("n1"), cluster.start("n2"))
     alice = await n1.client("alice", CAPS)
@@ -49,6 +60,7 @@ async def test_a_private_message_crosses_nodes_once_with_its_msgid_and_time(
 async def test_channel_traffic_crosses_nodes(cluster: Cluster) -> None:
     alice, bob = await two_users(cluster)
     await alice.ask("JOIN #tea")
+    await channel_known(bob, "#tea")
     await bob.send("JOIN #tea")
     names = await bob.collect_until("366")
     assert any(m.command == "353" and "@alice" in m.params[-1].split() for m in names)
@@ -86,6 +98,7 @@ async def test_whois_and_who_answer_for_a_user_of_another_node(cluster: Cluster)
 async def test_a_quit_on_one_node_is_seen_on_the_other(cluster: Cluster) -> None:
     alice, bob = await two_users(cluster)
     await alice.ask("JOIN #tea")
+    await channel_known(bob, "#tea")
     await bob.ask("JOIN #tea")
     await alice.expect("JOIN")
     await bob.send("QUIT :bye now")

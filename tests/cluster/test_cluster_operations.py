@@ -7,7 +7,7 @@ import asyncio
 import json
 
 from cluster.conftest import Cluster
-from cluster.test_cluster_messages import CAPS, visible
+from cluster.test_cluster_messages import CAPS, channel_known, visible
 from harness import hubbub_command
 
 HISTORY_CAPS = [*CAPS, "batch", "draft/chathistory"]
@@ -51,6 +51,7 @@ async def test_history_written_by_one_node_is_served_by_another(cluster: Cluster
     bob = await n2.client("bob", HISTORY_CAPS)
     await visible(bob, "alice")
     await alice.ask("JOIN #tea")
+    await channel_known(bob, "#tea")
     await bob.ask("JOIN #tea")
     await alice.send("PRIVMSG #tea :kept on n1")
     sent = await alice.expect("PRIVMSG")
