@@ -20,6 +20,8 @@ SUBCOMMANDS: dict[str, str] = {
     "bench": "hubbub.bench.cli:bench",
     "accounts": "hubbub.store.cli:accounts",
     "channels": "hubbub.store.cli:channels",
+    "store": "hubbub.store.cli:store_group",
+    "cluster": "hubbub.server.cluster.cli:cluster",
 }
 
 HELP_LINES: dict[str, str] = {
@@ -31,6 +33,8 @@ HELP_LINES: dict[str, str] = {
     "bench": "Load-test an IRC server.",
     "accounts": "Manage accounts in a data directory.",
     "channels": "List registered channels in a data directory.",
+    "store": "Copy a SQLite database into PostgreSQL (store migrate --to URL).",
+    "cluster": "Nodes of a cluster: hubbub cluster status.",
 }
 
 

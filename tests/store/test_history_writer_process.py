@@ -116,6 +116,7 @@ async def test_a_batch_is_one_transaction(store: Store, db_path: Path) -> None:
     assert writer.apply(over_the_pipe(fields)) == 1  # the duplicate msgid is skipped
 
 
+@pytest.mark.sqlite_only
 async def test_a_server_pinned_to_one_core_gets_its_writer_on_the_others(store: Store) -> None:
     """``taskset -c 0 hubbub serve`` (how bench/compare runs it): the writer
     moves to the cores the server does not use; with one core, it shares."""

@@ -167,6 +167,8 @@ def _notify_account(ctx: Context, account: str) -> None:
     if "account-notify" in user.caps:
         watchers.add(user)
     deliver(watchers, user.source, "ACCOUNT", [account])
+    for hook in ctx.server.hooks.account_changed:
+        hook(ctx)
 
 
 # --- channels -----------------------------------------------------------------------
@@ -201,6 +203,8 @@ def part(ctx: Context, channel: Channel, reason: str = "") -> None:
     deliver(channel.members, user.source, "PART", params, event)
     announce(ctx.server, [channel], user.source, "PART", params, event)
     ctx.server.world.remove_member(channel, user)
+    for hook in ctx.server.hooks.parted:
+        hook(ctx.server, channel, user, reason)
 
 
 def kick(
@@ -219,6 +223,8 @@ def kick(
     deliver(channel.members, source, "KICK", params, event)
     announce(server, [channel], source, "KICK", params, event)
     server.world.remove_member(channel, target)
+    for hook in server.hooks.kicked:
+        hook(server, channel, target, source, reason)
 
 
 def rename_channel(
@@ -278,10 +284,12 @@ def quit(server: ServerApi, user: User, reason: str, quit_message: str | None = 
     """Remove ``user`` from the world: QUIT to its neighbours, MONITOR
     watchers told, memberships and invites dropped. Closing the connection
     is the server's (``ServerApi.disconnect``, which calls this)."""
+    text = quit_message if quit_message is not None else reason
     if user.registered:
-        text = quit_message if quit_message is not None else reason
         event = Event(user)
         deliver(server.world.neighbours(user), user.source, "QUIT", [text], event)
         announce(server, list(user.channels.values()), user.source, "QUIT", [text], event)
         server.notify_monitors_offline(user)
+    for hook in server.hooks.quitted:
+        hook(server, user, text)
     server.world.remove_user(user)

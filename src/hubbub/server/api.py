@@ -114,6 +114,16 @@ class Hooks:
     logged_in: list[Callable[[Context, str], None]] = field(default_factory=list)
     # extra WHOIS lines about a target, before RPL_ENDOFWHOIS: hook(ctx, target)
     whois: list[Callable[[Context, User], None]] = field(default_factory=list)
+    # before NICK gives a nick (a cluster claims it network-wide): hook(ctx, nick)
+    # is True if it may, False if it is taken (433), None if it already told
+    # the user why not
+    nick_claims: list[Callable[[Context, str], Awaitable[bool | None]]] = field(
+        default_factory=list
+    )
+    # after ctx.user's AWAY text was set or cleared (user.away)
+    away_changed: list[Callable[[Context], None]] = field(default_factory=list)
+    # after a registered ctx.user logged in or out (user.account)
+    account_changed: list[Callable[[Context], None]] = field(default_factory=list)
     # after a registered user's nick changed: hook(ctx, old_nick)
     nick_changed: list[Callable[[Context, str], None]] = field(default_factory=list)
     # after every delivered PRIVMSG/NOTICE/TAGMSG (history)
@@ -145,6 +155,12 @@ class Hooks:
     modes_changed: list[Callable[[ServerApi, Channel, str, list[ModeChange]], None]] = field(
         default_factory=list
     )
+    # after a member left a channel: hook(server, channel, user, reason)
+    parted: list[Callable[[ServerApi, Channel, User, str], None]] = field(default_factory=list)
+    # after a KICK: hook(server, channel, target, source, reason)
+    kicked: list[Callable[[ServerApi, Channel, User, str, str], None]] = field(default_factory=list)
+    # after a user (registered or not) left the server: hook(server, user, quit text)
+    quitted: list[Callable[[ServerApi, User, str], None]] = field(default_factory=list)
     # service users by folded nick
     services: dict[str, Service] = field(default_factory=dict)
 

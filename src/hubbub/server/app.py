@@ -71,8 +71,11 @@ class Server:
     # Tests set cheap ones.
     password_hasher: PasswordHasher | None = None
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, reuse_port: bool = False) -> None:
         self.config = config
+        # SO_REUSEPORT on the listeners: `hubbub serve --workers N` runs N
+        # nodes of one cluster on the same ports (server/workers.py).
+        self.reuse_port = reuse_port
         self.world = World()
         self.flushes = FlushQueue()
         # This server's command table: the declared commands, copied, so a
@@ -125,12 +128,13 @@ class Server:
     # --- lifecycle --------------------------------------------------------
     async def start(self) -> None:
         private_dir(self.config.server.data_dir)
-        try:
-            self._database_lock = lock_database(self.config.database_path)
-        except DatabaseInUse as exc:
-            raise ConfigError(str(exc)) from None
+        if self.config.database.url is None:  # PostgreSQL is shared by design
+            try:
+                self._database_lock = lock_database(self.config.database_path)
+            except DatabaseInUse as exc:
+                raise ConfigError(str(exc)) from None
         self._store = await open_store(
-            self.config.database_path,
+            self.config.database_location,
             flush_interval=self.config.history.flush_interval,
             buffer_max=self.config.history.buffer_max,
             hasher=self.password_hasher,
@@ -143,7 +147,7 @@ class Server:
             context = self._tls_context() if spec.tls else None
             if spec.websocket:
                 handle: Any = await start_websocket_listener(
-                    self, spec.host, spec.port, context, web=spec.web
+                    self, spec.host, spec.port, context, web=spec.web, reuse_port=self.reuse_port
                 )
                 sockets = list(handle.sockets)
             elif spec.protocol == "plain":
@@ -162,6 +166,7 @@ class Server:
                     spec.host,
                     spec.port,
                     reuse_address=True,
+                    reuse_port=self.reuse_port or None,
                     backlog=1024,
                 )
                 sockets = list(handle.sockets)
@@ -285,7 +290,9 @@ class Server:
         Idempotent: the transport closing after we closed it lands here again.
         """
         conn = user.sink
-        assert isinstance(conn, Session)
+        if not isinstance(conn, Session):  # on another node (cluster): that node closes it
+            conn.close(quit_message or reason)
+            return
         if user in self.world.connections:
             log.info("quit", extra=user_fields(user, "quit", quit_reason(reason)))
             self.admission.release(user.ip)

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from hubbub.protocol.integers import ascii_int
 from hubbub.server.config import Config, ConfigError, ListenSection, load_config
 from hubbub.server.logging_setup import LogFormat, configure_logging
+from hubbub.server.workers import as_worker, check_workers, supervise
 
 log = logging.getLogger("hubbub")
 
@@ -116,10 +117,10 @@ def _describe_listeners(server: object) -> None:
         click.echo(f"  metrics   http://{host}:{port}/metrics and /healthz")
 
 
-async def _run(config: Config) -> None:
+async def _run(config: Config, reuse_port: bool = False) -> None:
     from hubbub.server.app import Server
 
-    server = Server(config)
+    server = Server(config, reuse_port=reuse_port)
     loop = asyncio.get_running_loop()
     # Handlers go in before the listeners open, so no signal can slip between.
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -207,8 +208,22 @@ def _event_loop_policy(use_uvloop: bool) -> None:
     show_default=True,
     help="Logging verbosity.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Node processes sharing the listening ports (needs [cluster] node and [database] url).",
+)
+@click.option("--worker-index", type=int, hidden=True)
 def serve(
-    config_path: Path | None, log_level: str, log_format: LogFormat, uvloop: bool, **opts: object
+    config_path: Path | None,
+    log_level: str,
+    log_format: LogFormat,
+    uvloop: bool,
+    workers: int,
+    worker_index: int | None,
+    **opts: object,
 ) -> None:
     """Run the chat server.
 
@@ -221,9 +236,16 @@ def serve(
     try:
         config = load_config(config_path)
         _apply_overrides(config, **opts)
-        _warn_about(config, log_format)
+        check_workers(config, workers)
+        if workers > 1 and worker_index is None:
+            _warn_about(config, log_format)
+            sys.exit(supervise(config, workers, sys.argv[2:]))
+        if worker_index is not None:
+            as_worker(config, worker_index)
+        else:
+            _warn_about(config, log_format)
         _event_loop_policy(uvloop)
-        asyncio.run(_run(config))
+        asyncio.run(_run(config, reuse_port=worker_index is not None))
     except ConfigError as exc:
         click.echo(f"hubbub: {exc}", err=True)
         sys.exit(2)

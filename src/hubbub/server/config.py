@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from hubbub.protocol.casemap import valid_channel
+from hubbub.store.location import is_database_url
 from hubbub.store.passwords import (
     DEFAULT_SCRAM_ITERATIONS,
     MIN_PASSWORD_LENGTH,
@@ -96,6 +97,42 @@ class TlsSection(_Section):
 
 class DatabaseSection(_Section):
     path: Path | None = None
+    # "postgresql://user@host:port/name": PostgreSQL instead of the SQLite
+    # file at `path` (needed by a cluster: every node shares it).
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _postgresql_url(cls, value: str | None) -> str | None:
+        if value is not None and not is_database_url(value):
+            raise ValueError("must be a PostgreSQL URL such as postgresql://user@host:5432/hubbub")
+        return value
+
+
+class ClusterSection(_Section):
+    """Nodes sharing one network (docs/cluster.md). Without `node`: no cluster."""
+
+    # This node's unique name, e.g. "n1"; absent: a single server.
+    node: str | None = None
+    # The bus between nodes (Redis pub/sub).
+    bus: str = "redis://127.0.0.1:6379/0"
+    # Seconds between heartbeats, and how long a silent node counts as alive.
+    heartbeat_interval: float = Field(1.0, gt=0, le=60)
+    node_timeout: float = Field(6.0, gt=0, le=600)
+
+    @field_validator("node")
+    @classmethod
+    def _node_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", value):
+            raise ValueError("must be 1 to 32 letters, digits, '-' or '_', e.g. n1")
+        return value
+
+    @field_validator("bus")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a Redis URL such as redis://127.0.0.1:6379/0")
+        return value
 
 
 class LimitsSection(_Section):
@@ -344,6 +381,7 @@ class Config(_Section):
     listen: list[ListenSection] = Field(default_factory=_default_listeners)
     tls: TlsSection = Field(default_factory=TlsSection)
     database: DatabaseSection = Field(default_factory=DatabaseSection)
+    cluster: ClusterSection = Field(default_factory=ClusterSection)
     limits: LimitsSection = Field(default_factory=LimitsSection)
     accounts: AccountsSection = Field(default_factory=AccountsSection)
     history: HistorySection = Field(default_factory=HistorySection)
@@ -358,6 +396,11 @@ class Config(_Section):
     @property
     def database_path(self) -> Path:
         return self.database.path or self.server.data_dir / "hubbub.db"
+
+    @property
+    def database_location(self) -> str | Path:
+        """What ``open_store`` takes: the PostgreSQL URL, else the SQLite file."""
+        return self.database.url or self.database_path
 
     def motd_lines(self) -> list[str]:
         if self.server.motd_file is not None:
@@ -432,6 +475,11 @@ def _check_files(config: Config, where: str) -> None:
         raise ConfigError(f"{where}: server.motd_file: file not found: {motd_file}")
     if not config.listen:
         raise ConfigError(f"{where}: listen: at least one [[listen]] section is needed")
+    if config.cluster.node is not None and config.database.url is None:
+        raise ConfigError(
+            f"{where}: cluster.node: the nodes of a cluster share one PostgreSQL database;"
+            " set [database] url"
+        )
 
 
 def load_config(path: Path | None) -> Config:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hubbub.server import history, metadata, nick_protection, password_guard
+from hubbub.server.cluster import backplane
 from hubbub.server.commands import chanserv, nickserv, registration, sasl, serverbans
 
 if TYPE_CHECKING:
@@ -34,3 +35,5 @@ def install_features(server: ServerApi, add: Callable[[object], None]) -> None:
     nick_protection.install(server, add)  # registered nicks need their account
     sasl.install(server, add)  # SASL exchanges, 906 on registration mid-exchange
     metadata.install(server)  # IRCv3 metadata: burst, JOIN sync, WHOIS, stored at login
+    if server.config.cluster.node is not None:
+        backplane.install(server, add)  # nodes sharing one network (docs/cluster.md)

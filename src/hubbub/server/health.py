@@ -74,6 +74,9 @@ class HealthCheck:
             stats = server.store.history.writer_stats
         except RuntimeError:
             return "not open"
+        if server.config.database.url is not None:
+            # PostgreSQL: no file to probe; a failing history write tells.
+            return "the last history write failed" if stats.failing else "ok"
         if self._running is None:
             probe = asyncio.ensure_future(
                 asyncio.to_thread(probe_writable, server.config.database_path, PROBE_TIMEOUT)

@@ -169,10 +169,12 @@ async def _start_retention(server: ServerApi) -> None:
 async def _scope_channel_history(server: ServerApi) -> None:
     """Forget the history of channels that are not registered, now and
     whenever one empties."""
-    registered = [reg.name for reg in await server.store.channels.list()]
-    forgotten = await server.store.history.forget_channels_except(registered)
-    if forgotten:
-        log.info("history: forgot the history of %d unregistered channel(s)", forgotten)
+    # In a cluster the channels live on other nodes too: none is forgotten at start.
+    if server.config.cluster.node is None:
+        registered = [reg.name for reg in await server.store.channels.list()]
+        forgotten = await server.store.history.forget_channels_except(registered)
+        if forgotten:
+            log.info("history: forgot the history of %d unregistered channel(s)", forgotten)
 
     def emptied(channel: Channel) -> None:
         # At stop every channel empties; the next start forgets them all in

@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import click
+from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from hubbub.store.cli_settings import AccountRules, account_rules
+from hubbub.store.copying import copy_sqlite_to_postgresql
 from hubbub.store.errors import StoreError
 from hubbub.store.interface import Store
 from hubbub.store.keys import name_key
-from hubbub.store.location import Location, LocationError, locate
+from hubbub.store.location import Location, LocationError, is_database_url, locate
+from hubbub.store.lock import DatabaseInUse, lock_database
 from hubbub.store.opening import open_store
 from hubbub.store.passwords import password_problem
 from hubbub.store.privacy import private_dir
@@ -32,7 +35,7 @@ Command = TypeVar("Command", bound=Callable[..., None])
 _LOCATION = "hubbub.location"  # key in the root context's meta
 
 
-def _remember(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+def _remember(ctx: click.Context, param: click.Parameter, value: Path | str | None) -> None:
     """Keep a location option's value, wherever it was given: the group's
     options are parsed first, the subcommand's later, so those win."""
     if value is not None and param.name is not None:
@@ -55,11 +58,17 @@ _location_options = (
         help="SQLite database file (default <data-dir>/hubbub.db).",
     ),
     click.option(
+        "--database-url",
+        expose_value=False,
+        callback=_remember,
+        help="PostgreSQL database (postgresql://user@host:port/name) instead of SQLite.",
+    ),
+    click.option(
         "--config",
         type=click.Path(dir_okay=False, path_type=Path),
         expose_value=False,
         callback=_remember,
-        help="Server config file; its [database] path, [server] data_dir and "
+        help="Server config file; its [database] url or path, [server] data_dir and "
         "[accounts] password settings are used.",
     ),
 )
@@ -81,9 +90,16 @@ def _given(name: str) -> Path | None:
     return value
 
 
+def _given_url() -> str | None:
+    value: str | None = (
+        click.get_current_context().find_root().meta.get(_LOCATION, {}).get("database_url")
+    )
+    return value
+
+
 def _location() -> Location:
     try:
-        return locate(_given("data_dir"), _given("database"), _given("config"))
+        return locate(_given("data_dir"), _given("database"), _given("config"), _given_url())
     except LocationError as exc:
         _fail(str(exc))
 
@@ -100,13 +116,13 @@ def _run(action: Callable[[Store], Awaitable[T]], *, create: bool = False) -> T:
     location = _location()
     path = location.database
     rules = _rules()
-    if not create and not path.exists():
-        _fail(f"no database at {path} (use --data-dir, --database or --config)")
+    if location.url is None and not create and not path.exists():
+        _fail(f"no database at {path} (use --data-dir, --database, --database-url or --config)")
 
     async def session() -> T:
         if location.data_dir is not None:
             private_dir(location.data_dir)
-        store = await open_store(path, scram_iterations=rules.scram_iterations)
+        store = await open_store(location.target, scram_iterations=rules.scram_iterations)
         try:
             return await action(store)
         finally:
@@ -117,7 +133,14 @@ def _run(action: Callable[[Store], Awaitable[T]], *, create: bool = False) -> T:
     except (StoreError, ValueError) as exc:
         _fail(str(exc))
     except (SQLAlchemyError, OSError) as exc:
-        _fail(f"{path}: {exc.__class__.__name__}: {_first_line(exc)}")
+        _fail(f"{_shown(location)}: {exc.__class__.__name__}: {_first_line(exc)}")
+
+
+def _shown(location: Location) -> str:
+    """The database for a message: a URL without its password."""
+    if location.url is None:
+        return str(location.database)
+    return make_url(location.url).render_as_string(hide_password=True)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -209,3 +232,48 @@ def list_channels() -> None:
         registered = channel.registered_at.isoformat(timespec="seconds")
         topic = channel.topic.text if channel.topic else ""
         click.echo(f"{channel.name}\t{channel.founder}\t{registered}\t{channel.modes}\t{topic}")
+
+
+@click.group("store")
+@_with_location
+def store_group() -> None:
+    """Move a data directory's database."""
+
+
+@store_group.command("migrate")
+@_with_location
+@click.option(
+    "--to",
+    "url",
+    required=True,
+    help="The new, empty PostgreSQL database: postgresql://user@host:port/name.",
+)
+def migrate_store(url: str) -> None:
+    """Copy the SQLite database (accounts, channels, bans, history) into
+    PostgreSQL. Stop the server first; then set [database] url to the same URL."""
+    if not is_database_url(url):
+        _fail(f"--to: not a postgresql:// URL: {url}")
+    location = _location()
+    if location.url is not None:
+        _fail("the database to copy from is the SQLite file (--data-dir, --database or --config)")
+    source = location.database
+    if not source.is_file():
+        _fail(f"no database at {source} (use --data-dir, --database or --config)")
+    try:
+        lock = lock_database(source)
+    except DatabaseInUse as exc:
+        _fail(str(exc))
+    target = Location(source, None, url)
+
+    def copied(table: str, rows: int) -> None:
+        click.echo(f"{table}: {rows} row(s)")
+
+    try:
+        asyncio.run(copy_sqlite_to_postgresql(source, url, copied))
+    except StoreError as exc:
+        _fail(str(exc))
+    except (SQLAlchemyError, OSError) as exc:
+        _fail(f"{_shown(target)}: {exc.__class__.__name__}: {_first_line(exc)}")
+    finally:
+        lock.release()
+    click.echo(f"copied {source} to {_shown(target)}; set [database] url to use it")

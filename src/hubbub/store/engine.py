@@ -1,7 +1,8 @@
-"""Creating the async engine for a SQLite file, with the pragmas every
-connection needs: WAL so a crash leaves a database that opens cleanly and
+"""Creating the async engine: for a SQLite file, with the pragmas every
+connection needs (WAL so a crash leaves a database that opens cleanly and
 readers do not block the writer, foreign keys for cascading deletes, and a
-busy timeout for the offline CLI running next to the server."""
+busy timeout for the offline CLI running next to the server); for a
+PostgreSQL URL, asyncpg with a small pool."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, event
+from sqlalchemy import URL, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 _PRAGMAS = (
@@ -39,3 +40,18 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
     for pragma in _PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
+
+
+# Connections one process keeps to PostgreSQL: history writes, queries and
+# account look-ups overlap; the server does the rest in memory.
+PG_POOL_SIZE = 5
+PG_MAX_OVERFLOW = 5
+
+
+def postgresql_engine(url: str, pool_size: int = PG_POOL_SIZE) -> AsyncEngine:
+    """``postgresql://...`` (or ``postgres://``) through asyncpg."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    parsed = parsed.set(drivername="postgresql+asyncpg")
+    return create_async_engine(
+        parsed, pool_size=pool_size, max_overflow=PG_MAX_OVERFLOW, pool_pre_ping=True
+    )

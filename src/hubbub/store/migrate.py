@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from hubbub.store.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# PostgreSQL advisory lock key held while migrating (any constant of our own).
+MIGRATION_LOCK_KEY = 0x68756262  # "hubb"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -38,14 +40,23 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     On SQLite, foreign keys are off while migrating, as SQLite's own recipe
     for changing a table asks: recreating a parent table (copy, drop,
     rename) would otherwise cascade the drop into its children. The
-    migrated database must pass ``PRAGMA foreign_key_check``."""
+    migrated database must pass ``PRAGMA foreign_key_check``.
+
+    On PostgreSQL, the nodes of a cluster may start together: the upgrade
+    holds a transaction-scoped advisory lock, so one node migrates and the
+    others find the schema done."""
     sqlite = engine.dialect.name == "sqlite"
+    postgresql = engine.dialect.name == "postgresql"
     try:
         async with engine.connect() as conn:
             if sqlite:
                 await _foreign_keys(conn, "OFF")
             try:
                 async with conn.begin():
+                    if postgresql:
+                        await conn.exec_driver_sql(
+                            f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+                        )
                     await conn.run_sync(upgrade_sync, revision)
                     if sqlite:
                         await _check_foreign_keys(conn)

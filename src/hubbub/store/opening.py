@@ -6,8 +6,9 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 
-from hubbub.store.engine import sqlite_engine
+from hubbub.store.engine import postgresql_engine, sqlite_engine
 from hubbub.store.interface import Store
+from hubbub.store.location import is_database_url
 from hubbub.store.migrate import upgrade
 from hubbub.store.passwords import DEFAULT_SCRAM_ITERATIONS
 from hubbub.store.privacy import private_database
@@ -25,7 +26,7 @@ BUFFER_MAX = 20_000
 
 
 async def open_store(
-    path: str | Path,
+    location: str | Path,
     *,
     flush_interval: float = FLUSH_INTERVAL,
     flush_max: int = FLUSH_MAX,
@@ -33,15 +34,20 @@ async def open_store(
     hasher: PasswordHasher | None = None,
     scram_iterations: int = DEFAULT_SCRAM_ITERATIONS,
 ) -> Store:
-    """Open (creating if needed) the SQLite database at ``path`` and migrate
-        it to the current schema. Must be called inside the event loop that will
-        use the store: the history writer task starts on it. ``hasher`` replaces
-        the default argon2id parameters and ``scram_iterations`` the PBKDF2 rounds
-    of new SCRAM keys (tests use cheap ones of both); keys made with fewer
-    rounds are replaced at the next login with the password."""
-    path = Path(path)
-    private_database(path)
-    engine = sqlite_engine(path)
+    """Open (creating if needed) the SQLite database at path ``location``,
+    or the PostgreSQL database at URL ``location`` (``postgresql://...``),
+    and migrate it to the current schema. Must be called inside the event
+    loop that will use the store: the history writer task starts on it.
+    ``hasher`` replaces the default argon2id parameters and
+    ``scram_iterations`` the PBKDF2 rounds of new SCRAM keys (tests use cheap
+    ones of both); keys made with fewer rounds are replaced at the next login
+    with the password."""
+    if isinstance(location, str) and is_database_url(location):
+        engine = postgresql_engine(location)
+    else:
+        path = Path(location)
+        private_database(path)
+        engine = sqlite_engine(path)
     try:
         await upgrade(engine)
     except BaseException:

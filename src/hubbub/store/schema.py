@@ -168,3 +168,14 @@ history_parties = Table(
     Column("party_key", String(64), primary_key=True),
     Column("conversation_key", String(255), primary_key=True),
 )
+
+# Cluster nodes' nick claims (migration 0008; docs/cluster.md): one row per
+# nick in use on the network, inserted before a user gets it.
+cluster_nicks = Table(
+    "cluster_nicks",
+    metadata,
+    Column("nick_key", String(255), primary_key=True),
+    Column("node", String(32), nullable=False, index=True),
+    Column("uid", String(128), nullable=False),
+    Column("claimed_at", BigInteger, nullable=False),
+)

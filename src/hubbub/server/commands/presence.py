@@ -53,6 +53,8 @@ def away(ctx: Context, msg: Message) -> None:
     watchers = told_of(ctx.server.world, user, "away-notify")
     if watchers:
         deliver(watchers, user.source, "AWAY", params, Event(user))
+    for hook in ctx.server.hooks.away_changed:
+        hook(ctx)
 
 
 @command("SETNAME", min_params=1)

@@ -19,10 +19,11 @@ from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
 from hubbub.server.api import Context
 from hubbub.server.commands.registry import command
+from hubbub.server.remote import RemoteSink
 from hubbub.server.state import Channel, User
 
 if TYPE_CHECKING:
-    pass
+    from hubbub.server.api import ServerApi
 
 # Numerics not (yet) in hubbub.protocol.numerics.
 RPL_WHOISBOT = "335"
@@ -92,6 +93,12 @@ def _who_flags(viewer: User, target: User, channel: Channel | None) -> str:
     return flags
 
 
+def server_of(server: ServerApi, user: User) -> str:
+    """The server a user is connected to: this one, or another node's."""
+    sink = user.sink
+    return sink.server_name if isinstance(sink, RemoteSink) else server.name
+
+
 def _who_reply(
     ctx: Context,
     target: User,
@@ -108,7 +115,7 @@ def _who_reply(
             chan_name,
             target.user,
             target.host,
-            ctx.server.name,
+            server_of(ctx.server, target),
             target.nick,
             flags,
             f"0 {target.realname}",
@@ -129,7 +136,7 @@ def _who_reply(
         elif letter == "h":
             values.append(target.host)
         elif letter == "s":
-            values.append(ctx.server.name)
+            values.append(server_of(ctx.server, target))
         elif letter == "n":
             values.append(target.nick)
         elif letter == "f":
@@ -244,7 +251,10 @@ def send_whois(ctx: Context, target: User) -> None:
     budget = LIST_BUDGET - len(server.name) - len(viewer.nick) - len(nick)
     for line in packed(channels, budget):
         ctx.reply(rpl.RPL_WHOISCHANNELS, nick, line)
-    ctx.reply(rpl.RPL_WHOISSERVER, nick, server.name, server.config.server.description)
+    if isinstance(target.sink, RemoteSink):  # on another node of the cluster
+        ctx.reply(rpl.RPL_WHOISSERVER, nick, target.sink.server_name, "hubbub cluster node")
+    else:
+        ctx.reply(rpl.RPL_WHOISSERVER, nick, server.name, server.config.server.description)
     if target.is_oper:
         ctx.reply(rpl.RPL_WHOISOPERATOR, nick, "is an IRC operator")
     if "B" in target.modes:

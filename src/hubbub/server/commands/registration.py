@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
@@ -40,24 +40,47 @@ def pass_(ctx: Context, msg: Message) -> None:
 
 
 @command("NICK", pre_registration=True)
-def nick(ctx: Context, msg: Message) -> None:
+def nick(ctx: Context, msg: Message) -> Awaitable[None] | None:
     """NICK <nickname>: choose or change your nickname."""
     user = ctx.user
     world = ctx.server.world
     if not msg.params or not msg.params[0]:
         ctx.reply(rpl.ERR_NONICKNAMEGIVEN, "No nickname given")
-        return
+        return None
     new = msg.params[0]
     if not valid_nick(new, ctx.server.config.limits.nicklen):
         ctx.reply(rpl.ERR_ERRONEUSNICKNAME, new, "Erroneous nickname")
-        return
+        return None
     if world.nick_taken(new, user) or find_service(ctx.server, new) is not None:
         ctx.reply(rpl.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
-        return
+        return None
     if new == user.nick:
+        return None
+    if ctx.server.hooks.nick_claims:
+        return _claim_and_take(ctx, new)
+    _take(ctx, new)
+    return None
+
+
+async def _claim_and_take(ctx: Context, new: str) -> None:
+    """A cluster first claims the nick network-wide (cluster/claims.py)."""
+    for claim in ctx.server.hooks.nick_claims:
+        allowed = await claim(ctx, new)
+        if allowed is None:
+            return
+        if not allowed:
+            ctx.reply(rpl.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
+            return
+    if ctx.server.world.nick_taken(new, ctx.user):  # taken here while we waited
+        ctx.reply(rpl.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
         return
-    if not user.registered:
-        world.set_nick(user, new)
+    if new != ctx.user.nick:
+        _take(ctx, new)
+
+
+def _take(ctx: Context, new: str) -> None:
+    if not ctx.user.registered:
+        ctx.server.world.set_nick(ctx.user, new)
         try_register(ctx)
         return
     actions.rename(ctx, new)

@@ -241,6 +241,7 @@ async def start_websocket_listener(
     ssl_context: ssl.SSLContext | None,
     *,
     web: bool = True,
+    reuse_port: bool = False,
 ) -> WsServer:
     def choose(connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
         for proto in offered:
@@ -282,4 +283,5 @@ async def start_websocket_listener(
         max_size=MAX_LINE_BYTES,
         max_queue=4,
         ping_interval=None,
+        reuse_port=reuse_port or None,  # workers of one machine share the port
     )

@@ -34,6 +34,7 @@ from hubbub.store.keys import (
 )
 from hubbub.store.records import MESSAGE_COMMANDS, HistoryRecord, HistoryTarget, Selector
 from hubbub.store.schema import accounts, history, history_parties
+from hubbub.store.sql import history_postgresql
 from hubbub.store.sql import history_rows as hr
 from hubbub.store.sql.writer_link import (
     WriterLink,
@@ -416,9 +417,12 @@ class SqlHistory:
             log.warning("history: dropped %d message(s) with a duplicate msgid", skipped)
 
     async def _write_records(self, batch: builtins.list[HistoryRecord]) -> None:
-        """One transaction; if a row is refused (a msgid seen before), the
-        rest of the batch is written row by row."""
+        """One transaction (PostgreSQL: ``history_postgresql``); elsewhere, if
+        a row is refused (a msgid seen before), the batch is written row by row."""
         rows = [hr.row(record) for record in batch]
+        if self._engine.dialect.name == "postgresql":
+            await history_postgresql.write_rows(self._engine, rows)
+            return
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(insert(history), rows)

@@ -1,0 +1,147 @@
+"""The Redis side of a node: one pub/sub channel carrying every node's
+events in the order Redis received them, and one key per node refreshed
+by its heartbeat (its expiry is how the others learn it died).
+
+Publishing never waits on the message path: events go to a bounded queue
+that one task sends, in order, in pipelined batches. If Redis is away the
+queue holds up to ``QUEUE_MAX`` events, then the oldest are dropped (and
+counted); reconnecting, the node announces itself again so every node
+sends it a fresh picture of its users (docs/cluster.md, "Failures")."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+QUEUE_MAX = 100_000  # events waiting for Redis
+BATCH_MAX = 500  # events per pipelined round trip
+RETRY_DELAY = 0.5  # seconds between attempts to reach Redis
+
+
+def node_key(network: str, node: str) -> str:
+    return f"hubbub:{network}:node:{node}"
+
+
+def events_channel(network: str) -> str:
+    return f"hubbub:{network}:events"
+
+
+def encode(event: dict[str, Any]) -> str:
+    return json.dumps(event, separators=(",", ":"))
+
+
+class Bus:
+    """One node's connection to the bus."""
+
+    def __init__(self, url: str, network: str, node: str) -> None:
+        self.url = url
+        self.network = network
+        self.node = node
+        self.channel = events_channel(network)
+        self.redis: Redis = Redis.from_url(url, decode_responses=True)
+        self._queue: deque[str] = deque()
+        self._wake = asyncio.Event()
+        self.dropped = 0  # events lost because the queue overflowed
+        self.connected = False
+        self.subscribed = asyncio.Event()  # set once the first subscription is made
+
+    # --- publishing -------------------------------------------------------
+    def publish(self, event: dict[str, Any]) -> None:
+        """Queue ``event`` for every node; never blocks."""
+        if len(self._queue) >= QUEUE_MAX:
+            self._queue.popleft()
+            self.dropped += 1
+            if self.dropped % 1000 == 1:
+                log.warning("cluster: the bus is unreachable; %d events dropped", self.dropped)
+        self._queue.append(encode(event))
+        self._wake.set()
+
+    async def run_publisher(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch = [self._queue[i] for i in range(min(BATCH_MAX, len(self._queue)))]
+                try:
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        for data in batch:
+                            pipe.publish(self.channel, data)
+                        await pipe.execute()
+                except (RedisError, OSError) as exc:
+                    log.warning("cluster: cannot publish to the bus: %s", exc)
+                    await asyncio.sleep(RETRY_DELAY)
+                    continue
+                for _ in batch:
+                    self._queue.popleft()
+
+    # --- receiving --------------------------------------------------------
+    async def run_subscriber(
+        self, receive: Callable[[dict[str, Any]], None], subscribed: Callable[[], None]
+    ) -> None:
+        """Call ``receive`` for every event, ``subscribed`` after each
+        (re)connection; reconnects for ever."""
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                self.connected = True
+                self.subscribed.set()
+                subscribed()
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    try:
+                        event = json.loads(message["data"])
+                    except (ValueError, TypeError):
+                        log.warning("cluster: a malformed event on the bus was ignored")
+                        continue
+                    if isinstance(event, dict):
+                        receive(event)
+            except (RedisError, OSError) as exc:
+                if self.connected:
+                    log.warning("cluster: lost the bus: %s", exc)
+                self.connected = False
+                await asyncio.sleep(RETRY_DELAY)
+            finally:
+                with contextlib.suppress(RedisError, OSError):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    # --- heartbeats -------------------------------------------------------
+    async def beat(self, status: dict[str, Any], ttl: float) -> None:
+        status = {**status, "heartbeat": time.time()}
+        await self.redis.set(node_key(self.network, self.node), encode(status), px=int(ttl * 1000))
+
+    async def alive(self, nodes: list[str]) -> dict[str, bool]:
+        """Which of ``nodes`` still have their heartbeat key."""
+        if not nodes:
+            return {}
+        values = await self.redis.mget([node_key(self.network, n) for n in nodes])
+        return {node: value is not None for node, value in zip(nodes, values, strict=True)}
+
+    async def forget_self(self) -> None:
+        await self.redis.delete(node_key(self.network, self.node))
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+async def node_statuses(redis: Redis, network: str) -> list[dict[str, Any]]:
+    """Every live node's last heartbeat (``hubbub cluster status``)."""
+    statuses: list[dict[str, Any]] = []
+    async for key in redis.scan_iter(match=node_key(network, "*"), count=100):
+        value = await redis.get(key)
+        if value is not None:
+            statuses.append(json.loads(value))
+    return sorted(statuses, key=lambda status: str(status.get("node")))

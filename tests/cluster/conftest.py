@@ -1,0 +1,88 @@
+"""Nodes of one network as real ``hubbub serve`` processes, each with its
+own config file, sharing a PostgreSQL database made for the test and the
+real Redis (tests/services.py). Each test gets its own network name, so its
+bus channel and heartbeat keys are its own."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from harness import HOST, ServeProcess, free_port
+from services import require_redis, scratch_database
+
+
+class Cluster:
+    """Starts nodes ``n1``, ``n2``, ... of one network."""
+
+    def __init__(self, directory: Path, database: str, bus: str) -> None:
+        self.directory = directory
+        self.database = database
+        self.bus = bus
+        self.network = "Net" + secrets.token_hex(4)
+        self.nodes: dict[str, ServeProcess] = {}
+
+    def config(self, node: str, port: int) -> Path:
+        folder = self.directory / node
+        folder.mkdir(exist_ok=True)
+        path = folder / "hubbub.toml"
+        path.write_text(
+            f"""
+[server]
+name = "{node}.test.local"
+network = "{self.network}"
+data_dir = "data"
+
+[[listen]]
+host = "{HOST}"
+port = {port}
+
+[limits]
+flood_control = false
+
+[database]
+url = "{self.database}"
+
+[cluster]
+node = "{node}"
+bus = "{self.bus}"
+heartbeat_interval = 0.5
+node_timeout = 3
+"""
+        )
+        return path
+
+    async def start(self, node: str) -> ServeProcess:
+        """Start ``node`` (again, after a kill, on the same port)."""
+        old = self.nodes.get(node)
+        port = old.port if old is not None else free_port()
+        path = self.config(node, port)
+        process = ServeProcess(["--config", str(path)], port, path.parent / "serve.log")
+        self.nodes[node] = process
+        await process.start(timeout=60)  # two nodes importing at once on a busy machine
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.nodes.values():
+            process.kill()
+
+
+@pytest.fixture
+def cluster_database() -> Iterator[str]:
+    with scratch_database("hubbub_cluster") as url:
+        yield url
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path, cluster_database: str) -> AsyncIterator[Cluster]:
+    nodes = Cluster(tmp_path, cluster_database, require_redis())
+    try:
+        yield nodes
+    finally:
+        for process in nodes.nodes.values():
+            for client in process.clients:
+                await client.close()
+        nodes.stop_all()
