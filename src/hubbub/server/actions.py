@@ -117,7 +117,7 @@ def login(ctx: Context, account: str) -> None:
     SASL, NickServ IDENTIFY and account registration all end here. Its
     private-history key is looked up here, once, not per message."""
     user = ctx.user
-    user.account = account
+    ctx.server.world.set_account(user, account)
     user.history_party = ctx.server.store.accounts.party(account)
     ctx.reply(rpl.RPL_LOGGEDIN, user.source, account, f"You are now logged in as {account}")
     _notify_account(ctx, account)
@@ -127,7 +127,7 @@ def logout(ctx: Context) -> None:
     user = ctx.user
     if user.account is None:
         return
-    user.account = None
+    ctx.server.world.set_account(user, None)
     user.history_party = None
     ctx.reply(rpl.RPL_LOGGEDOUT, user.source, "You are now logged out")
     _notify_account(ctx, "*")
@@ -217,3 +217,5 @@ def quit(server: ServerApi, user: User, reason: str, quit_message: str | None = 
         deliver(server.world.neighbours(user), user.source, "QUIT", [text], Event(user))
         server.notify_monitors_offline(user)
     server.world.remove_user(user)
+    for hook in server.hooks.quit:
+        hook(server, user)

@@ -97,6 +97,9 @@ class Hooks:
     delivered: list[Callable[[Delivered], None]] = field(default_factory=list)
     # a new channel is about to be created: all must return True
     channel_create: list[Callable[[Context, Channel], bool]] = field(default_factory=list)
+    # right after the JOIN reached the joiner, before topic and NAMES
+    # (draft/read-marker's MARKREAD goes before the 366): hook(ctx, channel)
+    join_burst: list[Callable[[Context, Channel], None]] = field(default_factory=list)
     # after a JOIN: hook(ctx, channel, created)
     joined: list[Callable[[Context, Channel, bool], None]] = field(default_factory=list)
     # may this user join despite +i/+k/+l/+b: any True lets them in
@@ -115,6 +118,8 @@ class Hooks:
     modes_changed: list[Callable[[ServerApi, Channel, str, list[ModeChange]], None]] = field(
         default_factory=list
     )
+    # a user left the network (its memberships are gone): hook(server, user)
+    quit: list[Callable[[ServerApi, User], None]] = field(default_factory=list)
     # service users by folded nick
     services: dict[str, Service] = field(default_factory=dict)
 

@@ -249,6 +249,8 @@ class World:
         self.connections: set[User] = set()
         self.whowas: deque[WhowasEntry] = deque(maxlen=whowas_size)
         self.monitors: dict[str, set[User]] = {}
+        # Logged-in users by folded account name: the clients of one person.
+        self.accounts: dict[str, set[User]] = {}
         self.max_users = 0
         self._next_connection_id = 0
         # Told of each channel removed because it emptied (history forgets
@@ -264,6 +266,27 @@ class World:
         self._next_connection_id += 1
         user.connection_id = self._next_connection_id
         self.connections.add(user)
+
+    def set_account(self, user: User, account: str | None) -> None:
+        """Log ``user`` in to ``account`` (None: out), keeping the index."""
+        if user.account is not None:
+            self._unindex_account(user)
+        user.account = account
+        if account is not None:
+            self.accounts.setdefault(fold(account), set()).add(user)
+
+    def _unindex_account(self, user: User) -> None:
+        assert user.account is not None
+        key = fold(user.account)
+        users = self.accounts.get(key)
+        if users is not None:
+            users.discard(user)
+            if not users:
+                del self.accounts[key]
+
+    def logged_in(self, account: str) -> set[User]:
+        """The users logged in to ``account`` now."""
+        return self.accounts.get(fold(account), set())
 
     def find_user(self, nick: str) -> User | None:
         return self.users.get(fold(nick))
@@ -305,6 +328,8 @@ class World:
             self._registered -= 1
             self._user_mode_counts.subtract(user.modes)
         self.connections.discard(user)
+        if user.account is not None:
+            self._unindex_account(user)
         if user.folded and self.users.get(user.folded) is user:
             del self.users[user.folded]
             if user.registered:

@@ -6,6 +6,7 @@ from hubbub.server.commands import (  # noqa: F401
     chanserv,
     chathistory,
     info,
+    markread,
     messaging,
     modes,
     nickserv,
