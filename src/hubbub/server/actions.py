@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING
 from hubbub.protocol import numerics as rpl
 from hubbub.server.api import Context
 from hubbub.server.delivery import Event, deliver, deliver_split
+from hubbub.server.devices import expand
 from hubbub.server.state import PREFIX_MODES, Channel, User, WhowasEntry
 
 if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
 
 __all__ = [
+    "announce_away",
     "change_host",
     "deliver",
     "join",
@@ -110,6 +112,14 @@ def change_host(
             notify = [m for m in watchers if "away-notify" in m.caps]
             if notify:
                 deliver(notify, user.source, "AWAY", [user.away])
+
+
+def announce_away(server: ServerApi, user: User) -> None:
+    """``user.away`` changed without a command of its own (an always-on
+    user's last device left, or one came back): AWAY to away-notify neighbours."""
+    watchers = [u for u in expand(server.world.neighbours(user)) if "away-notify" in u.caps]
+    params = [user.away] if user.away is not None else []
+    deliver(watchers, user.source, "AWAY", params, Event(user))
 
 
 def login(ctx: Context, account: str) -> None:

@@ -177,14 +177,17 @@ class ServerApi(Protocol):
 
 class Context:
     """What a handler gets: the server's narrow API, the user, and ways to
-    reply. Replies go to the user's session, which routes them into the
-    command's reply buffer when the command is labeled."""
+    reply. Replies go to the connection that sent the command (``conn``:
+    the user itself, or one of the devices of a user several share, see
+    server/devices.py), whose session routes them into the command's reply
+    buffer when the command is labeled."""
 
-    __slots__ = ("server", "user")
+    __slots__ = ("conn", "server", "user")
 
-    def __init__(self, server: ServerApi, user: User) -> None:
+    def __init__(self, server: ServerApi, user: User, conn: User | None = None) -> None:
         self.server = server
         self.user = user
+        self.conn = user if conn is None else conn
 
     @property
     def nick(self) -> str:
@@ -194,7 +197,7 @@ class Context:
     def reply(self, numeric: str, *params: str) -> None:
         """Send a numeric: ``:server NUMERIC <nick> params...``."""
         body = serialize_body(self.server.name, numeric, [self.nick, *params])
-        self.user.send((body + "\r\n").encode())
+        self.conn.sink.write((body + "\r\n").encode())
 
     def send(
         self,
@@ -206,8 +209,8 @@ class Context:
     ) -> None:
         """Send one message to this user only (server is the default source)."""
         body = serialize_body(source or self.server.name, command, list(params))
-        data = render(body, event, self.user.tag_mask)
-        self.user.send(add_tag(data, "batch=" + batch) if batch else data)
+        data = render(body, event, self.conn.tag_mask)
+        self.conn.sink.write(add_tag(data, "batch=" + batch) if batch else data)
 
     def fail(self, command: str, code: str, *context: str, description: str) -> None:
         """A standard-replies FAIL (https://ircv3.net/specs/extensions/standard-replies)."""
@@ -218,7 +221,7 @@ class Context:
 
     def start_batch(self, kind: str, *params: str) -> str | None:
         """Open a batch if the client can take one; returns its reference."""
-        if "batch" not in self.user.caps:
+        if "batch" not in self.conn.caps:
             return None
         ref = f"b{next(_batch_ids)}"
         self.send("BATCH", "+" + ref, kind, *params)

@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from hubbub.server import history, nick_protection, password_guard, read_markers
+from hubbub.server import (
+    history,
+    multiclient,
+    nick_protection,
+    password_guard,
+    presence_writer,
+    read_markers,
+)
 from hubbub.server.commands import chanserv, nickserv, registration, sasl, serverbans
 
 if TYPE_CHECKING:
@@ -33,4 +40,6 @@ def install_features(server: ServerApi, add: Callable[[object], None]) -> None:
     nickserv.install(server)  # the NickServ service
     nick_protection.install(server, add)  # registered nicks need their account
     sasl.install(server, add)  # SASL exchanges, 906 on registration mid-exchange
+    presence_writer.install(server, add)  # read markers, devices, always-on: kept at stop
     read_markers.install(server, add)  # draft/read-marker: loaded at start, sent on JOIN
+    multiclient.install(server, add)  # one account, many devices: settings, JOIN on siblings

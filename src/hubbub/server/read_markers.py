@@ -8,7 +8,6 @@ A marker only moves forward and never past now."""
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from collections.abc import Callable
@@ -18,12 +17,11 @@ from typing import TYPE_CHECKING
 from hubbub.protocol.casemap import fold
 from hubbub.server.api import Context
 from hubbub.server.delivery import server_time
+from hubbub.server.presence_writer import PresenceWriter
 from hubbub.server.state import Channel, User
 
 if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
-
-log = logging.getLogger(__name__)
 
 CAP = "draft/read-marker"
 _TIMESTAMP = re.compile(r"timestamp=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?)Z")
@@ -116,15 +114,14 @@ def mark(ctx: Context, target: str, ms: int) -> None:
     broadcast(server, user, target, now)
     if CAP not in user.caps:
         send_marker(ctx, target, now)
-    if user.account is not None:
-        server.spawn(_store(server, user.account, fold(target), target, now))
-
-
-async def _store(server: ServerApi, account: str, key: str, target: str, ms: int) -> None:
-    try:
-        await server.store.presence.set_read_marker(account, key, target, ms)
-    except Exception:
-        log.exception("read markers: could not store a marker")
+    account = user.account
+    if account is not None:
+        key = fold(target)
+        presence = server.store.presence
+        server.feature(PresenceWriter).submit(
+            ("marker", fold(account), key),
+            lambda: presence.set_read_marker(account, key, target, now),
+        )
 
 
 def _on_join(ctx: Context, channel: Channel) -> None:

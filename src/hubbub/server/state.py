@@ -47,6 +47,8 @@ class User:
         "channels",
         "cloak",
         "connection_id",
+        "device_id",
+        "devices",
         "folded",
         "history_party",
         "host",
@@ -57,6 +59,7 @@ class User:
         "monitoring",
         "nick",
         "oper_name",
+        "owner",
         "password",
         "port",
         "realname",
@@ -106,6 +109,13 @@ class User:
         self.last_active = self.signon
         self.oper_name: str | None = None
         self.connection_id = 0
+        # One account, many devices (server/devices.py). On a user several
+        # connections share: one record per connection (None: the user is
+        # its own, only connection). On such a record: the user it is a
+        # device of. The device's name (alice@phone), if it gave one.
+        self.devices: list[User] | None = None
+        self.owner: User | None = None
+        self.device_id: str | None = None
 
     @property
     def source(self) -> str:
@@ -260,6 +270,9 @@ class World:
         # scanning every user each time.
         self._registered = 0
         self._user_mode_counts: Counter[str] = Counter()  # registered users only
+        # Connections that are devices of a shared user, and shared users.
+        self._device_connections = 0
+        self._shared_users = 0
 
     # --- users ------------------------------------------------------------
     def connect(self, user: User) -> None:
@@ -304,6 +317,12 @@ class World:
         user.folded = fold(nick)
         self.users[user.folded] = user
 
+    def forget_nick(self, user: User) -> None:
+        """Drop an unregistered user's nick from the index (it asked for one
+        it may only get by joining that nick's user as a device)."""
+        if user.folded and self.users.get(user.folded) is user:
+            del self.users[user.folded]
+
     def register(self, user: User) -> None:
         user.registered = True
         self._registered += 1
@@ -324,9 +343,15 @@ class World:
 
     def remove_user(self, user: User) -> list[Channel]:
         """Forget ``user`` everywhere; return the channels it left."""
-        if user in self.connections and user.registered:
+        # Counted: a registered user with a connection of its own, or one
+        # several devices share (not one of its devices); once.
+        present = user in self.connections or user.devices is not None
+        if present and user.registered and user.owner is None:
+            if user.devices is not None:
+                self._shared_users -= 1
             self._registered -= 1
             self._user_mode_counts.subtract(user.modes)
+        user.devices = None
         self.connections.discard(user)
         if user.account is not None:
             self._unindex_account(user)
@@ -350,6 +375,37 @@ class World:
         user.monitoring.clear()
         return left
 
+    # --- devices (one user, several connections: server/devices.py) ---------------
+    def split_devices(self, user: User, record: User) -> None:
+        """``user``'s own connection becomes ``record``, its first device."""
+        self.connections.discard(user)
+        self.connections.add(record)
+        if user.account is not None:
+            self._unindex_account(user)
+            self.accounts.setdefault(fold(user.account), set()).add(record)
+        record.owner = user
+        user.devices = [record]
+        self._device_connections += 1
+        self._shared_users += 1
+
+    def add_device(self, user: User, record: User) -> None:
+        """``record``, a registered connection, is now a device of ``user``."""
+        assert user.devices is not None
+        record.owner = user
+        user.devices.append(record)
+        self._device_connections += 1
+
+    def remove_device(self, record: User) -> None:
+        """The device's connection is gone; its user stays."""
+        if record in self.connections:
+            self.connections.discard(record)
+            self._device_connections -= 1
+        if record.account is not None:
+            self._unindex_account(record)
+        owner = record.owner
+        if owner is not None and owner.devices is not None and record in owner.devices:
+            owner.devices.remove(record)
+
     def registered_count(self) -> int:
         return self._registered
 
@@ -360,7 +416,8 @@ class World:
         return self._user_mode_counts["o"]
 
     def unregistered_count(self) -> int:
-        return len(self.connections) - self._registered
+        devices = self._device_connections
+        return len(self.connections) - (self._registered - self._shared_users) - devices
 
     def neighbours(self, user: User) -> set[User]:
         """Everyone sharing at least one channel with ``user`` (not ``user``)."""

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
-from hubbub.protocol.casemap import valid_nick
+from hubbub.protocol.casemap import fold, valid_nick
 from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
-from hubbub.server import actions
+from hubbub.server import actions, multiclient
 from hubbub.server.api import Context
 from hubbub.server.capabilities import all_capabilities, get_capability
 from hubbub.server.cloak import cloak_host, load_or_create_secret
@@ -51,7 +51,21 @@ def nick(ctx: Context, msg: Message) -> None:
     if not valid_nick(new, ctx.server.config.limits.nicklen):
         ctx.reply(rpl.ERR_ERRONEUSNICKNAME, new, "Erroneous nickname")
         return
-    if world.nick_taken(new, user) or find_service(ctx.server, new) is not None:
+    holder = world.find_user(new)
+    taken = holder is not None and holder is not user
+    if (
+        holder is not None
+        and taken
+        and not user.registered
+        and multiclient.shareable(ctx.server, holder)
+    ):
+        # Held by a user several devices may share: whether this connection
+        # is one of them is known once it has logged in (try_register).
+        world.forget_nick(user)
+        user.nick, user.folded = new, fold(new)
+        try_register(ctx)
+        return
+    if taken or find_service(ctx.server, new) is not None:
         ctx.reply(rpl.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
         return
     if new == user.nick:
@@ -88,6 +102,11 @@ def try_register(ctx: Context) -> None:
     _apply_cloak(ctx)
     if admission_refused(ctx):
         return
+    holder = ctx.server.world.users.get(user.folded)
+    if holder is None:  # a nick taken tentatively whose holder has gone since
+        ctx.server.world.set_nick(user, user.nick)
+    elif holder is not user and _joined_as_device(ctx):
+        return
     user.password = None
     ctx.server.world.register(user)
     ctx.server.metrics.registrations += 1
@@ -96,6 +115,24 @@ def try_register(ctx: Context) -> None:
     for hook in ctx.server.hooks.registered:
         hook(ctx)
     ctx.server.notify_monitors_online(user)
+
+
+def _joined_as_device(ctx: Context) -> bool:
+    """The nick asked for is held: join its user as one more device (same
+    account, multiclient on), or refuse the nick (433) and wait for another.
+    True either way: registration does not go on as a user of its own."""
+    holder = multiclient.share_target(ctx)
+    user = ctx.user
+    if holder is None:
+        ctx.reply(rpl.ERR_NICKNAMEINUSE, user.nick, "Nickname is already in use")
+        user.nick, user.folded = "*", ""
+        return True
+    multiclient.attach(ctx, holder)
+    ctx.server.metrics.registrations += 1
+    log_event(ctx.conn, "register")
+    welcome(ctx)
+    multiclient.burst(ctx)
+    return True
 
 
 def admission_refused(ctx: Context) -> bool:
@@ -200,8 +237,9 @@ def _send_cap_list(ctx: Context, sub: str, entries: list[str]) -> None:
 
 @command("CAP", min_params=1, pre_registration=True, cost=0)
 def cap(ctx: Context, msg: Message) -> None:
-    """CAP LS|LIST|REQ|END: IRCv3 capability negotiation."""
-    user = ctx.user
+    """CAP LS|LIST|REQ|END: IRCv3 capability negotiation (per connection:
+    each device of a shared user has its own)."""
+    user = ctx.conn
     sub = msg.params[0].upper()
     if sub == "LS":
         version = (ascii_int(msg.params[1]) if len(msg.params) > 1 else None) or 301
@@ -262,4 +300,4 @@ def quit_(ctx: Context, msg: Message) -> None:
     """QUIT [:reason]: leave the server."""
     reason = msg.params[0] if msg.params else ""
     text = f"Quit: {reason}" if reason else "Quit"
-    ctx.server.disconnect(ctx.user, text)
+    ctx.server.disconnect(ctx.conn, text)  # one device of a shared user: that one
