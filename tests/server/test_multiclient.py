@@ -14,7 +14,7 @@ PASSWORD = "pw-alice-1"
 
 
 async def device(
-    irc: RunningServer, nick: str = "alice", account: str = "alice", caps: list[str] = ()
+    irc: RunningServer, nick: str = "alice", account: str = "alice", caps: tuple[str, ...] = ()
 ) -> tuple[RawClient, list]:
     """A connection logged in by SASL to ``account`` asking for ``nick``;
     it and everything up to its end of MOTD (the burst)."""
@@ -60,7 +60,10 @@ async def test_two_then_three_devices_are_one_user(irc: RunningServer) -> None:
     heard = await bob.expect("PRIVMSG")
     assert heard.params == ["#tea", "hello from the laptop"]
     echo = await b.expect("PRIVMSG")
-    assert echo.source.startswith("alice!") and echo.params == ["#tea", "hello from the laptop"]
+    assert (echo.source or "").startswith("alice!") and echo.params == [
+        "#tea",
+        "hello from the laptop",
+    ]
     await a.nothing()  # no echo-message asked for: the sender gets nothing back
     await bob.nothing()
 
@@ -83,7 +86,7 @@ async def test_two_then_three_devices_are_one_user(irc: RunningServer) -> None:
     await c.send("NICK alicia")
     for client in (a, b, c, bob):
         msg = await client.expect("NICK")
-        assert msg.source.startswith("alice!") and msg.params == ["alicia"]
+        assert (msg.source or "").startswith("alice!") and msg.params == ["alicia"]
     await bob.nothing()
     await a.send("TOPIC #tea :tea time")
     for client in (a, b, c, bob):
@@ -112,7 +115,7 @@ async def test_two_then_three_devices_are_one_user(irc: RunningServer) -> None:
     assert (await bob.expect("PRIVMSG")).params == ["bob", "still here"]
     await c.send("QUIT :last one")
     quit_ = await bob.expect("QUIT")
-    assert quit_.source.startswith("alicia!") and quit_.params == ["Quit: last one"]
+    assert (quit_.source or "").startswith("alicia!") and quit_.params == ["Quit: last one"]
     await bob.nothing()
     assert irc.server.world.find_user("alicia") is None
 
