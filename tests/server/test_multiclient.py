@@ -122,7 +122,7 @@ async def test_two_then_three_devices_are_one_user(irc: RunningServer) -> None:
 
 async def test_echo_message_device_and_sibling(irc: RunningServer) -> None:
     await irc.account("alice", PASSWORD)
-    a, _ = await device(irc, caps=["echo-message"])
+    a, _ = await device(irc, caps=("echo-message",))
     b, _ = await device(irc)
     bob = await irc.client("bob")
     await a.send("PRIVMSG bob :once")
