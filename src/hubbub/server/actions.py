@@ -180,6 +180,8 @@ def part(ctx: Context, channel: Channel, reason: str = "") -> None:
     params = [channel.name, reason] if reason else [channel.name]
     deliver(channel.members, user.source, "PART", params, Event(user))
     ctx.server.world.remove_member(channel, user)
+    for hook in ctx.server.hooks.left:
+        hook(ctx.server, channel, user)
 
 
 def kick(
@@ -195,6 +197,8 @@ def kick(
     KICK from ``source`` (an operator, a service, the server)."""
     deliver(channel.members, source, "KICK", [channel.name, target.nick, reason], Event(actor))
     server.world.remove_member(channel, target)
+    for hook in server.hooks.left:
+        hook(server, channel, target)
 
 
 def set_topic(ctx: Context, channel: Channel, text: str, setter: str) -> None:

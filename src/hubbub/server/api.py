@@ -118,6 +118,10 @@ class Hooks:
     modes_changed: list[Callable[[ServerApi, Channel, str, list[ModeChange]], None]] = field(
         default_factory=list
     )
+    # a user left a channel (PART, KICK): hook(server, channel, user)
+    left: list[Callable[[ServerApi, Channel, User], None]] = field(default_factory=list)
+    # a device of a user several share disconnected: hook(server, user, device)
+    device_left: list[Callable[[ServerApi, User, User], None]] = field(default_factory=list)
     # a user left the network (its memberships are gone): hook(server, user)
     quit: list[Callable[[ServerApi, User], None]] = field(default_factory=list)
     # service users by folded nick

@@ -275,7 +275,7 @@ class Server:
         if owner is not None:
             if user in self.world.connections:
                 self._close_device(user, reason)
-                multiclient.device_left(self, owner, reason, quit_message)
+                multiclient.device_left(self, owner, user, reason, quit_message)
             self._shut(user, reason)
             return
         if user.devices is not None:

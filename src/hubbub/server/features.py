@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hubbub.server import (
+    always_on,
     history,
     multiclient,
     nick_protection,
@@ -35,11 +36,12 @@ def install_features(server: ServerApi, add: Callable[[object], None]) -> None:
     registration.install_cloaking(server, add)  # hosts hidden before anyone sees them
     password_guard.install(server, add)  # login throttles and the hash gate
     chanserv.install(server, add)  # the ChanServ service, registered channels
+    presence_writer.install(server, add)  # read markers, devices, always-on: kept at stop
+    read_markers.install(server, add)  # draft/read-marker: loaded at start, sent on JOIN
+    multiclient.install(server, add)  # one account, many devices: settings, JOIN on siblings
+    always_on.install(server, add)  # always-on users back in their channels before history
     history.install(server)  # record deliveries, replay on JOIN, retention
     serverbans.install(server, add)  # D-lines at accept, K-lines at registration
     nickserv.install(server)  # the NickServ service
     nick_protection.install(server, add)  # registered nicks need their account
     sasl.install(server, add)  # SASL exchanges, 906 on registration mid-exchange
-    presence_writer.install(server, add)  # read markers, devices, always-on: kept at stop
-    read_markers.install(server, add)  # draft/read-marker: loaded at start, sent on JOIN
-    multiclient.install(server, add)  # one account, many devices: settings, JOIN on siblings

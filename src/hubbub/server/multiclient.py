@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
 from hubbub.server import actions, devices
 from hubbub.server.api import Context
 from hubbub.server.commands.channels import send_names, send_topic
 from hubbub.server.delivery import deliver_split
+from hubbub.server.presence_writer import PresenceWriter
 from hubbub.server.state import Channel, User
 from hubbub.store import AccountSettings
 
@@ -66,13 +68,13 @@ def always_on(server: ServerApi, account: str | None) -> bool:
 
 
 def shareable(server: ServerApi, holder: User) -> bool:
-    """Whether a connection of ``holder``'s account may become its device."""
-    return (
-        holder.registered
-        and holder.owner is None
-        and holder.account is not None
-        and multiclient_allowed(server, holder.account)
-    )
+    """Whether a connection of ``holder``'s account may become its device:
+    multiclient on, or an always-on user waiting with no device."""
+    if not holder.registered or holder.owner is not None or holder.account is None:
+        return False
+    if multiclient_allowed(server, holder.account):
+        return True
+    return holder.devices == [] and always_on(server, holder.account)
 
 
 def share_target(ctx: Context) -> User | None:
@@ -100,18 +102,34 @@ def attach(ctx: Context, holder: User) -> None:
     (``ctx.conn``). The rest of the command speaks as this device."""
     conn = ctx.conn
     world = ctx.server.world
-    if holder.devices is None:  # the first share: holder's own connection becomes a device
-        sink = holder.sink
-        record = devices.first_record(holder)
-        world.split_devices(holder, record)
-        if isinstance(sink, _Attachable):
-            sink.context.conn = record
+    _split(ctx.server, holder)
     conn.nick = holder.nick
     conn.registered = True
     conn.password = None
     world.add_device(holder, conn)
     ctx.user = holder
     devices.activate(holder, conn)
+
+
+def _split(server: ServerApi, user: User) -> User | None:
+    """Make ``user`` a user devices share, its own connection the first
+    (whose session now acts as the user and replies to the record)."""
+    if user.devices is not None:
+        return None
+    sink = user.sink
+    record = devices.first_record(user)
+    server.world.split_devices(user, record)
+    if isinstance(sink, _Attachable):
+        sink.context.conn = record
+    return record
+
+
+def make_shared(ctx: Context) -> None:
+    """``ctx.user`` becomes a user devices share (always-on: its connection
+    may go while it stays); the running command goes on as its device."""
+    record = _split(ctx.server, ctx.user)
+    if record is not None:
+        devices.activate(ctx.user, record)
 
 
 def burst(ctx: Context) -> None:
@@ -121,6 +139,11 @@ def burst(ctx: Context) -> None:
     for channel in list(user.channels.values()):
         _join_lines(ctx, channel)
         channel_burst(ctx, channel)
+    if user.away == NO_DEVICES_AWAY:  # an always-on user has a device again
+        user.away = None
+        actions.announce_away(ctx.server, user)
+    elif user.away is not None:
+        ctx.reply(rpl.RPL_NOWAWAY, "You have been marked as being away")
 
 
 def _join_lines(ctx: Context, channel: Channel) -> None:
@@ -154,9 +177,13 @@ def _siblings_join(ctx: Context, channel: Channel, created: bool) -> None:
         devices.activate(user, ctx.conn)
 
 
-def device_left(server: ServerApi, user: User, reason: str, quit_message: str | None) -> None:
+def device_left(
+    server: ServerApi, user: User, device: User, reason: str, quit_message: str | None
+) -> None:
     """A device of ``user`` disconnected (already out of its devices). The
     last one takes the user with it, unless the account is always-on."""
+    for hook in server.hooks.device_left:
+        hook(server, user, device)
     if user.devices:
         return
     if always_on(server, user.account):
@@ -174,7 +201,7 @@ def set_auto_away(server: ServerApi, user: User) -> None:
 
 
 async def _load(server: ServerApi) -> None:
-    snapshot = await server.store.presence.load()
+    snapshot = server.feature(PresenceWriter).snapshot
     server.feature(AccountOptions).settings = snapshot.settings
 
 

@@ -1,4 +1,6 @@
-"""Write-behind for the presence store (read markers, device last-seen,
+"""The presence store as the server uses it: read whole once at start
+(``snapshot``, for the features that need it: read markers, account
+settings, devices, always-on users), and write-behind for it (read markers, device last-seen,
 account settings, always-on users): a command never waits for the disk,
 and nothing is lost at stop.
 
@@ -14,6 +16,8 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING
 
+from hubbub.store import PresenceSnapshot
+
 if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
 
@@ -25,10 +29,12 @@ Write = Callable[[], Awaitable[None]]
 class PresenceWriter:
     """One server's queue of presence writes, by key."""
 
-    __slots__ = ("_draining", "_pending", "_server")
+    __slots__ = ("_draining", "_pending", "_server", "snapshot")
 
     def __init__(self, server: ServerApi) -> None:
         self._server = server
+        # What the store held at start (the first startup hook reads it).
+        self.snapshot = PresenceSnapshot({}, {}, {}, [])
         self._pending: dict[Hashable, Write] = {}
         self._draining = False
 
@@ -57,11 +63,17 @@ class PresenceWriter:
                 del self._pending[key]
 
 
+async def _load(server: ServerApi) -> None:
+    server.feature(PresenceWriter).snapshot = await server.store.presence.load()
+
+
 async def _flush_at_stop(server: ServerApi) -> None:
     await server.feature(PresenceWriter).flush()
 
 
 def install(server: ServerApi, add: Callable[[object], None]) -> None:
-    """Presence writes: queued, written in the background, flushed at stop."""
+    """Presence: read at start; writes queued, written in the background,
+    flushed at stop."""
     add(PresenceWriter(server))
+    server.hooks.startup.append(_load)
     server.hooks.shutdown.append(_flush_at_stop)

@@ -131,7 +131,7 @@ def _on_join(ctx: Context, channel: Channel) -> None:
 
 
 async def _load(server: ServerApi) -> None:
-    snapshot = await server.store.presence.load()
+    snapshot = server.feature(PresenceWriter).snapshot
     server.feature(ReadMarkers).accounts = snapshot.read_markers
 
 

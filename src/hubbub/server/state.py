@@ -395,6 +395,12 @@ class World:
         user.devices.append(record)
         self._device_connections += 1
 
+    def restore_shared(self, user: User) -> None:
+        """An always-on user put back at start: registered, with no device."""
+        user.devices = []
+        self._shared_users += 1
+        self.register(user)
+
     def remove_device(self, record: User) -> None:
         """The device's connection is gone; its user stays."""
         if record in self.connections:

@@ -135,6 +135,7 @@ class AlwaysOnUser:
     account: str
     nick: str
     username: str
+    host: str
     realname: str
     modes: str
     channels: tuple[tuple[str, str], ...]

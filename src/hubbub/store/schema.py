@@ -195,6 +195,7 @@ always_on_users = Table(
     Column("account_id", RowId, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
     Column("nick", String(64), nullable=False),
     Column("username", String(64), nullable=False),
+    Column("host", String(255), nullable=False),
     Column("realname", String(255), nullable=False),
     Column("modes", String(32), nullable=False),
     Column("channels", Text, nullable=False),  # JSON: [[channel, prefix], ...]

@@ -67,7 +67,13 @@ class SqlPresence:
                 channels = tuple((str(c), str(p)) for c, p in json.loads(row.channels))
                 snapshot.always_on.append(
                     AlwaysOnUser(
-                        row.name, row.nick, row.username, row.realname, row.modes, channels
+                        row.name,
+                        row.nick,
+                        row.username,
+                        row.host,
+                        row.realname,
+                        row.modes,
+                        channels,
                     )
                 )
         return snapshot
@@ -108,6 +114,7 @@ class SqlPresence:
         values = {
             "nick": user.nick,
             "username": user.username,
+            "host": user.host,
             "realname": user.realname,
             "modes": user.modes,
             "channels": json.dumps([list(pair) for pair in user.channels]),

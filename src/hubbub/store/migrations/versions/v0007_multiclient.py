@@ -57,6 +57,7 @@ def upgrade() -> None:
         *_account_id("always_on_users"),
         sa.Column("nick", sa.String(64), nullable=False),
         sa.Column("username", sa.String(64), nullable=False),
+        sa.Column("host", sa.String(255), nullable=False),
         sa.Column("realname", sa.String(255), nullable=False),
         sa.Column("modes", sa.String(32), nullable=False),
         sa.Column("channels", sa.Text(), nullable=False),
