@@ -90,7 +90,7 @@ async def test_mandatory_always_on_needs_no_setting(start_server: ServerFactory)
 
 async def test_sessions_lists_the_devices(irc: RunningServer) -> None:
     await irc.account("alice", PASSWORD)
-    a, _ = await device(irc)
+    await device(irc)
     b, _ = await device(irc)
     text = await ns(b, "SESSIONS")
     assert "Connections logged in to alice: 2" in text
