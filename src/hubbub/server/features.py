@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from hubbub.server import (
     always_on,
     history,
+    missed_replay,
     multiclient,
     nick_protection,
     password_guard,
@@ -40,6 +41,7 @@ def install_features(server: ServerApi, add: Callable[[object], None]) -> None:
     read_markers.install(server, add)  # draft/read-marker: loaded at start, sent on JOIN
     multiclient.install(server, add)  # one account, many devices: settings, JOIN on siblings
     always_on.install(server, add)  # always-on users back in their channels before history
+    missed_replay.install(server, add)  # named devices: what they missed, on connect
     history.install(server)  # record deliveries, replay on JOIN, retention
     serverbans.install(server, add)  # D-lines at accept, K-lines at registration
     nickserv.install(server)  # the NickServ service

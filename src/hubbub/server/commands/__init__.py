@@ -10,6 +10,7 @@ from hubbub.server.commands import (  # noqa: F401
     messaging,
     modes,
     nickserv,
+    nickserv_command,
     operators,
     presence,
     queries,

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, valid_nick
 from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
-from hubbub.server import actions, multiclient
+from hubbub.server import actions, missed_replay, multiclient
 from hubbub.server.api import Context
 from hubbub.server.capabilities import all_capabilities, get_capability
 from hubbub.server.cloak import cloak_host, load_or_create_secret
+from hubbub.server.commands import pass_login
 from hubbub.server.commands.info import send_lusers, send_motd
 from hubbub.server.commands.registry import command
 from hubbub.server.config import Config
 from hubbub.server.delivery import compute_tag_mask
+from hubbub.server.device_names import split_device
 from hubbub.server.isupport import isupport_lines
 from hubbub.server.log_events import log_event
 from hubbub.server.services import find_service
@@ -31,12 +33,16 @@ RPL_VISIBLEHOST = "396"
 
 
 @command("PASS", min_params=1, pre_registration=True)
-def pass_(ctx: Context, msg: Message) -> None:
-    """PASS <password>: the connection password, sent before NICK/USER."""
+def pass_(ctx: Context, msg: Message) -> Awaitable[None] | None:
+    """PASS <password>: the connection password, sent before NICK/USER; on a
+    server without one, ``PASS account[@device]:password`` logs in."""
     if ctx.user.registered:
         ctx.reply(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
-        return
+        return None
+    if ctx.server.config.server.password is None and ":" in msg.params[0]:
+        return pass_login.login(ctx, msg.params[0])
     ctx.user.password = msg.params[0]
+    return None
 
 
 @command("NICK", pre_registration=True)
@@ -84,7 +90,10 @@ def user_(ctx: Context, msg: Message) -> None:
     if user.registered or user.user:
         ctx.reply(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
         return
-    username = "".join(ch for ch in msg.params[0] if ch.isascii() and (ch.isalnum() or ch in "-_."))
+    ident, device = split_device(msg.params[0])  # alice@phone names the device
+    if device is not None and user.device_id is None:
+        user.device_id = device
+    username = "".join(ch for ch in ident if ch.isascii() and (ch.isalnum() or ch in "-_."))
     realname = msg.params[3]
     if not username or not realname:
         ctx.reply(rpl.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
@@ -132,6 +141,7 @@ def _joined_as_device(ctx: Context) -> bool:
     log_event(ctx.conn, "register")
     welcome(ctx)
     multiclient.burst(ctx)
+    missed_replay.device_connected(ctx)
     return True
 
 
