@@ -166,3 +166,18 @@ async def test_multiclient_off_is_the_old_behaviour(start_server: ServerFactory)
     client = await irc.client()
     await client.send("NICK alice")
     assert (await client.expect("433")).params[1] == "alice"
+
+
+async def test_asking_for_the_account_name_joins_the_renamed_user(irc: RunningServer) -> None:
+    await irc.account("alice", PASSWORD)
+    a, _ = await device(irc)
+    await a.ask("NICK alicia")
+    await joined(a, "#tea")
+    _, burst = await device(irc)  # asks for "alice", the account's name
+    assert next(m for m in burst if m.command == "001").params[0] == "alicia"
+    assert ("alicia", "JOIN", ["#tea"]) in commands(burst)
+    assert irc.server.world.find_user("alice") is None
+    # another account's connection asking for its own name is a user of its own
+    await irc.account("bob", PASSWORD)
+    _, burst = await device(irc, "bob", "bob")
+    assert next(m for m in burst if m.command == "001").params[0] == "bob"

@@ -59,14 +59,28 @@ def forget(server: ServerApi, user: User) -> None:
 
 
 def _kept(server: ServerApi, user: User) -> bool:
-    return user.owner is None and multiclient.always_on(server, user.account)
+    """Whether ``user`` is an always-on user (always one devices share)."""
+    return user.devices is not None and multiclient.always_on(server, user.account)
 
 
 # --- hooks -----------------------------------------------------------------------------
 def _registered(ctx: Context) -> None:
-    if _kept(ctx.server, ctx.user):
+    """A user of its own registered: the account's always-on user, unless
+    the account has one already (a connection that asked for another nick
+    is a user of its own, and leaves when it goes)."""
+    user = ctx.user
+    if multiclient.always_on(ctx.server, user.account) and not _has_another(ctx.server, user):
         multiclient.make_shared(ctx)
-        save(ctx.server, ctx.user)
+        save(ctx.server, user)
+
+
+def _has_another(server: ServerApi, user: User) -> bool:
+    account = fold(user.account or "")
+    return any(
+        other is not user and other.account is not None and fold(other.account) == account
+        for other in server.world.users.values()
+        if other.registered and other.owner is None
+    )
 
 
 def _joined(ctx: Context, channel: Channel, created: bool) -> None:
@@ -93,7 +107,8 @@ def _modes(server: ServerApi, channel: Channel, setter: str, applied: list[ModeC
 
 
 def _quit(server: ServerApi, user: User) -> None:
-    if multiclient.always_on(server, user.account):
+    # (already out of the world: no longer a user devices share)
+    if multiclient.always_on(server, user.account) and not _has_another(server, user):
         forget(server, user)  # killed, ghosted, K-lined: gone until it connects again
 
 

@@ -291,6 +291,8 @@ class Server:
         self._shut(user, reason)
 
     def _close_device(self, device: User, reason: str) -> None:
+        if device.owner is not None:
+            device.nick = device.owner.nick  # for the log: the nick it went by
         log.info("quit", extra=user_fields(device, "quit", quit_reason(reason)))
         self.admission.release(device.ip)
         self.world.remove_device(device)

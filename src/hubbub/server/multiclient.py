@@ -77,16 +77,31 @@ def shareable(server: ServerApi, holder: User) -> bool:
     return holder.devices == [] and always_on(server, holder.account)
 
 
-def share_target(ctx: Context) -> User | None:
-    """At registration: the user this connection joins as a device (the
-    nick it asked for is held by a user of its own account), or None."""
+def share_target(ctx: Context, holder: User) -> User | None:
+    """At registration: the user this connection joins as a device
+    (``holder``, who has the nick it asked for, is of its own account), or None."""
     conn = ctx.user
-    holder = ctx.server.world.users.get(conn.folded)
-    if holder is None or holder is conn or conn.account is None:
+    if holder is conn or conn.account is None:
         return None
     if holder.account is None or fold(holder.account) != fold(conn.account):
         return None
     return holder if shareable(ctx.server, holder) else None
+
+
+def account_user(ctx: Context) -> User | None:
+    """The user of the account ``ctx.user`` logged in to, when it asked for
+    the account's name as its nick and that user goes by another nick now
+    (it renamed; an always-on user restored): it joins that user. A scan,
+    done only in that case."""
+    conn = ctx.user
+    account = conn.account
+    if account is None or conn.folded != fold(account):
+        return None
+    for user in ctx.server.world.users.values():
+        same = user.account is not None and fold(user.account) == conn.folded
+        if same and user is not conn and shareable(ctx.server, user):
+            return user
+    return None
 
 
 @runtime_checkable
@@ -103,7 +118,8 @@ def attach(ctx: Context, holder: User) -> None:
     conn = ctx.conn
     world = ctx.server.world
     _split(ctx.server, holder)
-    conn.nick = holder.nick
+    world.forget_nick(conn)
+    conn.nick, conn.folded = holder.nick, ""
     conn.registered = True
     conn.password = None
     world.add_device(holder, conn)
@@ -136,6 +152,8 @@ def burst(ctx: Context) -> None:
     """What a device that just attached needs to show the user as it is:
     its channels (JOIN, topic, names, read marker each) and its away state."""
     user = ctx.user
+    if user.modes:
+        ctx.send("MODE", user.nick, "+" + "".join(sorted(user.modes)), source=user.nick)
     for channel in list(user.channels.values()):
         _join_lines(ctx, channel)
         channel_burst(ctx, channel)

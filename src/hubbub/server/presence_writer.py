@@ -12,6 +12,7 @@ leaves the queue only once done; the server's stop runs what is left
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Write = Callable[[], Awaitable[None]]
+ATTEMPTS = 4
+RETRY_DELAY = 0.5  # seconds, times the attempt number
 
 
 class PresenceWriter:
@@ -52,13 +55,20 @@ class PresenceWriter:
             self._draining = False
 
     async def flush(self) -> None:
-        """Run every queued write, oldest first."""
+        """Run every queued write, oldest first. A write that fails (the
+        database busy past its timeout while the history writer holds it)
+        is tried again a few times before it is dropped."""
         while self._pending:
             key, write = next(iter(self._pending.items()))
-            try:
-                await write()
-            except Exception:
-                log.exception("presence: a write failed and was dropped")
+            for attempt in range(1, ATTEMPTS + 1):
+                try:
+                    await write()
+                    break
+                except Exception:
+                    if attempt == ATTEMPTS:
+                        log.exception("presence: a write failed %d times, dropped", attempt)
+                    else:
+                        await asyncio.sleep(RETRY_DELAY * attempt)
             if self._pending.get(key) is write:
                 del self._pending[key]
 

@@ -24,7 +24,7 @@ from hubbub.server.device_names import split_device
 from hubbub.server.isupport import isupport_lines
 from hubbub.server.log_events import log_event
 from hubbub.server.services import find_service
-from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES
+from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES, User
 
 if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
@@ -111,10 +111,14 @@ def try_register(ctx: Context) -> None:
     _apply_cloak(ctx)
     if admission_refused(ctx):
         return
-    holder = ctx.server.world.users.get(user.folded)
+    world = ctx.server.world
+    holder = world.users.get(user.folded)
+    if holder is None or holder is user:
+        # Asking for the account's name: its user, under whatever nick.
+        holder = multiclient.account_user(ctx) or holder
     if holder is None:  # a nick taken tentatively whose holder has gone since
-        ctx.server.world.set_nick(user, user.nick)
-    elif holder is not user and _joined_as_device(ctx):
+        world.set_nick(user, user.nick)
+    elif holder is not user and _joined_as_device(ctx, holder):
         return
     user.password = None
     ctx.server.world.register(user)
@@ -126,11 +130,11 @@ def try_register(ctx: Context) -> None:
     ctx.server.notify_monitors_online(user)
 
 
-def _joined_as_device(ctx: Context) -> bool:
+def _joined_as_device(ctx: Context, held_by: User) -> bool:
     """The nick asked for is held: join its user as one more device (same
     account, multiclient on), or refuse the nick (433) and wait for another.
     True either way: registration does not go on as a user of its own."""
-    holder = multiclient.share_target(ctx)
+    holder = multiclient.share_target(ctx, held_by)
     user = ctx.user
     if holder is None:
         ctx.reply(rpl.ERR_NICKNAMEINUSE, user.nick, "Nickname is already in use")
