@@ -181,3 +181,21 @@ async def test_asking_for_the_account_name_joins_the_renamed_user(irc: RunningSe
     await irc.account("bob", PASSWORD)
     _, burst = await device(irc, "bob", "bob")
     assert next(m for m in burst if m.command == "001").params[0] == "bob"
+
+
+async def test_read_markers_on_devices(irc: RunningServer) -> None:
+    cap = "draft/read-marker"
+    stamp = "timestamp=2024-02-03T04:05:06.789Z"
+    await irc.account("alice", PASSWORD)
+    a, _ = await device(irc, caps=(cap,))
+    await joined(a, "#tea")
+    await a.ask(f"MARKREAD #tea {stamp}")
+    b, burst = await device(irc, caps=(cap,))
+    names = [m.command for m in burst]
+    assert names.count("MARKREAD") == 1
+    assert names.index("MARKREAD") < names.index("366")
+    assert next(m for m in burst if m.command == "MARKREAD").params == ["#tea", stamp]
+    later = "timestamp=2024-02-03T05:00:00.000Z"
+    await b.ask(f"MARKREAD #tea {later}")
+    assert (await a.expect("MARKREAD")).params == ["#tea", later]
+    await a.nothing()
