@@ -19,6 +19,7 @@ from hubbub.protocol.casemap import fold
 from hubbub.server.api import ChannelEvent, Context
 from hubbub.server.audience import told_of
 from hubbub.server.delivery import Event, deliver, deliver_split
+from hubbub.server.devices import expand
 from hubbub.server.state import PREFIX_MODES, Channel, User, WhowasEntry
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "announce",
+    "announce_away",
     "change_host",
     "deliver",
     "join",
@@ -136,12 +138,20 @@ def change_host(
                 deliver(notify, user.source, "AWAY", [user.away])
 
 
+def announce_away(server: ServerApi, user: User) -> None:
+    """``user.away`` changed without a command of its own (an always-on
+    user's last device left, or one came back): AWAY to away-notify neighbours."""
+    watchers = [u for u in expand(server.world.neighbours(user)) if "away-notify" in u.caps]
+    params = [user.away] if user.away is not None else []
+    deliver(watchers, user.source, "AWAY", params, Event(user))
+
+
 def login(ctx: Context, account: str) -> None:
     """Mark ``ctx.user`` as logged in to ``account`` (900 + account-notify).
     SASL, NickServ IDENTIFY and account registration all end here. Its
     private-history key is looked up here, once, not per message."""
     user = ctx.user
-    user.account = account
+    ctx.server.world.set_account(user, account)
     user.history_party = ctx.server.store.accounts.party(account)
     ctx.reply(rpl.RPL_LOGGEDIN, user.source, account, f"You are now logged in as {account}")
     _notify_account(ctx, account)
@@ -153,7 +163,7 @@ def logout(ctx: Context) -> None:
     user = ctx.user
     if user.account is None:
         return
-    user.account = None
+    ctx.server.world.set_account(user, None)
     user.history_party = None
     ctx.reply(rpl.RPL_LOGGEDOUT, user.source, "You are now logged out")
     _notify_account(ctx, "*")
@@ -205,6 +215,8 @@ def part(ctx: Context, channel: Channel, reason: str = "") -> None:
     ctx.server.world.remove_member(channel, user)
     for hook in ctx.server.hooks.parted:
         hook(ctx.server, channel, user, reason)
+    for on_left in ctx.server.hooks.left:
+        on_left(ctx.server, channel, user)
 
 
 def kick(
@@ -225,6 +237,8 @@ def kick(
     server.world.remove_member(channel, target)
     for hook in server.hooks.kicked:
         hook(server, channel, target, source, reason)
+    for on_left in server.hooks.left:
+        on_left(server, channel, target)
 
 
 def rename_channel(
@@ -293,3 +307,5 @@ def quit(server: ServerApi, user: User, reason: str, quit_message: str | None = 
     for hook in server.hooks.quitted:
         hook(server, user, text)
     server.world.remove_user(user)
+    for on_quit in server.hooks.quit:
+        on_quit(server, user)

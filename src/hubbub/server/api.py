@@ -133,6 +133,9 @@ class Hooks:
     channel_event: list[Callable[[ChannelEvent], None]] = field(default_factory=list)
     # a new channel is about to be created: all must return True
     channel_create: list[Callable[[Context, Channel], bool]] = field(default_factory=list)
+    # right after the JOIN reached the joiner, before topic and NAMES
+    # (draft/read-marker's MARKREAD goes before the 366): hook(ctx, channel)
+    join_burst: list[Callable[[Context, Channel], None]] = field(default_factory=list)
     # after a JOIN: hook(ctx, channel, created)
     joined: list[Callable[[Context, Channel, bool], None]] = field(default_factory=list)
     # may this user join despite +i/+k/+l/+b: any True lets them in
@@ -155,12 +158,21 @@ class Hooks:
     modes_changed: list[Callable[[ServerApi, Channel, str, list[ModeChange]], None]] = field(
         default_factory=list
     )
-    # after a member left a channel: hook(server, channel, user, reason)
+    # after a member PARTed a channel (the cluster tells the other nodes):
+    # hook(server, channel, user, reason)
     parted: list[Callable[[ServerApi, Channel, User, str], None]] = field(default_factory=list)
     # after a KICK: hook(server, channel, target, source, reason)
     kicked: list[Callable[[ServerApi, Channel, User, str, str], None]] = field(default_factory=list)
-    # after a user (registered or not) left the server: hook(server, user, quit text)
+    # a user (registered or not) is leaving the server, still in its
+    # channels (the cluster tells the other nodes): hook(server, user, quit text)
     quitted: list[Callable[[ServerApi, User, str], None]] = field(default_factory=list)
+    # a user left a channel by PART or KICK, whatever the reason (always-on
+    # bookkeeping): hook(server, channel, user)
+    left: list[Callable[[ServerApi, Channel, User], None]] = field(default_factory=list)
+    # a device of a user several share disconnected: hook(server, user, device)
+    device_left: list[Callable[[ServerApi, User, User], None]] = field(default_factory=list)
+    # a user left the network (its memberships are gone): hook(server, user)
+    quit: list[Callable[[ServerApi, User], None]] = field(default_factory=list)
     # service users by folded nick
     services: dict[str, Service] = field(default_factory=dict)
 
@@ -218,14 +230,17 @@ class ServerApi(Protocol):
 
 class Context:
     """What a handler gets: the server's narrow API, the user, and ways to
-    reply. Replies go to the user's session, which routes them into the
-    command's reply buffer when the command is labeled."""
+    reply. Replies go to the connection that sent the command (``conn``:
+    the user itself, or one of the devices of a user several share, see
+    server/devices.py), whose session routes them into the command's reply
+    buffer when the command is labeled."""
 
-    __slots__ = ("server", "user")
+    __slots__ = ("conn", "server", "user")
 
-    def __init__(self, server: ServerApi, user: User) -> None:
+    def __init__(self, server: ServerApi, user: User, conn: User | None = None) -> None:
         self.server = server
         self.user = user
+        self.conn = user if conn is None else conn
 
     @property
     def nick(self) -> str:
@@ -235,7 +250,7 @@ class Context:
     def reply(self, numeric: str, *params: str) -> None:
         """Send a numeric: ``:server NUMERIC <nick> params...``."""
         body = serialize_body(self.server.name, numeric, [self.nick, *params])
-        self.user.send((body + "\r\n").encode())
+        self.conn.sink.write((body + "\r\n").encode())
 
     def send(
         self,
@@ -247,8 +262,8 @@ class Context:
     ) -> None:
         """Send one message to this user only (server is the default source)."""
         body = serialize_body(source or self.server.name, command, list(params))
-        data = render(body, event, self.user.tag_mask)
-        self.user.send(add_tag(data, "batch=" + batch) if batch else data)
+        data = render(body, event, self.conn.tag_mask)
+        self.conn.sink.write(add_tag(data, "batch=" + batch) if batch else data)
 
     def fail(self, command: str, code: str, *context: str, description: str) -> None:
         """A standard-replies FAIL (https://ircv3.net/specs/extensions/standard-replies)."""
@@ -259,7 +274,7 @@ class Context:
 
     def start_batch(self, kind: str, *params: str) -> str | None:
         """Open a batch if the client can take one; returns its reference."""
-        if "batch" not in self.user.caps:
+        if "batch" not in self.conn.caps:
             return None
         ref = f"b{next(_batch_ids)}"
         self.send("BATCH", "+" + ref, kind, *params)

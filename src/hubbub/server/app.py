@@ -17,6 +17,7 @@ from hubbub import __version__
 from hubbub.server import (
     actions,
     commands,  # noqa: F401  (registers every command)
+    multiclient,
 )
 from hubbub.server.api import Hooks
 from hubbub.server.commands.registry import COMMANDS, CommandSpec
@@ -32,6 +33,7 @@ from hubbub.server.net.tls import ensure_self_signed, server_context
 from hubbub.server.net.transport_kind import transport_of
 from hubbub.server.net.websocket import start_websocket_listener
 from hubbub.server.observability import Observability
+from hubbub.server.remote import RemoteSink
 from hubbub.server.session import Session
 from hubbub.server.state import User, World
 from hubbub.store import Store, open_store
@@ -288,16 +290,43 @@ class Server:
         """Remove ``user`` from the world, tell its neighbours, close the link.
 
         Idempotent: the transport closing after we closed it lands here again.
+        A device of a user several share (server/devices.py) takes only its
+        own connection, and the user when it was the last; the shared user
+        itself (KILL, GHOST, K-line) takes all its devices.
         """
-        conn = user.sink
-        if not isinstance(conn, Session):  # on another node (cluster): that node closes it
-            conn.close(quit_message or reason)
+        if isinstance(user.sink, RemoteSink):  # on another node (cluster): that node closes it
+            user.sink.close(quit_message or reason)
+            return
+        owner = user.owner
+        if owner is not None:
+            if user in self.world.connections:
+                self._close_device(user, reason)
+                multiclient.device_left(self, owner, user, reason, quit_message)
+            self._shut(user, reason)
+            return
+        if user.devices is not None:
+            for device in list(user.devices):
+                self._close_device(device, reason)
+                self._shut(device, reason)
+            actions.quit(self, user, reason, quit_message)
             return
         if user in self.world.connections:
             log.info("quit", extra=user_fields(user, "quit", quit_reason(reason)))
             self.admission.release(user.ip)
             actions.quit(self, user, reason, quit_message)
-        conn.shutdown(f"Closing Link: {user.host} ({reason})")
+        self._shut(user, reason)
+
+    def _close_device(self, device: User, reason: str) -> None:
+        if device.owner is not None:
+            device.nick = device.owner.nick  # for the log: the nick it went by
+        log.info("quit", extra=user_fields(device, "quit", quit_reason(reason)))
+        self.admission.release(device.ip)
+        self.world.remove_device(device)
+
+    def _shut(self, user: User, reason: str) -> None:
+        conn = user.sink
+        if isinstance(conn, Session):
+            conn.shutdown(f"Closing Link: {user.host} ({reason})")
 
     def notify_monitors_offline(self, user: User) -> None:
         watchers = self.world.watchers_of(user.nick)

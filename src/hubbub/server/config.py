@@ -226,6 +226,15 @@ class AccountsSection(_Section):
     # accounts one IP may create: a bucket of this many, one back per `registration_refill` s
     registrations_per_ip: int = Field(3, ge=1)
     registration_refill: float = Field(1200.0, gt=0)
+    # --- one account, many devices (server/multiclient.py) ---
+    # Connections logged in to one account that ask for its user's nick
+    # share that user (one nick, channels, away); an account may turn it
+    # off with NickServ SET MULTICLIENT OFF.
+    multiclient: bool = True
+    # Whether a user stays on the network with no device connected:
+    # "opt-in" (NickServ SET ALWAYS-ON ON), "opt-out" (on unless turned
+    # off), "mandatory" (always), "disabled" (never; SET ALWAYS-ON refused).
+    always_on: Literal["opt-in", "opt-out", "mandatory", "disabled"] = "opt-in"
 
 
 class HistorySection(_Section):
@@ -242,6 +251,9 @@ class HistorySection(_Section):
     buffer_max: int = Field(20_000, ge=256, le=1_000_000)
     # How long a user may REDACT their own messages (0: any time).
     redaction_window: str | int | float | None = "1h"
+    # A named device (alice@phone) that connects again gets what it missed
+    # since it was last connected: at most this many messages per target.
+    missed_replay_max: int = Field(1000, ge=0, le=100_000)
 
     @field_validator("max_age", "redaction_window")
     @classmethod

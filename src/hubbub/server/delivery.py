@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable
 
 from hubbub.protocol.message import escape_tag_value, serialize_body
+from hubbub.server.devices import expand
 from hubbub.server.state import User
 
 TAG_TIME = 1
@@ -123,6 +124,9 @@ def deliver_body(recipients: Iterable[User], body: str, event: Event | None = No
     """``deliver`` for a body already serialised (without CR LF)."""
     cache: dict[int, bytes] = {}
     for user in recipients:
+        if user.devices is not None:  # several devices: each as it asked
+            deliver_body(user.devices, body, event)
+            continue
         mask = user.tag_mask
         data = cache.get(mask)
         if data is None:
@@ -132,6 +136,9 @@ def deliver_body(recipients: Iterable[User], body: str, event: Event | None = No
 
 def deliver_one(recipient: User, body: str, event: Event | None = None) -> None:
     """``deliver_body`` to one recipient (a private message), without the cache."""
+    if recipient.devices is not None:
+        deliver_body(recipient.devices, body, event)
+        return
     recipient.sink.write(render(body, event, recipient.tag_mask))
 
 
@@ -145,7 +152,7 @@ def deliver_split(
     """Deliver one of two forms depending on a capability (extended-join, chghost)."""
     have: list[User] = []
     lack: list[User] = []
-    for user in recipients:
+    for user in expand(recipients):
         (have if cap in user.caps else lack).append(user)
     if have:
         deliver(have, *with_cap, event=event)

@@ -12,7 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from hubbub.server import history, metadata, nick_protection, password_guard
+from hubbub.server import (
+    always_on,
+    history,
+    metadata,
+    missed_replay,
+    multiclient,
+    nick_protection,
+    password_guard,
+    presence_writer,
+    read_markers,
+)
 from hubbub.server.cluster import backplane
 from hubbub.server.commands import chanserv, nickserv, registration, sasl, serverbans
 
@@ -29,6 +39,11 @@ def install_features(server: ServerApi, add: Callable[[object], None]) -> None:
     registration.install_cloaking(server, add)  # hosts hidden before anyone sees them
     password_guard.install(server, add)  # login throttles and the hash gate
     chanserv.install(server, add)  # the ChanServ service, registered channels
+    presence_writer.install(server, add)  # read markers, devices, always-on: kept at stop
+    read_markers.install(server, add)  # draft/read-marker: loaded at start, sent on JOIN
+    multiclient.install(server, add)  # one account, many devices: settings, JOIN on siblings
+    always_on.install(server, add)  # always-on users back in their channels before history
+    missed_replay.install(server, add)  # named devices: what they missed, on connect
     history.install(server)  # record deliveries, replay on JOIN, retention
     serverbans.install(server, add)  # D-lines at accept, K-lines at registration
     nickserv.install(server)  # the NickServ service

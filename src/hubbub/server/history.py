@@ -168,11 +168,13 @@ async def _start_retention(server: ServerApi) -> None:
 # --- channel lifetime ------------------------------------------------------------
 async def _scope_channel_history(server: ServerApi) -> None:
     """Forget the history of channels that are not registered, now and
-    whenever one empties."""
+    whenever one empties. A channel that exists at start (always-on users
+    were put back in it) keeps its past."""
     # In a cluster the channels live on other nodes too: none is forgotten at start.
     if server.config.cluster.node is None:
         registered = [reg.name for reg in await server.store.channels.list()]
-        forgotten = await server.store.history.forget_channels_except(registered)
+        existing = [channel.name for channel in server.world.channels.values()]
+        forgotten = await server.store.history.forget_channels_except(registered + existing)
         if forgotten:
             log.info("history: forgot the history of %d unregistered channel(s)", forgotten)
 

@@ -37,6 +37,10 @@ class RemoteSink:
         """A KILL here: ask the user's node to disconnect it."""
         self.on_close(self.uid, reason)
 
+    def take_label(self) -> str | None:
+        """Its commands run on its own node."""
+        return None
+
 
 def is_remote(user: User) -> bool:
     return type(user.sink) is RemoteSink

@@ -32,6 +32,7 @@ from hubbub.protocol.message import (
     parse_line,
     serialize_body,
 )
+from hubbub.server import devices
 from hubbub.server.api import Context, ServerApi
 from hubbub.server.replies import Replies
 from hubbub.server.state import User
@@ -130,7 +131,6 @@ class Session:
         "link",
         "ping_sent",
         "server",
-        "user",
     )
 
     def __init__(
@@ -146,8 +146,9 @@ class Session:
     ) -> None:
         self.server = server
         self.link = link
-        self.user = User(self, ip, host, port, tls)
-        self.context = Context(server, self.user)  # what every command handler gets
+        # What every command handler gets; its ``conn`` is this connection's
+        # user (or, once attached to a user several devices share, its record).
+        self.context = Context(server, User(self, ip, host, port, tls))
         self._commands: Mapping[str, CommandSpec] = server.commands
         self._clock = clock
         self._inbuf = b""
@@ -171,6 +172,12 @@ class Session:
         self._tokens_at = clock()
         self.last_received = self._tokens_at
         self.ping_sent: float | None = None
+
+    @property
+    def user(self) -> User:
+        """This connection's user: the one that registered on it, or its
+        device record once it shares a user with other devices."""
+        return self.context.conn
 
     # --- output (the user's Sink) ---------------------------------------------
     @property
@@ -321,7 +328,7 @@ class Session:
                 # Back-pressure: history is behind, and this line adds to it.
                 self._wait_for_history()
                 break
-            if flood_control and not self.user.is_oper:
+            if flood_control and not self.context.user.is_oper:
                 now = self._clock()
                 self._tokens = min(
                     float(limits.flood_burst),
@@ -362,7 +369,7 @@ class Session:
     def charge(self, tokens: float) -> None:
         """Take extra flood-control tokens for costly work a command asked
         for (a password hash), beyond the command's own cost."""
-        if self.server.config.limits.flood_control and not self.user.is_oper:
+        if self.server.config.limits.flood_control and not self.context.user.is_oper:
             self._tokens -= tokens
 
     def _resume(self) -> None:
@@ -413,19 +420,34 @@ class Session:
         user = self.user
         label = msg.tags.get("label") if msg.tags and "labeled-response" in user.caps else None
         replies = Replies(label) if label is not None else None
-        self._replies = replies
+        self._enter(replies)
         try:
             result = self._run(msg)
         finally:
-            self._replies = None
+            self._leave()
         if result is not None:  # an async handler's awaitable
             self._busy = True
-            steps = result if replies is None else _StepsCaptured(self, replies, result)
+            plain = replies is None and self.context.user is self.context.conn
+            steps = result if plain else _StepsCaptured(self, replies, result)
             done = self.server.spawn(steps)
             done.add_done_callback(lambda task: self._async_done(task, msg, replies))
             return
         if replies is not None:
             self._send_replies(replies)
+
+    def _enter(self, replies: Replies | None) -> None:
+        """A command's own code starts running: its replies are captured, and
+        a user several devices share speaks as this device (devices.activate)."""
+        self._replies = replies
+        ctx = self.context
+        if ctx.user is not ctx.conn:
+            devices.activate(ctx.user, ctx.conn)
+
+    def _leave(self) -> None:
+        self._replies = None
+        ctx = self.context
+        if ctx.user is not ctx.conn:
+            devices.settle(ctx.user)
 
     def _run(self, msg: Message) -> Awaitable[None] | None:
         """The dispatcher's checks, then the handler (an awaitable if async)."""
@@ -446,7 +468,7 @@ class Session:
         if len(msg.params) < spec.min_params:
             ctx.reply(rpl.ERR_NEEDMOREPARAMS, msg.command, "Not enough parameters")
             return None
-        if spec.oper and not user.is_oper:
+        if spec.oper and not ctx.user.is_oper:
             ctx.reply(rpl.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator")
             return None
         if spec.cost > 1:
@@ -486,32 +508,35 @@ class Session:
 class _StepsCaptured(Coroutine[Any, Any, None]):
     """An async handler whose writes to its own user go to its reply buffer
     only while its own code runs: between its steps, what other users send
-    this one goes out as it comes (not into the labeled response)."""
+    this one goes out as it comes (not into the labeled response). The same
+    for a device's command: it speaks as that device during its steps only."""
 
     __slots__ = ("_coro", "_replies", "_session")
 
-    def __init__(self, session: Session, replies: Replies, awaitable: Awaitable[None]) -> None:
+    def __init__(
+        self, session: Session, replies: Replies | None, awaitable: Awaitable[None]
+    ) -> None:
         self._session = session
         self._replies = replies
         self._coro = awaitable if isinstance(awaitable, Coroutine) else _wait(awaitable)
 
     def send(self, value: Any) -> Any:
         session = self._session
-        session._replies = self._replies
+        session._enter(self._replies)
         try:
             return self._coro.send(value)
         finally:
-            session._replies = None
+            session._leave()
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
         session = self._session
-        session._replies = self._replies
+        session._enter(self._replies)
         try:
             if val is None and tb is None:
                 return self._coro.throw(typ)
             return self._coro.throw(typ, val, tb)
         finally:
-            session._replies = None
+            session._leave()
 
     def close(self) -> None:
         self._coro.close()

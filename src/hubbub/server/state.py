@@ -53,6 +53,8 @@ class User:
         "channels",
         "cloak",
         "connection_id",
+        "device_id",
+        "devices",
         "folded",
         "history_party",
         "host",
@@ -66,6 +68,7 @@ class User:
         "nick",
         "open_batch",
         "oper_name",
+        "owner",
         "password",
         "plain_chat",
         "port",
@@ -123,6 +126,13 @@ class User:
         self.last_active = self.signon
         self.oper_name: str | None = None
         self.connection_id = 0
+        # One account, many devices (server/devices.py). On a user several
+        # connections share: one record per connection (None: the user is
+        # its own, only connection). On such a record: the user it is a
+        # device of. The device's name (alice@phone), if it gave one.
+        self.devices: list[User] | None = None
+        self.owner: User | None = None
+        self.device_id: str | None = None
 
     @property
     def source(self) -> str:
@@ -287,6 +297,8 @@ class World:
         self.connections: set[User] = set()
         self.whowas: deque[WhowasEntry] = deque(maxlen=whowas_size)
         self.monitors: dict[str, set[User]] = {}
+        # Logged-in users by folded account name: the clients of one person.
+        self.accounts: dict[str, set[User]] = {}
         self.max_users = 0
         self._next_connection_id = 0
         # Told of each channel removed because it emptied (history forgets
@@ -296,12 +308,36 @@ class World:
         # scanning every user each time.
         self._registered = 0
         self._user_mode_counts: Counter[str] = Counter()  # registered users only
+        # Connections that are devices of a shared user, and shared users.
+        self._device_connections = 0
+        self._shared_users = 0
 
     # --- users ------------------------------------------------------------
     def connect(self, user: User) -> None:
         self._next_connection_id += 1
         user.connection_id = self._next_connection_id
         self.connections.add(user)
+
+    def set_account(self, user: User, account: str | None) -> None:
+        """Log ``user`` in to ``account`` (None: out), keeping the index."""
+        if user.account is not None:
+            self._unindex_account(user)
+        user.account = account
+        if account is not None:
+            self.accounts.setdefault(fold(account), set()).add(user)
+
+    def _unindex_account(self, user: User) -> None:
+        assert user.account is not None
+        key = fold(user.account)
+        users = self.accounts.get(key)
+        if users is not None:
+            users.discard(user)
+            if not users:
+                del self.accounts[key]
+
+    def logged_in(self, account: str) -> set[User]:
+        """The users logged in to ``account`` now."""
+        return self.accounts.get(fold(account), set())
 
     def find_user(self, nick: str) -> User | None:
         return self.users.get(fold(nick))
@@ -318,6 +354,12 @@ class World:
         user.nick = nick
         user.folded = fold(nick)
         self.users[user.folded] = user
+
+    def forget_nick(self, user: User) -> None:
+        """Drop an unregistered user's nick from the index (it asked for one
+        it may only get by joining that nick's user as a device)."""
+        if user.folded and self.users.get(user.folded) is user:
+            del self.users[user.folded]
 
     def register(self, user: User) -> None:
         user.registered = True
@@ -339,10 +381,18 @@ class World:
 
     def remove_user(self, user: User) -> list[Channel]:
         """Forget ``user`` everywhere; return the channels it left."""
-        if user in self.connections and user.registered:
+        # Counted: a registered user with a connection of its own, or one
+        # several devices share (not one of its devices); once.
+        present = user in self.connections or user.devices is not None
+        if present and user.registered and user.owner is None:
+            if user.devices is not None:
+                self._shared_users -= 1
             self._registered -= 1
             self._user_mode_counts.subtract(user.modes)
+        user.devices = None
         self.connections.discard(user)
+        if user.account is not None:
+            self._unindex_account(user)
         if user.folded and self.users.get(user.folded) is user:
             del self.users[user.folded]
             if user.registered:
@@ -363,6 +413,43 @@ class World:
         user.monitoring.clear()
         return left
 
+    # --- devices (one user, several connections: server/devices.py) ---------------
+    def split_devices(self, user: User, record: User) -> None:
+        """``user``'s own connection becomes ``record``, its first device."""
+        self.connections.discard(user)
+        self.connections.add(record)
+        if user.account is not None:
+            self._unindex_account(user)
+            self.accounts.setdefault(fold(user.account), set()).add(record)
+        record.owner = user
+        user.devices = [record]
+        self._device_connections += 1
+        self._shared_users += 1
+
+    def add_device(self, user: User, record: User) -> None:
+        """``record``, a registered connection, is now a device of ``user``."""
+        assert user.devices is not None
+        record.owner = user
+        user.devices.append(record)
+        self._device_connections += 1
+
+    def restore_shared(self, user: User) -> None:
+        """An always-on user put back at start: registered, with no device."""
+        user.devices = []
+        self._shared_users += 1
+        self.register(user)
+
+    def remove_device(self, record: User) -> None:
+        """The device's connection is gone; its user stays."""
+        if record in self.connections:
+            self.connections.discard(record)
+            self._device_connections -= 1
+        if record.account is not None:
+            self._unindex_account(record)
+        owner = record.owner
+        if owner is not None and owner.devices is not None and record in owner.devices:
+            owner.devices.remove(record)
+
     def registered_count(self) -> int:
         return self._registered
 
@@ -373,7 +460,8 @@ class World:
         return self._user_mode_counts["o"]
 
     def unregistered_count(self) -> int:
-        return len(self.connections) - self._registered
+        devices = self._device_connections
+        return len(self.connections) - (self._registered - self._shared_users) - devices
 
     def neighbours(self, user: User) -> set[User]:
         """Everyone sharing at least one channel with ``user`` (not ``user``)."""

@@ -12,11 +12,14 @@ from typing import Protocol
 from hubbub.store.records import (
     AccessLevel,
     Account,
+    AccountSettings,
+    AlwaysOnUser,
     BanKind,
     ChannelRegistration,
     HistoryRecord,
     HistoryTarget,
     ListKind,
+    PresenceSnapshot,
     ScramCredentials,
     Selector,
     ServerBan,
@@ -225,6 +228,26 @@ class HistoryStore(Protocol):
         """Keep only the newest ``max_messages`` of every target."""
 
 
+class PresenceStore(Protocol):
+    """What an account keeps across its devices and restarts (issue 16):
+    read markers, MULTICLIENT/ALWAYS-ON settings, named devices' last-seen
+    times, always-on users. Small: read whole at start, then written
+    through. A write for an account that does not exist does nothing."""
+
+    async def load(self) -> PresenceSnapshot: ...
+
+    async def set_read_marker(self, account: str, target_key: str, target: str, ms: int) -> None:
+        """Keep the later of the stored and the given time."""
+
+    async def set_settings(self, account: str, settings: AccountSettings) -> None: ...
+
+    async def device_seen(self, account: str, device: str, ms: int) -> None: ...
+
+    async def save_always_on(self, user: AlwaysOnUser) -> None: ...
+
+    async def forget_always_on(self, account: str) -> None: ...
+
+
 class Store(Protocol):
     """Everything the server persists, behind one handle from ``open_store``."""
 
@@ -242,6 +265,9 @@ class Store(Protocol):
 
     @property
     def history(self) -> HistoryStore: ...
+
+    @property
+    def presence(self) -> PresenceStore: ...
 
     async def flush(self) -> None:
         """Write buffered history now."""

@@ -125,3 +125,37 @@ class HistoryTarget:
 
     name: str
     latest: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSettings:
+    """An account's own choices; None: the server's default applies."""
+
+    multiclient: bool | None = None
+    always_on: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlwaysOnUser:
+    """An always-on user as kept across restarts: its nick, identity, user
+    modes and channel memberships (channel name, prefix modes)."""
+
+    account: str
+    nick: str
+    username: str
+    host: str
+    realname: str
+    modes: str
+    channels: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceSnapshot:
+    """Everything the presence store holds, read once at start (it is small:
+    a few rows per account) so logins, JOINs and MARKREADs never wait for
+    the disk. Keyed by account name key (``keys.name_key``)."""
+
+    read_markers: dict[str, dict[str, tuple[str, int]]]  # target key -> (target, ms)
+    settings: dict[str, AccountSettings]
+    devices: dict[str, dict[str, int]]  # device -> last seen ms
+    always_on: list[AlwaysOnUser]

@@ -179,3 +179,50 @@ cluster_nicks = Table(
     Column("uid", String(128), nullable=False),
     Column("claimed_at", BigInteger, nullable=False),
 )
+
+# --- one account, many devices (migration 0009) ---------------------------------
+# Every row names its account by id, so deleting the account deletes them
+# (foreign keys cascade) and a later account of the same name starts clean.
+
+# draft/read-marker: the last message the account has read, per target
+# (folded channel name or nick), only ever moving forward.
+read_markers = Table(
+    "read_markers",
+    metadata,
+    Column("account_id", RowId, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("target_key", String(255), primary_key=True),
+    Column("target", String(255), nullable=False),
+    Column("time_ms", BigInteger, nullable=False),
+)
+
+# NickServ SET MULTICLIENT / SET ALWAYS-ON; NULL: the server's default.
+account_settings = Table(
+    "account_settings",
+    metadata,
+    Column("account_id", RowId, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("multiclient", Boolean),
+    Column("always_on", Boolean),
+)
+
+# Named devices (alice@phone) and when each was last connected: what a
+# device missed is replayed from there.
+account_devices = Table(
+    "account_devices",
+    metadata,
+    Column("account_id", RowId, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("device", String(64), primary_key=True),
+    Column("last_seen_ms", BigInteger, nullable=False),
+)
+
+# An always-on user as it stands, so it is back after a restart.
+always_on_users = Table(
+    "always_on_users",
+    metadata,
+    Column("account_id", RowId, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("nick", String(64), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("realname", String(255), nullable=False),
+    Column("modes", String(32), nullable=False),
+    Column("channels", Text, nullable=False),  # JSON: [[channel, prefix], ...]
+)

@@ -133,6 +133,8 @@ def join_channel(ctx: Context, name: str, key: str | None) -> None:
             ctx.reply(refusal[0], channel.name, refusal[1])
             return
     actions.join(ctx, channel, prefix)
+    for burst in ctx.server.hooks.join_burst:
+        burst(ctx, channel)
     if channel.topic:
         send_topic(ctx, channel)
     if "draft/no-implicit-names" not in user.caps:

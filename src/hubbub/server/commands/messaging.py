@@ -13,6 +13,7 @@ from hubbub.server.api import Context, Delivered
 from hubbub.server.commands.multiline_lines import collect
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, deliver_one, render
+from hubbub.server.devices import connections_of, siblings
 from hubbub.server.multiline_form import CAP as MULTILINE_CAP
 from hubbub.server.services import find_service
 
@@ -153,8 +154,7 @@ def _to_channel(
         recipients = [m for m in channel.members if m is not user]
     if cmd == "TAGMSG":
         recipients = [m for m in recipients if m.tag_mask & TAG_MESSAGE_TAGS]
-    if "echo-message" in user.caps and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS):
-        recipients.append(user)
+    recipients += _echoes(ctx, cmd)
     event = Event(user, tags)
     body, text = _body(user.source, cmd, target, text)
     deliver_body(recipients, body, event)
@@ -181,14 +181,17 @@ def _to_nick(
     body, text = _body(user.source, cmd, other.nick, text)
     if cmd != "TAGMSG" or other.tag_mask & TAG_MESSAGE_TAGS:
         if other is user:
-            # To oneself: it arrives as anyone's message would, outside the
-            # labeled response; with echo-message the echo is that response.
-            user.sink.write_unlabeled(render(body, event, user.tag_mask))
+            # To oneself: it arrives as anyone's message would (on every
+            # device), outside the labeled response; with echo-message the
+            # echo is that response.
+            for conn in connections_of(user):
+                conn.sink.write_unlabeled(render(body, event, conn.tag_mask))
         else:
             deliver_one(other, body, event)
         ctx.server.metrics.delivered[cmd].n += 1
-    if "echo-message" in user.caps and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS):
-        deliver_one(user, body, event)
+    echoes = _echoes(ctx, cmd, to_siblings=other is not user)
+    if echoes:
+        deliver_body(echoes, body, event)
         ctx.server.metrics.delivered[cmd].n += 1
     if cmd == "PRIVMSG" and other.away is not None:
         ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
@@ -196,6 +199,21 @@ def _to_nick(
     for listener in ctx.server.hooks.delivered:
         listener(delivered)
     return None
+
+
+def _echoes(ctx: Context, cmd: str, *, to_siblings: bool = True) -> list[User]:
+    """Who gets the sender's own message back: its connection with
+    echo-message, and the user's other devices whatever their caps (they
+    must show what was said from this one)."""
+    conn = ctx.conn
+    echoes = [conn] if "echo-message" in conn.caps and _takes(conn, cmd) else []
+    if to_siblings and ctx.user.devices is not None:
+        echoes += [d for d in siblings(ctx.user, ctx.conn) if _takes(d, cmd)]
+    return echoes
+
+
+def _takes(conn: User, cmd: str) -> bool:
+    return cmd != "TAGMSG" or bool(conn.tag_mask & TAG_MESSAGE_TAGS)
 
 
 async def _wait_all(pending: list[Awaitable[None]]) -> None:

@@ -5,6 +5,7 @@
     /msg NickServ INFO [account]
     /msg NickServ GHOST <nick>
     /msg NickServ SET PASSWORD <current password> <new password>
+    /msg NickServ SET MULTICLIENT|ALWAYS-ON ON|OFF, SESSIONS (nickserv_devices)
     /msg NickServ CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST
     /msg NickServ DROP <account> <password>
     /msg NickServ HELP [command]
@@ -22,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from hubbub.protocol.casemap import fold
 from hubbub.server import actions, nick_protection, password_guard
 from hubbub.server.api import Context, ServerApi
-from hubbub.server.commands import chanserv
+from hubbub.server.commands import chanserv, nickserv_devices
 from hubbub.server.commands.account_registration import check_password, create_account
 from hubbub.server.hash_gate import HashRefused
 from hubbub.server.services import register_service, service_notice
@@ -60,7 +61,21 @@ HELP: dict[str, str] = {
         "Disconnects a connection using <nick> when that nick is your account's name or\n"
         "is logged in to your account, e.g. your own stale connection."
     ),
-    "SET": "SET PASSWORD <current password> <new password>\nChanges your account's password.",
+    "SET": (
+        "SET PASSWORD <current password> <new password>\n"
+        "Changes your account's password.\n"
+        "SET MULTICLIENT ON|OFF\n"
+        "Whether connections logged in to your account that use its nick share one\n"
+        "user (one nick, the same channels) or are refused the nick.\n"
+        "SET ALWAYS-ON ON|OFF\n"
+        "Whether your user stays on the network, in its channels and receiving\n"
+        "messages, when no device is connected (shown away meanwhile)."
+    ),
+    "SESSIONS": (
+        "SESSIONS\n"
+        "Lists the connections logged in to your account: device name, address,\n"
+        "idle time and when each connected."
+    ),
     "CERT": (
         "CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST\n"
         "Manages the TLS client certificates that log you in with SASL EXTERNAL.\n"
@@ -86,7 +101,8 @@ SUMMARY = {
     "LOGOUT": "Log out",
     "INFO": "Show information about an account",
     "GHOST": "Disconnect a connection that uses your nick",
-    "SET": "Change your password (SET PASSWORD)",
+    "SET": "Change your password, MULTICLIENT or ALWAYS-ON",
+    "SESSIONS": "List the connections logged in to your account",
     "CERT": "Manage client certificates for SASL EXTERNAL",
     "DROP": "Delete your account",
     "HELP": "Show this help, or HELP <command>",
@@ -268,6 +284,9 @@ def _ghost(ctx: Context, args: list[str]) -> None:
 
 
 def _set(ctx: Context, args: list[str]) -> Awaitable[None] | None:
+    if args and args[0].upper() in nickserv_devices.OPTIONS:
+        nickserv_devices.set_option(ctx, args)
+        return None
     if len(args) != 3 or args[0].upper() != "PASSWORD":
         _say(ctx, "Syntax: SET PASSWORD <current password> <new password>")
         return None
@@ -416,6 +435,7 @@ _COMMANDS: dict[str, Subcommand] = {
     "INFO": _info,
     "GHOST": _ghost,
     "SET": _set,
+    "SESSIONS": nickserv_devices.sessions,
     "CERT": _cert,
     "DROP": _drop,
 }

@@ -8,21 +8,23 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
-from hubbub.protocol.casemap import valid_nick
+from hubbub.protocol.casemap import fold, valid_nick
 from hubbub.protocol.integers import ascii_int
 from hubbub.protocol.message import Message
-from hubbub.server import actions
+from hubbub.server import actions, missed_replay, multiclient
 from hubbub.server.api import Context
 from hubbub.server.capabilities import all_capabilities, get_capability
 from hubbub.server.cloak import cloak_host, load_or_create_secret
+from hubbub.server.commands import pass_login
 from hubbub.server.commands.info import send_lusers, send_motd
 from hubbub.server.commands.registry import command
 from hubbub.server.config import Config
 from hubbub.server.delivery import compute_tag_mask
+from hubbub.server.device_names import split_device
 from hubbub.server.isupport import isupport_lines
 from hubbub.server.log_events import log_event
 from hubbub.server.services import find_service
-from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES
+from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES, User
 
 if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
@@ -31,12 +33,16 @@ RPL_VISIBLEHOST = "396"
 
 
 @command("PASS", min_params=1, pre_registration=True)
-def pass_(ctx: Context, msg: Message) -> None:
-    """PASS <password>: the connection password, sent before NICK/USER."""
+def pass_(ctx: Context, msg: Message) -> Awaitable[None] | None:
+    """PASS <password>: the connection password, sent before NICK/USER; on a
+    server without one, ``PASS account[@device]:password`` logs in."""
     if ctx.user.registered:
         ctx.reply(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
-        return
+        return None
+    if ctx.server.config.server.password is None and ":" in msg.params[0]:
+        return pass_login.login(ctx, msg.params[0])
     ctx.user.password = msg.params[0]
+    return None
 
 
 @command("NICK", pre_registration=True)
@@ -51,7 +57,21 @@ def nick(ctx: Context, msg: Message) -> Awaitable[None] | None:
     if not valid_nick(new, ctx.server.config.limits.nicklen):
         ctx.reply(rpl.ERR_ERRONEUSNICKNAME, new, "Erroneous nickname")
         return None
-    if world.nick_taken(new, user) or find_service(ctx.server, new) is not None:
+    holder = world.find_user(new)
+    taken = holder is not None and holder is not user
+    if (
+        holder is not None
+        and taken
+        and not user.registered
+        and multiclient.shareable(ctx.server, holder)
+    ):
+        # Held by a user several devices may share: whether this connection
+        # is one of them is known once it has logged in (try_register).
+        world.forget_nick(user)
+        user.nick, user.folded = new, fold(new)
+        try_register(ctx)
+        return None
+    if taken or find_service(ctx.server, new) is not None:
         ctx.reply(rpl.ERR_NICKNAMEINUSE, new, "Nickname is already in use")
         return None
     if new == user.nick:
@@ -93,7 +113,10 @@ def user_(ctx: Context, msg: Message) -> None:
     if user.registered or user.user:
         ctx.reply(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
         return
-    username = "".join(ch for ch in msg.params[0] if ch.isascii() and (ch.isalnum() or ch in "-_."))
+    ident, device = split_device(msg.params[0])  # alice@phone names the device
+    if device is not None and user.device_id is None:
+        user.device_id = device
+    username = "".join(ch for ch in ident if ch.isascii() and (ch.isalnum() or ch in "-_."))
     realname = msg.params[3]
     if not username or not realname:
         ctx.reply(rpl.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
@@ -111,6 +134,15 @@ def try_register(ctx: Context) -> None:
     _apply_cloak(ctx)
     if admission_refused(ctx):
         return
+    world = ctx.server.world
+    holder = world.users.get(user.folded)
+    if holder is None or holder is user:
+        # Asking for the account's name: its user, under whatever nick.
+        holder = multiclient.account_user(ctx) or holder
+    if holder is None:  # a nick taken tentatively whose holder has gone since
+        world.set_nick(user, user.nick)
+    elif holder is not user and _joined_as_device(ctx, holder):
+        return
     user.password = None
     ctx.server.world.register(user)
     ctx.server.metrics.registrations += 1
@@ -119,6 +151,25 @@ def try_register(ctx: Context) -> None:
     for hook in ctx.server.hooks.registered:
         hook(ctx)
     ctx.server.notify_monitors_online(user)
+
+
+def _joined_as_device(ctx: Context, held_by: User) -> bool:
+    """The nick asked for is held: join its user as one more device (same
+    account, multiclient on), or refuse the nick (433) and wait for another.
+    True either way: registration does not go on as a user of its own."""
+    holder = multiclient.share_target(ctx, held_by)
+    user = ctx.user
+    if holder is None:
+        ctx.reply(rpl.ERR_NICKNAMEINUSE, user.nick, "Nickname is already in use")
+        user.nick, user.folded = "*", ""
+        return True
+    multiclient.attach(ctx, holder)
+    ctx.server.metrics.registrations += 1
+    log_event(ctx.conn, "register")
+    welcome(ctx)
+    multiclient.burst(ctx)
+    missed_replay.device_connected(ctx)
+    return True
 
 
 def admission_refused(ctx: Context) -> bool:
@@ -225,8 +276,9 @@ def _send_cap_list(ctx: Context, sub: str, entries: list[str]) -> None:
 
 @command("CAP", min_params=1, pre_registration=True, cost=0)
 def cap(ctx: Context, msg: Message) -> None:
-    """CAP LS|LIST|REQ|END: IRCv3 capability negotiation."""
-    user = ctx.user
+    """CAP LS|LIST|REQ|END: IRCv3 capability negotiation (per connection:
+    each device of a shared user has its own)."""
+    user = ctx.conn
     sub = msg.params[0].upper()
     if sub == "LS":
         version = (ascii_int(msg.params[1]) if len(msg.params) > 1 else None) or 301
@@ -287,4 +339,4 @@ def quit_(ctx: Context, msg: Message) -> None:
     """QUIT [:reason]: leave the server."""
     reason = msg.params[0] if msg.params else ""
     text = f"Quit: {reason}" if reason else "Quit"
-    ctx.server.disconnect(ctx.user, text)
+    ctx.server.disconnect(ctx.conn, text)  # one device of a shared user: that one

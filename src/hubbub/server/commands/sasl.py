@@ -32,6 +32,7 @@ from hubbub.server.api import Context, ServerApi
 from hubbub.server.capabilities import register_capability
 from hubbub.server.commands.registration import admission_refused
 from hubbub.server.commands.registry import command
+from hubbub.server.device_names import split_device
 from hubbub.server.hash_gate import HashRefused
 from hubbub.server.state import User
 from hubbub.store import ScramCredentials
@@ -195,10 +196,11 @@ async def _plain(ctx: Context, data: bytes) -> None:
     except (UnicodeDecodeError, ValueError):
         _fail(ctx, "malformed PLAIN response")
         return
+    authcid, device = split_device(authcid)  # alice@phone: the device's name
     if not authcid or not password:
         _fail(ctx)
         return
-    if authzid and fold(authzid) != fold(authcid):
+    if authzid and fold(split_device(authzid)[0]) != fold(authcid):
         _fail(ctx, "authorization identity must be the account itself")
         return
     session = _exchanges(ctx).get(ctx.user)
@@ -217,6 +219,8 @@ async def _plain(ctx: Context, data: bytes) -> None:
     if account is None:
         _fail(ctx, "invalid account name or password")
         return
+    if device is not None:
+        ctx.conn.device_id = device
     _succeed(ctx, account.name)
 
 

@@ -1,4 +1,4 @@
-"""The SQL store: the four parts sharing one engine, started and closed together."""
+"""The SQL store: the five parts sharing one engine, started and closed together."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from hubbub.store.sql.bans import SqlServerBans
 from hubbub.store.sql.channels import SqlChannels
 from hubbub.store.sql.history import SqlHistory
 from hubbub.store.sql.metadata import SqlAccountMetadata
+from hubbub.store.sql.presence import SqlPresence
 
 
 class SqlStore:
@@ -32,6 +33,7 @@ class SqlStore:
         self._accounts = SqlAccounts(
             engine, Passwords(hasher), self._history, self._channels, scram_iterations
         )
+        self._presence = SqlPresence(engine)
         self._history.start()
 
     @property
@@ -53,6 +55,10 @@ class SqlStore:
     @property
     def history(self) -> SqlHistory:
         return self._history
+
+    @property
+    def presence(self) -> SqlPresence:
+        return self._presence
 
     async def flush(self) -> None:
         await self._history.flush()

@@ -1,0 +1,89 @@
+"""The presence store as the server uses it: read whole once at start
+(``snapshot``, for the features that need it: read markers, account
+settings, devices, always-on users), and write-behind for it (read markers, device last-seen,
+account settings, always-on users): a command never waits for the disk,
+and nothing is lost at stop.
+
+Writes are keyed by what they set (an account's marker for one target,
+one device's last-seen time...): a newer write for the same key replaces
+the one waiting, so the queue holds at most one write per row. A write
+leaves the queue only once done; the server's stop runs what is left
+(every write is an idempotent upsert, so one cut short runs again)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from typing import TYPE_CHECKING
+
+from hubbub.store import PresenceSnapshot
+
+if TYPE_CHECKING:
+    from hubbub.server.api import ServerApi
+
+log = logging.getLogger(__name__)
+
+Write = Callable[[], Awaitable[None]]
+ATTEMPTS = 4
+RETRY_DELAY = 0.5  # seconds, times the attempt number
+
+
+class PresenceWriter:
+    """One server's queue of presence writes, by key."""
+
+    __slots__ = ("_draining", "_pending", "_server", "snapshot")
+
+    def __init__(self, server: ServerApi) -> None:
+        self._server = server
+        # What the store held at start (the first startup hook reads it).
+        self.snapshot = PresenceSnapshot({}, {}, {}, [])
+        self._pending: dict[Hashable, Write] = {}
+        self._draining = False
+
+    def submit(self, key: Hashable, write: Write) -> None:
+        self._pending.pop(key, None)  # re-queued at the end: after what it depends on
+        self._pending[key] = write
+        if not self._draining and not self._server.stopping:
+            self._draining = True
+            self._server.spawn(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            await self.flush()
+        finally:
+            self._draining = False
+
+    async def flush(self) -> None:
+        """Run every queued write, oldest first. A write that fails (the
+        database busy past its timeout while the history writer holds it)
+        is tried again a few times before it is dropped."""
+        while self._pending:
+            key, write = next(iter(self._pending.items()))
+            for attempt in range(1, ATTEMPTS + 1):
+                try:
+                    await write()
+                    break
+                except Exception:
+                    if attempt == ATTEMPTS:
+                        log.exception("presence: a write failed %d times, dropped", attempt)
+                    else:
+                        await asyncio.sleep(RETRY_DELAY * attempt)
+            if self._pending.get(key) is write:
+                del self._pending[key]
+
+
+async def _load(server: ServerApi) -> None:
+    server.feature(PresenceWriter).snapshot = await server.store.presence.load()
+
+
+async def _flush_at_stop(server: ServerApi) -> None:
+    await server.feature(PresenceWriter).flush()
+
+
+def install(server: ServerApi, add: Callable[[object], None]) -> None:
+    """Presence: read at start; writes queued, written in the background,
+    flushed at stop."""
+    add(PresenceWriter(server))
+    server.hooks.startup.append(_load)
+    server.hooks.shutdown.append(_flush_at_stop)
