@@ -13,7 +13,6 @@ from hubbub.server.commands import (  # noqa: F401
     modes,
     multiline,
     nickserv,
-    nickserv_command,
     operators,
     presence,
     queries,
