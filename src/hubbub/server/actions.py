@@ -6,7 +6,8 @@ user; these functions do it. Services (NickServ, ChanServ, nick
 protection) and the panel call the same functions, so a rename or a kick
 is written once. A cluster backplane plugs in here: every state change and
 every delivery passes through this module (delivery itself is
-``delivery.deliver``).
+``delivery.deliver``, mode changes ``mode_changes.set_modes`` and
+``set_user_modes``, re-exported here).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import time
 from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
-from hubbub.server.api import Context
+from hubbub.server.api import Context, ModeChange
 from hubbub.server.delivery import Event, deliver, deliver_split
+from hubbub.server.mode_changes import set_modes, set_user_modes
 from hubbub.server.state import PREFIX_MODES, Channel, User, WhowasEntry
 
 if TYPE_CHECKING:
@@ -24,16 +26,24 @@ if TYPE_CHECKING:
 
 __all__ = [
     "change_host",
+    "create_channel",
     "deliver",
+    "discard_channel",
+    "invite",
     "join",
     "kick",
     "kill",
     "login",
     "logout",
+    "oper_up",
     "part",
     "quit",
     "rename",
+    "set_away",
+    "set_modes",
+    "set_realname",
     "set_topic",
+    "set_user_modes",
 ]
 
 
@@ -143,12 +153,61 @@ def _notify_account(ctx: Context, account: str) -> None:
     deliver(watchers, user.source, "ACCOUNT", [account])
 
 
+def set_away(ctx: Context, text: str | None) -> bool:
+    """Mark ``ctx.user`` away with ``text`` (None: back) and tell its
+    neighbours with away-notify; False (and nobody told) when it was not
+    away and still is not."""
+    user = ctx.user
+    if text is None and user.away is None:
+        return False
+    user.away = text
+    watchers = [u for u in ctx.server.world.neighbours(user) if "away-notify" in u.caps]
+    if watchers:
+        deliver(watchers, user.source, "AWAY", [text] if text else [], Event(user))
+    return True
+
+
+def set_realname(ctx: Context, realname: str) -> None:
+    """Change ``ctx.user``'s realname (already valid): SETNAME to whoever has ``setname``."""
+    user = ctx.user
+    user.realname = realname
+    recipients = [u for u in ctx.server.world.neighbours(user) if "setname" in u.caps]
+    if "setname" in user.caps:
+        recipients.append(user)
+    deliver(recipients, user.source, "SETNAME", [realname], Event(user))
+
+
+def oper_up(server: ServerApi, user: User, oper_name: str) -> None:
+    """Make ``user`` an IRC operator under the oper block ``oper_name`` (+o)."""
+    user.oper_name = oper_name
+    set_user_modes(server, user, [ModeChange(True, "o")], allow_oper=True)
+
+
 # --- channels -----------------------------------------------------------------------
 
 
-def join(ctx: Context, channel: Channel, prefix: str) -> None:
+def create_channel(ctx: Context, name: str) -> tuple[Channel, str]:
+    """Create the channel ``name`` for ``ctx.user`` to join (it does not exist
+    yet) and run the ``channel_create`` hooks, which may restore a
+    registered channel's state; returns it with the prefix its creator gets
+    ("o" unless a hook refused it). Nobody is in it until :func:`join`."""
+    channel, _ = ctx.server.world.get_or_create_channel(name)
+    allowed = all(hook(ctx, channel) for hook in ctx.server.hooks.channel_create)
+    return channel, "o" if allowed else ""
+
+
+def discard_channel(server: ServerApi, channel: Channel) -> None:
+    """Forget a channel :func:`create_channel` made that nobody joined
+    (its creator was refused after all)."""
+    if not channel.members:
+        server.world.channels.pop(channel.folded, None)
+
+
+def join(ctx: Context, channel: Channel, prefix: str, created: bool = False) -> None:
     """Make ``ctx.user`` a member (already allowed in): JOIN to the channel
-    (extended-join where asked for), and the joiner's AWAY to away-notify."""
+    (extended-join where asked for), the joiner's AWAY to away-notify, then
+    the ``joined`` hooks (the joiner's topic and NAMES, ChanServ's prefix,
+    the history replay: in the order ``features.py`` installs them)."""
     user = ctx.user
     ctx.server.world.add_member(channel, user, prefix)
     account = user.account or "*"
@@ -162,6 +221,30 @@ def join(ctx: Context, channel: Channel, prefix: str) -> None:
     if user.away is not None:
         watchers = [m for m in channel.members if m is not user and "away-notify" in m.caps]
         deliver(watchers, user.source, "AWAY", [user.away])
+    for hook in ctx.server.hooks.joined:
+        hook(ctx, channel, created)
+
+
+def invite(ctx: Context, channel: Channel, target: User, *, record: bool) -> None:
+    """``ctx.user`` invites ``target`` (already allowed): with ``record`` (a
+    channel operator's invite) it lets ``target`` past +i/+k/+l/+b; then
+    INVITE to the target and to the members with invite-notify who may see it."""
+    user = ctx.user
+    if record:
+        settings = ctx.server.config.channels
+        ctx.server.world.invite(
+            channel, target, time.monotonic(), settings.invite_expiry, settings.max_invites
+        )
+    event = Event(user)
+    deliver([target], user.source, "INVITE", [target.nick, channel.name], event)
+    notify = [
+        m
+        for m in channel.members
+        if m is not user
+        and "invite-notify" in m.caps
+        and ("i" not in channel.modes or channel.is_op(m))
+    ]
+    deliver(notify, user.source, "INVITE", [target.nick, channel.name], event)
 
 
 def part(ctx: Context, channel: Channel, reason: str = "") -> None:
