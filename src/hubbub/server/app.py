@@ -32,7 +32,8 @@ from hubbub.server.net.transport_kind import transport_of
 from hubbub.server.net.websocket import start_websocket_listener
 from hubbub.server.observability import Observability
 from hubbub.server.session import Session
-from hubbub.server.state import User, World
+from hubbub.server.state import User
+from hubbub.server.world import World
 from hubbub.store import Store, open_store
 from hubbub.store.lock import DatabaseInUse, DatabaseLock, lock_database
 from hubbub.store.privacy import private_dir

@@ -14,7 +14,7 @@ Modelled on the ``websockets`` protocol object and ``h11``.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hubbub.protocol import numerics as rpl
@@ -33,7 +33,7 @@ from hubbub.protocol.message import (
     serialize_body,
 )
 from hubbub.server.api import Context, ServerApi
-from hubbub.server.replies import Replies
+from hubbub.server.replies import Replies, StepsCaptured
 from hubbub.server.state import User
 
 if TYPE_CHECKING:
@@ -120,11 +120,11 @@ class Session:
         "_out_size",
         "_overflowed",
         "_reading",
-        "_replies",
         "_resume_handle",
         "_sendq",
         "_tokens",
         "_tokens_at",
+        "capturing",
         "context",
         "last_received",
         "link",
@@ -164,9 +164,9 @@ class Session:
         self._closed = False
         self._held_for_history = False
         # The running labeled command's reply buffer: set only while that
-        # command's own code runs (see _StepsCaptured), so nothing another
+        # command's own code runs (see replies.StepsCaptured), so nothing another
         # user sends this one lands in it.
-        self._replies: Replies | None = None
+        self.capturing: Replies | None = None
         self._tokens = float(server.config.limits.flood_burst)
         self._tokens_at = clock()
         self.last_received = self._tokens_at
@@ -183,8 +183,8 @@ class Session:
         This runs once per recipient of every message, so it does the least
         it can.
         """
-        if self._replies is not None:
-            self._replies.lines.append(data)
+        if self.capturing is not None:
+            self.capturing.lines.append(data)
             return
         out = self._out
         if not out:
@@ -200,11 +200,11 @@ class Session:
         """Queue ``data`` past the running command's reply buffer: a message
         that reaches this user as it would reach anyone (one sent to
         oneself) is not a reply to the command that sent it."""
-        replies, self._replies = self._replies, None
+        replies, self.capturing = self.capturing, None
         try:
             self.write(data)
         finally:
-            self._replies = replies
+            self.capturing = replies
 
     def flush(self) -> None:
         """Hand this pass's output to the link in one write (once per loop
@@ -242,7 +242,7 @@ class Session:
         """Send ``ERROR`` and close; called by the server once the user is gone."""
         if self._closed:
             return
-        self._replies = None
+        self.capturing = None
         self.flush()
         self._closed = True
         self._lines.clear()
@@ -406,14 +406,14 @@ class Session:
         user = self.user
         label = msg.tags.get("label") if msg.tags and "labeled-response" in user.caps else None
         replies = Replies(label) if label is not None else None
-        self._replies = replies
+        self.capturing = replies
         try:
             result = self._run(msg)
         finally:
-            self._replies = None
+            self.capturing = None
         if result is not None:  # an async handler's awaitable
             self._busy = True
-            steps = result if replies is None else _StepsCaptured(self, replies, result)
+            steps = result if replies is None else StepsCaptured(self, replies, result)
             done = self.server.spawn(steps)
             done.add_done_callback(lambda task: self._async_done(task, msg, replies))
             return
@@ -463,9 +463,9 @@ class Session:
             self.server.log_failure(f"command {msg.command} failed", task.exception())
         if replies is not None:
             if failed:
-                self._replies = replies
+                self.capturing = replies
                 self._internal_error(msg)
-                self._replies = None
+                self.capturing = None
             self._send_replies(replies)
         elif failed:
             self._internal_error(msg)
@@ -474,47 +474,6 @@ class Session:
     def _send_replies(self, replies: Replies) -> None:
         for data in replies.render(self.server.name, self.user):
             self.write(data)
-
-
-class _StepsCaptured(Coroutine[Any, Any, None]):
-    """An async handler whose writes to its own user go to its reply buffer
-    only while its own code runs: between its steps, what other users send
-    this one goes out as it comes (not into the labeled response)."""
-
-    __slots__ = ("_coro", "_replies", "_session")
-
-    def __init__(self, session: Session, replies: Replies, awaitable: Awaitable[None]) -> None:
-        self._session = session
-        self._replies = replies
-        self._coro = awaitable if isinstance(awaitable, Coroutine) else _wait(awaitable)
-
-    def send(self, value: Any) -> Any:
-        session = self._session
-        session._replies = self._replies
-        try:
-            return self._coro.send(value)
-        finally:
-            session._replies = None
-
-    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
-        session = self._session
-        session._replies = self._replies
-        try:
-            if val is None and tb is None:
-                return self._coro.throw(typ)
-            return self._coro.throw(typ, val, tb)
-        finally:
-            session._replies = None
-
-    def close(self) -> None:
-        self._coro.close()
-
-    def __await__(self) -> Generator[Any, None, None]:
-        return self._coro.__await__()
-
-
-async def _wait(awaitable: Awaitable[None]) -> None:
-    await awaitable
 
 
 def _stores_history(line: bytes) -> bool:
