@@ -19,7 +19,7 @@ from hubbub.server import (
     commands,  # noqa: F401  (registers every command)
 )
 from hubbub.server.api import Hooks
-from hubbub.server.commands.registry import COMMANDS, CommandSpec
+from hubbub.server.commands.registry import CommandSpec, server_table
 from hubbub.server.config import Config, ConfigError, load_config
 from hubbub.server.delivery import deliver
 from hubbub.server.features import install_features
@@ -74,7 +74,7 @@ class Server:
         self.flushes = FlushQueue()
         # This server's command table: the declared commands, copied, so a
         # test can add one to a server without touching any other.
-        self.commands: dict[str, CommandSpec] = dict(COMMANDS)
+        self.commands: dict[str, CommandSpec] = server_table()
         self.hooks = Hooks()
         self._features: dict[type, object] = {}
         install_features(self, self._add_feature)
