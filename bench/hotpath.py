@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import math
 import os
 import pstats
 import sqlite3
@@ -35,6 +36,7 @@ import sys
 import tempfile
 import time
 import timeit
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -126,6 +128,9 @@ async def measure(args: argparse.Namespace) -> None:
         if args.worker:
             await serve_rounds(senders, chunks, args)
             return
+        if args.callgrind:
+            run_for_callgrind(server, senders, chunks, args)
+            return
         profile = cProfile.Profile() if args.profile else None
         messages = 0
         started = time.perf_counter()
@@ -173,6 +178,27 @@ async def measure(args: argparse.Namespace) -> None:
 
     finally:
         await server.stop()
+
+
+def run_for_callgrind(
+    server: Server, senders: list[StreamConnection], chunks: list[bytes], args: argparse.Namespace
+) -> None:
+    """``--passes`` passes, each flushing every connection, all inside one
+    ``math.fsum`` call: run under ``valgrind --tool=callgrind
+    --collect-atstart=no --toggle-collect=math_fsum``, callgrind counts the
+    machine instructions of exactly these messages (a count: other work on
+    the machine cannot move it; see docs/performance.md)."""
+
+    def passes() -> Iterator[float]:
+        for _ in range(args.passes):
+            for conn, chunk in zip(senders, chunks, strict=True):
+                conn.data_received(chunk)
+            server.flushes._flush_all()  # what the loop pass would run
+        yield 0.0
+
+    math.fsum(passes())
+    messages = args.passes * len(senders) * args.batch
+    print(f"{args.scenario}: {messages} messages in the math.fsum call")
 
 
 async def best_cpu_per_message(
@@ -343,6 +369,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument(
         "--passes", type=int, default=0, help="exactly this many loop passes instead of --seconds"
+    )
+    parser.add_argument(
+        "--callgrind", action="store_true", help="--passes inside math.fsum (for callgrind)"
     )
     parser.add_argument("--history", action="store_true")
     parser.add_argument(
