@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
-from hubbub.protocol.casemap import CHANTYPES, is_channel_name
+from hubbub.protocol.casemap import CHANTYPES, fold, is_channel_name
 from hubbub.protocol.message import Message, fit_body
 from hubbub.server.api import Context, Delivered
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, deliver_one, render
 from hubbub.server.services import find_service
-
-if TYPE_CHECKING:
-    pass
-
 from hubbub.server.state import PREFIX_MODES, SYMBOL_TO_MODE, Channel, User
 
 _STATUS_SYMBOLS = "".join(SYMBOL_TO_MODE)
@@ -147,10 +142,12 @@ def _to_nick(
     ctx: Context, cmd: str, target: str, text: str, tags: dict[str, str]
 ) -> Awaitable[None] | None:
     user = ctx.user
-    service = find_service(ctx.server, target)
+    server = ctx.server
+    folded = fold(target)  # once, for both lookups
+    service = server.hooks.services.get(folded)
     if service is not None:
         return service.handler(ctx, text) if cmd == "PRIVMSG" else None
-    other = ctx.server.world.find_user(target)
+    other = server.world.users.get(folded)
     if other is None or not other.registered:
         ctx.reply(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
         return None
@@ -163,14 +160,14 @@ def _to_nick(
             user.sink.write_unlabeled(render(body, event, user.tag_mask))
         else:
             deliver_one(other, body, event)
-        ctx.server.metrics.delivered[cmd].n += 1
+        server.metrics.delivered[cmd].n += 1
     if "echo-message" in user.caps and (cmd != "TAGMSG" or user.tag_mask & TAG_MESSAGE_TAGS):
         deliver_one(user, body, event)
-        ctx.server.metrics.delivered[cmd].n += 1
+        server.metrics.delivered[cmd].n += 1
     if cmd == "PRIVMSG" and other.away is not None:
         ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
-    delivered = Delivered(ctx.server, user, cmd, other.nick, other, text, event)
-    for listener in ctx.server.hooks.delivered:
+    delivered = Delivered(server, user, cmd, other.nick, other, text, event)
+    for listener in server.hooks.delivered:
         listener(delivered)
     return None
 
