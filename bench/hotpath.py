@@ -17,7 +17,8 @@ The metrics cost, measured end to end: export the code before the metrics
 
 Two worker processes, one per tree, take turns at short rounds, so a busy
 machine slows both alike; the medians of their CPU time per message are
-compared.
+compared, and so are the Python bytecodes each executes per message (a
+count: the figure a busy machine cannot disturb).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import math
 import os
 import pstats
 import sqlite3
@@ -34,7 +36,9 @@ import sys
 import tempfile
 import time
 import timeit
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as PromCounter
@@ -124,13 +128,18 @@ async def measure(args: argparse.Namespace) -> None:
         if args.worker:
             await serve_rounds(senders, chunks, args)
             return
+        if args.callgrind:
+            run_for_callgrind(server, senders, chunks, args)
+            return
         profile = cProfile.Profile() if args.profile else None
         messages = 0
         started = time.perf_counter()
         cpu_started = time.process_time()
         if profile:
             profile.enable()
-        while time.perf_counter() - started < args.seconds:
+        passes = 0
+        while passes < args.passes if args.passes else time.perf_counter() - started < args.seconds:
+            passes += 1
             fed = 0
             for conn, chunk in zip(senders, chunks, strict=True):
                 if not conn.transport.paused:  # type: ignore[attr-defined]
@@ -171,6 +180,27 @@ async def measure(args: argparse.Namespace) -> None:
         await server.stop()
 
 
+def run_for_callgrind(
+    server: Server, senders: list[StreamConnection], chunks: list[bytes], args: argparse.Namespace
+) -> None:
+    """``--passes`` passes, each flushing every connection, all inside one
+    ``math.fsum`` call: run under ``valgrind --tool=callgrind
+    --collect-atstart=no --toggle-collect=math_fsum``, callgrind counts the
+    machine instructions of exactly these messages (a count: other work on
+    the machine cannot move it; see docs/performance.md)."""
+
+    def passes() -> Iterator[float]:
+        for _ in range(args.passes):
+            for conn, chunk in zip(senders, chunks, strict=True):
+                conn.data_received(chunk)
+            server.flushes._flush_all()  # what the loop pass would run
+        yield 0.0
+
+    math.fsum(passes())
+    messages = args.passes * len(senders) * args.batch
+    print(f"{args.scenario}: {messages} messages in the math.fsum call")
+
+
 async def best_cpu_per_message(
     senders: list[StreamConnection], chunks: list[bytes], args: argparse.Namespace
 ) -> float:
@@ -193,16 +223,54 @@ async def cpu_round(
     return (time.process_time() - started) / messages * 1e6
 
 
+async def opcode_round(
+    senders: list[StreamConnection], chunks: list[bytes], args: argparse.Namespace
+) -> float:
+    """Python bytecodes executed per message (per delivery for fanout) over
+    one read per sender and the loop pass that flushes it: a count, not a
+    time, so other processes on the machine cannot move it. C code (uvloop,
+    str and bytes methods, the kernel) is not in it."""
+    count = 0
+
+    def trace(frame: FrameType, event: str, _arg: object) -> object:
+        nonlocal count
+        if event == "call":
+            frame.f_trace_opcodes = True
+            frame.f_trace_lines = False
+        elif event == "opcode":
+            count += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        for conn, chunk in zip(senders, chunks, strict=True):
+            conn.data_received(chunk)
+        await asyncio.sleep(0)  # one loop pass: every connection flushes
+    finally:
+        sys.settrace(None)
+    messages = len(senders) * args.batch
+    deliveries = messages * (args.members - 1 if args.scenario == "fanout" else 1)
+    return count / deliveries
+
+
 async def serve_rounds(
     senders: list[StreamConnection], chunks: list[bytes], args: argparse.Namespace
 ) -> None:
-    """Worker of --compare-with: one round per line read from stdin."""
+    """Worker of --compare-with: one round per line read from stdin ("go":
+    CPU microseconds per message; "opcodes": bytecodes per delivery)."""
     print("ready", flush=True)
-    while sys.stdin.readline():
-        print(f"{await cpu_round(senders, chunks, args):.4f}", flush=True)
+    while line := sys.stdin.readline():
+        if line.strip() == "opcodes":
+            await cpu_round(senders, chunks, args)  # warm: caches filled, as in a CPU round
+            # The fewest of three: a timer (PING checks, the history flush)
+            # firing in the traced pass adds its own bytecodes.
+            counts = [await opcode_round(senders, chunks, args) for _ in range(3)]
+            print(f"{min(counts):.2f}", flush=True)
+        else:
+            print(f"{await cpu_round(senders, chunks, args):.4f}", flush=True)
 
 
-def compare_with(baseline_src: str, args: argparse.Namespace, rounds: int = 150) -> None:
+def compare_with(baseline_src: str, args: argparse.Namespace) -> None:
     """Run this tree and ``baseline_src`` as alternating workers; report the
     medians of CPU microseconds per message and their difference."""
     command = [sys.executable, __file__, args.scenario, "--worker"]
@@ -221,20 +289,31 @@ def compare_with(baseline_src: str, args: argparse.Namespace, rounds: int = 150)
             pass
         workers[name] = proc
     results: dict[str, list[float]] = {name: [] for name in workers}
+    rounds = args.rounds
     for _ in range(rounds):
         for name, proc in workers.items():
             assert proc.stdin is not None and proc.stdout is not None
             proc.stdin.write("go\n")
             proc.stdin.flush()
             results[name].append(float(proc.stdout.readline()))
+    opcodes = {}
+    for name, proc in workers.items():
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write("opcodes\n")
+        proc.stdin.flush()
+        opcodes[name] = float(proc.stdout.readline())
     for proc in workers.values():
         assert proc.stdin is not None
         proc.stdin.close()
         proc.wait()
     ours, base = (statistics.median(results[n]) for n in ("this tree", "baseline"))
+    unit = "delivery" if args.scenario == "fanout" else "message"
     print(
         f"{args.scenario}: median CPU per message over {rounds} alternating rounds: "
-        f"baseline {base:.3f} us, this tree {ours:.3f} us: {(ours - base) / base:+.1%}"
+        f"baseline {base:.3f} us, this tree {ours:.3f} us: {(ours - base) / base:+.1%}; "
+        f"Python bytecodes per {unit}: baseline {opcodes['baseline']:.1f}, "
+        f"this tree {opcodes['this tree']:.1f}: "
+        f"{(opcodes['this tree'] - opcodes['baseline']) / opcodes['baseline']:+.1%}"
     )
 
 
@@ -288,6 +367,12 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=500)
     parser.add_argument("--batch", type=int, default=8, help="messages per read")
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument(
+        "--passes", type=int, default=0, help="exactly this many loop passes instead of --seconds"
+    )
+    parser.add_argument(
+        "--callgrind", action="store_true", help="--passes inside math.fsum (for callgrind)"
+    )
     parser.add_argument("--history", action="store_true")
     parser.add_argument(
         "--logged-in", action="store_true", help="direct: users known to history as logged in"
@@ -297,6 +382,9 @@ def main() -> None:
         "--metrics-cost", action="store_true", help="what the metrics counters cost per message"
     )
     parser.add_argument("--compare-with", metavar="SRC", help="A/B against another src tree")
+    parser.add_argument(
+        "--rounds", type=int, default=150, help="--compare-with: alternating CPU rounds"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=30)

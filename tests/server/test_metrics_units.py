@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 
 import pytest
 
+from hubbub.server.commands.registry import CommandSpec
 from hubbub.server.config import is_loopback, parse_host_port
 from hubbub.server.log_events import quit_reason
 from hubbub.server.logging_setup import JsonFormatter, TextFormatter
 from hubbub.server.metrics import COMMAND_TIMING_SAMPLE, ServerMetrics
 from hubbub.stats import Histogram
+from sessionkit import MemoryClient, memory_server
 
 
 def test_histogram_buckets_are_cumulative_and_inclusive() -> None:
@@ -24,29 +27,33 @@ def test_histogram_buckets_are_cumulative_and_inclusive() -> None:
     assert histogram.count == 8 and histogram.total == 22.5
 
 
-def test_command_timing_is_sampled_per_read() -> None:
-    metrics = ServerMetrics()
-    lines: list[bytes] = []
-    handled = 0
-
-    def process() -> None:  # a connection handling the 4 lines of one read
-        nonlocal handled
-        handled += len(lines)
-        lines.clear()
-
-    for _ in range(COMMAND_TIMING_SAMPLE * 3):
-        lines.extend([b"PING x"] * 4)
-        metrics.timed_process(process, lines)
-    assert handled == COMMAND_TIMING_SAMPLE * 3 * 4  # every read handled
-    # one read in COMMAND_TIMING_SAMPLE timed; its mean counted once per line
-    assert metrics.command_seconds.count == 3 * 4
+async def test_command_timing_is_sampled_per_read(tmp_path: Path) -> None:
+    async with memory_server(tmp_path) as server:
+        alice = MemoryClient(server)
+        alice.register("alice")
+        metrics = server.metrics
+        before = metrics.command_seconds.count
+        pings = metrics.received("PING")
+        for _ in range(COMMAND_TIMING_SAMPLE * 3):
+            alice.receive(*["PING x"] * 4)  # one read of 4 lines
+        assert metrics.received("PING") == pings + COMMAND_TIMING_SAMPLE * 3 * 4
+        # one read in COMMAND_TIMING_SAMPLE timed; its mean counted once per line
+        assert metrics.command_seconds.count - before == 3 * 4
 
 
-def test_a_command_declared_later_is_counted() -> None:
-    metrics = ServerMetrics(["PING"])
-    metrics.commands["PING"].n += 1
-    metrics.commands["LATECOMER"].n += 1
-    assert metrics.received("PING") == 1 and metrics.commands["LATECOMER"].n == 1
+async def test_each_server_counts_its_own_commands_and_later_ones(tmp_path: Path) -> None:
+    async with memory_server(tmp_path / "a") as one, memory_server(tmp_path / "b") as two:
+        alice = MemoryClient(one)
+        alice.register("alice")
+        before = one.metrics.received("PING")
+        alice.receive("PING x", "PING y")
+        assert one.metrics.received("PING") == before + 2
+        assert two.metrics.received("PING") == 0
+        spec = CommandSpec("LATECOMER", lambda _ctx, _msg: None, 0, False, False, 1, "")
+        one.commands["LATECOMER"] = spec
+        alice.receive("LATECOMER")
+        assert one.metrics.received("LATECOMER") == 1 and spec.calls == 1
+        assert "LATECOMER" not in two.commands
 
 
 def test_sasl_mechanisms_fold_into_a_fixed_set() -> None:

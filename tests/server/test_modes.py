@@ -6,14 +6,9 @@ import pytest
 
 from harness import OPERS, RunningServer, ServerFactory, oper_up
 from hubbub.protocol.message import Message
-from hubbub.server.commands.modes import (
-    ModeChange,
-    apply_channel_modes,
-    format_changes,
-    normalize_list_mask,
-    parse_channel_modes,
-    parse_user_modes,
-)
+from hubbub.server.actions import set_modes
+from hubbub.server.commands.modes import ModeChange, parse_channel_modes, parse_user_modes
+from hubbub.server.mode_changes import format_changes, normalize_list_mask
 from ircclient import RawClient
 
 
@@ -366,11 +361,11 @@ async def test_isupport_advertises_modes(irc: RunningServer) -> None:
 
 
 # --- the reusable application function -------------------------------------------
-async def test_apply_channel_modes_for_services(irc: RunningServer) -> None:
+async def test_set_modes_for_services(irc: RunningServer) -> None:
     alice, bob = await setup(irc, "alice", "bob")
     channel = irc.server.world.find_channel("#chan")
     assert channel is not None
-    applied = apply_channel_modes(
+    applied = set_modes(
         irc.server,
         channel,
         "ChanServ!service@services.",
@@ -382,7 +377,7 @@ async def test_apply_channel_modes_for_services(irc: RunningServer) -> None:
         assert [(m.source, m.params) for m in lines] == [
             ("ChanServ!service@services.", ["#chan", "+om", "bob"])
         ]
-    assert apply_channel_modes(irc.server, channel, "x", [ModeChange(True, "m")]) == []
+    assert set_modes(irc.server, channel, "x", [ModeChange(True, "m")]) == []
 
 
 # --- user modes -------------------------------------------------------------------

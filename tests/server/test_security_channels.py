@@ -10,7 +10,8 @@ import pytest
 from harness import RunningServer
 from hubbub.protocol.casemap import valid_channel
 from hubbub.protocol.message import Message, parse
-from hubbub.server.commands.modes import LINE_LIMIT, ModeChange, split_mode_lines
+from hubbub.server.api import ModeChange
+from hubbub.server.mode_changes import LINE_LIMIT, split_mode_lines
 from ircclient import RawClient
 
 

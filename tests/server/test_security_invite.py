@@ -8,7 +8,8 @@ import pytest
 
 from harness import RunningServer, ServerFactory
 from hubbub.protocol.message import Message
-from hubbub.server.state import Channel, User, World
+from hubbub.server.state import Channel, User
+from hubbub.server.world import World
 from ircclient import RawClient
 from sessionkit import NullSink
 

@@ -6,7 +6,8 @@ user; these functions do it. Services (NickServ, ChanServ, nick
 protection) and the panel call the same functions, so a rename or a kick
 is written once. A cluster backplane plugs in here: every state change and
 every delivery passes through this module (delivery itself is
-``delivery.deliver``).
+``delivery.deliver``, mode changes ``mode_changes.set_modes`` and
+``set_user_modes``, re-exported here).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
-from hubbub.server.api import ChannelEvent, Context
+from hubbub.server.api import Context, ModeChange
 from hubbub.server.audience import told_of
+from hubbub.server.channel_events import announce
 from hubbub.server.delivery import Event, deliver, deliver_split
 from hubbub.server.devices import expand
+from hubbub.server.mode_changes import set_modes, set_user_modes
 from hubbub.server.state import PREFIX_MODES, Channel, User, WhowasEntry
 
 if TYPE_CHECKING:
@@ -29,33 +32,26 @@ __all__ = [
     "announce",
     "announce_away",
     "change_host",
+    "create_channel",
     "deliver",
+    "discard_channel",
+    "invite",
     "join",
     "kick",
     "kill",
     "login",
     "logout",
+    "oper_up",
     "part",
     "quit",
     "rename",
     "rename_channel",
+    "set_away",
+    "set_modes",
+    "set_realname",
     "set_topic",
+    "set_user_modes",
 ]
-
-
-def announce(
-    server: ServerApi,
-    channels: list[Channel],
-    source: str,
-    command: str,
-    params: list[str],
-    event: Event,
-) -> None:
-    """Tell the ``channel_event`` hooks what the members of ``channels`` just saw."""
-    if channels:
-        happened = ChannelEvent(server, channels, source, command, params, event)
-        for hook in server.hooks.channel_event:
-            hook(happened)
 
 
 # --- nicks, hosts, accounts ------------------------------------------------------------
@@ -181,12 +177,64 @@ def _notify_account(ctx: Context, account: str) -> None:
         hook(ctx)
 
 
+def set_away(ctx: Context, text: str | None) -> bool:
+    """Mark ``ctx.user`` away with ``text`` (None: back) and tell its
+    neighbours with away-notify; False (and nobody told) when it was not
+    away and still is not."""
+    user = ctx.user
+    if text is None and user.away is None:
+        return False
+    user.away = text
+    watchers = told_of(ctx.server.world, user, "away-notify")
+    if watchers:
+        deliver(watchers, user.source, "AWAY", [text] if text else [], Event(user))
+    for hook in ctx.server.hooks.away_changed:
+        hook(ctx)
+    return True
+
+
+def set_realname(ctx: Context, realname: str) -> None:
+    """Change ``ctx.user``'s realname (already valid): SETNAME to whoever has ``setname``."""
+    user = ctx.user
+    user.realname = realname
+    recipients = told_of(ctx.server.world, user, "setname")
+    if "setname" in user.caps:
+        recipients.add(user)
+    deliver(recipients, user.source, "SETNAME", [realname], Event(user))
+
+
+def oper_up(server: ServerApi, user: User, oper_name: str) -> None:
+    """Make ``user`` an IRC operator under the oper block ``oper_name`` (+o)."""
+    user.oper_name = oper_name
+    set_user_modes(server, user, [ModeChange(True, "o")], allow_oper=True)
+
+
 # --- channels -----------------------------------------------------------------------
 
 
-def join(ctx: Context, channel: Channel, prefix: str) -> None:
+def create_channel(ctx: Context, name: str) -> tuple[Channel, str]:
+    """Create the channel ``name`` for ``ctx.user`` to join (it does not exist
+    yet) and run the ``channel_create`` hooks, which may restore a
+    registered channel's state; returns it with the prefix its creator gets
+    ("o" unless a hook refused it). Nobody is in it until :func:`join`."""
+    channel, _ = ctx.server.world.get_or_create_channel(name)
+    allowed = all(hook(ctx, channel) for hook in ctx.server.hooks.channel_create)
+    return channel, "o" if allowed else ""
+
+
+def discard_channel(server: ServerApi, channel: Channel) -> None:
+    """Forget a channel :func:`create_channel` made that nobody joined
+    (its creator was refused after all)."""
+    if not channel.members:
+        server.world.channels.pop(channel.folded, None)
+
+
+def join(ctx: Context, channel: Channel, prefix: str, created: bool = False) -> None:
     """Make ``ctx.user`` a member (already allowed in): JOIN to the channel
-    (extended-join where asked for), and the joiner's AWAY to away-notify."""
+    (extended-join where asked for), the joiner's AWAY to away-notify, the
+    ``join_burst`` hooks (a read marker goes before the 366), then the
+    ``joined`` hooks (the joiner's topic and NAMES, ChanServ's prefix,
+    the history replay: in the order ``features.py`` installs them)."""
     user = ctx.user
     ctx.server.world.add_member(channel, user, prefix)
     account = user.account or "*"
@@ -203,6 +251,32 @@ def join(ctx: Context, channel: Channel, prefix: str) -> None:
     if user.away is not None:
         watchers = [m for m in channel.members if m is not user and "away-notify" in m.caps]
         deliver(watchers, user.source, "AWAY", [user.away])
+    for burst in ctx.server.hooks.join_burst:
+        burst(ctx, channel)
+    for hook in ctx.server.hooks.joined:
+        hook(ctx, channel, created)
+
+
+def invite(ctx: Context, channel: Channel, target: User, *, record: bool) -> None:
+    """``ctx.user`` invites ``target`` (already allowed): with ``record`` (a
+    channel operator's invite) it lets ``target`` past +i/+k/+l/+b; then
+    INVITE to the target and to the members with invite-notify who may see it."""
+    user = ctx.user
+    if record:
+        settings = ctx.server.config.channels
+        ctx.server.world.invite(
+            channel, target, time.monotonic(), settings.invite_expiry, settings.max_invites
+        )
+    event = Event(user)
+    deliver([target], user.source, "INVITE", [target.nick, channel.name], event)
+    notify = [
+        m
+        for m in channel.members
+        if m is not user
+        and "invite-notify" in m.caps
+        and ("i" not in channel.modes or channel.is_op(m))
+    ]
+    deliver(notify, user.source, "INVITE", [target.nick, channel.name], event)
 
 
 def part(ctx: Context, channel: Channel, reason: str = "") -> None:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from hubbub.server.config import Config
     from hubbub.server.metrics import ServerMetrics
-    from hubbub.server.state import World
+    from hubbub.server.world import World
     from hubbub.store import Store
 
 T = TypeVar("T")

@@ -20,7 +20,7 @@ from hubbub.server import (
     multiclient,
 )
 from hubbub.server.api import Hooks
-from hubbub.server.commands.registry import COMMANDS, CommandSpec
+from hubbub.server.commands.registry import CommandSpec, server_table
 from hubbub.server.config import Config, ConfigError, load_config
 from hubbub.server.delivery import deliver
 from hubbub.server.features import install_features
@@ -35,7 +35,8 @@ from hubbub.server.net.websocket import start_websocket_listener
 from hubbub.server.observability import Observability
 from hubbub.server.remote import RemoteSink
 from hubbub.server.session import Session
-from hubbub.server.state import User, World
+from hubbub.server.state import User
+from hubbub.server.world import World
 from hubbub.store import Store, open_store
 from hubbub.store.lock import DatabaseInUse, DatabaseLock, lock_database
 from hubbub.store.privacy import private_dir
@@ -82,7 +83,7 @@ class Server:
         self.flushes = FlushQueue()
         # This server's command table: the declared commands, copied, so a
         # test can add one to a server without touching any other.
-        self.commands: dict[str, CommandSpec] = dict(COMMANDS)
+        self.commands: dict[str, CommandSpec] = server_table()
         self.hooks = Hooks()
         self._features: dict[type, object] = {}
         install_features(self, self._add_feature)

@@ -5,7 +5,8 @@ the people MONITORing them who asked for it too."""
 
 from __future__ import annotations
 
-from hubbub.server.state import User, World
+from hubbub.server.state import User
+from hubbub.server.world import World
 
 EXTENDED_MONITOR = "extended-monitor"
 

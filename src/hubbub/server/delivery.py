@@ -59,7 +59,7 @@ class Event:
     Nothing is formatted until a recipient asks for it: most of the cost of
     a small message was its tags."""
 
-    __slots__ = ("account", "at", "bot", "client_tags", "msgid")
+    __slots__ = ("_msgid", "_seq", "account", "at", "bot", "client_tags")
 
     def __init__(
         self,
@@ -68,10 +68,25 @@ class Event:
         at: float | None = None,
     ) -> None:
         self.at = time.time() if at is None else at
-        self.msgid = f"{_BOOT}{next(_counter):x}"
+        self._seq = next(_counter)
+        self._msgid: str | None = None
         self.account = sender.account if sender is not None else None
         self.bot = sender is not None and "B" in sender.modes
         self.client_tags = client_tags or {}
+
+    @property
+    def msgid(self) -> str:
+        """Formatted on first use: a message between two guests without
+        message-tags is neither tagged nor stored, so it never needs one."""
+        msgid = self._msgid
+        if msgid is None:
+            msgid = self._msgid = f"{_BOOT}{self._seq:x}"
+        return msgid
+
+    @msgid.setter
+    def msgid(self, value: str) -> None:
+        """Another node's message keeps the msgid its origin gave it (cluster)."""
+        self._msgid = value
 
     def tag_prefix(self, mask: int) -> str:
         """``@tags `` for a recipient whose tag mask is ``mask`` ('' if none)."""

@@ -24,7 +24,7 @@ from hubbub.server import (
     read_markers,
 )
 from hubbub.server.cluster import backplane
-from hubbub.server.commands import chanserv, nickserv, registration, sasl, serverbans
+from hubbub.server.commands import channels, chanserv, nickserv, registration, sasl, serverbans
 
 if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
@@ -32,11 +32,12 @@ if TYPE_CHECKING:
 
 def install_features(server: ServerApi, add: Callable[[object], None]) -> None:
     """Install every feature on ``server``. The order is the order hooks of
-    the same moment run in: ChanServ's registrations load before history
-    forgets the channels nobody registered, and a joiner gets ChanServ's
-    prefix before the history replay; nick protection speaks before SASL's
-    906 at registration."""
+    the same moment run in: a joiner gets its topic and NAMES, then
+    ChanServ's prefix, then the history replay; ChanServ's registrations
+    load before history forgets the channels nobody registered; nick
+    protection speaks before SASL's 906 at registration."""
     registration.install_cloaking(server, add)  # hosts hidden before anyone sees them
+    channels.install(server)  # a joiner's topic and NAMES before anything else a JOIN triggers
     password_guard.install(server, add)  # login throttles and the hash gate
     chanserv.install(server, add)  # the ChanServ service, registered channels
     presence_writer.install(server, add)  # read markers, devices, always-on: kept at stop

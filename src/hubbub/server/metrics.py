@@ -10,9 +10,9 @@ fixed set, so no client can grow the label space.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from time import perf_counter
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from hubbub.stats import Histogram
 
@@ -49,13 +49,10 @@ def counts(keys: Iterable[str]) -> dict[str, Count]:
     return {key: Count() for key in keys}
 
 
-class CommandCounts(dict[str, Count]):
-    """Counts by command-table name; a command declared after the server
-    started (tests do) gets its cell on first use instead of a KeyError."""
+class Counted(Protocol):
+    """A command-table entry: the session adds one to ``calls`` per line."""
 
-    def __missing__(self, name: str) -> Count:
-        cell = self[name] = Count()
-        return cell
+    calls: int
 
 
 class ServerMetrics:
@@ -63,7 +60,6 @@ class ServerMetrics:
     servers in one process, as in the tests, never mix their figures)."""
 
     __slots__ = (
-        "_tick",
         "accepted",
         "account_registrations",
         "bans",
@@ -78,13 +74,15 @@ class ServerMetrics:
         "sasl",
         "sendq_drops",
         "unknown_commands",
+        "until_sample",
     )
 
-    def __init__(self, command_names: Iterable[str] = ()) -> None:
+    def __init__(self, commands: Mapping[str, Counted] | None = None) -> None:
         self.accepted = dict.fromkeys(TRANSPORTS, 0)  # connections admitted
         self.registrations = 0  # connections that completed NICK/USER
         self.account_registrations = 0  # accounts created by clients
-        self.commands = CommandCounts(counts(command_names))  # the command table's names
+        # The server's own command table (a command added later is in it too).
+        self.commands: Mapping[str, Counted] = commands if commands is not None else {}
         self.unknown_commands = 0
         self.delivered = counts(MESSAGE_KINDS)  # copies queued to recipients
         self.fanout = Histogram(FANOUT_BUCKETS)  # recipients per channel message
@@ -95,16 +93,16 @@ class ServerMetrics:
         self.bans = dict.fromkeys(BAN_KINDS, 0)
         self.loop_lag = Histogram(LOOP_LAG_BUCKETS)
         self.loop_lag_last = 0.0
-        self._tick = 0
+        # Reads left before the next timed one: the session counts it down
+        # (a small integer, so no new int object per read) and calls
+        # timed_process when it reaches 0.
+        self.until_sample = COMMAND_TIMING_SAMPLE
 
     def timed_process(self, process: Callable[[], None], lines: list[bytes]) -> None:
-        """``process()`` (a connection handling its queued ``lines``), timed
-        for one call in ``COMMAND_TIMING_SAMPLE``: the mean time per line
-        handled is observed once per line. Called once per read, not per line."""
-        self._tick += 1
-        if self._tick % COMMAND_TIMING_SAMPLE:
-            process()
-            return
+        """``process()`` (a connection handling its queued ``lines``), timed:
+        the mean time per line handled is observed once per line. The
+        session calls it for one read in ``COMMAND_TIMING_SAMPLE``."""
+        self.until_sample = COMMAND_TIMING_SAMPLE
         waiting = len(lines)
         started = perf_counter()
         process()
@@ -123,5 +121,5 @@ class ServerMetrics:
 
     def received(self, kind: str) -> int:
         """Messages of ``kind`` received: the lines of that command."""
-        count = self.commands.get(kind)
-        return count.n if count is not None else 0
+        entry = self.commands.get(kind)
+        return entry.calls if entry is not None else 0

@@ -110,8 +110,8 @@ class HubbubCollector(Collector):
         commands = CounterMetricFamily(
             "hubbub_commands", "Command lines handled, by command", labels=["command"]
         )
-        for name, cell in sorted(metrics.commands.items()):  # every command, even at 0
-            commands.add_metric([name], cell.n)
+        for name, entry in sorted(metrics.commands.items()):  # every command, even at 0
+            commands.add_metric([name], entry.calls)
         commands.add_metric(["unknown"], metrics.unknown_commands)
         yield commands
         yield _histogram(

@@ -9,6 +9,8 @@ several are wrapped in a ``labeled-response`` batch.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Awaitable, Coroutine, Generator
+from typing import Any, Protocol
 
 from hubbub.protocol.message import escape_tag_value
 from hubbub.server.delivery import add_tag
@@ -59,3 +61,57 @@ def _has_batch_tag(line: bytes) -> bool:
         return False
     tags = line[1 : line.find(b" ")]
     return any(t.startswith(b"batch=") for t in tags.split(b";"))
+
+
+class Capturing(Protocol):
+    """A session: between ``enter`` and ``leave`` a command's own code runs
+    (its writes to its user go to its reply buffer, if any; a device of a
+    shared user speaks as that device)."""
+
+    def enter(self, replies: Replies | None) -> None: ...
+
+    def leave(self) -> None: ...
+
+
+class StepsCaptured(Coroutine[Any, Any, None]):
+    """An async handler whose writes to its own user go to its reply buffer
+    only while its own code runs: between its steps, what other users send
+    this one goes out as it comes (not into the labeled response). The same
+    for a device's command: it speaks as that device during its steps only."""
+
+    __slots__ = ("_coro", "_replies", "_session")
+
+    def __init__(
+        self, session: Capturing, replies: Replies | None, awaitable: Awaitable[None]
+    ) -> None:
+        self._session = session
+        self._replies = replies
+        self._coro = awaitable if isinstance(awaitable, Coroutine) else _wait(awaitable)
+
+    def send(self, value: Any) -> Any:
+        session = self._session
+        session.enter(self._replies)
+        try:
+            return self._coro.send(value)
+        finally:
+            session.leave()
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        session = self._session
+        session.enter(self._replies)
+        try:
+            if val is None and tb is None:
+                return self._coro.throw(typ)
+            return self._coro.throw(typ, val, tb)
+        finally:
+            session.leave()
+
+    def close(self) -> None:
+        self._coro.close()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self._coro.__await__()
+
+
+async def _wait(awaitable: Awaitable[None]) -> None:
+    await awaitable

@@ -14,7 +14,7 @@ Modelled on the ``websockets`` protocol object and ``h11``.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hubbub.protocol import numerics as rpl
@@ -34,7 +34,7 @@ from hubbub.protocol.message import (
 )
 from hubbub.server import devices
 from hubbub.server.api import Context, ServerApi
-from hubbub.server.replies import Replies
+from hubbub.server.replies import Replies, StepsCaptured
 from hubbub.server.state import User
 
 if TYPE_CHECKING:
@@ -121,11 +121,11 @@ class Session:
         "_out_size",
         "_overflowed",
         "_reading",
-        "_replies",
         "_resume_handle",
         "_sendq",
         "_tokens",
         "_tokens_at",
+        "capturing",
         "context",
         "last_received",
         "link",
@@ -165,9 +165,9 @@ class Session:
         self._closed = False
         self._held_for_history = False
         # The running labeled command's reply buffer: set only while that
-        # command's own code runs (see _StepsCaptured), so nothing another
+        # command's own code runs (see replies.StepsCaptured), so nothing another
         # user sends this one lands in it.
-        self._replies: Replies | None = None
+        self.capturing: Replies | None = None
         self._tokens = float(server.config.limits.flood_burst)
         self._tokens_at = clock()
         self.last_received = self._tokens_at
@@ -190,8 +190,8 @@ class Session:
         This runs once per recipient of every message, so it does the least
         it can.
         """
-        if self._replies is not None:
-            self._replies.lines.append(data)
+        if self.capturing is not None:
+            self.capturing.lines.append(data)
             return
         out = self._out
         if not out:
@@ -207,14 +207,14 @@ class Session:
         """Queue ``data`` past the running command's reply buffer: a message
         that reaches this user as it would reach anyone (one sent to
         oneself) is not a reply to the command that sent it."""
-        replies, self._replies = self._replies, None
+        replies, self.capturing = self.capturing, None
         try:
             self.write(data)
         finally:
-            self._replies = replies
+            self.capturing = replies
 
     def take_label(self) -> str | None:
-        replies = self._replies
+        replies = self.capturing
         if replies is None:
             return None
         replies.deferred = True
@@ -256,7 +256,7 @@ class Session:
         """Send ``ERROR`` and close; called by the server once the user is gone."""
         if self._closed:
             return
-        self._replies = None
+        self.capturing = None
         self.flush()
         self._closed = True
         self._lines.clear()
@@ -299,7 +299,12 @@ class Session:
                 line = line[:-1]
             if line:
                 self._lines.append(line)
-        self.server.metrics.timed_process(self.process, self._lines)  # sampled
+        metrics = self.server.metrics
+        metrics.until_sample -= 1
+        if metrics.until_sample:
+            self.process()
+        else:
+            metrics.timed_process(self.process, self._lines)  # one read in 16
 
     def receive_line(self, line: bytes) -> None:
         """Take one whole line (WebSocket messages are one line each)."""
@@ -310,7 +315,12 @@ class Session:
         line = line.rstrip(b"\r\n")
         if line:
             self._lines.append(line)
-            self.server.metrics.timed_process(self.process, self._lines)  # sampled
+            metrics = self.server.metrics
+            metrics.until_sample -= 1
+            if metrics.until_sample:
+                self.process()
+            else:
+                metrics.timed_process(self.process, self._lines)  # one read in 16
 
     def process(self) -> None:
         """Run queued lines while flood control allows.
@@ -420,31 +430,32 @@ class Session:
         user = self.user
         label = msg.tags.get("label") if msg.tags and "labeled-response" in user.caps else None
         replies = Replies(label) if label is not None else None
-        self._enter(replies)
+        self.enter(replies)
         try:
             result = self._run(msg)
         finally:
-            self._leave()
+            self.leave()
         if result is not None:  # an async handler's awaitable
             self._busy = True
             plain = replies is None and self.context.user is self.context.conn
-            steps = result if plain else _StepsCaptured(self, replies, result)
+            steps = result if plain else StepsCaptured(self, replies, result)
             done = self.server.spawn(steps)
             done.add_done_callback(lambda task: self._async_done(task, msg, replies))
             return
         if replies is not None:
             self._send_replies(replies)
 
-    def _enter(self, replies: Replies | None) -> None:
+    def enter(self, replies: Replies | None) -> None:
         """A command's own code starts running: its replies are captured, and
         a user several devices share speaks as this device (devices.activate)."""
-        self._replies = replies
+        self.capturing = replies
         ctx = self.context
         if ctx.user is not ctx.conn:
             devices.activate(ctx.user, ctx.conn)
 
-    def _leave(self) -> None:
-        self._replies = None
+    def leave(self) -> None:
+        """The command's code paused or ended: writes go out as they come."""
+        self.capturing = None
         ctx = self.context
         if ctx.user is not ctx.conn:
             devices.settle(ctx.user)
@@ -461,7 +472,7 @@ class Session:
             else:
                 ctx.reply(rpl.ERR_NOTREGISTERED, "You have not registered")
             return None
-        self.server.metrics.commands[spec.name].n += 1
+        spec.calls += 1  # the server's own table entry: its metrics count
         if not user.registered and not spec.pre_registration:
             ctx.reply(rpl.ERR_NOTREGISTERED, "You have not registered")
             return None
@@ -492,9 +503,9 @@ class Session:
             self.server.log_failure(f"command {msg.command} failed", task.exception())
         if replies is not None:
             if failed:
-                self._replies = replies
+                self.capturing = replies
                 self._internal_error(msg)
-                self._replies = None
+                self.capturing = None
             self._send_replies(replies)
         elif failed:
             self._internal_error(msg)
@@ -503,50 +514,6 @@ class Session:
     def _send_replies(self, replies: Replies) -> None:
         for data in replies.render(self.server.name, self.user):
             self.write(data)
-
-
-class _StepsCaptured(Coroutine[Any, Any, None]):
-    """An async handler whose writes to its own user go to its reply buffer
-    only while its own code runs: between its steps, what other users send
-    this one goes out as it comes (not into the labeled response). The same
-    for a device's command: it speaks as that device during its steps only."""
-
-    __slots__ = ("_coro", "_replies", "_session")
-
-    def __init__(
-        self, session: Session, replies: Replies | None, awaitable: Awaitable[None]
-    ) -> None:
-        self._session = session
-        self._replies = replies
-        self._coro = awaitable if isinstance(awaitable, Coroutine) else _wait(awaitable)
-
-    def send(self, value: Any) -> Any:
-        session = self._session
-        session._enter(self._replies)
-        try:
-            return self._coro.send(value)
-        finally:
-            session._leave()
-
-    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
-        session = self._session
-        session._enter(self._replies)
-        try:
-            if val is None and tb is None:
-                return self._coro.throw(typ)
-            return self._coro.throw(typ, val, tb)
-        finally:
-            session._leave()
-
-    def close(self) -> None:
-        self._coro.close()
-
-    def __await__(self) -> Generator[Any, None, None]:
-        return self._coro.__await__()
-
-
-async def _wait(awaitable: Awaitable[None]) -> None:
-    await awaitable
 
 
 def _stores_history(line: bytes) -> bool:

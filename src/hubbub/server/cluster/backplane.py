@@ -3,7 +3,7 @@ once; what other nodes' users do is applied here (``mirror``).
 
 Every hook below runs for a change made on this node. While an event from
 another node is being applied (``_applying``), the hooks it sets off
-(``apply_channel_modes`` calls ``modes_changed``) publish nothing, so no
+(``set_modes`` calls ``modes_changed``) publish nothing, so no
 event comes back round. Nodes check each other's heartbeat keys: a node
 silent for ``node_timeout`` seconds is split off, its users QUIT with
 ``*.net *.split``."""

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hubbub.server.api import ModeChange
-from hubbub.server.commands.modes import apply_channel_modes
 from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver, deliver_body, deliver_split
+from hubbub.server.mode_changes import set_modes
 from hubbub.server.remote import RemoteSink, is_remote, make_remote, update
 from hubbub.server.state import User, WhowasEntry
 
@@ -203,7 +203,7 @@ class Mirror:
         if channel is None:
             return
         changes = [ModeChange(bool(a), str(m), p) for a, m, p in event["changes"]]
-        apply_channel_modes(self.server, channel, str(event["setter"]), changes)
+        set_modes(self.server, channel, str(event["setter"]), changes, mirrored=True)
 
     def _on_away(self, event: dict[str, Any]) -> None:
         user = self.users.get(str(event["u"]))

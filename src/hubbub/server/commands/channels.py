@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from hubbub.protocol import masks
 from hubbub.protocol import numerics as rpl
@@ -13,8 +14,10 @@ from hubbub.protocol.message import Message
 from hubbub.server import actions
 from hubbub.server.api import Context
 from hubbub.server.commands.registry import command
-from hubbub.server.delivery import Event, deliver
 from hubbub.server.state import Channel
+
+if TYPE_CHECKING:
+    from hubbub.server.api import ServerApi
 
 ERR_BADCHANNAME = "479"
 
@@ -121,26 +124,29 @@ def join_channel(ctx: Context, name: str, key: str | None) -> None:
         if refusal is not None:
             ctx.reply(refusal[0], existing.name, refusal[1])
             return
-    channel, created = world.get_or_create_channel(name)
-    prefix = ""
-    if created:
-        if all(hook(ctx, channel) for hook in ctx.server.hooks.channel_create):
-            prefix = "o"
-        # A hook may have restored a registered channel's key, limit and lists.
-        refusal = _join_refusal(ctx, channel, key)
-        if refusal is not None:
-            world.channels.pop(channel.folded, None)
-            ctx.reply(refusal[0], channel.name, refusal[1])
-            return
-    actions.join(ctx, channel, prefix)
-    for burst in ctx.server.hooks.join_burst:
-        burst(ctx, channel)
+        actions.join(ctx, existing, "")
+        return
+    channel, prefix = actions.create_channel(ctx, name)
+    # A hook may have restored a registered channel's key, limit and lists.
+    refusal = _join_refusal(ctx, channel, key)
+    if refusal is not None:
+        actions.discard_channel(server, channel)
+        ctx.reply(refusal[0], channel.name, refusal[1])
+        return
+    actions.join(ctx, channel, prefix, created=True)
+
+
+def send_join_replies(ctx: Context, channel: Channel, _created: bool) -> None:
+    """The joiner's topic and NAMES, the first ``joined`` hook."""
     if channel.topic:
         send_topic(ctx, channel)
-    if "draft/no-implicit-names" not in user.caps:
+    if "draft/no-implicit-names" not in ctx.user.caps:
         send_names(ctx, channel)
-    for hook in ctx.server.hooks.joined:
-        hook(ctx, channel, created)
+
+
+def install(server: ServerApi) -> None:
+    """What a JOIN answers its user, before any other ``joined`` hook."""
+    server.hooks.joined.append(send_join_replies)
 
 
 @command("JOIN", min_params=1)
@@ -289,26 +295,12 @@ def invite(ctx: Context, msg: Message) -> None:
     if target in channel.members:
         ctx.reply(rpl.ERR_USERONCHANNEL, target.nick, channel.name, "is already on channel")
         return
-    if channel.is_op(user):
-        # A member's invite to a channel without +i is only a notice: it
-        # must not open +k, +l or +b, nor a +i set later.
-        settings = ctx.server.config.channels
-        world.invite(
-            channel, target, time.monotonic(), settings.invite_expiry, settings.max_invites
-        )
     ctx.reply(rpl.RPL_INVITING, target.nick, channel.name)
     if target.away is not None:
         ctx.reply(rpl.RPL_AWAY, target.nick, target.away)
-    event = Event(user)
-    deliver([target], user.source, "INVITE", [target.nick, channel.name], event)
-    notify = [
-        m
-        for m in channel.members
-        if m is not user
-        and "invite-notify" in m.caps
-        and ("i" not in channel.modes or channel.is_op(m))
-    ]
-    deliver(notify, user.source, "INVITE", [target.nick, channel.name], event)
+    # A member's invite to a channel without +i is only a notice: it must
+    # not open +k, +l or +b, nor a +i set later.
+    actions.invite(ctx, channel, target, record=channel.is_op(user))
 
 
 @command("KICK", min_params=2)

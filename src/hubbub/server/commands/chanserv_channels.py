@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, cast
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
 from hubbub.protocol.integers import ascii_int
+from hubbub.server import actions
 from hubbub.server.api import Context, ModeChange
-from hubbub.server.commands.modes import apply_channel_modes, normalize_list_mask
+from hubbub.server.mode_changes import normalize_list_mask
 from hubbub.server.services import find_service, service_notice
 from hubbub.server.state import (
     FLAG_MODES,
@@ -356,7 +357,7 @@ def service_source(server: ServerApi) -> str:
 
 def set_prefix(ctx: Context, channel: Channel, mode: str, on: bool, nick: str) -> bool:
     change = ModeChange(on, mode, nick)
-    applied = apply_channel_modes(ctx.server, channel, source_of(ctx), [change])
+    applied = actions.set_modes(ctx.server, channel, source_of(ctx), [change])
     return bool(applied)
 
 

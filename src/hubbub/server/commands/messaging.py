@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
-from hubbub.protocol.casemap import CHANTYPES, is_channel_name
+from hubbub.protocol.casemap import CHANTYPES, fold, is_channel_name
 from hubbub.protocol.message import Message, fit_body
 from hubbub.server.api import Context, Delivered
 from hubbub.server.commands.multiline_lines import collect
@@ -16,10 +15,6 @@ from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, delive
 from hubbub.server.devices import connections_of, siblings
 from hubbub.server.multiline_form import CAP as MULTILINE_CAP
 from hubbub.server.services import find_service
-
-if TYPE_CHECKING:
-    pass
-
 from hubbub.server.state import PREFIX_MODES, SYMBOL_TO_MODE, Channel, User
 
 _STATUS_SYMBOLS = "".join(SYMBOL_TO_MODE)
@@ -169,10 +164,12 @@ def _to_nick(
     ctx: Context, cmd: str, target: str, text: str, tags: dict[str, str]
 ) -> Awaitable[None] | None:
     user = ctx.user
-    service = find_service(ctx.server, target)
+    server = ctx.server
+    folded = fold(target)  # once, for both lookups
+    service = server.hooks.services.get(folded)
     if service is not None:
         return service.handler(ctx, text) if cmd == "PRIVMSG" else None
-    other = ctx.server.world.find_user(target)
+    other = server.world.users.get(folded)
     if other is None or not other.registered:
         if cmd != "NOTICE":  # no error replies to a NOTICE (RFC 2812 3.3.2)
             ctx.reply(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
@@ -188,15 +185,15 @@ def _to_nick(
                 conn.sink.write_unlabeled(render(body, event, conn.tag_mask))
         else:
             deliver_one(other, body, event)
-        ctx.server.metrics.delivered[cmd].n += 1
+        server.metrics.delivered[cmd].n += 1
     echoes = _echoes(ctx, cmd, to_siblings=other is not user)
     if echoes:
         deliver_body(echoes, body, event)
-        ctx.server.metrics.delivered[cmd].n += 1
+        server.metrics.delivered[cmd].n += 1
     if cmd == "PRIVMSG" and other.away is not None:
         ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
-    delivered = Delivered(ctx.server, user, cmd, other.nick, other, text, event)
-    for listener in ctx.server.hooks.delivered:
+    delivered = Delivered(server, user, cmd, other.nick, other, text, event)
+    for listener in server.hooks.delivered:
         listener(delivered)
     return None
 

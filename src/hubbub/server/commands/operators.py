@@ -95,9 +95,7 @@ async def oper(ctx: Context, msg: Message) -> None:
         )
         return
     attempt.give_back()
-    user.oper_name = block.name
-    if ctx.server.world.set_user_mode(user, "o", True):
-        ctx.send("MODE", user.nick, "+o", source=user.nick)
+    actions.oper_up(ctx.server, user, block.name)
     ctx.reply(rpl.RPL_YOUREOPER, "You are now an IRC operator")
     log.info(
         "%s is now an operator (%s)",

@@ -12,12 +12,10 @@ from collections.abc import Iterable
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, valid_nick
 from hubbub.protocol.message import Message
-from hubbub.server import metadata
+from hubbub.server import actions, metadata
 from hubbub.server.api import Context
-from hubbub.server.audience import told_of
 from hubbub.server.commands.queries import LIST_BUDGET, find_user, packed
 from hubbub.server.commands.registry import command
-from hubbub.server.delivery import Event, deliver
 from hubbub.server.state import User
 
 # Numerics not (yet) in hubbub.protocol.numerics.
@@ -37,39 +35,22 @@ REALNAME_LEN = 200
 @command("AWAY")
 def away(ctx: Context, msg: Message) -> None:
     """AWAY [:<message>]: mark yourself away, or back with no message."""
-    user = ctx.user
     text = msg.param(0)[: ctx.server.config.limits.awaylen]
+    actions.set_away(ctx, text or None)
     if text:
-        user.away = text
         ctx.reply(rpl.RPL_NOWAWAY, "You have been marked as being away")
-        params = [text]
     else:
-        was_away = user.away is not None
-        user.away = None
         ctx.reply(rpl.RPL_UNAWAY, "You are no longer marked as being away")
-        if not was_away:
-            return
-        params = []
-    watchers = told_of(ctx.server.world, user, "away-notify")
-    if watchers:
-        deliver(watchers, user.source, "AWAY", params, Event(user))
-    for hook in ctx.server.hooks.away_changed:
-        hook(ctx)
 
 
 @command("SETNAME", min_params=1)
 def setname(ctx: Context, msg: Message) -> None:
     """SETNAME :<realname>: change your realname (IRCv3 setname)."""
-    user = ctx.user
     realname = msg.params[0]
     if not realname or len(realname) > REALNAME_LEN:
         ctx.fail("SETNAME", "INVALID_REALNAME", description="Realname is not valid")
         return
-    user.realname = realname
-    recipients = told_of(ctx.server.world, user, "setname")
-    if "setname" in user.caps:
-        recipients.add(user)
-    deliver(recipients, user.source, "SETNAME", [realname], Event(user))
+    actions.set_realname(ctx, realname)
 
 
 # --- MONITOR -------------------------------------------------------------------
