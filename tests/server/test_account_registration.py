@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness import cap_ls
 from hubbub.protocol.message import Message
 from ircclient import RawClient
 from saslclient import plain
@@ -24,9 +25,7 @@ async def reply_to(client: RawClient, line: str) -> Message:
 
 
 async def cap_value(client: RawClient) -> str | None:
-    await client.send("CAP LS 302")
-    ls = await client.expect("CAP")
-    for entry in ls.params[-1].split():
+    for entry in await cap_ls(client):
         name, _, value = entry.partition("=")
         if name == "draft/account-registration":
             return value

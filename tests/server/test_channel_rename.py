@@ -104,8 +104,8 @@ async def test_history_and_registration_follow_the_rename(irc: RunningServer) ->
     assert "Information on #renamed" in await cs(alice, "INFO #renamed")
 
     async def moved() -> bool:
-        records = await irc.server.store.history.latest("#renamed", None, 10)
+        records = await irc.server.store.history.latest("#renamed", None, 10, messages_only=True)
         return [r.text for r in records] == ["before the rename"]
 
     await until(moved)
-    assert await irc.server.store.history.latest("#reg", None, 10) == []
+    assert await irc.server.store.history.latest("#reg", None, 10, messages_only=True) == []

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness import joined, until
+from harness import cap_ls, joined, until
 from hubbub.protocol.message import Message
 from ircclient import RawClient
 
@@ -70,9 +70,7 @@ async def channel_with_history(irc: Any, count: int = 10) -> tuple[RawClient, li
 async def test_advertised(irc: Any) -> None:
     client = await RawClient.connect("127.0.0.1", irc.port())
     irc.clients.append(client)
-    await client.send("CAP LS 302")
-    ls = await client.expect("CAP")
-    assert "draft/chathistory" in ls.params[-1].split()
+    assert "draft/chathistory" in await cap_ls(client)
     await client.send("NICK x")
     await client.send("USER x 0 * :x")
     await client.send("CAP END")

@@ -177,7 +177,8 @@ async def test_unicode_digits_get_a_reply_not_a_traceback(
     await alice.ask("JOIN #c")
     with caplog.at_level(logging.ERROR, logger="hubbub"):
         replies = await alice.ask(line)
-    assert [(m.command, m.params[1]) for m in replies] == expected
+    # A long CAP LS reply comes as several CAP LS lines: each counts once here.
+    assert list(dict.fromkeys((m.command, m.params[1]) for m in replies)) == expected
     assert not [r for r in caplog.records if r.exc_info]
     # Still usable.
     assert [m.command for m in await alice.ask("MODE alice")] == ["221"]
