@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from harness import register_logged_in
 from hubbub.server.app import Server
 from hubbub.server.config import Config
 from ircclient import RawClient
@@ -30,6 +31,15 @@ class WebServer:
         client = await RawClient.connect("127.0.0.1", self.port("plaintext"))
         self.clients.append(client)
         await client.register(nick, caps)
+        return client
+
+    async def client_logged_in(
+        self, account: str, password: str, caps: list[str] | None = None
+    ) -> RawClient:
+        """A raw client logged in (SASL PLAIN) to an existing account: another device."""
+        client = await RawClient.connect("127.0.0.1", self.port("plaintext"))
+        self.clients.append(client)
+        await register_logged_in(client, account, password, caps)
         return client
 
     async def stop(self) -> None:

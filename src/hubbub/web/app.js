@@ -23,7 +23,7 @@ const WANTED_CAPS = [
   "message-tags", "server-time", "echo-message", "batch", "sasl", "draft/chathistory",
   "away-notify", "account-notify", "account-tag", "extended-join", "multi-prefix",
   "invite-notify", "cap-notify", "draft/account-registration", "draft/multiline",
-  "draft/read-marker", "draft/message-redaction", "draft/metadata-2",
+  "draft/read-marker", "draft/message-redaction", "draft/metadata-3",
 ];
 const MAX_MESSAGES = 2000; // per conversation; the oldest are dropped beyond
 const HISTORY_PAGE = 50;
@@ -230,7 +230,8 @@ const HANDLERS = {
   INVITE: (m) => notice(activeConversation(), `${parseSource(m.source).nick} invites ${m.params[0] === client.nick ? "you" : m.params[0]} to ${m.params[1]}`),
   REDACT: onRedact,
   MARKREAD: onMarkread,
-  METADATA: (m) => onMetadataValue(m.params[0], m.params[1], m.params[3] ?? m.params[2]),
+  // METADATA <target> <key> <visibility> [:<value>]: no value means the key was cleared
+  METADATA: (m) => onMetadataValue(m.params[0], m.params[1], m.params[3]),
   FAIL: (m) => onRegisterFail(m) || notice(activeConversation(), `${m.params[0]} failed: ${m.params.at(-1)}`, "error"),
   WARN: (m) => notice(activeConversation(), `${m.params[0]}: ${m.params.at(-1)}`),
   NOTE: (m) => notice(serverConversation(), `${m.params[0]}: ${m.params.at(-1)}`),
@@ -254,7 +255,7 @@ function onCap(m) {
       else if (cap) client.caps.add(cap);
     }
     if (!client.registered) finishCaps();
-    else if (has("draft/metadata-2")) subscribeMetadata();
+    else if (has("draft/metadata-3")) subscribeMetadata();
   } else if (sub === "NAK") {
     if (!client.registered) send("CAP", ["END"]);
   } else if (sub === "DEL") {
@@ -371,6 +372,17 @@ function numeric(m) {
     case "301":
       notice(conversation(params[0]), `${params[0]} is away: ${params[1]}`);
       break;
+    case "761": // RPL_KEYVALUE <target> <key> <visibility> :<value>
+      onMetadataValue(params[0], params[1], params[3]);
+      break;
+    case "766": // RPL_KEYNOTSET <target> <key>: not set, or just cleared
+      onMetadataValue(params[0], params[1], undefined);
+      break;
+    case "770": // subscribed, unsubscribed, subscriptions, sync later: nothing to show
+    case "771":
+    case "772":
+    case "774":
+      break;
     default:
       if (Number(m.command) >= 400) notice(activeConversation(), params.join(" "), "error");
       else notice(serverConversation(), params.join(" "));
@@ -378,6 +390,8 @@ function numeric(m) {
 }
 
 function afterWelcome() {
+  // Subscribe before joining: a JOIN sends the members' metadata for subscribed keys only.
+  if (has("draft/metadata-3")) subscribeMetadata();
   const saved = loadSaved();
   const channels = new Set(saved.channels ?? []);
   for (const conv of client.conversations.values()) if (conv.kind === "channel") channels.add(conv.name);
@@ -387,7 +401,6 @@ function afterWelcome() {
     send("CHATHISTORY", ["TARGETS", `timestamp=${now}`, "timestamp=1970-01-01T00:00:00.000Z", "50"]);
     for (const conv of client.conversations.values()) if (conv.kind === "query") fetchMissed(conv);
   }
-  if (has("draft/metadata-2")) subscribeMetadata();
   renderWhoAmI();
 }
 
@@ -602,11 +615,16 @@ function subscribeMetadata() {
 }
 
 function onMetadataValue(target, name, value) {
-  if (!target || !name) return;
+  if (!target || !name || target === "*") return;
   const entry = client.metadata.get(key(target)) ?? {};
-  entry[name] = value;
+  const before = entry[name];
+  if (value === undefined || value === "") delete entry[name];
+  else entry[name] = value;
   client.metadata.set(key(target), entry);
+  if (entry[name] === before) return;
   renderMembers();
+  // Messages show the display name next to the nick: redraw them for a change.
+  if (name === "display-name" && client.active) renderMessages({ keepOffsetFromBottom: true });
 }
 
 // ---------------------------------------------------------------- membership

@@ -174,8 +174,8 @@ export function parseFormatting(text) {
       flush();
       const match = HEX_COLOR.exec(text.slice(i + 1));
       if (match) i += match[0].length; // hex colours: read and ignored (the 16 mIRC colours are drawn)
-    } else if (ch < " " && ch !== "\t") {
-      // other control characters are not drawn
+    } else if (ch < " " && ch !== "\t" && ch !== "\n") {
+      // other control characters are not drawn; a line break only comes from a multiline message
     } else {
       current += ch;
     }

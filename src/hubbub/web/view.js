@@ -96,7 +96,6 @@ export function messageElement(message) {
   }
   const meta = client.metadata.get(key(message.nick)) ?? {};
   const nick = element("span", `nick ${nickColour(message.nick)}`, message.action ? `* ${message.nick}` : message.nick);
-  if (meta["display-name"]) nick.title = meta["display-name"];
   const body = element("span", "text");
   if (message.redacted) {
     body.textContent = "(message deleted)";
@@ -104,7 +103,10 @@ export function messageElement(message) {
   } else {
     body.append(formattedText(message.text));
   }
-  row.append(time, " ", nick, " ", body);
+  row.append(time, " ", nick, " ");
+  // A display name (draft/metadata-3) is shown as text, never as markup.
+  if (meta["display-name"]) row.append(element("span", "display-name", meta["display-name"]), " ");
+  row.append(body);
   if (message.reactions.size) {
     const list = element("div", "reactions");
     for (const [emoji, nicks] of message.reactions) {
@@ -158,7 +160,8 @@ function messageActions(message) {
       buttons.push(react);
     }
   }
-  if (message.self && has("draft/message-redaction")) {
+  // Only a logged-in user may delete: the server refuses guests (no account to own it).
+  if (message.self && client.account && has("draft/message-redaction")) {
     const remove = element("button", "quiet", "Delete");
     remove.type = "button";
     remove.setAttribute("aria-label", "Delete your message");
