@@ -111,6 +111,20 @@ async def test_shift_enter_lines_go_as_one_multiline_message_and_come_back_as_on
     await expect(theirs).to_contain_text("mreader")
     assert await theirs.locator(".text").inner_text() == "line one\nline two"
 
+    # From history (CHATHISTORY LATEST on joining) it is still one message of two lines.
+    later = await page.context.browser.new_context()
+    try:
+        again = await later.new_page()
+        await connect(again, web.url, "latecomer", channels="#ml")
+        old = log(again).locator(".msg", has_text="line one")
+        await expect(old).to_have_count(1, timeout=TIMEOUT)
+        assert await old.locator(".text").inner_text() == "line one\nline two"
+        mine = log(again).locator(".msg", has_text="first line")
+        await expect(mine).to_have_count(1)
+        assert await mine.locator(".text").inner_text() == "first line\nsecond line"
+    finally:
+        await later.close()
+
 
 async def test_deleting_own_message_sends_redact_and_removes_it_everywhere(
     context: Any, web: WebServer
@@ -223,3 +237,35 @@ async def test_reaction_goes_out_as_tagmsg_and_one_from_irc_is_shown(
     await raw.send(f"@+draft/react=👍;+draft/reply={news.tags['msgid']} TAGMSG #react")
     await expect(row.locator(".reaction")).to_have_text("👍 2", timeout=TIMEOUT)
     await expect(row.locator(".reaction")).to_have_attribute("title", "reacto, rex")
+
+
+async def test_multiline_history_of_another_conversation_is_not_counted_unread(
+    page: Any, web: WebServer
+) -> None:
+    raw = await web.client("mlpast", ["draft/multiline", *TAGS])
+    await raw.send("JOIN #mlpast")
+    await raw.send("BATCH +p1 draft/multiline #mlpast")
+    await raw.send("@batch=p1 PRIVMSG #mlpast :said before")
+    await raw.send("@batch=p1 PRIVMSG #mlpast :you came")
+    await raw.ask("BATCH -p1")
+    await connect(page, web.url, "mlnew", channels="#elsewhere #mlpast")
+    await expect(page.get_by_role("heading", name="#elsewhere", exact=True)).to_be_visible(
+        timeout=TIMEOUT
+    )
+    # The #mlpast button exists once its JOIN came, when CHATHISTORY LATEST was sent.
+    await expect(conversations(page).get_by_role("button", name="#mlpast")).to_be_visible(
+        timeout=TIMEOUT
+    )
+    # A round trip after that request: a private message out and one back. The
+    # server answers in order, so the history came before the answer.
+    await message_box(page).fill("/msg mlpast ping")
+    await message_box(page).press("Enter")
+    await raw.expect(lambda m: m.command == "PRIVMSG" and m.params == ["mlpast", "ping"])
+    await raw.send("PRIVMSG mlnew :pong")
+    await shows(page, "pong")  # /msg opened the private conversation with mlpast
+    # History is not news: no unread count on #mlpast, and it is one message.
+    await expect(badge(page, "#mlpast")).to_have_count(0)
+    await conversations(page).get_by_role("button", name="#mlpast").click()
+    old = log(page).locator(".msg", has_text="said before")
+    await expect(old).to_have_count(1, timeout=TIMEOUT)
+    assert await old.locator(".text").inner_text() == "said before\nyou came"

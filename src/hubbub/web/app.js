@@ -413,7 +413,12 @@ function onBatch(m) {
   const batch = client.batches.get(ref);
   client.batches.delete(ref);
   if (!batch) return;
-  if (batch.type === "chathistory") onHistoryBatch(batch);
+  const parent = client.batches.get(batch.tags.batch);
+  if (batch.type === "draft/multiline" && parent) {
+    // Inside a chathistory batch: one history line, not a live message.
+    const merged = mergeMultiline(batch);
+    if (merged) parent.lines.push(merged);
+  } else if (batch.type === "chathistory") onHistoryBatch(batch);
   else if (batch.type === "draft/multiline") onMultilineBatch(batch);
   else for (const line of batch.lines) handle({ ...line, tags: { ...line.tags, batch: undefined } });
 }
@@ -511,16 +516,22 @@ function addMessage(conv, message, live, older = false) {
   updateTitle();
 }
 
-function onMultilineBatch(batch) {
+/** A draft/multiline batch as one PRIVMSG/NOTICE line whose text has its line breaks. */
+function mergeMultiline(batch) {
   const first = batch.lines[0];
-  if (!first) return;
+  if (!first) return null;
   let text = "";
   batch.lines.forEach((line, i) => {
     if (i > 0) text += "draft/multiline-concat" in line.tags ? "" : "\n";
     text += line.params[1] ?? "";
   });
-  const merged = { ...first, tags: { ...first.tags, ...batch.tags, msgid: batch.tags.msgid ?? first.tags.msgid }, params: [batch.params[0], text] };
-  onMessage(merged, first.command);
+  const tags = { ...first.tags, ...batch.tags, msgid: batch.tags.msgid ?? first.tags.msgid, batch: undefined };
+  return { ...first, tags, params: [batch.params[0], text] };
+}
+
+function onMultilineBatch(batch) {
+  const merged = mergeMultiline(batch);
+  if (merged) onMessage(merged, merged.command);
 }
 
 function onHistoryBatch(batch) {
