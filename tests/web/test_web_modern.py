@@ -6,9 +6,13 @@ capability, and what that client sends is seen in the browser. Read markers
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import expect
 from webserver import WebServer
 from webui import (
@@ -22,12 +26,26 @@ from webui import (
     shows,
 )
 
+from harness import make_config
 from hubbub.protocol.message import Message
+from hubbub.server.app import Server
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 PASSWORD = "a long enough secret"
 TAGS = ["message-tags", "echo-message", "server-time", "batch"]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def web(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[WebServer]:
+    """The module's server, letting this one address create the accounts these tests need."""
+    data = Path(tmp_path_factory.mktemp("modern"))
+    config = make_config(data, accounts={"registrations_per_ip": 20})
+    server = Server(config)
+    await server.start()
+    running = WebServer(config, server)
+    yield running
+    await running.close()
 
 
 def badge(page: Any, name: str) -> Any:
@@ -40,6 +58,14 @@ async def said(raw: Any, text: str) -> Message:
     await raw.send(text)
     body = text.split(" :", 1)[1]
     return await raw.expect(lambda m: m.command == "PRIVMSG" and m.params[1] == body)
+
+
+async def clock_past(raw: Any, stamp: str) -> None:
+    """Wait until the server's clock (this machine's) is past ``stamp``: what is
+    said next is stamped later (messages within one millisecond share a time,
+    and a read marker at that time covers them all)."""
+    while datetime.now(UTC) <= datetime.fromisoformat(stamp) + timedelta(milliseconds=1):
+        await raw.ask("PING :clock")
 
 
 async def test_read_markers_sent_on_reading_and_synced_from_another_device(
@@ -63,6 +89,7 @@ async def test_read_markers_sent_on_reading_and_synced_from_another_device(
     # Away from #read, new messages count as unread.
     await conversations(page).get_by_role("button", name="Server messages").click()
     second = await said(poster, "PRIVMSG #read :second")
+    await clock_past(poster, second.tags["time"])
     third = await said(poster, "PRIVMSG #read :third")
     await expect(badge(page, "#read")).to_have_text("2", timeout=TIMEOUT)
 
@@ -269,3 +296,33 @@ async def test_multiline_history_of_another_conversation_is_not_counted_unread(
     old = log(page).locator(".msg", has_text="said before")
     await expect(old).to_have_count(1, timeout=TIMEOUT)
     assert await old.locator(".text").inner_text() == "said before\nyou came"
+
+
+async def test_logging_in_counts_unread_from_the_accounts_read_marker(
+    page: Any, web: WebServer
+) -> None:
+    device = await web.client("hdev", [*TAGS, "draft/read-marker"])
+    registered = await device.answers("REGISTER * * hdev-password")
+    assert ("REGISTER", ["SUCCESS", "hdev"]) in [(c, p[:2]) for c, p in registered]
+    await device.ask("JOIN #hfirst")
+    await device.ask("JOIN #hist")
+    poster = await web.client("hposter", TAGS)
+    await poster.ask("JOIN #hist")
+    first = await said(poster, "PRIVMSG #hist :one")
+    await device.ask(f"MARKREAD #hist timestamp={first.tags['time']}")
+    await clock_past(poster, first.tags["time"])
+    await said(poster, "PRIVMSG #hist :two")
+    await said(poster, "PRIVMSG #hist :three")
+
+    # The browser logs in to the same account (another device, in the same
+    # channels, #hfirst shown first): two messages came after the marker.
+    await connect(page, web.url, "hdev", password="hdev-password")
+    await expect(page.get_by_role("heading", name="#hfirst", exact=True)).to_be_visible(
+        timeout=TIMEOUT
+    )
+    await expect(badge(page, "#hist")).to_have_text("2", timeout=TIMEOUT)
+    await conversations(page).get_by_role("button", name="#hist").click()
+    await expect(badge(page, "#hist")).to_have_count(0)
+    # Reading it there moves the marker for the other device too.
+    marker = await device.expect(lambda m: m.command == "MARKREAD" and m.params[0] == "#hist")
+    assert marker.params[1] > f"timestamp={first.tags['time']}"

@@ -554,6 +554,9 @@ function onHistoryBatch(batch) {
     if (key(conv.name) === client.active) renderMessages({ keepOffsetFromBottom: true });
   } else if (key(conv.name) === client.active) {
     renderMessages();
+    if (!document.hidden) markRead(conv);
+  } else if (conv.readUpTo) {
+    countUnread(conv); // what came after this account's read marker (MARKREAD)
   }
   // A log too short to scroll can never be scrolled up: fill it first.
   if (key(conv.name) === client.active && log.scrollHeight <= log.clientHeight) fetchOlder(conv);
@@ -607,7 +610,13 @@ function onMarkread(m) {
   const value = m.params[1];
   if (!conv || !value || !value.startsWith("timestamp=")) return;
   conv.readUpTo = new Date(value.slice(10));
-  conv.unread = conv.messages.filter((x) => !x.self && x.time > conv.readUpTo).length;
+  countUnread(conv);
+}
+
+/** Unread: others' messages after the read marker (not events, not our own). */
+function countUnread(conv) {
+  const reading = key(conv.name) === client.active && !document.hidden;
+  conv.unread = reading ? 0 : conv.messages.filter((x) => !x.self && !x.local && x.time > conv.readUpTo).length;
   if (!conv.unread) conv.mention = false;
   renderConversationList();
   updateTitle();
