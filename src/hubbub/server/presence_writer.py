@@ -25,8 +25,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Write = Callable[[], Awaitable[None]]
-ATTEMPTS = 4
-RETRY_DELAY = 0.5  # seconds, times the attempt number
+ATTEMPTS = 4  # for a write that fails for any reason but a busy database
+RETRY_DELAY = 0.5  # seconds, times the attempt number, at most MAX_DELAY
+MAX_DELAY = 2.0
+STOP_PATIENCE = 10.0  # seconds the stop waits for a busy database
+
+
+def _busy(exc: Exception) -> bool:
+    """SQLite's lock held by another writer (the history writer process)
+    past the busy timeout: worth waiting for, however long it takes."""
+    text = str(exc)
+    return "database is locked" in text or "database is busy" in text
 
 
 class PresenceWriter:
@@ -54,21 +63,28 @@ class PresenceWriter:
         finally:
             self._draining = False
 
-    async def flush(self) -> None:
-        """Run every queued write, oldest first. A write that fails (the
-        database busy past its timeout while the history writer holds it)
-        is tried again a few times before it is dropped."""
+    async def flush(self, patience: float | None = None) -> None:
+        """Run every queued write, oldest first. A write that finds the
+        database busy (past its timeout, while the history writer holds it)
+        waits and tries again until it is done, or, at stop, for
+        ``patience`` seconds; one that fails otherwise is tried a few times
+        before it is dropped."""
+        loop = asyncio.get_running_loop()
+        deadline = None if patience is None else loop.time() + patience
         while self._pending:
             key, write = next(iter(self._pending.items()))
-            for attempt in range(1, ATTEMPTS + 1):
+            attempt = 0
+            while True:
+                attempt += 1
                 try:
                     await write()
                     break
-                except Exception:
-                    if attempt == ATTEMPTS:
+                except Exception as exc:
+                    out_of_time = deadline is not None and loop.time() > deadline
+                    if out_of_time or (attempt >= ATTEMPTS and not _busy(exc)):
                         log.exception("presence: a write failed %d times, dropped", attempt)
-                    else:
-                        await asyncio.sleep(RETRY_DELAY * attempt)
+                        break
+                    await asyncio.sleep(min(RETRY_DELAY * attempt, MAX_DELAY))
             if self._pending.get(key) is write:
                 del self._pending[key]
 
@@ -78,7 +94,7 @@ async def _load(server: ServerApi) -> None:
 
 
 async def _flush_at_stop(server: ServerApi) -> None:
-    await server.feature(PresenceWriter).flush()
+    await server.feature(PresenceWriter).flush(patience=STOP_PATIENCE)
 
 
 def install(server: ServerApi, add: Callable[[object], None]) -> None:
