@@ -7,8 +7,9 @@ and nothing is lost at stop.
 Writes are keyed by what they set (an account's marker for one target,
 one device's last-seen time...): a newer write for the same key replaces
 the one waiting, so the queue holds at most one write per row. A write
-leaves the queue only once done; the server's stop runs what is left
-(every write is an idempotent upsert, so one cut short runs again)."""
+leaves the queue only once done; the server's stop runs what is left,
+waiting at most ``STOP_PATIENCE`` for a busy database (every write is an
+idempotent upsert, so one cut short runs again)."""
 
 from __future__ import annotations
 
