@@ -24,6 +24,7 @@ from hubbub.store.records import Account, ScramCredentials
 from hubbub.store.schema import account_certfps, account_metadata, accounts
 from hubbub.store.sql.channels import SqlChannels
 from hubbub.store.sql.history import SqlHistory
+from hubbub.store.sql.uncancellable import uncancellable
 from hubbub.store.timeutil import from_ms, to_ms, utcnow
 
 MAX_NAME_LENGTH = 64
@@ -46,6 +47,7 @@ def normalise_fingerprint(fingerprint: str) -> str:
     return fp
 
 
+@uncancellable
 class SqlAccounts:
     def __init__(
         self,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hubbub.store.keys import name_key
 from hubbub.store.records import BanKind, ServerBan
 from hubbub.store.schema import server_bans
+from hubbub.store.sql.uncancellable import uncancellable
 from hubbub.store.timeutil import from_ms, to_ms, utcnow
 
 
@@ -33,6 +34,7 @@ def normalise_mask(kind: BanKind, mask: str) -> str:
     raise ValueError(f"unknown ban kind {kind!r}")
 
 
+@uncancellable
 class SqlServerBans:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

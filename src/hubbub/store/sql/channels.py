@@ -15,6 +15,7 @@ from hubbub.store.errors import AlreadyExists, NotFound
 from hubbub.store.keys import name_key
 from hubbub.store.records import AccessLevel, ChannelRegistration, ListEntry, ListKind, Topic
 from hubbub.store.schema import channel_access, channel_lists, channels
+from hubbub.store.sql.uncancellable import uncancellable
 from hubbub.store.timeutil import from_ms, to_ms, utcnow
 
 DEFAULT_MODES = "+nt"
@@ -22,6 +23,7 @@ _LEVELS = ("op", "voice")
 _LIST_KINDS = ("b", "e", "I")
 
 
+@uncancellable
 class SqlChannels:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -36,6 +36,7 @@ from hubbub.store.records import MESSAGE_COMMANDS, HistoryRecord, HistoryTarget,
 from hubbub.store.schema import accounts, history, history_parties
 from hubbub.store.sql import history_postgresql
 from hubbub.store.sql import history_rows as hr
+from hubbub.store.sql.uncancellable import uncancellable
 from hubbub.store.sql.writer_link import (
     WriterLink,
     encode_forget,
@@ -86,6 +87,7 @@ _RESET_PARTIES = _ResetParties()
 _Item = HistoryRecord | _Forget | _Redact | _ResetParties
 
 
+@uncancellable
 class SqlHistory:
     def __init__(
         self, engine: AsyncEngine, flush_interval: float, flush_max: int, buffer_max: int

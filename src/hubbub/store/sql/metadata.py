@@ -8,8 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hubbub.store.keys import name_key
 from hubbub.store.schema import account_metadata, accounts
+from hubbub.store.sql.uncancellable import uncancellable
 
 
+@uncancellable
 class SqlAccountMetadata:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -23,12 +23,14 @@ from hubbub.store.schema import (
     always_on_users,
     read_markers,
 )
+from hubbub.store.sql.uncancellable import uncancellable
 
 
 def _account_id(account: str) -> Any:
     return select(accounts.c.id).where(accounts.c.name_key == name_key(account)).scalar_subquery()
 
 
+@uncancellable
 class SqlPresence:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
