@@ -27,13 +27,6 @@ async def restart(irc: RunningServer, start_server: ServerFactory) -> RunningSer
     return await start_server(server={"data_dir": str(data_dir)})
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "known bug, issue 16: under a loaded full-suite run a SQLite write lock is held "
-        "for the server's lifetime by something not yet found; presence writes wait on it"
-    ),
-)
 async def test_always_on_stays_away_and_survives_a_restart(start_server: ServerFactory) -> None:
     irc = await start_server()
     await irc.account("alice", PASSWORD)

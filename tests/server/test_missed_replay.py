@@ -38,13 +38,6 @@ def replayed(lines: list) -> list[tuple[str, str, str]]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "known bug, issue 16: under a loaded full-suite run a SQLite write lock is held "
-        "for the server's lifetime by something not yet found; presence writes wait on it"
-    ),
-)
 async def test_missed_messages_across_a_restart_exactly_once(
     start_server: ServerFactory,
 ) -> None:

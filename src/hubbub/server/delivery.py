@@ -35,6 +35,17 @@ _counter = itertools.count(1)
 
 _second_cache: list[object] = [-1, ""]
 
+# Events are stamped no earlier than this (seconds): see ``stamp_after``.
+_earliest = [0.0]
+
+
+def stamp_after(ms: int) -> None:
+    """Stamp every event created from now on later than ``ms`` (ms since
+    the epoch). A device that leaves (or arrives) at ``ms`` then tells apart
+    exactly the messages it saw from those it missed, even within one
+    millisecond: the clock runs at most 1 ms ahead, once per departure."""
+    _earliest[0] = max(_earliest[0], (ms + 1) / 1000 + 1e-6)
+
 
 def server_time(at: float | None = None) -> str:
     """ISO 8601 UTC with milliseconds; the date part is formatted once a second."""
@@ -67,7 +78,11 @@ class Event:
         client_tags: dict[str, str] | None = None,
         at: float | None = None,
     ) -> None:
-        self.at = time.time() if at is None else at
+        if at is None:
+            at = time.time()
+            if at < _earliest[0]:
+                at = _earliest[0]
+        self.at = at
         self._seq = next(_counter)
         self._msgid: str | None = None
         self.account = sender.account if sender is not None else None

@@ -20,17 +20,20 @@ from typing import TYPE_CHECKING
 
 from hubbub.protocol.casemap import fold
 from hubbub.server.api import Context
+from hubbub.server.delivery import stamp_after
 from hubbub.server.history import send_paced
 from hubbub.server.history_lines import replay
 from hubbub.server.logtext import for_log
 from hubbub.server.presence_writer import PresenceWriter
 from hubbub.server.state import User
 from hubbub.store import HistoryRecord, conversation_key
+from hubbub.store.timeutil import from_ms
 
 if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
 
 log = logging.getLogger(__name__)
+_NO_END = datetime.max.replace(tzinfo=UTC)
 
 
 class DevicesSeen:
@@ -45,8 +48,13 @@ class DevicesSeen:
         self.connected: dict[int, tuple[str, str]] = {}
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+def _boundary_ms() -> int:
+    """Now, as the line between what a device saw and what it missed:
+    every message stamped at or before it came before, every later one is
+    stamped after it (``stamp_after``)."""
+    ms = int(time.time() * 1000)
+    stamp_after(ms)
+    return ms
 
 
 def _seen(server: ServerApi, account: str, device: str, ms: int) -> None:
@@ -70,7 +78,7 @@ def device_connected(ctx: Context) -> None:
     server = ctx.server
     seen = server.feature(DevicesSeen)
     since = seen.last_seen.get(fold(account), {}).get(device)
-    now = _now_ms()
+    now = _boundary_ms()
     seen.connected[conn.connection_id] = (account, device)
     _seen(server, account, device, now)
     limit = server.config.history.missed_replay_max
@@ -82,13 +90,16 @@ async def _replay(
     server: ServerApi, user: User, conn: User, since: int, until: int, limit: int
 ) -> None:
     history = server.store.history
-    end = datetime.fromtimestamp(until / 1000, UTC)
+    # Both bounds exclusive: after ``since``, up to and including ``until``.
+    end = from_ms(until + 1)
     try:
         targets: list[tuple[str, str]] = [(c.name, c.name) for c in user.channels.values()]
         party = user.history_party
         if party is not None:
-            start = datetime.fromtimestamp(since / 1000, UTC)
-            for found in await history.targets(party, start, end, 1000):
+            start = from_ms(since)
+            # Conversations with news since ``since``, even those with newer
+            # messages still (which TARGETS would leave out of a window).
+            for found in await history.targets(party, start, _NO_END, 1000):
                 other = server.store.accounts.party(found.name) or fold(found.name)
                 targets.append((conversation_key(party, other), found.name))
         for key, name in targets:
@@ -117,7 +128,7 @@ async def _send(
 def _gone(server: ServerApi, conn: User) -> None:
     named = server.feature(DevicesSeen).connected.pop(conn.connection_id, None)
     if named is not None:
-        _seen(server, *named, _now_ms())
+        _seen(server, *named, _boundary_ms())
 
 
 def _device_left(server: ServerApi, user: User, device: User) -> None:
@@ -139,7 +150,7 @@ async def _load(server: ServerApi) -> None:
 async def _at_stop(server: ServerApi) -> None:
     """Every named device still connected was here until now."""
     seen = server.feature(DevicesSeen)
-    now = _now_ms()
+    now = _boundary_ms()
     for account, device in seen.connected.values():
         _seen(server, account, device, now)
     seen.connected.clear()
