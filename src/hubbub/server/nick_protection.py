@@ -18,7 +18,6 @@ from hubbub.server import actions
 from hubbub.server.api import Context
 from hubbub.server.services import service_notice
 from hubbub.server.state import User
-from hubbub.store import Account
 
 if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
@@ -73,20 +72,8 @@ def check(ctx: Context) -> None:
     task.add_done_callback(forget)
 
 
-async def _lookup(server: ServerApi, nick: str) -> Account | None:
-    """The account named ``nick``. A cancelled task (server stop, nick change)
-    still lets the query finish: SQLAlchemy's aiosqlite adapter can hang on a
-    query cancelled midway."""
-    query = asyncio.ensure_future(server.store.accounts.get(nick))
-    try:
-        return await asyncio.shield(query)
-    except asyncio.CancelledError:
-        await query
-        raise
-
-
 async def _protect(server: ServerApi, user: User, folded: str) -> None:
-    account = await _lookup(server, user.nick)
+    account = await server.store.accounts.get(user.nick)
     if account is None or not _still_protected(server, user, folded):
         return
     ctx = Context(server, user)
