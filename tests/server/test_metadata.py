@@ -309,3 +309,45 @@ async def test_monitor_sends_the_watched_users_subscribed_values(irc: RunningSer
     ]
     assert seen[0].params[2:] == ["avatar", "*", "https://example.com/later.png"]
     assert seen[1].params[1].startswith("later!")
+
+
+async def test_an_avatar_is_checked_for_length_only_and_reaches_others_whole(
+    irc: RunningServer,
+) -> None:
+    """The draft lets a value be any text; which avatars to load is the
+    client's choice. A data: image of the full max-value-bytes, set by the
+    longest nick, reaches a subscriber and WHOIS uncut; one byte more is refused."""
+    nick = "n" * 30  # NICKLEN
+    setter = await irc.client(nick, CAPS)
+    viewer = await irc.client("v" * 30, CAPS)
+    await viewer.ask("METADATA * SUB avatar")
+    await joined(setter, "#av")
+    await joined(viewer, "#av")
+    avatar = "data:image/png;base64," + "A" * (300 - len("data:image/png;base64,"))
+    assert numerics(await setter.ask(f"METADATA * SET avatar :{avatar}"), "761")
+    assert (await viewer.expect("761")).params == ["*", nick, "avatar", "*", avatar]
+    whois = numerics(await viewer.ask(f"WHOIS {nick}"), "760")
+    assert whois == [["v" * 30, nick, "avatar", "*", avatar]]
+    for text in ("not a URL at all", "javascript:alert(1)"):
+        assert numerics(await setter.ask(f"METADATA * SET avatar :{text}"), "761")
+    replies = await setter.ask(f"METADATA * SET avatar :{avatar}A")
+    assert numerics(replies, "FAIL") == [
+        ["METADATA", "INVALID_VALUE", "avatar", "Value is too long"]
+    ]
+
+
+async def test_a_value_that_would_be_cut_on_the_wire_is_refused(
+    start_server: ServerFactory,
+) -> None:
+    """With long nicks allowed, a value within max-value-bytes may not fit in
+    the line that carries it (``:server 760 <viewer> <nick> avatar * :...``):
+    refused, rather than sent cut (a cut URL is another address)."""
+    irc = await start_server(limits={"nicklen": 200})
+    foo = await irc.client("foo", CAPS)
+    # 510 - len(":irc.test.local 760 ") - 200 - 1 - 200 - 1 - len("avatar") - len(" * :")
+    room = 510 - 20 - 200 - 1 - 200 - 1 - 6 - 4
+    assert numerics(await foo.ask("METADATA * SET avatar :" + "a" * room), "761")
+    replies = await foo.ask("METADATA * SET avatar :" + "a" * (room + 1))
+    assert numerics(replies, "FAIL") == [
+        ["METADATA", "INVALID_VALUE", "avatar", "Value is too long"]
+    ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from hubbub.protocol.message import MAX_BODY_TEXT
 from hubbub.server.api import Context, ServerApi
 from hubbub.server.delivery import deliver
 from hubbub.server.state import Channel, User
@@ -62,6 +63,20 @@ def can_edit(editor: User, target: Target) -> bool:
 
 def value_fits(value: str, max_bytes: int) -> bool:
     return len(value.encode()) <= max_bytes
+
+
+def line_room(server: ServerApi, target: Target, key: str) -> int:
+    """Bytes left for a value of ``key`` in the longest line that carries it,
+    ``:<server> 760 <viewer> <target> <key> * :<value>``, with the longest
+    nick the viewer (and a user target) may take. A longer value would be cut
+    on the way out, and a cut avatar URL names another address."""
+    limits = server.config.limits
+    if isinstance(target, Channel):
+        name = max(len(target.name.encode()), limits.channellen)
+    else:
+        name = limits.nicklen
+    prefix = len(f":{server.name} {RPL_WHOISKEYVALUE} ")
+    return MAX_BODY_TEXT - (prefix + limits.nicklen + 1 + name + 1 + len(key) + len(" * :"))
 
 
 # --- telling others ------------------------------------------------------------------

@@ -146,7 +146,8 @@ def _set(ctx: Context, target: md.Target, key: str, value: str | None) -> Awaita
         del target.metadata[key]
         ctx.reply(md.RPL_KEYNOTSET, name, key, "Key not set")
     else:
-        if not md.value_fits(value, settings.max_value_bytes):
+        room = min(settings.max_value_bytes, md.line_room(ctx.server, target, key))
+        if not md.value_fits(value, room):
             # The draft names this VALUE_INVALID; Ergo and irctest say INVALID_VALUE.
             _fail(ctx, "INVALID_VALUE", key, text="Value is too long")
             return None
