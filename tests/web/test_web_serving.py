@@ -5,6 +5,7 @@ Raw sockets, so that nothing normalises the paths we send."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import ssl
 import subprocess
@@ -91,6 +92,7 @@ async def test_page_has_strict_security_headers(irc: RunningServer) -> None:
     assert directives["script-src"] == "'self'"
     assert directives["style-src"] == "'self'"
     assert directives["connect-src"] == f"'self' ws://127.0.0.1:{port}"
+    assert directives["img-src"] == "'self' https: data:"  # [web] remote_avatars defaults on
     assert directives["frame-ancestors"] == "'none'"
     assert directives["require-trusted-types-for"] == "'script'"
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
@@ -98,6 +100,38 @@ async def test_page_has_strict_security_headers(irc: RunningServer) -> None:
     assert headers["referrer-policy"] == "no-referrer"
     assert headers["cache-control"] == "no-cache"
     assert re.fullmatch(r'"[0-9a-f]{20}"', headers["etag"])
+
+
+def csp_directives(headers: dict[str, str]) -> dict[str, str]:
+    policy = headers["content-security-policy"]
+    return dict(
+        ([*part.strip().split(" ", 1), ""])[:2] for part in policy.split(";") if part.strip()
+    )
+
+
+async def test_remote_avatars_on_allows_https_images_and_tells_the_page(
+    irc: RunningServer,
+) -> None:
+    port = ws_port(irc)
+    status, headers, body = await http(port, "/settings.json")
+    assert status == 200 and headers["content-type"] == "application/json"
+    assert json.loads(body) == {"remoteAvatars": True}
+    assert csp_directives(headers)["img-src"] == "'self' https: data:"
+    assert headers["cache-control"] == "no-cache" and headers["etag"]
+
+
+async def test_remote_avatars_off_keeps_images_to_the_server_and_data(
+    start_server: ServerFactory,
+) -> None:
+    irc = await start_server(web={"remote_avatars": False})
+    port = ws_port(irc)
+    for path in ("/", "/app.js", "/settings.json", "/missing"):
+        _, headers, _ = await http(port, path)
+        directives = csp_directives(headers)
+        assert directives["img-src"] == "'self' data:", path
+        assert directives["default-src"] == "'none'" and directives["script-src"] == "'self'"
+    status, _, body = await http(port, "/settings.json")
+    assert status == 200 and json.loads(body) == {"remoteAvatars": False}
 
 
 def test_the_page_has_no_inline_script_or_style() -> None:

@@ -298,6 +298,12 @@ class WebSection(_Section):
     (localhost, 127.0.0.1, [::1]): against DNS rebinding."""
 
     allowed_origins: list[str] = Field(default_factory=list)
+    # Show avatars (metadata key "avatar") from https: addresses: the viewer's
+    # browser fetches each image from the address another user set, which
+    # tells that host the viewer's IP address (docs/security.md). false: the
+    # page's CSP allows images only from this server and data: URLs, and the
+    # client shows data: avatars and initials only.
+    remote_avatars: bool = True
 
     @field_validator("allowed_origins")
     @classmethod

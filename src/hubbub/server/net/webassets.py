@@ -5,8 +5,10 @@ by file name; a request path is only ever looked up in that table, never
 joined to a directory, so ``..``, ``%2e%2e`` or an absolute path simply
 names no file (404). Every answer carries the security headers: a strict
 Content-Security-Policy (no inline script or style, no innerHTML through
-Trusted Types, connections only to this origin), nosniff, no referrer,
-no framing.
+Trusted Types, connections only to this origin, images from this origin,
+data: and, with ``[web] remote_avatars``, https:), nosniff, no referrer,
+no framing. ``/settings.json`` tells the page the ``[web]`` settings it
+must follow (no inline script can carry them).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import hashlib
 import http
 import ipaddress
+import json
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -28,10 +31,14 @@ CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".json": "application/json",
     ".webmanifest": "application/manifest+json",
 }
 # A Host header we are willing to echo into the CSP: host or [v6], optional port.
 _HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+
+
+SETTINGS_NAME = "settings.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,17 +47,36 @@ class Asset:
     content_type: str
     etag: str
 
+    @classmethod
+    def of(cls, name: str, body: bytes) -> Asset:
+        suffix = name[name.rfind(".") :]
+        digest = hashlib.sha256(body).hexdigest()[:20]
+        return cls(body, CONTENT_TYPES.get(suffix, "application/octet-stream"), f'"{digest}"')
+
+
+@dataclass(frozen=True, slots=True)
+class PageSettings:
+    """The ``[web]`` settings the page follows, read per request so that a
+    rehash applies to the next page load."""
+
+    remote_avatars: bool
+
+    @property
+    def img_src(self) -> str:
+        # data: avatars are bounded by [metadata] max_value_bytes; https: ones
+        # are fetched by the viewer's browser from a host another user chose.
+        return "'self' https: data:" if self.remote_avatars else "'self' data:"
+
+    def asset(self) -> Asset:
+        body = json.dumps({"remoteAvatars": self.remote_avatars}).encode()
+        return Asset.of(SETTINGS_NAME, body)
+
 
 class WebAssets:
     """The client's files by name; ``/`` is ``index.html``."""
 
     def __init__(self, files: Mapping[str, bytes]) -> None:
-        self._assets: dict[str, Asset] = {}
-        for name, body in files.items():
-            suffix = name[name.rfind(".") :]
-            digest = hashlib.sha256(body).hexdigest()[:20]
-            kind = CONTENT_TYPES.get(suffix, "application/octet-stream")
-            self._assets[name] = Asset(body, kind, f'"{digest}"')
+        self._assets = {name: Asset.of(name, body) for name, body in files.items()}
 
     @classmethod
     def from_package(cls) -> WebAssets:
@@ -63,20 +89,25 @@ class WebAssets:
         return cls(files)
 
     def lookup(self, path: str) -> Asset | None:
-        name = path.split("?", 1)[0].split("#", 1)[0]
-        if name == "/":
-            name = "/index.html"
-        if not name.startswith("/"):
-            return None
-        return self._assets.get(name[1:])
+        name = asset_name(path)
+        return None if name is None else self._assets.get(name)
 
 
-def security_headers(host: str | None, tls: bool) -> list[tuple[str, str]]:
+def asset_name(path: str) -> str | None:
+    """The file a request path names (``/`` is ``index.html``), None if none."""
+    name = path.split("?", 1)[0].split("#", 1)[0]
+    if name == "/":
+        name = "/index.html"
+    return name[1:] if name.startswith("/") else None
+
+
+def security_headers(host: str | None, tls: bool, settings: PageSettings) -> list[tuple[str, str]]:
     connect = "'self'"
     if host is not None and _HOST.match(host):
         connect += f" {'wss' if tls else 'ws'}://{host}"
     policy = (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; "
+        f"img-src {settings.img_src}; "
         f"connect-src {connect}; manifest-src 'self'; base-uri 'none'; form-action 'none'; "
         "frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'"
     )
@@ -100,12 +131,15 @@ def _plain(status: http.HTTPStatus, headers: list[tuple[str, str]]) -> Response:
     return Response(status.value, status.phrase, Headers(headers), body)
 
 
-def serve_file(assets: WebAssets, request: Request, tls: bool) -> Response:
+def serve_file(assets: WebAssets, request: Request, tls: bool, settings: PageSettings) -> Response:
     """The answer to a plain (non-WebSocket) GET or HEAD."""
-    headers = security_headers(request.headers.get("Host"), tls)
+    headers = security_headers(request.headers.get("Host"), tls, settings)
     if request.method not in ("GET", "HEAD"):
         return _plain(http.HTTPStatus.METHOD_NOT_ALLOWED, [*headers, ("Allow", "GET, HEAD")])
-    asset = assets.lookup(request.path)
+    if asset_name(request.path) == SETTINGS_NAME:
+        asset: Asset | None = settings.asset()
+    else:
+        asset = assets.lookup(request.path)
     if asset is None:
         return _plain(http.HTTPStatus.NOT_FOUND, headers)
     # no-cache: the browser keeps the file but asks each time (a 304 when
@@ -172,5 +206,5 @@ def is_loopback_name(host: str) -> bool:
         return False
 
 
-def forbidden(tls: bool, host: str | None) -> Response:
-    return _plain(http.HTTPStatus.FORBIDDEN, security_headers(host, tls))
+def forbidden(tls: bool, host: str | None, settings: PageSettings) -> Response:
+    return _plain(http.HTTPStatus.FORBIDDEN, security_headers(host, tls, settings))

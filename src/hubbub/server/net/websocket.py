@@ -24,6 +24,7 @@ from hubbub.server.net.client_cert import peer_fingerprint
 from hubbub.server.net.connection import host_for, peer_address
 from hubbub.server.net.tls_upgrade import TlsUpgrade
 from hubbub.server.net.webassets import (
+    PageSettings,
     WebAssets,
     forbidden,
     is_loopback_name,
@@ -258,17 +259,18 @@ async def start_websocket_listener(
 
     def route(connection: ServerConnection, request: Request) -> Response | None:
         asked = request.headers.get("Host")
+        settings = PageSettings(remote_avatars=server.config.web.remote_avatars)
         if is_websocket_request(request):
             allowed = server.config.web.allowed_origins
             origin = request.headers.get("Origin")
             if origin_allowed(origin, asked, tls, allowed, loopback_only=loopback_only):
                 return None
-            return forbidden(tls, asked)
+            return forbidden(tls, asked, settings)
         if assets is None:
             return None  # websockets answers 426 Upgrade Required
         if isinstance(connection, CountedServerConnection) and connection.irc is not None:
             server.file_request_served(connection.irc.user.ip)
-        return serve_file(assets, request, tls)
+        return serve_file(assets, request, tls, settings)
 
     # No ssl= here: CountedServerConnection counts the peer, then upgrades.
     return await serve(
