@@ -196,3 +196,46 @@ async def test_scram_refuses_a_server_that_changes_the_nonce(js: Any) -> None:
         }"""
     )
     assert message == "bad SCRAM server-first message"
+
+
+PNG_DATA = (
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "remote", "expected"),
+    [
+        ("https://img.example/a.png", True, "https://img.example/a.png"),
+        ("https://IMG.example:8443/a b.png?x=1", True, "https://img.example:8443/a%20b.png?x=1"),
+        ("https://img.example/a.png", False, None),  # [web] remote_avatars = false
+        (PNG_DATA, True, PNG_DATA),
+        (PNG_DATA, False, PNG_DATA),
+        ("data:image/webp;base64,UklGRg==", False, "data:image/webp;base64,UklGRg=="),
+        ("http://img.example/a.png", True, None),
+        ("javascript:alert(1)", True, None),
+        ("JavaScript:alert(1)//https://x", True, None),
+        ("data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", True, None),
+        ("data:image/svg+xml;base64,PHN2Zy8+", True, None),
+        ("data:image/png,rawbytes", True, None),
+        ("data:image/png;base64,AAAA<script>", True, None),
+        ("data:image/png;base64," + "A" * 9000, True, None),  # beyond MAX_DATA_AVATAR
+        ("https://user:pw@img.example/a.png", True, None),
+        ("https://img.example/" + "a" * 2100, True, None),  # beyond MAX_URL_AVATAR
+        ("//img.example/a.png", True, None),
+        ("/avatar.png", True, None),
+        ("a cat", True, None),
+        ("", True, None),
+    ],
+)
+async def test_avatar_source_accepts_https_and_small_data_images_only(
+    js: Any, value: str, remote: bool, expected: str | None
+) -> None:
+    assert await call(js, "avatar.js", "avatarSource", value, {"remote": remote}) == expected
+
+
+async def test_initials_of_nicks_and_display_names(js: Any) -> None:
+    cases = {"alice": "A", "Alice Again": "AA", "[bob]": "B", "élan vital x": "ÉV", "__": "_"}
+    for name, expected in cases.items():
+        assert await call(js, "avatar.js", "initials", name) == expected, name

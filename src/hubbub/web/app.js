@@ -8,6 +8,7 @@ import {
   buildLine, isChannel, mentions, parseCaps, parseInput, parseIsupport, parseLine, parsePrefix,
   parseSource, splitBytes, stripFormatting,
 } from "./irc.js";
+import { profileProblem, setProfile, wireProfile } from "./profile.js";
 import { ScramClient, authenticateChunks, canScram, fromBase64, plainPayload } from "./sasl.js";
 import {
   activeConversation, chantypes, client, conversation, has, hooks, key, loadSaved, save,
@@ -15,8 +16,8 @@ import {
 } from "./state.js";
 import {
   $, actions, appendMessageElement, closeDrawers, hideActions, refreshMessageElement,
-  renderConversationList, renderMembers, renderMessages, renderTopbar, renderTyping,
-  renderWhoAmI, setStatus, showActions, toggleDrawer, updateTitle,
+  refreshMessagesFrom, renderConversationList, renderMembers, renderMessages, renderTopbar,
+  renderTyping, renderWhoAmI, setStatus, showActions, toggleDrawer, updateTitle,
 } from "./view.js";
 
 const WANTED_CAPS = [
@@ -643,8 +644,9 @@ function onMetadataValue(target, name, value) {
   client.metadata.set(key(target), entry);
   if (entry[name] === before) return;
   renderMembers();
-  // Messages show the display name next to the nick: redraw them for a change.
-  if (name === "display-name" && client.active) renderMessages({ keepOffsetFromBottom: true });
+  // Messages show the avatar and display name next to the nick: redraw theirs.
+  if (name === "display-name" || name === "avatar") refreshMessagesFrom(target);
+  if (key(target) === key(client.nick)) renderWhoAmI();
 }
 
 // ---------------------------------------------------------------- membership
@@ -755,6 +757,12 @@ function onQuit(m) {
 function onNick(m) {
   const old = parseSource(m.source).nick;
   const now = m.params[0];
+  // Metadata belongs to the user, not the nick: it follows the rename.
+  const meta = client.metadata.get(key(old));
+  if (meta && key(old) !== key(now)) {
+    client.metadata.delete(key(old));
+    client.metadata.set(key(now), meta);
+  }
   if (key(old) === key(client.nick)) {
     client.nick = now;
     save({ nick: now });
@@ -1193,11 +1201,38 @@ function wireUp() {
 const COMMAND_OPS = {
   notice, send, joinChannel, switchTo, sendText, quit,
   sendRaw: (line) => client.ws?.send(line),
+  setProfile: (name, value) => {
+    const problem = profileProblem(name, value);
+    if (problem) notice(activeConversation(), problem, "error");
+    else setProfile(send, name, value);
+  },
 };
+
+/**
+ * The server's [web] settings for this page (settings.json); until they
+ * come, or if they cannot be read, the strict ones. Fetched beside the
+ * start, not before it: what is drawn meanwhile is drawn again.
+ */
+async function loadPageSettings() {
+  try {
+    const answer = await fetch("settings.json", { cache: "no-cache" });
+    if (!answer.ok) return;
+    client.remoteAvatars = (await answer.json()).remoteAvatars === true;
+  } catch {
+    return;
+  }
+  if (client.remoteAvatars && client.active) {
+    renderMessages({ keepOffsetFromBottom: true });
+    renderMembers();
+    renderWhoAmI();
+  }
+}
 
 hooks.conversationAdded = renderConversationList;
 Object.assign(actions, { send, switchTo, startReply, sendReaction });
 wireUp();
+wireProfile(send);
+loadPageSettings();
 const saved = loadSaved();
 if (saved.nick && saved.keys) {
   // A returning, logged-in user: straight in, with the remembered SCRAM keys.

@@ -15,6 +15,8 @@ const HELP = [
   "/ban nick|mask – ban from the channel (operators)",
   "/invite nick [#channel] – invite someone",
   "/away [message] – set or clear away",
+  "/displayname [name] – set your display name; none clears it",
+  "/avatar [url] – set your avatar (an https: address or a data:image); none clears it",
   "/quit [message] – disconnect",
   "/help – this list",
   "Alt+Up/Down switches conversations; Esc closes menus and cancels a reply.",
@@ -81,6 +83,12 @@ export function runCommand(command, rest, ops) {
       break;
     case "quit":
       ops.quit(rest || "Leaving");
+      break;
+    case "displayname":
+      ops.setProfile("display-name", rest.trim());
+      break;
+    case "avatar":
+      ops.setProfile("avatar", rest.trim());
       break;
     case "help":
       for (const line of HELP) ops.notice(conv, line);

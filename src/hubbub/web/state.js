@@ -78,6 +78,7 @@ export const client = {
   replyTo: null,
   lastTyping: 0,
   metadata: new Map(),
+  remoteAvatars: false, // [web] remote_avatars, from settings.json
   actionsFor: null, // the message the actions toolbar is showing
   memberMenu: null, // folded nick whose member menu is open
 };

@@ -2,6 +2,7 @@
 // lists, the top bar. Text from the network only ever goes in as text
 // nodes. What a button does is up to app.js, through ``actions``.
 
+import { avatarSource, initials } from "./avatar.js";
 import { linkify, parseFormatting, stripFormatting } from "./irc.js";
 import { activeConversation, client, conversation, has, key } from "./state.js";
 
@@ -38,6 +39,45 @@ export function nickColour(nick) {
   let hash = 0;
   for (const ch of key(nick)) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
   return `nick-${hash % NICK_COLOURS}`;
+}
+
+// Avatar sources that failed to load: initials from then on (bounded).
+const failedAvatars = new Set();
+const MAX_FAILED_AVATARS = 500;
+
+/**
+ * ``nick``'s avatar (draft/metadata-3 key "avatar"): an <img> whose source
+ * avatar.js accepted, set as a DOM property, never HTML; else, or when it
+ * fails to load, the initials on the nick's colour. Decorative: the nick is
+ * next to it, so screen readers skip it. ``meta``: the values to show
+ * instead of the known ones (the profile dialog's preview).
+ */
+export function avatarElement(nick, meta = client.metadata.get(key(nick)) ?? {}) {
+  const holder = element("span", `avatar ${nickColour(nick)}`);
+  holder.setAttribute("aria-hidden", "true");
+  const letters = initials(meta["display-name"] || nick);
+  const showInitials = () => {
+    holder.classList.add("initials");
+    holder.replaceChildren(element("span", "", letters));
+  };
+  const source = avatarSource(meta.avatar, { remote: client.remoteAvatars });
+  if (!source || failedAvatars.has(source)) {
+    showInitials();
+    return holder;
+  }
+  const image = document.createElement("img");
+  image.alt = "";
+  image.referrerPolicy = "no-referrer"; // the host another user chose learns nothing of this page
+  image.loading = "lazy";
+  image.decoding = "async";
+  image.addEventListener("error", () => {
+    if (failedAvatars.size >= MAX_FAILED_AVATARS) failedAvatars.clear();
+    failedAvatars.add(source);
+    showInitials();
+  });
+  image.src = source;
+  holder.append(image);
+  return holder;
 }
 
 /** Formatted, linked text as DOM nodes: text nodes only, links http(s) only. */
@@ -95,6 +135,7 @@ export function messageElement(message) {
     row.append(quote);
   }
   const meta = client.metadata.get(key(message.nick)) ?? {};
+  row.dataset.nick = key(message.nick);
   const nick = element("span", `nick ${nickColour(message.nick)}`, message.action ? `* ${message.nick}` : message.nick);
   const body = element("span", "text");
   if (message.redacted) {
@@ -103,7 +144,7 @@ export function messageElement(message) {
   } else {
     body.append(formattedText(message.text));
   }
-  row.append(time, " ", nick, " ");
+  row.append(time, " ", avatarElement(message.nick), " ", nick, " ");
   // A display name (draft/metadata-3) is shown as text, never as markup.
   if (meta["display-name"]) row.append(element("span", "display-name", meta["display-name"]), " ");
   row.append(body);
@@ -173,6 +214,12 @@ function messageActions(message) {
 
 export function refreshMessageElement(message) {
   if (message.element && message.element.isConnected) message.element.replaceWith(messageElement(message));
+}
+
+/** Redraw the open conversation's messages from ``nick`` (its avatar or display name changed). */
+export function refreshMessagesFrom(nick) {
+  const id = key(nick);
+  for (const message of activeConversation().messages) if (!message.local && key(message.nick) === id) refreshMessageElement(message);
 }
 
 function nearBottom(log) {
@@ -262,7 +309,7 @@ export function renderMembers() {
       button.type = "button";
       button.setAttribute("aria-expanded", "false");
       const symbol = symbolOf(entry);
-      button.append(element("span", "prefix", symbol), element("span", nickColour(entry.nick), entry.nick));
+      button.append(avatarElement(entry.nick), element("span", "prefix", symbol), element("span", nickColour(entry.nick), entry.nick));
       const meta = client.metadata.get(key(entry.nick));
       if (meta?.["display-name"]) button.append(" ", element("span", "display-name", meta["display-name"]));
       if (entry.account) button.append(" ", element("span", "account", `(${entry.account})`));
@@ -343,7 +390,10 @@ export function renderTyping() {
 }
 
 export function renderWhoAmI() {
-  $("who-am-i").textContent = client.account ? `${client.nick} (logged in as ${client.account})` : `${client.nick} (guest)`;
+  const text = client.account ? `${client.nick} (logged in as ${client.account})` : `${client.nick} (guest)`;
+  $("my-avatar").replaceChildren(avatarElement(client.nick));
+  $("who-am-i").textContent = text;
+  $("profile").hidden = !has("draft/metadata-3");
 }
 
 export function closeDrawers() {
