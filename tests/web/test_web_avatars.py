@@ -109,6 +109,17 @@ async def test_data_png_avatar_from_irc_is_shown_next_to_messages_and_members(
     await expect(avatar).to_have_class(re.compile(r"\binitials\b"))
 
 
+async def test_the_avatar_follows_a_nick_change(page: Any, web: WebServer) -> None:
+    renamer = await with_avatar(web, "before", RED, "#renames")
+    await connect(page, web.url, "renameview", channels="#renames")
+    await expect(members(page).get_by_role("button", name="before")).to_be_visible(timeout=TIMEOUT)
+    await renamer.send("NICK after")
+    await expect(members(page).get_by_role("button", name="after")).to_be_visible(timeout=TIMEOUT)
+    await renamer.send("PRIVMSG #renames :new name, same face")
+    image = row_of(page, "new name, same face").locator(".avatar img")
+    await expect(image).to_have_attribute("src", RED, timeout=TIMEOUT)
+
+
 async def test_unsafe_avatar_values_are_never_loaded(page: Any, web: WebServer) -> None:
     unsafe = {
         "jsuser": "javascript:alert(document.domain)",
