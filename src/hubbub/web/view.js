@@ -309,7 +309,7 @@ export function renderMembers() {
       button.type = "button";
       button.setAttribute("aria-expanded", "false");
       const symbol = symbolOf(entry);
-      button.append(avatarElement(entry.nick), element("span", "prefix", symbol), element("span", nickColour(entry.nick), entry.nick));
+      button.append(element("span", "prefix", symbol), avatarElement(entry.nick), element("span", nickColour(entry.nick), entry.nick));
       const meta = client.metadata.get(key(entry.nick));
       if (meta?.["display-name"]) button.append(" ", element("span", "display-name", meta["display-name"]));
       if (entry.account) button.append(" ", element("span", "account", `(${entry.account})`));
