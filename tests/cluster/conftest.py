@@ -6,6 +6,8 @@ bus channel and heartbeat keys are its own."""
 from __future__ import annotations
 
 import secrets
+import shutil
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -86,3 +88,41 @@ async def cluster(tmp_path: Path, cluster_database: str) -> AsyncIterator[Cluste
             for client in process.clients:
                 await client.close()
         nodes.stop_all()
+
+
+class OwnRedis:
+    """A Redis of one test's own, which it may stop, restart or pause
+    without disturbing the other tests on the shared one."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        assert binary is not None, "redis-server is not installed (.ci/run installs it)"
+        self.proc = subprocess.Popen(
+            [binary, "--bind", HOST, "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+
+@pytest.fixture
+def own_redis() -> Iterator[OwnRedis]:
+    require_redis()  # the same check as every cluster test: Redis is installed and runs
+    redis = OwnRedis(free_port())
+    redis.start()
+    try:
+        yield redis
+    finally:
+        redis.stop()

@@ -1,58 +1,16 @@
 """Redis restarting mid-conversation: nobody is split while the bus is away,
 local users keep talking, and once it is back the nodes talk again with no
-manual step. The test starts a Redis of its own, so restarting it disturbs
-nobody else's."""
+manual step. The test starts a Redis of its own (``own_redis``), so
+restarting it disturbs nobody else's."""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from cluster.conftest import Cluster
+from cluster.conftest import Cluster, OwnRedis
 from cluster.test_cluster_messages import CAPS, visible
-from harness import HOST, free_port
 from ircclient import RawClient
-from services import require_redis
-
-
-class OwnRedis:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://{HOST}:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary is not None, "redis-server is not installed (.ci/run installs it)"
-        self.proc = subprocess.Popen(
-            [binary, "--bind", HOST, "--port", str(self.port), "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(10)
-            self.proc = None
-
-
-@pytest.fixture
-def own_redis() -> Iterator[OwnRedis]:
-    require_redis()  # the same check as every cluster test: Redis is installed and runs
-    redis = OwnRedis(free_port())
-    redis.start()
-    try:
-        yield redis
-    finally:
-        redis.stop()
 
 
 async def received(sender: RawClient, receiver: RawClient, target: str, timeout: float) -> str:

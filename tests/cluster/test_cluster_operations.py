@@ -9,6 +9,7 @@ import json
 from cluster.conftest import Cluster
 from cluster.test_cluster_messages import CAPS, channel_known, visible
 from harness import hubbub_command
+from ircclient import RawClient
 
 HISTORY_CAPS = [*CAPS, "batch", "draft/chathistory"]
 
@@ -63,3 +64,30 @@ async def test_history_written_by_one_node_is_served_by_another(cluster: Cluster
     assert [(m.params, m.tags["msgid"]) for m in messages] == [
         (["#tea", "kept on n1"], sent.tags["msgid"])
     ]
+
+
+async def lusers(client: RawClient) -> dict[str, list[str]]:
+    return {m.command: m.params for m in await client.ask("LUSERS")}
+
+
+async def test_lusers_counts_the_whole_network(cluster: Cluster) -> None:
+    n1, n2 = await asyncio.gather(cluster.start("n1"), cluster.start("n2"))
+    alice = await n1.client("alice")
+    bob = await n2.client("bob")
+    await n2.client("carol")
+    await visible(alice, "carol")
+    counts = await lusers(alice)
+    assert counts["251"][1] == "There are 3 users and 0 invisible on 2 servers"
+    assert counts["252"][1] == "0"
+    assert counts["255"][1] == "I have 1 clients and 1 servers"
+    assert counts["265"][1:3] == ["1", "1"]  # this node's users, its peak
+    assert counts["266"][1:3] == ["3", "3"]  # the network's
+
+    await bob.send("QUIT")
+    deadline = asyncio.get_running_loop().time() + 10
+    while (await lusers(alice))["266"][1] != "2":
+        assert asyncio.get_running_loop().time() < deadline, "bob's QUIT never counted"
+        await asyncio.sleep(0.05)
+    counts = await lusers(alice)
+    assert counts["251"][1] == "There are 2 users and 0 invisible on 2 servers"
+    assert counts["266"][1:3] == ["2", "3"]

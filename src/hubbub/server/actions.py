@@ -277,6 +277,8 @@ def invite(ctx: Context, channel: Channel, target: User, *, record: bool) -> Non
         and ("i" not in channel.modes or channel.is_op(m))
     ]
     deliver(notify, user.source, "INVITE", [target.nick, channel.name], event)
+    for hook in ctx.server.hooks.invited:
+        hook(ctx, channel, target, record)
 
 
 def part(ctx: Context, channel: Channel, reason: str = "") -> None:
@@ -316,16 +318,25 @@ def kick(
 
 
 def rename_channel(
-    server: ServerApi, channel: Channel, new: str, reason: str, *, source: str, actor: User | None
+    server: ServerApi,
+    channel: Channel,
+    new: str,
+    reason: str,
+    *,
+    source: str,
+    actor: User | None,
+    mirrored: Event | None = None,
 ) -> list[User]:
     """Rename ``channel`` (already allowed, ``new`` free): members with
     ``draft/channel-rename`` see RENAME; the others, unless only the case
     changed, see themselves PART the old name and JOIN the new one. Returns
-    those others: the caller sends them the topic and names a JOIN brings."""
+    those others: the caller sends them the topic and names a JOIN brings.
+    ``mirrored`` is the event of a rename made on another cluster node: its
+    node already moved the stored state, so the hooks do not run here."""
     old = channel.name
     case_only = fold(old) == fold(new)
     server.world.rename_channel(channel, new)
-    event = Event(actor)
+    event = Event(actor) if mirrored is None else mirrored
     with_cap = [m for m in channel.members if "draft/channel-rename" in m.caps]
     deliver(with_cap, source, "RENAME", [old, new, reason], event)
     fallback = [] if case_only else [m for m in channel.members if m not in with_cap]
@@ -339,8 +350,11 @@ def rename_channel(
             (member.source, "JOIN", [new]),
             event,
         )
-    for hook in server.hooks.channel_renamed:
-        hook(server, channel, old)
+    if mirrored is None:
+        for hook in server.hooks.channel_renamed:
+            hook(server, channel, old)
+        for told in server.hooks.rename_told:
+            told(server, channel, old, reason, source)
     return fallback
 
 

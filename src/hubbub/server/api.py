@@ -61,6 +61,17 @@ class Delivered:
     stored_tags: dict[str, str] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class NetworkCounts:
+    """What LUSERS says of a network this server is one server of (a cluster)."""
+
+    servers: int  # this one included
+    users: int
+    invisible: int
+    opers: int
+    max_users: int  # the most users seen at once on the network, by this server
+
+
 @dataclass(slots=True)
 class ChannelEvent:
     """A change the members of ``channels`` saw (JOIN, PART, KICK, QUIT,
@@ -148,6 +159,27 @@ class Hooks:
     rename_guards: list[Callable[[Context, Channel, str], str | None]] = field(default_factory=list)
     # after a channel was renamed: hook(server, channel, old_name)
     channel_renamed: list[Callable[[ServerApi, Channel, str], None]] = field(default_factory=list)
+    # after RENAME was told to the members (the cluster tells the other
+    # nodes): hook(server, channel, old_name, reason, source)
+    rename_told: list[Callable[[ServerApi, Channel, str, str, str], None]] = field(
+        default_factory=list
+    )
+    # after an INVITE reached its target: hook(ctx, channel, target, recorded)
+    invited: list[Callable[[Context, Channel, User, bool], None]] = field(default_factory=list)
+    # after a REDACT was relayed: hook(ctx, channel or None, the other party
+    # of a private message or None, the REDACT's parameters)
+    redacted: list[Callable[[Context, Channel | None, User | None, list[str]], None]] = field(
+        default_factory=list
+    )
+    # after a user's or channel's metadata key changed (value None: unset):
+    # hook(server, target, key, value)
+    metadata_changed: list[Callable[[ServerApi, User | Channel, str, str | None], None]] = field(
+        default_factory=list
+    )
+    # LUSERS of the whole network, when this server is not all of it (at most one)
+    network_counts: list[Callable[[], NetworkCounts]] = field(default_factory=list)
+    # after an account's read marker moved: hook(server, account, target, ms)
+    marker_moved: list[Callable[[ServerApi, str, str, int], None]] = field(default_factory=list)
     # after a topic change
     topic_changed: list[Callable[[Context, Channel], None]] = field(default_factory=list)
     # keep only the mode changes a feature allows

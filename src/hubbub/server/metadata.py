@@ -97,7 +97,10 @@ def notify(
     server: ServerApi, actor: User | None, target: Target, key: str, value: str | None
 ) -> None:
     """Tell the subscribers of ``key`` who can see ``target`` that it changed
-    (not ``actor``, who has its own reply)."""
+    (not ``actor``, who has its own reply), and the ``metadata_changed``
+    hooks (a cluster tells the other nodes)."""
+    for hook in server.hooks.metadata_changed:
+        hook(server, target, key, value)
     recipients = [
         u
         for u in audience(server, target)

@@ -95,8 +95,12 @@ def send_marker(ctx: Context, target: str, ms: int | None) -> None:
 
 def broadcast(server: ServerApi, user: User, target: str, ms: int) -> None:
     """A marker moved: tell every client of the user that negotiated the cap."""
+    _tell(server, clients_of(server, user), target, ms)
+
+
+def _tell(server: ServerApi, clients: list[User], target: str, ms: int) -> None:
     line = f":{server.name} MARKREAD {target} {format_marker(ms)}\r\n".encode()
-    for client in clients_of(server, user):
+    for client in clients:
         if CAP in client.caps:
             client.sink.write(line)
 
@@ -122,6 +126,21 @@ def mark(ctx: Context, target: str, ms: int) -> None:
             ("marker", fold(account), key),
             lambda: presence.set_read_marker(account, key, target, now),
         )
+        for hook in server.hooks.marker_moved:
+            hook(server, account, target, now)
+
+
+def moved_elsewhere(server: ServerApi, account: str, target: str, ms: int) -> None:
+    """Another cluster node moved ``account``'s marker (and stored it): keep
+    it, and tell this node's connections of the account that have the cap."""
+    markers = server.feature(ReadMarkers).accounts.setdefault(fold(account), {})
+    key = fold(target)
+    current = markers.get(key)
+    if current is not None and current[1] >= ms:
+        return
+    markers[key] = (target, ms)
+    clients = sorted(server.world.logged_in(account), key=lambda u: u.connection_id)
+    _tell(server, clients, target, ms)
 
 
 def _on_join(ctx: Context, channel: Channel) -> None:

@@ -60,6 +60,7 @@ def describe(user: User, uid: str, server_name: str) -> dict[str, Any]:
         "modes": "".join(sorted(user.modes)),
         "tls": user.tls,
         "signon": user.signon,
+        "md": dict(user.metadata),
     }
 
 
@@ -83,3 +84,4 @@ def update(user: User, fields: dict[str, Any]) -> None:
     user.account = fields.get("acct")
     user.away = fields.get("away")
     user.modes = set(str(fields.get("modes", "")))
+    user.metadata = {str(k): str(v) for k, v in (fields.get("md") or {}).items()}

@@ -175,6 +175,7 @@ class Channel:
         "metadata",
         "modes",
         "name",
+        "origin",
         "topic",
         "topic_at",
         "topic_by",
@@ -196,6 +197,10 @@ class Channel:
         # holder of the nick gets nothing); bounded by World.invite().
         self.invited: dict[User, Invite] = {}
         self.metadata: dict[str, str] = {}  # IRCv3 metadata set by its operators
+        # In a cluster: when (time.time()), on which node and by whom it was
+        # created; of two nodes creating it at once, the earlier creation
+        # keeps its operator (docs/cluster.md). None on a single server.
+        self.origin: tuple[float, str, User] | None = None
 
     # --- membership -------------------------------------------------------
     def prefix_of(self, user: User, multi: bool = False) -> str:

@@ -21,10 +21,11 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from hubbub.protocol.casemap import fold
-from hubbub.server.api import Context, Delivered, ModeChange
+from hubbub.server.api import Context, Delivered, ModeChange, NetworkCounts
 from hubbub.server.cluster.bus import Bus, encode
 from hubbub.server.cluster.claims import NickClaims
 from hubbub.server.cluster.mirror import Mirror
+from hubbub.server.multiline_form import COMPOSITION_KEY
 from hubbub.server.remote import RemoteSink, describe, is_remote
 from hubbub.server.state import Channel, User
 
@@ -55,6 +56,7 @@ class Backplane:
         self._claimed: dict[str, str] = {}  # uid -> the nick it holds
         self._applying = False
         self._missing_since: dict[str, float] = {}
+        self._network_max = 0  # the most users LUSERS has counted on the network
 
     def uid(self, user: User) -> str:
         sink = user.sink
@@ -70,22 +72,25 @@ class Backplane:
 
     def burst(self) -> None:
         """Tell every node who is here and where they are."""
-        topics: set[Channel] = set()
+        channels: set[Channel] = set()
         for uid, user in self.local.items():
             self.publish("user", burst=True, **describe(user, uid, self.server.name))
             for channel in user.channels.values():
-                self.publish("join", u=uid, ch=channel.name, p=channel.members[user], burst=True)
-                if channel.topic:
-                    topics.add(channel)
-        for channel in topics:
-            self.publish(
-                "topic",
-                ch=channel.name,
-                text=channel.topic,
-                by=channel.topic_by,
-                when=channel.topic_at,
-                burst=True,
-            )
+                prefix = channel.members[user]
+                self.publish("join", u=uid, ch=channel.name, p=prefix, burst=True)
+                channels.add(channel)
+        for channel in channels:
+            if channel.topic:
+                self.publish(
+                    "topic",
+                    ch=channel.name,
+                    text=channel.topic,
+                    by=channel.topic_by,
+                    when=channel.topic_at,
+                    burst=True,
+                )
+            for key, value in channel.metadata.items():
+                self.publish("meta", ch=channel.name, k=key, v=value)
 
     def _kill_remote(self, uid: str, reason: str) -> None:
         self.publish("kill", u=uid, r=reason)
@@ -165,6 +170,20 @@ class Backplane:
             log.warning("cluster: could not release this node's nicks: %s", exc)
         await self.claims.close()
 
+    def network_counts(self) -> NetworkCounts:
+        """LUSERS for the whole network: this node's users and the mirrored ones."""
+        world = self.server.world
+        remote = self.mirror.counts
+        users = world.registered_count() + remote.users
+        self._network_max = max(self._network_max, users)
+        return NetworkCounts(
+            servers=1 + len(self.mirror.nodes()),
+            users=users,
+            invisible=world.invisible_count() + remote.modes["i"],
+            opers=world.oper_count() + remote.modes["o"],
+            max_users=self._network_max,
+        )
+
     def status(self) -> dict[str, Any]:
         server = self.server
         return {
@@ -241,9 +260,44 @@ class Backplane:
         if not is_remote(ctx.user):
             self.publish("nick", u=self.uid(ctx.user), new=ctx.user.nick)
 
-    def joined(self, ctx: Context, channel: Channel, _created: bool) -> None:
+    def joined(self, ctx: Context, channel: Channel, created: bool) -> None:
         user = ctx.user
-        self.publish("join", u=self.uid(user), ch=channel.name, p=channel.members.get(user, ""))
+        prefix = channel.members.get(user, "")
+        if not created:
+            self.publish("join", u=self.uid(user), ch=channel.name, p=prefix)
+            return
+        # Another node may be creating it at this moment: the earlier creation wins.
+        channel.origin = (time.time(), self.node, user)
+        since = channel.origin[0]
+        self.publish("join", u=self.uid(user), ch=channel.name, p=prefix, new=1, since=since)
+
+    def invited(self, ctx: Context, channel: Channel, target: User, recorded: bool) -> None:
+        fields = {"u": self.uid(ctx.user), "to": self.uid(target), "ch": channel.name}
+        self.publish("invite", rec=recorded, **fields)
+
+    def redacted(
+        self, ctx: Context, channel: Channel | None, other: User | None, params: list[str]
+    ) -> None:
+        if channel is not None:
+            self.publish("redact", u=self.uid(ctx.user), ch=channel.name, params=params)
+        elif other is not None and is_remote(other):
+            self.publish("redact", u=self.uid(ctx.user), to=self.uid(other), params=params)
+
+    def metadata_changed(
+        self, _server: ServerApi, target: User | Channel, key: str, value: str | None
+    ) -> None:
+        if isinstance(target, Channel):
+            self.publish("meta", ch=target.name, k=key, v=value)
+        elif target.registered:
+            self.publish("meta", u=self.uid(target), k=key, v=value)
+
+    def marker_moved(self, _server: ServerApi, account: str, target: str, ms: int) -> None:
+        self.publish("mark", acct=account, tgt=target, ms=ms)
+
+    def rename_told(
+        self, _server: ServerApi, channel: Channel, old: str, reason: str, source: str
+    ) -> None:
+        self.publish("rename", old=old, new=channel.name, r=reason, src=source)
 
     def parted(self, _server: ServerApi, channel: Channel, user: User, reason: str) -> None:
         if not is_remote(user):
@@ -276,6 +330,9 @@ class Backplane:
         }
         if event.client_tags:
             fields["tags"] = event.client_tags
+        stored = delivered.stored_tags
+        if stored is not None and COMPOSITION_KEY in stored:  # a draft/multiline message
+            fields["ml"] = stored[COMPOSITION_KEY]
         recipient = delivered.recipient
         if recipient is None:
             self.publish("msg", to=delivered.target, ch=1, **fields)
@@ -322,3 +379,9 @@ def install(server: ServerApi, add: Callable[[object], None]) -> None:
     hooks.away_changed.append(backplane.away_changed)
     hooks.account_changed.append(backplane.account_changed)
     hooks.modes_changed.append(backplane.modes_changed)
+    hooks.invited.append(backplane.invited)
+    hooks.redacted.append(backplane.redacted)
+    hooks.metadata_changed.append(backplane.metadata_changed)
+    hooks.marker_moved.append(backplane.marker_moved)
+    hooks.rename_told.append(backplane.rename_told)
+    hooks.network_counts.append(backplane.network_counts)

@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from hubbub.server.api import ModeChange
+from hubbub.server import metadata, multiline_form
+from hubbub.server.actions import invite, rename_channel
+from hubbub.server.api import Context, ModeChange
+from hubbub.server.commands.channel_rename import send_join_replies
+from hubbub.server.commands.multiline import Forms
+from hubbub.server.commands.redaction import CAP as REDACTION_CAP
 from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver, deliver_body, deliver_split
+from hubbub.server.devices import expand
 from hubbub.server.mode_changes import set_modes
+from hubbub.server.read_markers import moved_elsewhere
 from hubbub.server.remote import RemoteSink, is_remote, make_remote, update
-from hubbub.server.state import User, WhowasEntry
+from hubbub.server.state import PREFIX_MODES, Channel, User, WhowasEntry
 
 if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
@@ -34,6 +42,17 @@ def _event(sender: User | None, fields: dict[str, Any]) -> Event:
     return event
 
 
+class RemoteCounts:
+    """How many users the other nodes have, and of which user modes (LUSERS),
+    kept as they come and go instead of counted at every registration."""
+
+    __slots__ = ("modes", "users")
+
+    def __init__(self) -> None:
+        self.users = 0
+        self.modes: Counter[str] = Counter()
+
+
 class Mirror:
     """This node's copy of the other nodes' users, kept by their events."""
 
@@ -48,6 +67,7 @@ class Mirror:
         self._on_close = on_close  # a KILL of a mirrored user (RemoteSink.close)
         self.users: dict[str, User] = {}  # uid -> mirrored user
         self.incarnations: dict[str, str] = {}  # node -> its current run
+        self.counts = RemoteCounts()
 
     # --- nodes ------------------------------------------------------------
     def saw_node(self, node: str, incarnation: str) -> None:
@@ -81,7 +101,9 @@ class Mirror:
         uid = str(event["u"])
         known = self.users.get(uid)
         if known is not None:
+            self.counts.modes.subtract(known.modes)
             update(known, event)
+            self.counts.modes.update(known.modes)
             return
         world = self.server.world
         nick = str(event["nick"])
@@ -93,6 +115,8 @@ class Mirror:
         user = make_remote(event, sink)
         world.set_nick(user, nick)
         self.users[uid] = user
+        self.counts.users += 1
+        self.counts.modes.update(user.modes)
         self.server.notify_monitors_online(user)
 
     def _on_nick(self, event: dict[str, Any]) -> None:
@@ -116,20 +140,39 @@ class Mirror:
         if user is None:
             return
         world = self.server.world
-        channel, _created = world.get_or_create_channel(str(event["ch"]))
+        channel, created = world.get_or_create_channel(str(event["ch"]))
         if user in channel.members:
             return
-        world.add_member(channel, user, str(event.get("p", "")))
+        prefix = str(event.get("p", ""))
+        lost: User | None = None  # a creator whose creation came second
+        if event.get("new"):
+            origin = (float(event["since"]), str(event["n"]), user)
+            known = channel.origin
+            if created or known is None or origin[:2] < known[:2]:
+                channel.origin = origin
+                if known is not None:
+                    lost = known[2]
+            else:
+                prefix = prefix.replace("o", "")
+        world.add_member(channel, user, prefix)
         if event.get("burst"):
             return
+        local = _local(channel.members)
         account = user.account or "*"
         deliver_split(
-            _local(channel.members),
+            local,
             "extended-join",
             (user.source, "JOIN", [channel.name, account, user.realname]),
             (user.source, "JOIN", [channel.name]),
             _event(user, event),
         )
+        if prefix and local:  # the JOIN line cannot say it: a server MODE does
+            modes = "+" + "".join(m for m in PREFIX_MODES if m in prefix)
+            nicks = [user.nick] * (len(modes) - 1)
+            deliver(local, self.server.name, "MODE", [channel.name, modes, *nicks])
+        if lost is not None and channel.is_op(lost):
+            demote = [ModeChange(False, "o", lost.nick)]
+            set_modes(self.server, channel, self.server.name, demote, mirrored=True)
 
     def _on_part(self, event: dict[str, Any]) -> None:
         user = self.users.get(str(event["u"]))
@@ -179,6 +222,9 @@ class Mirror:
             if target is None:
                 return
             recipients, name = [target], target.nick
+        if "ml" in event:
+            _deliver_multiline(sender, cmd, name, text, str(event["ml"]), recipients, event)
+            return
         if cmd == "TAGMSG":
             recipients = [m for m in recipients if m.tag_mask & TAG_MESSAGE_TAGS]
             body = f":{sender.source} TAGMSG {name}"
@@ -223,16 +269,105 @@ class Mirror:
         params = [user.account or "*"]
         deliver(_local(watchers), user.source, "ACCOUNT", params, _event(user, event))
 
+    def _on_invite(self, event: dict[str, Any]) -> None:
+        """An INVITE elsewhere: recorded here too (the target's node lets it
+        in), told to the target and invite-notify members of this node."""
+        inviter = self.users.get(str(event["u"]))
+        to = str(event["to"])
+        target = self._local(to) or self.users.get(to)
+        channel = self.server.world.find_channel(str(event["ch"]))
+        if inviter is None or target is None or channel is None:
+            return
+        invite(Context(self.server, inviter), channel, target, record=bool(event.get("rec")))
+
+    def _on_redact(self, event: dict[str, Any]) -> None:
+        """Its node deleted the stored message; members here with the cap are told."""
+        sender = self.users.get(str(event["u"]))
+        if sender is None:
+            return
+        audience: list[User]
+        if "ch" in event:
+            channel = self.server.world.find_channel(str(event["ch"]))
+            audience = _local(channel.members) if channel is not None else []
+        else:
+            other = self._local(str(event["to"]))
+            audience = [other] if other is not None else []
+        params = [str(param) for param in event["params"]]
+        told = [u for u in expand(audience) if REDACTION_CAP in u.caps]
+        deliver(told, sender.source, "REDACT", params, _event(sender, event))
+
+    def _on_meta(self, event: dict[str, Any]) -> None:
+        target: User | Channel | None
+        if "ch" in event:
+            target = self.server.world.find_channel(str(event["ch"]))
+        else:
+            uid = str(event["u"])
+            target = self.users.get(uid) or self._local(uid)
+        if target is None:
+            return
+        key, value = str(event["k"]), event.get("v")
+        if value is None:
+            target.metadata.pop(key, None)
+        else:
+            target.metadata[key] = value = str(value)
+        metadata.notify(self.server, None, target, key, value)
+
+    def _on_mark(self, event: dict[str, Any]) -> None:
+        moved_elsewhere(self.server, str(event["acct"]), str(event["tgt"]), int(event["ms"]))
+
+    def _on_rename(self, event: dict[str, Any]) -> None:
+        world = self.server.world
+        channel = world.find_channel(str(event["old"]))
+        new = str(event["new"])
+        if channel is None:
+            return
+        clash = world.find_channel(new)
+        if clash is not None and clash is not channel:
+            log.warning(
+                "cluster: node %s renamed %s to %s, a channel here", event["n"], channel.name, new
+            )
+            return
+        fallback = rename_channel(
+            self.server,
+            channel,
+            new,
+            str(event["r"]),
+            source=str(event["src"]),
+            actor=None,
+            mirrored=_event(None, event),
+        )
+        send_join_replies(self.server, channel, _local(fallback))
+
     def _quit(self, user: User, reason: str, event: dict[str, Any] | None = None) -> None:
         sink = user.sink
         assert isinstance(sink, RemoteSink)
-        self.users.pop(sink.uid, None)
+        if self.users.pop(sink.uid, None) is not None:
+            self.counts.users -= 1
+            self.counts.modes.subtract(user.modes)
         world = self.server.world
         deliver(
             _local(world.neighbours(user)), user.source, "QUIT", [reason], _event(user, event or {})
         )
         self.server.notify_monitors_offline(user)
         world.remove_user(user)
+
+
+def _deliver_multiline(
+    sender: User,
+    command: str,
+    target: str,
+    text: str,
+    layout: str,
+    recipients: list[User],
+    event: dict[str, Any],
+) -> None:
+    """A draft/multiline message: a batch to those with the cap, the lines
+    to the others, one msgid (the origin's), as on the sender's node."""
+    lines = multiline_form.split(text, layout) or [(line, False) for line in text.split("\n")]
+    forms = Forms(sender.source, command, target, lines, _event(sender, event))
+    for recipient in expand(recipients):
+        for line in forms.lines_for(recipient):
+            recipient.sink.write(line)
 
 
 def _node_of(user: User) -> str:

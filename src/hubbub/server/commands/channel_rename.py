@@ -13,9 +13,10 @@ from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold, valid_channel
 from hubbub.protocol.message import Message
 from hubbub.server import actions
-from hubbub.server.api import Context
+from hubbub.server.api import Context, ServerApi
 from hubbub.server.commands.channels import find_visible_channel, send_names, send_topic
 from hubbub.server.commands.registry import command
+from hubbub.server.state import Channel, User
 
 CAP = "draft/channel-rename"
 
@@ -57,6 +58,12 @@ def rename(ctx: Context, msg: Message) -> None:
             return
     reason = reason[: server.config.limits.kicklen]
     fallback = actions.rename_channel(server, channel, new, reason, source=user.source, actor=user)
+    send_join_replies(server, channel, fallback)
+
+
+def send_join_replies(server: ServerApi, channel: Channel, fallback: list[User]) -> None:
+    """The topic and names a JOIN brings, to the members who saw the
+    fallback PART and JOIN (also for a rename made on another cluster node)."""
     for member in fallback:
         member_ctx = Context(server, member)
         if channel.topic:

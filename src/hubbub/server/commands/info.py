@@ -7,26 +7,36 @@ import time
 from hubbub.protocol import masks
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.message import Message
-from hubbub.server.api import Context
+from hubbub.server.api import Context, NetworkCounts
 from hubbub.server.commands.registry import COMMANDS, command
 from hubbub.server.isupport import isupport_lines
 
 
 def send_lusers(ctx: Context) -> None:
+    """The LUSERS numerics; in a cluster the network's figures come from
+    the ``network_counts`` hook, this server's from its world."""
     world = ctx.server.world
-    total = world.registered_count()
-    invisible = world.invisible_count()
+    local = world.registered_count()
+    counts = [count() for count in ctx.server.hooks.network_counts]
+    if counts:
+        network = counts[0]
+    else:
+        network = NetworkCounts(
+            1, local, world.invisible_count(), world.oper_count(), world.max_users
+        )
+    users, invisible, servers = network.users, network.invisible, network.servers
     ctx.reply(
         rpl.RPL_LUSERCLIENT,
-        f"There are {total - invisible} users and {invisible} invisible on 1 servers",
+        f"There are {users - invisible} users and {invisible} invisible on {servers} servers",
     )
-    ctx.reply(rpl.RPL_LUSEROP, str(world.oper_count()), "operator(s) online")
+    ctx.reply(rpl.RPL_LUSEROP, str(network.opers), "operator(s) online")
     ctx.reply(rpl.RPL_LUSERUNKNOWN, str(world.unregistered_count()), "unknown connection(s)")
     ctx.reply(rpl.RPL_LUSERCHANNELS, str(len(world.channels)), "channels formed")
-    ctx.reply(rpl.RPL_LUSERME, f"I have {total} clients and 0 servers")
+    ctx.reply(rpl.RPL_LUSERME, f"I have {local} clients and {servers - 1} servers")
     peak = str(world.max_users)
-    ctx.reply(rpl.RPL_LOCALUSERS, str(total), peak, f"Current local users {total}, max {peak}")
-    ctx.reply(rpl.RPL_GLOBALUSERS, str(total), peak, f"Current global users {total}, max {peak}")
+    ctx.reply(rpl.RPL_LOCALUSERS, str(local), peak, f"Current local users {local}, max {peak}")
+    top = str(network.max_users)
+    ctx.reply(rpl.RPL_GLOBALUSERS, str(users), top, f"Current global users {users}, max {top}")
 
 
 def send_motd(ctx: Context) -> None:

@@ -110,7 +110,7 @@ def _deliver(ctx: Context, opened: OpenBatch) -> None:
         recipients = [] if other is user else [other]
     event = Event(user, opened.tags)
     lines = opened.lines
-    form = _Forms(user.source, opened.command, target, lines, event)
+    form = Forms(user.source, opened.command, target, lines, event)
     for recipient in recipients:
         for line in form.lines_for(recipient):
             recipient.sink.write(line)
@@ -143,8 +143,9 @@ def _refuse(ctx: Context, opened: OpenBatch, numeric: str, *params: str) -> None
     ctx.user.send(line)
 
 
-class _Forms:
-    """The message's lines per (tag mask, multiline or not), built once each."""
+class Forms:
+    """The message's lines per (tag mask, multiline or not), built once each
+    (also by a cluster node delivering another node's multiline message)."""
 
     __slots__ = ("_cache", "_command", "_event", "_lines", "_source", "_target")
 

@@ -119,6 +119,9 @@ async def _redact(
         audience.append(user)
     params = [target, msgid] if reason is None else [target, msgid, reason]
     deliver([u for u in audience if CAP in u.caps], user.source, "REDACT", params, Event(user))
+    other = private[1] if private is not None else None
+    for hook in ctx.server.hooks.redacted:
+        hook(ctx, channel, other, params)
 
 
 def _belongs(

@@ -1,0 +1,93 @@
+"""INVITE across nodes, and a channel two nodes create at the same moment:
+one channel, whose first creator stays its only operator."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from cluster.conftest import Cluster, OwnRedis
+from cluster.test_cluster_messages import CAPS, channel_known, two_users, visible
+from hubbub.protocol.message import Message
+
+
+def names(replies: list[Message]) -> set[str]:
+    return {name for m in replies if m.command == "353" for name in m.params[-1].split()}
+
+
+async def test_an_invite_on_one_node_lets_a_user_of_the_other_into_a_plus_i_channel(
+    cluster: Cluster,
+) -> None:
+    alice, bob = await two_users(cluster)
+    carol = await cluster.nodes["n2"].client("carol", CAPS)  # watches #club from n2
+    await visible(alice, "carol")
+    await alice.ask("JOIN #club")
+    await channel_known(carol, "#club")
+    await carol.ask("JOIN #club")
+    await alice.expect("JOIN")
+    await alice.send("MODE #club +i")
+    mode = await carol.expect("MODE")  # n2 now knows the channel is +i
+    assert mode.params == ["#club", "+i"]
+    assert [c for c, _ in await bob.answers("JOIN #club")] == ["473"]
+
+    assert ("341", ["alice", "bob", "#club"]) in await alice.answers("INVITE bob #club")
+    invite = await bob.expect("INVITE")
+    assert invite.params == ["bob", "#club"]
+    assert invite.source is not None and invite.source.startswith("alice!")
+
+    joined = await bob.ask("JOIN #club")
+    assert joined[0].command == "JOIN" and joined[0].params[0] == "#club"
+    assert names(joined) == {"@alice", "carol", "bob"}
+    seen = await alice.expect("JOIN")
+    assert seen.source is not None and seen.source.startswith("bob!")
+
+
+async def test_a_channel_created_on_two_nodes_at_once_keeps_its_first_creator_as_op(
+    tmp_path: Path, cluster_database: str, own_redis: OwnRedis
+) -> None:
+    cluster = Cluster(tmp_path, cluster_database, own_redis.url)
+    redis: Redis = Redis.from_url(own_redis.url)
+    try:
+        n1, n2 = await asyncio.gather(cluster.start("n1"), cluster.start("n2"))
+        alice = await n1.client("alice", CAPS)
+        bob = await n2.client("bob", CAPS)
+        await visible(alice, "bob")
+        await visible(bob, "alice")
+        # Hold every publication (PUBLISH is a write) so neither node hears
+        # of the other's JOIN before both have created the channel.
+        await redis.execute_command("CLIENT", "PAUSE", "3000", "WRITE")
+        try:
+            assert names(await alice.ask("JOIN #race")) == {"@alice"}
+            assert names(await bob.ask("JOIN #race")) == {"@bob"}  # a creator too
+        finally:
+            await redis.execute_command("CLIENT", "UNPAUSE")
+
+        # bob sees alice join as the op she is, then loses his own op
+        arrived = await bob.expect("JOIN")
+        assert arrived.source is not None and arrived.source.startswith("alice!")
+        opped = await bob.read()
+        demoted = await bob.read()
+        assert (opped.source, opped.command, opped.params) == (
+            "n2.test.local",
+            "MODE",
+            ["#race", "+o", "alice"],
+        )
+        assert (demoted.source, demoted.command, demoted.params) == (
+            "n2.test.local",
+            "MODE",
+            ["#race", "-o", "bob"],
+        )
+        joined = await alice.expect("JOIN")
+        assert joined.source is not None and joined.source.startswith("bob!")
+        for client in (alice, bob):
+            assert names(await client.ask("NAMES #race")) == {"@alice", "bob"}
+        refused = await bob.answers("MODE #race +m")  # n2 no longer takes bob for an op
+        assert [command for command, _ in refused] == ["482"]
+    finally:
+        await redis.aclose()
+        for process in cluster.nodes.values():
+            for client in process.clients:
+                await client.close()
+        cluster.stop_all()
