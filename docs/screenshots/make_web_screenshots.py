@@ -11,8 +11,11 @@ need a colour emoji font (apt-get install fonts-noto-color-emoji).
 from __future__ import annotations
 
 import asyncio
+import base64
+import struct
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 
 from playwright.async_api import Page, async_playwright
@@ -29,6 +32,25 @@ from ircclient import RawClient  # noqa: E402
 SIZES = {"desktop": {"width": 1280, "height": 760}, "phone": {"width": 360, "height": 740}}
 
 
+def avatar(background: tuple[int, int, int], face: tuple[int, int, int]) -> str:
+    """A 16x16 PNG data: URL (two colours: a round face on a background),
+    small enough for the 300-byte metadata value."""
+    rows = b"".join(
+        b"\0" + bytes(1 if (x - 7.5) ** 2 + (y - 8.5) ** 2 < 36 else 0 for x in range(16))
+        for y in range(16)
+    )
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 3, 0, 0, 0))
+    png += chunk(b"PLTE", bytes(background + face)) + chunk(b"IDAT", zlib.compress(rows, 9))
+    png += chunk(b"IEND", b"")
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
 async def chatting(data: Path) -> tuple[Server, list[RawClient], int]:
     """A server where alice, bob and carol (away) chat in #hubbub; returns
     the clients too: a dropped client would close and quit."""
@@ -43,9 +65,11 @@ async def chatting(data: Path) -> tuple[Server, list[RawClient], int]:
 
     alice = await raw("alice", ["message-tags", "echo-message", "server-time", "batch"])
     await alice.ask("REGISTER * * alice-password")
+    await alice.ask(f"METADATA * SET avatar :{avatar((46, 125, 50), (255, 213, 79))}")
     await alice.send("JOIN #hubbub")
     await alice.send("TOPIC #hubbub :Welcome to hubbub: chat from any browser, nothing to install")
     bob = await raw("bob", ["message-tags"])
+    await bob.ask(f"METADATA * SET avatar :{avatar((21, 101, 192), (255, 171, 145))}")
     await bob.send("JOIN #hubbub")
     carol = await raw("carol")
     await carol.send("JOIN #hubbub")
