@@ -57,8 +57,8 @@ def rename(ctx: Context, msg: Message) -> None:
             return
     reason = reason[: server.config.limits.kicklen]
     fallback = actions.rename_channel(server, channel, new, reason, source=user.source, actor=user)
-    for member in fallback:
-        member_ctx = Context(server, member)
+    for conn in fallback:
+        member_ctx = Context(server, conn.owner or conn, conn)
         if channel.topic:
             send_topic(member_ctx, channel)
         send_names(member_ctx, channel)
