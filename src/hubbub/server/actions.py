@@ -21,7 +21,7 @@ from hubbub.server.api import Context, ModeChange
 from hubbub.server.audience import told_of
 from hubbub.server.channel_events import announce
 from hubbub.server.delivery import Event, deliver, deliver_split
-from hubbub.server.devices import connections_with, expand
+from hubbub.server.devices import connections_with, expand, siblings
 from hubbub.server.mode_changes import set_modes, set_user_modes
 from hubbub.server.state import PREFIX_MODES, Channel, User, WhowasEntry
 
@@ -177,13 +177,15 @@ def _notify_account(ctx: Context, account: str) -> None:
 
 def set_away(ctx: Context, text: str | None) -> bool:
     """Mark ``ctx.user`` away with ``text`` (None: back) and tell its
-    neighbours with away-notify; False (and nobody told) when it was not
+    neighbours with away-notify, and its other devices with away-notify
+    (which share its channels); False (and nobody told) when it was not
     away and still is not."""
     user = ctx.user
     if text is None and user.away is None:
         return False
     user.away = text
     watchers = told_of(ctx.server.world, user, "away-notify")
+    watchers.update(connections_with(siblings(user, ctx.conn), "away-notify"))
     if watchers:
         deliver(watchers, user.source, "AWAY", [text] if text else [], Event(user))
     for hook in ctx.server.hooks.away_changed:
