@@ -174,3 +174,19 @@ async def test_channel_rename_each_device_as_it_asked(irc: RunningServer) -> Non
     fallback = [(m.command, m.params[:2]) for m in await b.sync()]
     assert fallback[:2] == [("PART", ["#old", "better"]), ("JOIN", ["#new"])]
     assert ("366", ["alice", "#new"]) in fallback
+
+
+async def test_redact_reaches_the_devices_that_asked(irc: RunningServer) -> None:
+    await irc.account("alice", PASSWORD)
+    a, _ = await device(irc, caps=("draft/message-redaction", "message-tags"))
+    b, _ = await device(irc)
+    bob = await irc.client("bob", ["message-tags", "echo-message"])
+    await join_all("#tea", bob, a)
+    await settled(a, b, bob)
+    await bob.send("PRIVMSG #tea :oops")
+    msgid = (await bob.expect("PRIVMSG")).tags["msgid"]
+    await a.expect("PRIVMSG")
+    await b.expect("PRIVMSG")
+    await bob.ask(f"REDACT #tea {msgid}")
+    assert (await a.expect("REDACT")).params == ["#tea", msgid]
+    await b.nothing()
