@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness import RunningServer, join_all, joined
+from harness import RunningServer, ServerFactory, join_all, joined, until
+from hubbub.server.delivery import stamp_now
 from ircclient import RawClient
 from server.test_multiclient import PASSWORD, device
 
@@ -190,3 +191,26 @@ async def test_redact_reaches_the_devices_that_asked(irc: RunningServer) -> None
     await bob.ask(f"REDACT #tea {msgid}")
     assert (await a.expect("REDACT")).params == ["#tea", msgid]
     await b.nothing()
+
+
+async def test_join_autoreplay_only_to_the_device_that_joined(start_server: ServerFactory) -> None:
+    irc = await start_server(history={"autoreplay_lines": 2})
+    await irc.account("alice", PASSWORD)
+    a, _ = await device(irc, caps=("server-time",))
+    b, _ = await device(irc)
+    bob = await irc.client("bob")
+    await joined(bob, "#h")
+    await bob.ask("PRIVMSG #h :one")
+    await bob.ask("PRIVMSG #h :two")
+    # the replay is of what was said before the JOIN's millisecond
+    said = (await irc.server.store.history.latest("#h", None, 1))[0].time_ms
+    await until(lambda: stamp_now() * 1000 >= said + 1)
+
+    await a.send("JOIN #h")
+    await a.expect("366")
+    replayed = [await a.expect("PRIVMSG") for _ in range(2)]
+    assert [m.params[1] for m in replayed] == ["one", "two"]
+    assert all("time" in m.tags for m in replayed)
+    await a.nothing()
+    seen = [m.command for m in await b.sync()]
+    assert seen[0] == "JOIN" and seen[-1] == "366" and "PRIVMSG" not in seen
