@@ -112,3 +112,71 @@ async def test_user_mode_change_shows_on_every_device(irc: RunningServer) -> Non
     # a new device learns the user's modes in its burst
     _, burst = await device(irc)
     assert [m.params for m in burst if m.command == "MODE"] == [["alice", "+w"]]
+
+
+async def test_logout_from_one_device_makes_it_a_guest(irc: RunningServer) -> None:
+    await irc.account("alice", PASSWORD)
+    a, _ = await device(irc)
+    b, _ = await device(irc)
+    bob = await irc.client("bob")
+    await joined(a, "#tea")
+    await joined(bob, "#tea")
+    await a.sync()
+    await b.sync()
+
+    answer = await b.ask("PRIVMSG NickServ :LOGOUT")
+    assert [m.command for m in answer] == ["901", "PART", "NICK", "NOTICE"]
+    assert answer[0].params[0] == "alice"
+    assert (answer[1].source or "").startswith("alice!") and answer[1].params == [
+        "#tea",
+        "Logged out",
+    ]
+    guest = answer[2].params[0]
+    assert guest.startswith("Guest") and (answer[2].source or "").startswith("alice!")
+    assert f"goes on as {guest}" in answer[3].params[1]
+    await a.nothing()  # the other device and everyone else see nothing
+    await bob.nothing()
+
+    # the guest is a user of its own; alice stays on the other device
+    whois = await bob.ask(f"WHOIS {guest}")
+    assert not any(m.command in ("319", "330") for m in whois)
+    assert any(m.command == "330" for m in await bob.ask("WHOIS alice"))
+    await b.ask("PRIVMSG bob :a guest now")
+    assert (await bob.expect("PRIVMSG")).source.startswith(guest + "!")  # type: ignore[union-attr]
+    await a.nothing()
+    await bob.ask("PRIVMSG alice :still there?")
+    assert (await a.expect("PRIVMSG")).params == ["alice", "still there?"]
+    await b.nothing()
+    lusers = next(m for m in await bob.ask("LUSERS") if m.command == "251")
+    assert "There are 3 users" in lusers.params[-1]
+    sessions = await a.ask("PRIVMSG NickServ :SESSIONS")
+    assert "Connections logged in to alice: 1" in sessions[0].params[1]
+
+    # the last device logging out: the user goes, as when it disconnects
+    await a.ask("PRIVMSG NickServ :LOGOUT")
+    quit_ = await bob.expect("QUIT")
+    assert (quit_.source or "").startswith("alice!") and quit_.params == ["Logged out"]
+    assert irc.server.world.find_user("alice") is None
+    # and the guest may log in again, as a new device of nobody: a user of its own
+    await b.send("QUIT")
+    assert await b.closed()
+    assert (
+        "There are 2 users"
+        in next(m for m in await bob.ask("LUSERS") if m.command == "251").params[-1]
+    )
+
+
+async def test_logout_of_an_always_on_users_last_device(start_server: ServerFactory) -> None:
+    irc = await start_server(accounts={"always_on": "mandatory"})
+    await irc.account("alice", PASSWORD)
+    a, _ = await device(irc)
+    bob = await irc.client("bob", ["away-notify"])
+    await joined(a, "#tea")
+    await joined(bob, "#tea")
+    await a.sync()
+    answer = await a.ask("PRIVMSG NickServ :LOGOUT")
+    assert [m.command for m in answer] == ["901", "PART", "NICK", "NOTICE"]
+    assert (await bob.expect("AWAY")).params == ["no devices connected"]
+    await bob.nothing()
+    names = next(m for m in await bob.ask("NAMES #tea") if m.command == "353")
+    assert "alice" in names.params[-1]
