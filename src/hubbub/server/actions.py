@@ -21,7 +21,7 @@ from hubbub.server.api import Context, ModeChange
 from hubbub.server.audience import told_of
 from hubbub.server.channel_events import announce
 from hubbub.server.delivery import Event, deliver, deliver_split
-from hubbub.server.devices import expand
+from hubbub.server.devices import connections_with, expand, siblings
 from hubbub.server.mode_changes import set_modes, set_user_modes
 from hubbub.server.state import PREFIX_MODES, Channel, User, WhowasEntry
 
@@ -97,19 +97,18 @@ def change_host(
     user.user = new_user
     user.host = new_host
     event = Event(user)
-    with_cap = told_of(server.world, user, "chghost")
-    if "chghost" in user.caps:
-        with_cap.add(user)
-    deliver(with_cap, old_source, "CHGHOST", [new_user, new_host], event)
+    told = told_of(server.world, user, "chghost")
+    told.update(connections_with([user], "chghost"))
+    deliver(told, old_source, "CHGHOST", [new_user, new_host], event)
     if not cycle:
         return
-    without_cap = {u for u in neighbours if "chghost" not in u.caps}
+    without_cap = {u for u in expand(neighbours) if "chghost" not in u.caps}
     if not without_cap:
         return
     deliver(without_cap, old_source, "QUIT", ["Changing host"], event)
     account = user.account or "*"
     for channel in user.channels.values():
-        watchers = [m for m in channel.members if m in without_cap]
+        watchers = [m for m in expand(channel.members) if m in without_cap]
         if not watchers:
             continue
         deliver_split(
@@ -137,7 +136,7 @@ def change_host(
 def announce_away(server: ServerApi, user: User) -> None:
     """``user.away`` changed without a command of its own (an always-on
     user's last device left, or one came back): AWAY to away-notify neighbours."""
-    watchers = [u for u in expand(server.world.neighbours(user)) if "away-notify" in u.caps]
+    watchers = connections_with(server.world.neighbours(user), "away-notify")
     params = [user.away] if user.away is not None else []
     deliver(watchers, user.source, "AWAY", params, Event(user))
 
@@ -170,8 +169,7 @@ def _notify_account(ctx: Context, account: str) -> None:
     if not user.registered:
         return
     watchers = told_of(ctx.server.world, user, "account-notify")
-    if "account-notify" in user.caps:
-        watchers.add(user)
+    watchers.update(connections_with([user], "account-notify"))
     deliver(watchers, user.source, "ACCOUNT", [account])
     for hook in ctx.server.hooks.account_changed:
         hook(ctx)
@@ -179,13 +177,15 @@ def _notify_account(ctx: Context, account: str) -> None:
 
 def set_away(ctx: Context, text: str | None) -> bool:
     """Mark ``ctx.user`` away with ``text`` (None: back) and tell its
-    neighbours with away-notify; False (and nobody told) when it was not
+    neighbours with away-notify, and its other devices with away-notify
+    (which share its channels); False (and nobody told) when it was not
     away and still is not."""
     user = ctx.user
     if text is None and user.away is None:
         return False
     user.away = text
     watchers = told_of(ctx.server.world, user, "away-notify")
+    watchers.update(connections_with(siblings(user, ctx.conn), "away-notify"))
     if watchers:
         deliver(watchers, user.source, "AWAY", [text] if text else [], Event(user))
     for hook in ctx.server.hooks.away_changed:
@@ -198,8 +198,7 @@ def set_realname(ctx: Context, realname: str) -> None:
     user = ctx.user
     user.realname = realname
     recipients = told_of(ctx.server.world, user, "setname")
-    if "setname" in user.caps:
-        recipients.add(user)
+    recipients.update(connections_with([user], "setname"))
     deliver(recipients, user.source, "SETNAME", [realname], Event(user))
 
 
@@ -249,7 +248,8 @@ def join(ctx: Context, channel: Channel, prefix: str, created: bool = False) -> 
     )
     announce(ctx.server, [channel], user.source, "JOIN", extended, event)
     if user.away is not None:
-        watchers = [m for m in channel.members if m is not user and "away-notify" in m.caps]
+        others = (m for m in channel.members if m is not user)
+        watchers = connections_with(others, "away-notify")
         deliver(watchers, user.source, "AWAY", [user.away])
     for burst in ctx.server.hooks.join_burst:
         burst(ctx, channel)
@@ -269,13 +269,12 @@ def invite(ctx: Context, channel: Channel, target: User, *, record: bool) -> Non
         )
     event = Event(user)
     deliver([target], user.source, "INVITE", [target.nick, channel.name], event)
-    notify = [
+    may_see = (
         m
         for m in channel.members
-        if m is not user
-        and "invite-notify" in m.caps
-        and ("i" not in channel.modes or channel.is_op(m))
-    ]
+        if m is not user and ("i" not in channel.modes or channel.is_op(m))
+    )
+    notify = connections_with(may_see, "invite-notify")
     deliver(notify, user.source, "INVITE", [target.nick, channel.name], event)
     for hook in ctx.server.hooks.invited:
         hook(ctx, channel, target, record)
@@ -330,21 +329,24 @@ def rename_channel(
     """Rename ``channel`` (already allowed, ``new`` free): members with
     ``draft/channel-rename`` see RENAME; the others, unless only the case
     changed, see themselves PART the old name and JOIN the new one. Returns
-    those others: the caller sends them the topic and names a JOIN brings.
-    ``mirrored`` is the event of a rename made on another cluster node: its
-    node already moved the stored state, so the hooks do not run here."""
+    those others (connections: a shared user's devices each as it asked):
+    the caller sends them the topic and names a JOIN brings. ``mirrored``
+    is the event of a rename made on another cluster node: its node
+    already moved the stored state, so the hooks do not run here."""
     old = channel.name
     case_only = fold(old) == fold(new)
     server.world.rename_channel(channel, new)
     event = Event(actor) if mirrored is None else mirrored
-    with_cap = [m for m in channel.members if "draft/channel-rename" in m.caps]
+    with_cap = connections_with(channel.members, "draft/channel-rename")
+    renamed = set(with_cap)
     deliver(with_cap, source, "RENAME", [old, new, reason], event)
-    fallback = [] if case_only else [m for m in channel.members if m not in with_cap]
+    fallback = [] if case_only else [m for m in expand(channel.members) if m not in renamed]
     part_params = [old, reason] if reason else [old]
-    for member in fallback:
-        deliver([member], member.source, "PART", part_params, event)
+    for conn in fallback:
+        member = conn.owner or conn
+        deliver([conn], member.source, "PART", part_params, event)
         deliver_split(
-            [member],
+            [conn],
             "extended-join",
             (member.source, "JOIN", [new, member.account or "*", member.realname]),
             (member.source, "JOIN", [new]),

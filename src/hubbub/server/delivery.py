@@ -47,6 +47,13 @@ def stamp_after(ms: int) -> None:
     _earliest[0] = max(_earliest[0], (ms + 1) / 1000 + 1e-6)
 
 
+def stamp_now() -> float:
+    """The time an event created now is stamped with (seconds): the clock,
+    or ``stamp_after``'s bound when that is ahead of it."""
+    at = time.time()
+    return at if at >= _earliest[0] else _earliest[0]
+
+
 def server_time(at: float | None = None) -> str:
     """ISO 8601 UTC with milliseconds; the date part is formatted once a second."""
     millis = int((time.time() if at is None else at) * 1000)
@@ -78,11 +85,7 @@ class Event:
         client_tags: dict[str, str] | None = None,
         at: float | None = None,
     ) -> None:
-        if at is None:
-            at = time.time()
-            if at < _earliest[0]:
-                at = _earliest[0]
-        self.at = at
+        self.at = stamp_now() if at is None else at
         self._seq = next(_counter)
         self._msgid: str | None = None
         self.account = sender.account if sender is not None else None

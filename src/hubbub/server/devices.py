@@ -61,6 +61,12 @@ def expand(users: Iterable[User]) -> Iterator[User]:
             yield from devices
 
 
+def connections_with(users: Iterable[User], cap: str) -> list[User]:
+    """The connections behind ``users`` that negotiated ``cap``: a shared
+    user's devices each as it asked, never by the union of their caps."""
+    return [conn for conn in expand(users) if cap in conn.caps]
+
+
 def connections_of(user: User) -> list[User]:
     """The connections behind ``user`` (itself, or its devices)."""
     return [user] if user.devices is None else list(user.devices)

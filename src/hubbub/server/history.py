@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, cast
 
 from hubbub.server.api import ChannelEvent, Context, Delivered
 from hubbub.server.commands.chanserv_channels import registration
+from hubbub.server.delivery import stamp_now
 from hubbub.server.history_lines import event_text, replay
 from hubbub.server.logtext import for_log
 from hubbub.server.state import Channel, User
@@ -128,15 +129,19 @@ async def send_paced(user: User, lines: Iterable[bytes], budget: int) -> None:
 def _autoreplay(ctx: Context, channel: Channel, created: bool) -> None:
     settings = ctx.server.config.history
     lines = settings.autoreplay_lines
-    if lines <= 0 or not settings.enabled or "draft/chathistory" in ctx.user.caps:
+    if lines <= 0 or not settings.enabled or "draft/chathistory" in ctx.conn.caps:
         return
-    joined_at = datetime.now(UTC)
-    ctx.server.spawn(_replay(ctx.server, ctx.user, channel, lines, joined_at))
+    # on the events' clock: what was said just before is stamped before it
+    joined_at = datetime.fromtimestamp(stamp_now(), UTC)
+    ctx.server.spawn(_replay(ctx.server, ctx.user, ctx.conn, channel, lines, joined_at))
 
 
 async def _replay(
-    server: ServerApi, user: User, channel: Channel, lines: int, at: datetime
+    server: ServerApi, user: User, conn: User, channel: Channel, lines: int, at: datetime
 ) -> None:
+    """The last ``lines`` of ``channel`` to the connection that joined it
+    (``conn``: one device of a user several share), as that connection
+    asked for them; nothing if ``user`` left the channel meanwhile."""
     try:
         records = await server.store.history.before(channel.name, at, lines, messages_only=True)
     except Exception:
@@ -144,8 +149,8 @@ async def _replay(
         return
     if user not in channel.members:
         return
-    for line in replay(records, user, None):
-        user.send(line)
+    for line in replay(records, conn, None):
+        conn.send(line)
 
 
 # --- retention -----------------------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from hubbub.protocol.message import MAX_BODY_TEXT
 from hubbub.server.api import Context, ServerApi
 from hubbub.server.delivery import deliver
+from hubbub.server.devices import connections_with
 from hubbub.server.state import Channel, User
 
 CAP = "draft/metadata-3"
@@ -101,11 +102,12 @@ def notify(
     hooks (a cluster tells the other nodes)."""
     for hook in server.hooks.metadata_changed:
         hook(server, target, key, value)
-    recipients = [
+    subscribers = (
         u
         for u in audience(server, target)
-        if u is not actor and CAP in u.caps and key in u.metadata_subs and u.registered
-    ]
+        if u is not actor and key in u.metadata_subs and u.registered
+    )
+    recipients = connections_with(subscribers, CAP)
     if not recipients:
         return
     name = target_name(target)
@@ -170,9 +172,9 @@ def _joined(ctx: Context, channel: Channel, created: bool) -> None:
 def _registered(ctx: Context) -> None:
     """A user MONITORed by others came online: its values to its watchers."""
     user = ctx.user
-    watchers = [u for u in ctx.server.world.watchers_of(user.nick) if CAP in u.caps]
+    watchers = ctx.server.world.watchers_of(user.nick)
     for key, value in list(user.metadata.items()):
-        told = [u for u in watchers if key in u.metadata_subs]
+        told = connections_with((u for u in watchers if key in u.metadata_subs), CAP)
         deliver(told, ctx.server.name, RPL_KEYVALUE, ["*", user.nick, key, "*", value])
 
 

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import fold
-from hubbub.server import actions, devices
+from hubbub.server import actions, devices, nick_protection
 from hubbub.server.api import Context
 from hubbub.server.commands.channels import send_names, send_topic
-from hubbub.server.delivery import deliver_split
+from hubbub.server.delivery import deliver, deliver_split
 from hubbub.server.presence_writer import PresenceWriter
 from hubbub.server.state import Channel, User
 from hubbub.store import AccountSettings
@@ -208,6 +208,26 @@ def device_left(
         set_auto_away(server, user)
         return
     actions.quit(server, user, reason, quit_message)
+
+
+def leave_as_guest(ctx: Context, reason: str) -> None:
+    """The device of ``ctx`` logged out: its connection leaves the user and
+    goes on as a user of its own, a guest under a new nick in no channel,
+    as it sees by PART and NICK. Nobody else is told: the user stays on its
+    other devices (or goes as when its last device disconnects)."""
+    user, conn, server = ctx.user, ctx.conn, ctx.server
+    old_source = user.source
+    server.world.detach_device(conn)
+    conn.history_party = None
+    ctx.user = conn  # from now on its commands are its own
+    devices.settle(user)
+    ctx.reply(rpl.RPL_LOGGEDOUT, old_source, "You are now logged out")
+    for channel in list(user.channels.values()):
+        deliver([conn], old_source, "PART", [channel.name, reason])
+    server.world.set_nick(conn, nick_protection.guest_nick(server.world, conn))
+    deliver([conn], old_source, "NICK", [conn.nick])
+    server.notify_monitors_online(conn)
+    device_left(server, user, conn, reason, None)
 
 
 def set_auto_away(server: ServerApi, user: User) -> None:

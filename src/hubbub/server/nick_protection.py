@@ -21,6 +21,7 @@ from hubbub.server.state import User
 
 if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
+    from hubbub.server.world import World
 
 GUEST_PREFIX = "Guest"
 
@@ -104,12 +105,16 @@ async def _protect(server: ServerApi, user: User, folded: str) -> None:
 
 def rename_to_guest(ctx: Context) -> None:
     """Give the user a free ``Guest<digits>`` nick, as a normal NICK change."""
-    world = ctx.server.world
+    actions.rename(ctx, guest_nick(ctx.server.world, ctx.user))
+
+
+def guest_nick(world: World, user: User) -> str:
+    """A ``Guest<digits>`` nick nobody but ``user`` has."""
     for _ in range(100):
         guest = f"{GUEST_PREFIX}{secrets.randbelow(90000) + 10000}"
-        if not world.nick_taken(guest, ctx.user):
+        if not world.nick_taken(guest, user):
             break
-    actions.rename(ctx, guest)
+    return guest
 
 
 def _on_nick_change(ctx: Context, old_nick: str) -> None:

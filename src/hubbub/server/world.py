@@ -177,6 +177,15 @@ class World:
         if owner is not None and owner.devices is not None and record in owner.devices:
             owner.devices.remove(record)
 
+    def detach_device(self, record: User) -> None:
+        """The device's connection leaves its user and goes on as a
+        registered user of its own, logged in to no account."""
+        self.remove_device(record)
+        record.owner = None
+        record.account = None
+        self.connections.add(record)
+        self.register(record)
+
     def registered_count(self) -> int:
         return self._registered
 

@@ -20,7 +20,7 @@ from hubbub.server.commands.channel_rename import send_join_replies
 from hubbub.server.commands.multiline import Forms
 from hubbub.server.commands.redaction import CAP as REDACTION_CAP
 from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver, deliver_body, deliver_split
-from hubbub.server.devices import expand
+from hubbub.server.devices import connections_with, expand
 from hubbub.server.mode_changes import set_modes
 from hubbub.server.read_markers import moved_elsewhere
 from hubbub.server.remote import RemoteSink, is_remote, make_remote, update
@@ -256,18 +256,18 @@ class Mirror:
         if user is None:
             return
         user.away = event.get("away")
-        watchers = [u for u in self.server.world.neighbours(user) if "away-notify" in u.caps]
+        watchers = connections_with(_local(self.server.world.neighbours(user)), "away-notify")
         params = [user.away] if user.away is not None else []
-        deliver(_local(watchers), user.source, "AWAY", params, _event(user, event))
+        deliver(watchers, user.source, "AWAY", params, _event(user, event))
 
     def _on_account(self, event: dict[str, Any]) -> None:
         user = self.users.get(str(event["u"]))
         if user is None:
             return
         user.account = event.get("acct")
-        watchers = [u for u in self.server.world.neighbours(user) if "account-notify" in u.caps]
+        watchers = connections_with(_local(self.server.world.neighbours(user)), "account-notify")
         params = [user.account or "*"]
-        deliver(_local(watchers), user.source, "ACCOUNT", params, _event(user, event))
+        deliver(watchers, user.source, "ACCOUNT", params, _event(user, event))
 
     def _on_invite(self, event: dict[str, Any]) -> None:
         """An INVITE elsewhere: recorded here too (the target's node lets it
@@ -293,7 +293,7 @@ class Mirror:
             other = self._local(str(event["to"]))
             audience = [other] if other is not None else []
         params = [str(param) for param in event["params"]]
-        told = [u for u in expand(audience) if REDACTION_CAP in u.caps]
+        told = connections_with(audience, REDACTION_CAP)
         deliver(told, sender.source, "REDACT", params, _event(sender, event))
 
     def _on_meta(self, event: dict[str, Any]) -> None:

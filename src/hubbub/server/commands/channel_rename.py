@@ -62,10 +62,10 @@ def rename(ctx: Context, msg: Message) -> None:
 
 
 def send_join_replies(server: ServerApi, channel: Channel, fallback: list[User]) -> None:
-    """The topic and names a JOIN brings, to the members who saw the
+    """The topic and names a JOIN brings, to the connections that saw the
     fallback PART and JOIN (also for a rename made on another cluster node)."""
-    for member in fallback:
-        member_ctx = Context(server, member)
+    for conn in fallback:
+        member_ctx = Context(server, conn.owner or conn, conn)
         if channel.topic:
             send_topic(member_ctx, channel)
         send_names(member_ctx, channel)

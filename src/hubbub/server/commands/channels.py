@@ -40,8 +40,8 @@ def send_names(ctx: Context, channel: Channel, *, end: bool = True) -> None:
     """RPL_NAMREPLY lines, then RPL_ENDOFNAMES unless ``end`` is False (a
     NAMES of several channels ends once, naming them all)."""
     user = ctx.user
-    multi = "multi-prefix" in user.caps
-    full = "userhost-in-names" in user.caps
+    multi = "multi-prefix" in ctx.conn.caps
+    full = "userhost-in-names" in ctx.conn.caps
     is_member = user in channel.members
     symbol = "@" if "s" in channel.modes else "="
     entries: list[str] = []
@@ -140,7 +140,7 @@ def send_join_replies(ctx: Context, channel: Channel, _created: bool) -> None:
     """The joiner's topic and NAMES, the first ``joined`` hook."""
     if channel.topic:
         send_topic(ctx, channel)
-    if "draft/no-implicit-names" not in ctx.user.caps:
+    if "draft/no-implicit-names" not in ctx.conn.caps:
         send_names(ctx, channel)
 
 

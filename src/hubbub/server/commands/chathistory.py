@@ -231,8 +231,8 @@ async def _history(
         )
         return
     ref = ctx.start_batch("chathistory", name)
-    user = ctx.user
-    await send_paced(user, replay(records, user, ref), ctx.server.config.limits.sendq // 4)
+    conn = ctx.conn  # the device that asked, in the form it asked for
+    await send_paced(conn, replay(records, conn, ref), ctx.server.config.limits.sendq // 4)
     ctx.end_batch(ref)
 
 

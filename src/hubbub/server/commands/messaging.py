@@ -12,7 +12,7 @@ from hubbub.server.api import Context, Delivered
 from hubbub.server.commands.multiline_lines import collect
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, deliver_one, render
-from hubbub.server.devices import connections_of, siblings
+from hubbub.server.devices import connections_of, expand, siblings
 from hubbub.server.multiline_form import CAP as MULTILINE_CAP
 from hubbub.server.services import find_service
 from hubbub.server.state import PREFIX_MODES, SYMBOL_TO_MODE, Channel, User
@@ -57,7 +57,7 @@ def _relay(ctx: Context, msg: Message, cmd: str) -> Awaitable[None] | None:
         msg.tags
         and "batch" in msg.tags
         and cmd != "TAGMSG"
-        and (user.open_batch is not None or MULTILINE_CAP in user.caps)
+        and (ctx.conn.open_batch is not None or MULTILINE_CAP in ctx.conn.caps)
     ):
         collect(ctx, msg, cmd)  # a line of a draft/multiline batch
         return None
@@ -147,8 +147,8 @@ def _to_channel(
         ]
     else:
         recipients = [m for m in channel.members if m is not user]
-    if cmd == "TAGMSG":
-        recipients = [m for m in recipients if m.tag_mask & TAG_MESSAGE_TAGS]
+    if cmd == "TAGMSG":  # only to connections that asked for tags, device by device
+        recipients = [m for m in expand(recipients) if m.tag_mask & TAG_MESSAGE_TAGS]
     recipients += _echoes(ctx, cmd)
     event = Event(user, tags)
     body, text = _body(user.source, cmd, target, text)
@@ -176,15 +176,19 @@ def _to_nick(
         return None
     event = Event(user, tags)
     body, text = _body(user.source, cmd, other.nick, text)
-    if cmd != "TAGMSG" or other.tag_mask & TAG_MESSAGE_TAGS:
-        if other is user:
-            # To oneself: it arrives as anyone's message would (on every
-            # device), outside the labeled response; with echo-message the
-            # echo is that response.
-            for conn in connections_of(user):
+    if other is user:
+        # To oneself: it arrives as anyone's message would (on every device
+        # that takes it), outside the labeled response; with echo-message
+        # the echo is that response.
+        for conn in connections_of(user):
+            if _takes(conn, cmd):
                 conn.sink.write_unlabeled(render(body, event, conn.tag_mask))
-        else:
-            deliver_one(other, body, event)
+        server.metrics.delivered[cmd].n += 1
+    elif other.devices is not None:  # a TAGMSG only to the devices that take tags
+        deliver_body([d for d in other.devices if _takes(d, cmd)], body, event)
+        server.metrics.delivered[cmd].n += 1
+    elif _takes(other, cmd):
+        deliver_one(other, body, event)
         server.metrics.delivered[cmd].n += 1
     echoes = _echoes(ctx, cmd, to_siblings=other is not user)
     if echoes:

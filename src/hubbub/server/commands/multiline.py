@@ -27,6 +27,7 @@ from hubbub.server.commands.multiline_lines import expired, fail
 from hubbub.server.commands.registry import command
 from hubbub.server.config import Config
 from hubbub.server.delivery import Event, add_tag
+from hubbub.server.devices import expand, siblings
 from hubbub.server.multiline_batch import OpenBatch
 from hubbub.server.services import find_service
 from hubbub.server.state import User
@@ -46,16 +47,16 @@ register_capability(CAP, config_value=_cap_value)
 def batch(ctx: Context, msg: Message) -> None:
     """BATCH +<ref> draft/multiline <target> | BATCH -<ref>: a multiline message."""
     reference = msg.params[0]
-    user = ctx.user
+    conn = ctx.conn  # a batch is its connection's, not the user's devices'
     if reference[:1] == "+" and len(reference) > 1:
         _open(ctx, msg, reference[1:])
     elif reference[:1] == "-" and len(reference) > 1:
-        opened = user.open_batch
+        opened = conn.open_batch
         if opened is None or opened.ref != reference[1:]:
             description = "No batch is open with that reference"
             ctx.fail("BATCH", "MULTILINE_INVALID", description=description)
             return
-        user.open_batch = None
+        conn.open_batch = None
         if opened.failed or expired(ctx, opened):
             return
         problem = opened.complete()
@@ -68,17 +69,17 @@ def batch(ctx: Context, msg: Message) -> None:
 
 
 def _open(ctx: Context, msg: Message, ref: str) -> None:
-    user = ctx.user
-    if len(msg.params) < 3 or msg.params[1] != multiline_form.BATCH_TYPE or CAP not in user.caps:
+    conn = ctx.conn
+    if len(msg.params) < 3 or msg.params[1] != multiline_form.BATCH_TYPE or CAP not in conn.caps:
         description = f"Only {multiline_form.BATCH_TYPE} batches with a target, after CAP REQ {CAP}"
         ctx.fail("BATCH", "MULTILINE_INVALID", description=description)
         return
-    previous = user.open_batch
+    previous = conn.open_batch
     if previous is not None and not previous.failed:
         fail(ctx, previous, ("MULTILINE_INVALID", [], "A new batch opened before this one closed"))
-    label = user.sink.take_label()  # answered when the batch closes
+    label = conn.sink.take_label()  # answered when the batch closes
     tags = client_tags(msg) if msg.tags else {}
-    user.open_batch = OpenBatch(ref, msg.params[2], label, tags, time.monotonic())
+    conn.open_batch = OpenBatch(ref, msg.params[2], label, tags, time.monotonic())
 
 
 def _deliver(ctx: Context, opened: OpenBatch) -> None:
@@ -111,18 +112,21 @@ def _deliver(ctx: Context, opened: OpenBatch) -> None:
     event = Event(user, opened.tags)
     lines = opened.lines
     form = Forms(user.source, opened.command, target, lines, event)
-    for recipient in recipients:
+    # the user's other devices see what was said from this one
+    for recipient in [*expand(recipients), *siblings(user, ctx.conn)]:
         for line in form.lines_for(recipient):
             recipient.sink.write(line)
-    if "echo-message" in user.caps or other is user:
-        echo = form.lines_for(user)
-        if opened.label is not None and "labeled-response" in user.caps:
-            echo[0] = add_tag(echo[0], "label=" + escape_tag_value(opened.label))
+    conn = ctx.conn
+    label = opened.label if "labeled-response" in conn.caps else None
+    if "echo-message" in conn.caps or other is user:
+        echo = form.lines_for(conn)
+        if label is not None:
+            echo[0] = add_tag(echo[0], "label=" + escape_tag_value(label))
         for line in echo:
-            user.send(line)
-    elif opened.label is not None and "labeled-response" in user.caps:
+            conn.send(line)
+    elif label is not None:
         ack = (serialize_body(server.name, "ACK", []) + "\r\n").encode()
-        user.send(add_tag(ack, "label=" + escape_tag_value(opened.label)))
+        conn.send(add_tag(ack, "label=" + escape_tag_value(label)))
     server.metrics.channel_message(opened.command, len(recipients))
     if other is not None and opened.command == "PRIVMSG" and other.away is not None:
         ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
@@ -140,7 +144,7 @@ def _refuse(ctx: Context, opened: OpenBatch, numeric: str, *params: str) -> None
     line = (serialize_body(ctx.server.name, numeric, [ctx.nick, *params]) + "\r\n").encode()
     if opened.label is not None:
         line = add_tag(line, "label=" + escape_tag_value(opened.label))
-    ctx.user.send(line)
+    ctx.conn.send(line)
 
 
 class Forms:

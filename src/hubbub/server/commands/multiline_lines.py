@@ -1,6 +1,6 @@
 """The lines of a draft/multiline batch as they arrive: PRIVMSG and NOTICE
 tagged ``batch=<ref>`` are handed here by ``messaging`` instead of being
-relayed, and kept in the user's ``OpenBatch`` until ``BATCH -<ref>``
+relayed, and kept in the ``OpenBatch`` of the connection that sent them until ``BATCH -<ref>``
 (``commands/multiline``). A batch that breaks a rule or a limit fails at
 once (FAIL BATCH ...) and its remaining lines are dropped."""
 
@@ -17,7 +17,7 @@ from hubbub.server.multiline_form import CONCAT_TAG
 
 def collect(ctx: Context, msg: Message, command: str) -> None:
     """Take one ``@batch=<ref> PRIVMSG|NOTICE <target> :<text>`` line."""
-    batch = ctx.user.open_batch
+    batch = ctx.conn.open_batch
     if batch is None or batch.ref != msg.tags["batch"]:
         if batch is None:
             description = "No multiline batch with that reference"
@@ -55,9 +55,9 @@ def fail(ctx: Context, batch: OpenBatch, problem: Problem) -> None:
     code, params, description = problem
     batch.failed = True
     batch.lines.clear()
-    user = ctx.user
+    conn = ctx.conn
     body = serialize_body(ctx.server.name, "FAIL", ["BATCH", code, *params, description])
-    line = render(body, None, user.tag_mask)
+    line = render(body, None, conn.tag_mask)
     if batch.label is not None:
         line = add_tag(line, "label=" + escape_tag_value(batch.label))
-    user.send(line)
+    conn.send(line)

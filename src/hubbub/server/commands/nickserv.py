@@ -21,7 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from hubbub.protocol.casemap import fold
-from hubbub.server import actions, nick_protection, password_guard
+from hubbub.server import actions, multiclient, nick_protection, password_guard
 from hubbub.server.api import Context, ServerApi
 from hubbub.server.commands import chanserv, nickserv_devices
 from hubbub.server.commands.account_registration import check_password, create_account
@@ -219,6 +219,14 @@ async def _check_password(ctx: Context, name: str, password: str) -> Account | N
 
 def _logout(ctx: Context, args: list[str]) -> None:
     if _need_login(ctx) is None:
+        return
+    if ctx.conn.owner is not None:  # one device of a user several share
+        multiclient.leave_as_guest(ctx, "Logged out")
+        _say(
+            ctx,
+            f"You are now logged out; this connection goes on as {ctx.user.nick}. "
+            "The account's other devices stay logged in.",
+        )
         return
     actions.logout(ctx)
     _say(ctx, "You are now logged out.")

@@ -16,6 +16,7 @@ from hubbub.server import actions, metadata
 from hubbub.server.api import Context
 from hubbub.server.commands.queries import LIST_BUDGET, find_user, packed
 from hubbub.server.commands.registry import command
+from hubbub.server.devices import siblings
 from hubbub.server.state import User
 
 # Numerics not (yet) in hubbub.protocol.numerics.
@@ -34,13 +35,17 @@ REALNAME_LEN = 200
 
 @command("AWAY")
 def away(ctx: Context, msg: Message) -> None:
-    """AWAY [:<message>]: mark yourself away, or back with no message."""
+    """AWAY [:<message>]: mark yourself away, or back with no message. A
+    user several devices share is away on all of them: each is told."""
     text = msg.param(0)[: ctx.server.config.limits.awaylen]
     actions.set_away(ctx, text or None)
     if text:
-        ctx.reply(rpl.RPL_NOWAWAY, "You have been marked as being away")
+        reply = (rpl.RPL_NOWAWAY, "You have been marked as being away")
     else:
-        ctx.reply(rpl.RPL_UNAWAY, "You are no longer marked as being away")
+        reply = (rpl.RPL_UNAWAY, "You are no longer marked as being away")
+    ctx.reply(*reply)
+    for device in siblings(ctx.user, ctx.conn):
+        Context(ctx.server, ctx.user, device).reply(*reply)
 
 
 @command("SETNAME", min_params=1)

@@ -27,6 +27,7 @@ from hubbub.server.api import Context
 from hubbub.server.capabilities import register_capability
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import Event, deliver
+from hubbub.server.devices import connections_with
 from hubbub.server.state import Channel, User
 from hubbub.store import MESSAGE_COMMANDS, HistoryRecord, conversation_key, name_key
 
@@ -118,7 +119,7 @@ async def _redact(
     if user not in audience:
         audience.append(user)
     params = [target, msgid] if reason is None else [target, msgid, reason]
-    deliver([u for u in audience if CAP in u.caps], user.source, "REDACT", params, Event(user))
+    deliver(connections_with(audience, CAP), user.source, "REDACT", params, Event(user))
     other = private[1] if private is not None else None
     for hook in ctx.server.hooks.redacted:
         hook(ctx, channel, other, params)
