@@ -68,11 +68,14 @@ def run(src: Path, case: str, seconds: float) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("base", type=Path, help="the other tree's src directory")
+    parser.add_argument(
+        "--this", type=Path, default=REPO / "src", help="the tree to compare (default: this one)"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cases", default="fanout,direct")
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
-    trees = {"base": args.base.resolve(), "this": REPO / "src"}
+    trees = {"base": args.base.resolve(), "this": args.this.resolve()}
     for case in args.cases.split(","):
         rates: dict[str, list[float]] = {"base": [], "this": []}
         cpu: dict[str, list[float]] = {"base": [], "this": []}
