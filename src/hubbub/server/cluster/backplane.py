@@ -344,7 +344,8 @@ class Backplane:
             self.publish("away", u=self.uid(ctx.user), away=ctx.user.away)
 
     def account_changed(self, ctx: Context) -> None:
-        self.publish("account", u=self.uid(ctx.user), acct=ctx.user.account)
+        user = ctx.user
+        self.publish("account", u=self.uid(user), acct=user.account, party=user.history_party)
 
     def topic_changed(self, ctx: Context, channel: Channel) -> None:
         self.publish(

@@ -265,6 +265,7 @@ class Mirror:
         if user is None:
             return
         user.account = event.get("acct")
+        user.history_party = event.get("party")  # how history files its messages
         watchers = [u for u in self.server.world.neighbours(user) if "account-notify" in u.caps]
         params = [user.account or "*"]
         deliver(_local(watchers), user.source, "ACCOUNT", params, _event(user, event))
