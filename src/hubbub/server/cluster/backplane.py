@@ -91,6 +91,17 @@ class Backplane:
                 )
             for key, value in channel.metadata.items():
                 self.publish("meta", ch=channel.name, k=key, v=value)
+            self._burst_invites(channel)
+
+    def _burst_invites(self, channel: Channel) -> None:
+        """The channel's pending invites, for a node that missed them (it was
+        off the bus): the target's node lets the target in, as it would have."""
+        now = time.monotonic()
+        for target, pending in channel.invited.items():
+            left = pending.expires - now
+            if left > 0:
+                to = self.uid(target)
+                self.publish("invite", to=to, ch=channel.name, ttl=left, burst=True)
 
     def _kill_remote(self, uid: str, reason: str) -> None:
         self.publish("kill", u=uid, r=reason)

@@ -272,11 +272,19 @@ class Mirror:
 
     def _on_invite(self, event: dict[str, Any]) -> None:
         """An INVITE elsewhere: recorded here too (the target's node lets it
-        in), told to the target and invite-notify members of this node."""
-        inviter = self.users.get(str(event["u"]))
+        in), told to the target and invite-notify members of this node. A
+        pending invite in a burst is recorded, for the time it has left."""
         to = str(event["to"])
         target = self._local(to) or self.users.get(to)
         channel = self.server.world.find_channel(str(event["ch"]))
+        if event.get("burst"):
+            if target is not None and channel is not None:
+                settings = self.server.config.channels
+                ttl = min(float(event["ttl"]), settings.invite_expiry)
+                world = self.server.world
+                world.invite(channel, target, time.monotonic(), ttl, settings.max_invites)
+            return
+        inviter = self.users.get(str(event["u"]))
         if inviter is None or target is None or channel is None:
             return
         invite(Context(self.server, inviter), channel, target, record=bool(event.get("rec")))
