@@ -5,6 +5,7 @@ bus channel and heartbeat keys are its own."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import shutil
 import subprocess
@@ -26,6 +27,8 @@ class Cluster:
         self.bus = bus
         self.network = "Net" + secrets.token_hex(4)
         self.nodes: dict[str, ServeProcess] = {}
+        self.buses: dict[str, str] = {}  # a node's own bus URL (another Redis user)
+        self.node_timeout = 3.0
 
     def config(self, node: str, port: int) -> Path:
         folder = self.directory / node
@@ -50,9 +53,9 @@ url = "{self.database}"
 
 [cluster]
 node = "{node}"
-bus = "{self.bus}"
+bus = "{self.buses.get(node, self.bus)}"
 heartbeat_interval = 0.5
-node_timeout = 3
+node_timeout = {self.node_timeout}
 """
         )
         return path
@@ -109,6 +112,19 @@ class OwnRedis:
             [binary, "--bind", HOST, "--port", str(self.port), "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
         )
+
+    async def ready(self, timeout: float = 10) -> None:
+        """Wait until it accepts connections (it starts in the background)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            try:
+                _, writer = await asyncio.open_connection(HOST, self.port)
+            except OSError:
+                assert asyncio.get_running_loop().time() < deadline, "redis-server did not start"
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            return
 
     def stop(self) -> None:
         if self.proc is not None:

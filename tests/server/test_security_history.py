@@ -62,6 +62,15 @@ async def test_guest_with_an_account_nick_during_the_grace_reads_nothing(
     assert [f.params[:3] for f in fails] == [["CHATHISTORY", "MESSAGE_ERROR", "TARGETS"]]
 
 
+async def test_the_owner_identifying_during_the_grace_reads_at_once(irc: RunningServer) -> None:
+    alice, _bob = await alice_and_bob_talk(irc)
+    await leave(alice)
+    again = await irc.client("alice", CAPS)  # nick protection's 30 s grace starts
+    assert "now logged in" in await service(again, "NickServ", f"IDENTIFY alice {PASSWORD}")
+    served, fails = await ask_history(again, "CHATHISTORY LATEST bob * 100")
+    assert (served, fails) == (SECRETS, [])
+
+
 async def test_strict_mode_one_write_race_reads_nothing(start_server: ServerFactory) -> None:
     irc = await start_server(accounts={"nick_protection": "strict"})
     alice, _bob = await alice_and_bob_talk(irc)

@@ -22,7 +22,7 @@ from hubbub.store.migrate import upgrade
 from hubbub.store.schema import metadata
 from services import scratch_database
 from store.cli_helpers import use_cheap_store
-from store.conftest import CHEAP_HASHER, CHEAP_SCRAM
+from store.conftest import CHEAP_HASHER, CHEAP_SCRAM, empty_tables
 from store.history_helpers import channel_message, private_message
 
 
@@ -109,6 +109,33 @@ def test_an_unreachable_database_is_one_error_line() -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("hubbub: error: postgresql://postgres:***@127.0.0.1:1/x: ")
     assert "secret" not in result.stderr and "Traceback" not in result.output
+
+
+async def test_a_node_learns_an_account_another_node_created(postgresql_url: str) -> None:
+    """Two stores on one database, as two cluster nodes: an account made
+    through one is known to the other from the first read of its row."""
+    await empty_tables(postgresql_url)
+    here, there = [
+        await open_store(postgresql_url, hasher=CHEAP_HASHER, scram_iterations=CHEAP_SCRAM)
+        for _ in range(2)
+    ]
+    try:
+        await there.accounts.create("Alice", "password-1")
+        await there.accounts.create("Bob", "password-2")
+        party = there.accounts.party("alice")
+        assert party is not None
+        assert (here.accounts.exists("alice"), here.accounts.party("alice")) == (False, None)
+        # a login (even a failed one) reads the row
+        assert await here.accounts.verify_password("ALICE", "wrong") is None
+        assert (here.accounts.exists("alice"), here.accounts.party("alice")) == (True, party)
+        # a conversation partner's name, offline, is looked up when unknown
+        assert here.accounts.party("bob") is None
+        assert await here.accounts.find_party("bob") == there.accounts.party("bob")
+        assert here.accounts.exists("bob")
+        assert await here.accounts.find_party("nobody") is None
+    finally:
+        await here.close()
+        await there.close()
 
 
 async def _fill_sqlite(path: Path) -> None:

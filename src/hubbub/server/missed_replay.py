@@ -100,7 +100,7 @@ async def _replay(
             # Conversations with news since ``since``, even those with newer
             # messages still (which TARGETS would leave out of a window).
             for found in await history.targets(party, start, _NO_END, 1000):
-                other = server.store.accounts.party(found.name) or fold(found.name)
+                other = await server.store.accounts.find_party(found.name) or fold(found.name)
                 targets.append((conversation_key(party, other), found.name))
         for key, name in targets:
             stored = await history.before(key, end, limit, messages_only=True)

@@ -33,8 +33,9 @@ class Pending(dict[User, asyncio.Future[None]]):
 def protection_pending(server: ServerApi, user: User) -> bool:
     """Whether nick protection is still deciding about ``user``'s nick (an
     account's name used without logging in): until it is done, the user
-    must not be served anything that nick might unlock."""
-    return user in server.feature(Pending)
+    must not be served anything that nick might unlock. Logging in to the
+    nick's account settles it at once, though the grace's timer runs on."""
+    return user in server.feature(Pending) and not owns_nick(user)
 
 
 def owns_nick(user: User) -> bool:

@@ -56,6 +56,7 @@ def describe(user: User, uid: str, server_name: str) -> dict[str, Any]:
         "host": user.host,
         "real": user.realname,
         "acct": user.account,
+        "party": user.history_party,  # the key its private history is filed under
         "away": user.away,
         "modes": "".join(sorted(user.modes)),
         "tls": user.tls,
@@ -82,6 +83,7 @@ def update(user: User, fields: dict[str, Any]) -> None:
     user.host = str(fields["host"])
     user.realname = str(fields["real"])
     user.account = fields.get("acct")
+    user.history_party = fields.get("party")
     user.away = fields.get("away")
     user.modes = set(str(fields.get("modes", "")))
     user.metadata = {str(k): str(v) for k, v in (fields.get("md") or {}).items()}

@@ -38,13 +38,23 @@ class AccountStore(Protocol):
 
     def exists(self, name: str) -> bool:
         """Whether an account has this name, answered from memory: the names
-        are read when the store opens and kept by create and delete. Nick
-        protection asks this at every registration, so it does no I/O."""
+        are read when the store opens, kept by create and delete, and learnt
+        whenever an account's row is read (``get``, ``verify_password``,
+        ``find_by_certfp``, ``find_party``), so an account that another
+        process sharing the database (a cluster node) created is known from
+        its first login here. Nick protection asks this at every
+        registration, so it does no I/O."""
 
     def party(self, name: str) -> str | None:
         """The account's key for private history (``keys.account_party`` of
         its id, never reused), from memory like ``exists``; None if no such
-        account. Asked once per login, not per message."""
+        account is known. Asked once per login (whose check has just read
+        the account), not per message."""
+
+    async def find_party(self, name: str) -> str | None:
+        """``party``, reading the database when the account is not known
+        here (created by another process since): for a name that may be any
+        account's, such as an offline conversation partner's."""
 
     async def list(self) -> builtins.list[Account]: ...
 

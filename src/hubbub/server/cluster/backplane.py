@@ -91,6 +91,17 @@ class Backplane:
                 )
             for key, value in channel.metadata.items():
                 self.publish("meta", ch=channel.name, k=key, v=value)
+            self._burst_invites(channel)
+
+    def _burst_invites(self, channel: Channel) -> None:
+        """The channel's pending invites, for a node that missed them (it was
+        off the bus): the target's node lets the target in, as it would have."""
+        now = time.monotonic()
+        for target, pending in channel.invited.items():
+            left = pending.expires - now
+            if left > 0:
+                to = self.uid(target)
+                self.publish("invite", to=to, ch=channel.name, ttl=left, burst=True)
 
     def _kill_remote(self, uid: str, reason: str) -> None:
         self.publish("kill", u=uid, r=reason)
@@ -344,7 +355,8 @@ class Backplane:
             self.publish("away", u=self.uid(ctx.user), away=ctx.user.away)
 
     def account_changed(self, ctx: Context) -> None:
-        self.publish("account", u=self.uid(ctx.user), acct=ctx.user.account)
+        user = ctx.user
+        self.publish("account", u=self.uid(user), acct=user.account, party=user.history_party)
 
     def topic_changed(self, ctx: Context, channel: Channel) -> None:
         self.publish(

@@ -265,17 +265,26 @@ class Mirror:
         if user is None:
             return
         user.account = event.get("acct")
+        user.history_party = event.get("party")  # how history files its messages
         watchers = connections_with(_local(self.server.world.neighbours(user)), "account-notify")
         params = [user.account or "*"]
         deliver(watchers, user.source, "ACCOUNT", params, _event(user, event))
 
     def _on_invite(self, event: dict[str, Any]) -> None:
         """An INVITE elsewhere: recorded here too (the target's node lets it
-        in), told to the target and invite-notify members of this node."""
-        inviter = self.users.get(str(event["u"]))
+        in), told to the target and invite-notify members of this node. A
+        pending invite in a burst is recorded, for the time it has left."""
         to = str(event["to"])
         target = self._local(to) or self.users.get(to)
         channel = self.server.world.find_channel(str(event["ch"]))
+        if event.get("burst"):
+            if target is not None and channel is not None:
+                settings = self.server.config.channels
+                ttl = min(float(event["ttl"]), settings.invite_expiry)
+                world = self.server.world
+                world.invite(channel, target, time.monotonic(), ttl, settings.max_invites)
+            return
+        inviter = self.users.get(str(event["u"]))
         if inviter is None or target is None or channel is None:
             return
         invite(Context(self.server, inviter), channel, target, record=bool(event.get("rec")))

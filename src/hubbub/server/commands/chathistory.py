@@ -161,7 +161,7 @@ async def _private_key(ctx: Context, party: str, target: str) -> tuple[str, str]
     other = ctx.server.world.find_user(target)
     if other is not None and other.registered:
         return conversation_key(party, other.history_party or other.folded), target
-    other_key = ctx.server.store.accounts.party(target) or fold(target)
+    other_key = await ctx.server.store.accounts.find_party(target) or fold(target)
     return conversation_key(party, other_key), target
 
 

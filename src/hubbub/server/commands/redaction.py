@@ -53,14 +53,20 @@ def redact(ctx: Context, msg: Message) -> Awaitable[None] | None:
     if user.history_party is None or not valid_nick(target, 64):
         _invalid_target(ctx, target)
         return None
-    if other is not None and other.registered:
-        other_party = other.history_party or other.folded
-        name = other.nick
-    else:
-        other_party = ctx.server.store.accounts.party(target) or fold(target)
-        name, other = target, None
-    conversation = conversation_key(user.history_party, other_party)
-    return _redact(ctx, name, msgid, reason, None, (conversation, other))
+    if other is None or not other.registered:
+        return _redact_offline(ctx, user.history_party, target, msgid, reason)
+    conversation = conversation_key(user.history_party, other.history_party or other.folded)
+    return _redact(ctx, other.nick, msgid, reason, None, (conversation, other))
+
+
+async def _redact_offline(
+    ctx: Context, party: str, target: str, msgid: str, reason: str | None
+) -> None:
+    """A message of a conversation with someone offline: its account, if
+    there is one of that name (made on this node or another), else its nick."""
+    other_party = await ctx.server.store.accounts.find_party(target) or fold(target)
+    conversation = conversation_key(party, other_party)
+    await _redact(ctx, target, msgid, reason, None, (conversation, None))
 
 
 def _invalid_target(ctx: Context, target: str) -> None:

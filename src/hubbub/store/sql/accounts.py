@@ -62,7 +62,7 @@ class SqlAccounts:
         self._history = history
         self._channels = channels
         self._scram_iterations = scram_iterations
-        self._ids: dict[str, int] = {}  # name key -> id; see exists()
+        self._ids: dict[str, int] = {}  # name key -> id; see exists() and _learn()
 
     async def load_names(self) -> None:
         """Read every account's name key and id once, when the store opens."""
@@ -76,6 +76,23 @@ class SqlAccounts:
     def party(self, name: str) -> str | None:
         account_id = self._ids.get(name_key(name))
         return None if account_id is None else account_party(account_id)
+
+    async def find_party(self, name: str) -> str | None:
+        found = self.party(name)
+        if found is not None:
+            return found
+        query = select(accounts.c.id).where(accounts.c.name_key == name_key(name))
+        async with self._engine.connect() as conn:
+            account_id = (await conn.execute(query)).scalar_one_or_none()
+        if account_id is None:
+            return None
+        self._learn(name, int(account_id))
+        return account_party(int(account_id))
+
+    def _learn(self, name: str, account_id: int) -> None:
+        """Remember an account whose row was read: another process sharing
+        the database (a cluster node) may have created it after ours opened."""
+        self._ids[name_key(name)] = account_id
 
     async def create(self, name: str, password: str, email: str | None = None) -> Account:
         check_account_name(name)
@@ -134,7 +151,7 @@ class SqlAccounts:
     async def verify_password(self, name: str, password: str) -> Account | None:
         """After a good password, hashes made with weaker parameters than
         today's (argon2 settings, SCRAM iterations) are replaced."""
-        query = select(accounts.c.password_hash, accounts.c.scram_iterations)
+        query = select(accounts.c.id, accounts.c.password_hash, accounts.c.scram_iterations)
         async with self._engine.connect() as conn:
             row = (
                 await conn.execute(query.where(accounts.c.name_key == name_key(name)))
@@ -142,6 +159,7 @@ class SqlAccounts:
         if row is None:
             await asyncio.to_thread(self._passwords.verify, None, password)
             return None
+        self._learn(name, int(row.id))  # exists() now says so: the login throttle counts it
         stored = str(row.password_hash)
         if not await asyncio.to_thread(self._passwords.verify, stored, password):
             return None
@@ -273,6 +291,8 @@ class SqlAccounts:
                 fps_query.order_by(account_certfps.c.fingerprint)
             ):
                 fps[account_id].append(fp)
+        for row in rows:
+            self._learn(row.name, int(row.id))
         return [
             Account(
                 name=row.name,
