@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hubbub.protocol.casemap import fold
 from hubbub.server.api import Context, Delivered, ModeChange, NetworkCounts
+from hubbub.server.cluster import channel_modes
 from hubbub.server.cluster.bus import Bus, encode
 from hubbub.server.cluster.claims import NickClaims
 from hubbub.server.cluster.mirror import Mirror
@@ -91,6 +92,7 @@ class Backplane:
                 )
             for key, value in channel.metadata.items():
                 self.publish("meta", ch=channel.name, k=key, v=value)
+            self.publish("chmodes", **channel_modes.describe(channel))
             self._burst_invites(channel)
 
     def _burst_invites(self, channel: Channel) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from hubbub.server import metadata, multiline_form
 from hubbub.server.actions import invite, rename_channel
 from hubbub.server.api import Context, ModeChange
+from hubbub.server.cluster import channel_modes
 from hubbub.server.commands.channel_rename import send_join_replies
 from hubbub.server.commands.multiline import Forms
 from hubbub.server.commands.redaction import CAP as REDACTION_CAP
@@ -250,6 +251,18 @@ class Mirror:
             return
         changes = [ModeChange(bool(a), str(m), p) for a, m, p in event["changes"]]
         set_modes(self.server, channel, str(event["setter"]), changes, mirrored=True)
+
+    def _on_chmodes(self, event: dict[str, Any]) -> None:
+        """A burst's modes of a channel (``channel_modes``): this node's members
+        see what changes for them as a server MODE."""
+        channel = self.server.world.find_channel(str(event["ch"]))
+        if channel is None:
+            return
+        replace = not _local(channel.members)  # known here only from other nodes
+        changes = channel_modes.reconcile(channel, event, replace)
+        if changes:
+            applied = set_modes(self.server, channel, self.server.name, changes, mirrored=True)
+            channel_modes.keep_setters(channel, event, applied)
 
     def _on_away(self, event: dict[str, Any]) -> None:
         user = self.users.get(str(event["u"]))
