@@ -29,6 +29,7 @@ class Cluster:
         self.nodes: dict[str, ServeProcess] = {}
         self.buses: dict[str, str] = {}  # a node's own bus URL (another Redis user)
         self.node_timeout = 3.0
+        self.extra = ""  # more TOML for every node's config ([[opers]])
 
     def config(self, node: str, port: int) -> Path:
         folder = self.directory / node
@@ -56,6 +57,7 @@ node = "{node}"
 bus = "{self.buses.get(node, self.bus)}"
 heartbeat_interval = 0.5
 node_timeout = {self.node_timeout}
+{self.extra}
 """
         )
         return path

@@ -100,6 +100,7 @@ def change_host(
     told = told_of(server.world, user, "chghost")
     told.update(connections_with([user], "chghost"))
     deliver(told, old_source, "CHGHOST", [new_user, new_host], event)
+    _user_changed(server, user, "host")
     if not cycle:
         return
     without_cap = {u for u in expand(neighbours) if "chghost" not in u.caps}
@@ -200,6 +201,14 @@ def set_realname(ctx: Context, realname: str) -> None:
     recipients = told_of(ctx.server.world, user, "setname")
     recipients.update(connections_with([user], "setname"))
     deliver(recipients, user.source, "SETNAME", [realname], Event(user))
+    _user_changed(ctx.server, user, "realname")
+
+
+def _user_changed(server: ServerApi, user: User, what: str) -> None:
+    """The ``user_changed`` hooks (a cluster tells the other nodes)."""
+    if user.registered:
+        for hook in server.hooks.user_changed:
+            hook(server, user, what)
 
 
 def oper_up(server: ServerApi, user: User, oper_name: str) -> None:

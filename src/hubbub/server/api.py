@@ -135,6 +135,9 @@ class Hooks:
     away_changed: list[Callable[[Context], None]] = field(default_factory=list)
     # after a registered ctx.user logged in or out (user.account)
     account_changed: list[Callable[[Context], None]] = field(default_factory=list)
+    # after a registered user's realname ("realname"), user@host ("host") or
+    # user modes ("modes") changed, on this node: hook(server, user, what)
+    user_changed: list[Callable[[ServerApi, User, str], None]] = field(default_factory=list)
     # after a registered user's nick changed: hook(ctx, old_nick)
     nick_changed: list[Callable[[Context, str], None]] = field(default_factory=list)
     # after every delivered PRIVMSG/NOTICE/TAGMSG (history)

@@ -284,4 +284,7 @@ def set_user_modes(
             applied.append(change)
     if applied:
         deliver([user], user.nick, "MODE", [user.nick, *format_changes(applied)])
+        if user.registered:
+            for hook in server.hooks.user_changed:
+                hook(server, user, "modes")
     return applied

@@ -356,6 +356,16 @@ class Backplane:
         if ctx.user.registered:
             self.publish("away", u=self.uid(ctx.user), away=ctx.user.away)
 
+    def user_changed(self, _server: ServerApi, user: User, what: str) -> None:
+        """SETNAME, CHGHOST (SETHOST: also of another node's user) or user modes."""
+        uid = self.uid(user)
+        if what == "realname":
+            self.publish("setname", u=uid, real=user.realname)
+        elif what == "host":
+            self.publish("chghost", u=uid, user=user.user, host=user.host)
+        elif what == "modes" and not is_remote(user):
+            self.publish("umode", u=uid, modes="".join(sorted(user.modes)))
+
     def account_changed(self, ctx: Context) -> None:
         user = ctx.user
         self.publish("account", u=self.uid(user), acct=user.account, party=user.history_party)
@@ -392,6 +402,7 @@ def install(server: ServerApi, add: Callable[[object], None]) -> None:
     hooks.topic_changed.append(backplane.topic_changed)
     hooks.away_changed.append(backplane.away_changed)
     hooks.account_changed.append(backplane.account_changed)
+    hooks.user_changed.append(backplane.user_changed)
     hooks.modes_changed.append(backplane.modes_changed)
     hooks.invited.append(backplane.invited)
     hooks.redacted.append(backplane.redacted)

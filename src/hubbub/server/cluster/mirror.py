@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hubbub.server import metadata, multiline_form
-from hubbub.server.actions import invite, rename_channel
+from hubbub.server.actions import change_host, invite, rename_channel, set_realname
 from hubbub.server.api import Context, ModeChange
 from hubbub.server.cluster import channel_modes
 from hubbub.server.commands.channel_rename import send_join_replies
@@ -263,6 +263,27 @@ class Mirror:
         if changes:
             applied = set_modes(self.server, channel, self.server.name, changes, mirrored=True)
             channel_modes.keep_setters(channel, event, applied)
+
+    def _on_setname(self, event: dict[str, Any]) -> None:
+        user = self.users.get(str(event["u"]))
+        if user is not None:
+            set_realname(Context(self.server, user), str(event["real"]))
+
+    def _on_chghost(self, event: dict[str, Any]) -> None:
+        """A new user@host: of a user of that node, or (SETHOST) of one of ours."""
+        uid = str(event["u"])
+        user = self.users.get(uid) or self._local(uid)
+        if user is not None:
+            change_host(self.server, user, str(event["user"]), str(event["host"]))
+
+    def _on_umode(self, event: dict[str, Any]) -> None:
+        """User modes are shown to their user alone: here only WHOIS, WHO and LUSERS."""
+        user = self.users.get(str(event["u"]))
+        if user is None:
+            return
+        self.counts.modes.subtract(user.modes)
+        user.modes = set(str(event["modes"]))
+        self.counts.modes.update(user.modes)
 
     def _on_away(self, event: dict[str, Any]) -> None:
         user = self.users.get(str(event["u"]))
