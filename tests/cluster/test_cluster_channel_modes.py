@@ -126,3 +126,65 @@ async def test_a_node_back_on_the_bus_learns_the_modes_set_meanwhile(
             for client in process.clients:
                 await client.close()
         cluster.stop_all()
+
+
+async def test_a_mode_removed_while_a_node_was_away_comes_back_on_every_node(
+    tmp_path: Path, cluster_database: str, own_redis: OwnRedis
+) -> None:
+    """n3, with a member of #club, misses alice's -m; its burst brings +m
+    back on n1 (the documented limit), and n2, which has no member there and
+    takes bursts as they are, ends with +m like the others, not with n1's
+    older burst."""
+    await own_redis.ready()
+    admin: Redis = Redis.from_url(own_redis.url)
+    await admin.execute_command("ACL", "SETUSER", "n3", "on", ">n3-secret", "~*", "&*", "+@all")
+    cluster = Cluster(tmp_path, cluster_database, own_redis.url)
+    cluster.buses["n3"] = f"redis://n3:n3-secret@127.0.0.1:{own_redis.port}/0"
+    cluster.node_timeout = 60  # nobody splits n3 while it is cut off
+    try:
+        n1 = await cluster.start("n1")
+        n2 = await cluster.start("n2")
+        n3 = await cluster.start("n3")
+        alice = await n1.client("alice", CAPS)
+        dave = await n2.client("dave", CAPS)
+        carol = await n3.client("carol", CAPS)
+        await visible(alice, "carol")
+        await visible(dave, "carol")
+        await alice.ask("JOIN #club")
+        await alice.ask("MODE #club +m")
+        await channel_known(carol, "#club")
+        await carol.ask("JOIN #club")
+        await alice.expect("JOIN")
+
+        await admin.execute_command("ACL", "SETUSER", "n3", "off")
+        await admin.execute_command("CLIENT", "KILL", "USER", "n3")
+        await alice.ask("MODE #club -m")
+        await admin.execute_command("ACL", "SETUSER", "n3", "on")
+
+        back = await alice.expect("MODE", timeout=15)  # n3's burst, merged on n1
+        assert (back.source, back.params) == ("n1.test.local", ["#club", "+m"])
+        await alice.ask("TOPIC #club :after the merge")  # n1's events stay in order
+        await eventually_topic(dave, "#club", "after the merge")
+        for client in (alice, dave, carol):
+            modes = [m.params[1:] for m in await client.ask("MODE #club") if m.command == "324"]
+            assert modes == [["#club", "+mnt"]]
+    finally:
+        await admin.aclose()
+        for process in cluster.nodes.values():
+            for client in process.clients:
+                await client.close()
+        cluster.stop_all()
+
+
+async def eventually_topic(
+    client: RawClient, channel: str, topic: str, timeout: float = 10
+) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if any(
+            m.command == "332" and m.params[-1] == topic
+            for m in await client.ask(f"TOPIC {channel}")
+        ):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the topic of {channel} never became {topic!r}")

@@ -49,7 +49,7 @@ class Backplane:
         self.heartbeat_interval = settings.heartbeat_interval
         self.node_timeout = settings.node_timeout
         self.local: dict[str, User] = {}  # uid -> this node's registered users
-        self.mirror = Mirror(server, self.local.get, self._kill_remote)
+        self.mirror = Mirror(server, self.local.get, self._kill_remote, self._merged)
         self.bus: Bus | None = None
         url = server.config.database.url
         assert url is not None  # config.py: a cluster needs PostgreSQL
@@ -104,6 +104,15 @@ class Backplane:
             if left > 0:
                 to = self.uid(target)
                 self.publish("invite", to=to, ch=channel.name, ttl=left, burst=True)
+
+    def _merged(self, channel: Channel, applied: list[ModeChange]) -> None:
+        """A burst added modes to a channel with members here: told as a mode
+        change (while applying, when nothing else is published), so a node
+        without members of its own, which took an older burst as it was, follows."""
+        if self.bus is not None:
+            changes = [[change.adding, change.mode, change.param] for change in applied]
+            event = {"ch": channel.name, "setter": self.server.name, "changes": changes}
+            self.bus.publish({"t": "mode", "n": self.node, "i": self.incarnation, **event})
 
     def _kill_remote(self, uid: str, reason: str) -> None:
         self.publish("kill", u=uid, r=reason)

@@ -62,10 +62,13 @@ class Mirror:
         server: ServerApi,
         local: Callable[[str], User | None],
         on_close: Callable[[str, str], None],
+        on_merge: Callable[[Channel, list[ModeChange]], None] | None = None,
     ) -> None:
         self.server = server
         self._local = local  # one of this node's users by uid
         self._on_close = on_close  # a KILL of a mirrored user (RemoteSink.close)
+        # modes a burst added to a channel this node has members in
+        self._on_merge = on_merge
         self.users: dict[str, User] = {}  # uid -> mirrored user
         self.incarnations: dict[str, str] = {}  # node -> its current run
         self.counts = RemoteCounts()
@@ -263,6 +266,8 @@ class Mirror:
         if changes:
             applied = set_modes(self.server, channel, self.server.name, changes, mirrored=True)
             channel_modes.keep_setters(channel, event, applied)
+            if applied and not replace and self._on_merge is not None:
+                self._on_merge(channel, applied)
 
     def _on_setname(self, event: dict[str, Any]) -> None:
         user = self.users.get(str(event["u"]))
