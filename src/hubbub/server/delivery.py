@@ -85,7 +85,11 @@ class Event:
         client_tags: dict[str, str] | None = None,
         at: float | None = None,
     ) -> None:
-        self.at = stamp_now() if at is None else at
+        if at is None:  # stamp_now(), inlined: one call less per message
+            at = time.time()
+            if at < _earliest[0]:
+                at = _earliest[0]
+        self.at = at
         self._seq = next(_counter)
         self._msgid: str | None = None
         self.account = sender.account if sender is not None else None
@@ -165,14 +169,6 @@ def deliver_body(recipients: Iterable[User], body: str, event: Event | None = No
         if data is None:
             data = cache[mask] = render(body, event, mask)
         user.sink.write(data)
-
-
-def deliver_one(recipient: User, body: str, event: Event | None = None) -> None:
-    """``deliver_body`` to one recipient (a private message), without the cache."""
-    if recipient.devices is not None:
-        deliver_body(recipient.devices, body, event)
-        return
-    recipient.sink.write(render(body, event, recipient.tag_mask))
 
 
 def deliver_split(

@@ -115,6 +115,7 @@ class Session:
         "_closed",
         "_commands",
         "_held_for_history",
+        "_history_congested",
         "_inbuf",
         "_lines",
         "_out",
@@ -150,6 +151,8 @@ class Session:
         # user (or, once attached to a user several devices share, its record).
         self.context = Context(server, User(self, ip, host, port, tls))
         self._commands: Mapping[str, CommandSpec] = server.commands
+        # Asked before every line: the store's own method, looked up once.
+        self._history_congested = server.store.history.congested
         self._clock = clock
         self._inbuf = b""
         # Lists, not deques: short, and an empty deque costs 600 bytes per
@@ -332,9 +335,9 @@ class Session:
         limits = self.server.config.limits
         flood_control = limits.flood_control
         lines = self._lines
-        history = self.server.store.history
+        congested = self._history_congested
         while lines and not self._busy and not self._closed:
-            if history.congested() and _stores_history(lines[0]):
+            if congested() and _stores_history(lines[0]):
                 # Back-pressure: history is behind, and this line adds to it.
                 self._wait_for_history()
                 break
@@ -356,7 +359,8 @@ class Session:
                     break
                 self._tokens -= 1.0
             self.handle_line(lines.pop(0))
-        self.update_reading()
+        if lines or not self._reading or self._held_for_history:
+            self.update_reading()  # (else: reading, and wants_input() would say so)
 
     def wants_input(self) -> bool:
         """THE place that decides whether the adapter reads from this client:
@@ -427,17 +431,26 @@ class Session:
         """Check and run one command. A labeled command's reply buffer is made
         first, so the dispatcher's own refusals (421, 451, 461, 481) carry
         the label too."""
-        user = self.user
+        ctx = self.context
+        user = ctx.conn  # self.user, without the property call (per line)
         label = msg.tags.get("label") if msg.tags and "labeled-response" in user.caps else None
         replies = Replies(label) if label is not None else None
-        self.enter(replies)
-        try:
+        if replies is None and ctx.user is user:
+            # Nothing to capture, no device to speak as: enter() would do
+            # nothing, and leave() only matters if the command made this
+            # connection a device of a shared user.
             result = self._run(msg)
-        finally:
-            self.leave()
+            if ctx.user is not user:
+                self.leave()
+        else:
+            self.enter(replies)
+            try:
+                result = self._run(msg)
+            finally:
+                self.leave()
         if result is not None:  # an async handler's awaitable
             self._busy = True
-            plain = replies is None and self.context.user is self.context.conn
+            plain = replies is None and ctx.user is ctx.conn
             steps = result if plain else StepsCaptured(self, replies, result)
             done = self.server.spawn(steps)
             done.add_done_callback(lambda task: self._async_done(task, msg, replies))
@@ -462,7 +475,7 @@ class Session:
 
     def _run(self, msg: Message) -> Awaitable[None] | None:
         """The dispatcher's checks, then the handler (an awaitable if async)."""
-        user = self.user
+        user = self.context.conn
         ctx = self.context
         spec = self._commands.get(msg.command)
         if spec is None:

@@ -11,7 +11,7 @@ from hubbub.protocol.message import Message, fit_body
 from hubbub.server.api import Context, Delivered
 from hubbub.server.commands.multiline_lines import collect
 from hubbub.server.commands.registry import command
-from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, deliver_one, render
+from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, render
 from hubbub.server.devices import connections_of, expand, siblings
 from hubbub.server.multiline_form import CAP as MULTILINE_CAP
 from hubbub.server.services import find_service
@@ -187,10 +187,12 @@ def _to_nick(
     elif other.devices is not None:  # a TAGMSG only to the devices that take tags
         deliver_body([d for d in other.devices if _takes(d, cmd)], body, event)
         server.metrics.delivered[cmd].n += 1
-    elif _takes(other, cmd):
-        deliver_one(other, body, event)
+    elif cmd != "TAGMSG" or other.tag_mask & TAG_MESSAGE_TAGS:  # _takes, inlined
+        other.sink.write(render(body, event, other.tag_mask))  # deliver_one, no devices
         server.metrics.delivered[cmd].n += 1
-    echoes = _echoes(ctx, cmd, to_siblings=other is not user)
+    # (checked here first: most senders have neither, and this runs per message)
+    has_echoes = "echo-message" in ctx.conn.caps or user.devices is not None
+    echoes = _echoes(ctx, cmd, to_siblings=other is not user) if has_echoes else None
     if echoes:
         deliver_body(echoes, body, event)
         server.metrics.delivered[cmd].n += 1

@@ -97,6 +97,9 @@ class SqlHistory:
             self._write, flush_interval, flush_max, buffer_max
         )
         self.writer_stats = self._buffer.stats  # read by metrics and /healthz
+        # Asked before every line a client sends: the buffer's own method,
+        # not one that calls it.
+        self.congested: Callable[[], bool] = self._buffer.congested
         database = engine.url.database
         self._link = WriterLink(database) if engine.dialect.name == "sqlite" and database else None
 
@@ -108,9 +111,6 @@ class SqlHistory:
 
     async def flush(self) -> None:
         await self._buffer.flush()
-
-    def congested(self) -> bool:
-        return self._buffer.congested()
 
     def call_when_drained(self, callback: Callable[[], None]) -> None:
         self._buffer.call_when_drained(callback)
