@@ -61,6 +61,18 @@ class Delivered:
     stored_tags: dict[str, str] | None = None
 
 
+class MessageOrder(Protocol):
+    """Where a channel message of this node's users waits for its turn
+    before this node delivers it (a cluster: the bus's one order, so every
+    member on every node sees a channel's messages in the same order)."""
+
+    def holding(self) -> bool:
+        """True while messages take their turn; False: deliver at once."""
+
+    def hold(self, msgid: str, deliver: Callable[[], None]) -> None:
+        """Call ``deliver`` when the message ``msgid`` has its turn."""
+
+
 @dataclass(frozen=True, slots=True)
 class NetworkCounts:
     """What LUSERS says of a network this server is one server of (a cluster)."""
@@ -142,6 +154,10 @@ class Hooks:
     nick_changed: list[Callable[[Context, str], None]] = field(default_factory=list)
     # after every delivered PRIVMSG/NOTICE/TAGMSG (history)
     delivered: list[Callable[[Delivered], None]] = field(default_factory=list)
+    # where a channel PRIVMSG/NOTICE/TAGMSG (multiline too) of this node's
+    # users waits for its turn before it is delivered here (at most one: the
+    # cluster); none, or not ``holding``: delivered at once
+    message_order: list[MessageOrder] = field(default_factory=list)
     # after a JOIN, PART, KICK, QUIT, NICK, TOPIC or MODE was delivered to a
     # channel (history's event-playback); called from ``actions`` and modes
     channel_event: list[Callable[[ChannelEvent], None]] = field(default_factory=list)

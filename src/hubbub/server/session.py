@@ -218,7 +218,7 @@ class Session:
 
     def take_label(self) -> str | None:
         replies = self.capturing
-        if replies is None:
+        if replies is None or replies.deferred:  # taken once: one labeled response
             return None
         replies.deferred = True
         return replies.label

@@ -39,7 +39,9 @@ class Sink(Protocol):
     def take_label(self) -> str | None:
         """The running command's label, if any, taken from it: the command
         is answered later, by another (a multiline batch's opening BATCH is
-        answered when the batch closes), so it gets no ACK now."""
+        answered when the batch closes; in a cluster, a channel message's
+        echo when it comes back from the bus), so it gets no ACK now. Taken
+        once: a second call in the same command gets None."""
 
 
 class User:

@@ -26,6 +26,7 @@ from hubbub.server.cluster import channel_modes
 from hubbub.server.cluster.bus import Bus, encode
 from hubbub.server.cluster.claims import NickClaims
 from hubbub.server.cluster.mirror import Mirror
+from hubbub.server.cluster.order import BusOrder
 from hubbub.server.multiline_form import COMPOSITION_KEY
 from hubbub.server.remote import RemoteSink, describe, is_remote
 from hubbub.server.state import Channel, User
@@ -51,6 +52,8 @@ class Backplane:
         self.local: dict[str, User] = {}  # uid -> this node's registered users
         self.mirror = Mirror(server, self.local.get, self._kill_remote, self._merged)
         self.bus: Bus | None = None
+        # our channel messages wait for their turn on the bus, when on it
+        self.order = BusOrder(self._on_bus, self.node_timeout)
         url = server.config.database.url
         assert url is not None  # config.py: a cluster needs PostgreSQL
         self.claims = NickClaims(url, node)
@@ -117,12 +120,18 @@ class Backplane:
     def _kill_remote(self, uid: str, reason: str) -> None:
         self.publish("kill", u=uid, r=reason)
 
+    def _on_bus(self) -> bool:
+        bus = self.bus
+        return bus is not None and bus.connected
+
     # --- in ---------------------------------------------------------------
     def receive(self, event: dict[str, Any]) -> None:
         node, incarnation = str(event.get("n")), str(event.get("i"))
         if node == self.node:
             if incarnation != self.incarnation:
                 log.error("cluster: another node is also called %s; give each a unique name", node)
+            elif event.get("t") == "msg" and event.get("ch"):
+                self.order.came_back(str(event.get("id")))  # its turn here
             return
         kind = event.get("t")
         if kind == "bye":
@@ -163,7 +172,7 @@ class Backplane:
         except (RedisError, OSError):
             pass  # without the bus, the living cannot be told from the dead
         server.spawn(bus.run_publisher())
-        server.spawn(bus.run_subscriber(self.receive, self.subscribed))
+        server.spawn(bus.run_subscriber(self.receive, self.subscribed, self.order.release_all))
         server.spawn(self._heartbeats(bus))
         # Listeners open after this: a client then meets a node that already
         # hears the others. Without the bus the node serves its own users.
@@ -219,6 +228,7 @@ class Backplane:
     async def _heartbeats(self, bus: Bus) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_interval)
+            self.order.release_stale()
             try:
                 await bus.beat(self.status(), self.node_timeout)
                 alive = await bus.alive(self.mirror.nodes())
@@ -408,6 +418,7 @@ def install(server: ServerApi, add: Callable[[object], None]) -> None:
     hooks.kicked.append(backplane.kicked)
     hooks.quitted.append(backplane.quitted)
     hooks.delivered.append(backplane.delivered)
+    hooks.message_order.append(backplane.order)
     hooks.topic_changed.append(backplane.topic_changed)
     hooks.away_changed.append(backplane.away_changed)
     hooks.account_changed.append(backplane.account_changed)

@@ -87,10 +87,13 @@ class Bus:
 
     # --- receiving --------------------------------------------------------
     async def run_subscriber(
-        self, receive: Callable[[dict[str, Any]], None], subscribed: Callable[[], None]
+        self,
+        receive: Callable[[dict[str, Any]], None],
+        subscribed: Callable[[], None],
+        lost: Callable[[], None],
     ) -> None:
         """Call ``receive`` for every event, ``subscribed`` after each
-        (re)connection; reconnects for ever."""
+        (re)connection, ``lost`` when the connection breaks; reconnects for ever."""
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
@@ -112,7 +115,8 @@ class Bus:
             except (RedisError, OSError) as exc:
                 if self.connected:
                     log.warning("cluster: lost the bus: %s", exc)
-                self.connected = False
+                    self.connected = False
+                    lost()
                 await asyncio.sleep(RETRY_DELAY)
             finally:
                 with contextlib.suppress(RedisError, OSError):

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable
+from functools import partial
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import CHANTYPES, fold, is_channel_name
-from hubbub.protocol.message import Message, fit_body
+from hubbub.protocol.message import Message, escape_tag_value, fit_body
 from hubbub.server.api import Context, Delivered
 from hubbub.server.commands.multiline_lines import collect
 from hubbub.server.commands.registry import command
-from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver_body, render
+from hubbub.server.delivery import (
+    TAG_MESSAGE_TAGS,
+    Event,
+    add_tag,
+    deliver_body,
+    render,
+)
 from hubbub.server.devices import connections_of, expand, siblings
 from hubbub.server.multiline_form import CAP as MULTILINE_CAP
 from hubbub.server.services import find_service
@@ -137,6 +144,37 @@ def _to_channel(
     if reason is not None:
         ctx.reply(rpl.ERR_CANNOTSENDTOCHAN, channel.name, reason)
         return
+    event = Event(user, tags)
+    body, text = _body(user.source, cmd, target, text)
+    order = ctx.server.hooks.message_order
+    if not status and order and order[0].holding():
+        # Delivered here in the bus's one order, as on every other node; the
+        # echo then carries the command's label (its labeled response).
+        conn = ctx.conn
+        label = conn.sink.take_label() if "echo-message" in conn.caps else None
+        later = partial(_deliver_to_channel, ctx, cmd, channel, status, body, event, label)
+        order[0].hold(event.msgid, later)
+    else:
+        _deliver_to_channel(ctx, cmd, channel, status, body, event)
+    if not status:
+        delivered = Delivered(ctx.server, user, cmd, channel.name, None, text, event)
+        for listener in ctx.server.hooks.delivered:
+            listener(delivered)
+
+
+def _deliver_to_channel(
+    ctx: Context,
+    cmd: str,
+    channel: Channel,
+    status: str,
+    body: str,
+    event: Event,
+    label: str | None = None,
+) -> None:
+    """To the members here (those of rank ``status`` and up, if any) and the
+    sender's echoes; ``label`` tags the echo of a message that waited for
+    its turn (``message_order``), its command's labeled response."""
+    user = ctx.user
     if status:
         lowest = max(PREFIX_MODES.index(SYMBOL_TO_MODE[s]) for s in status)
         allowed = PREFIX_MODES[: lowest + 1]
@@ -149,15 +187,14 @@ def _to_channel(
         recipients = [m for m in channel.members if m is not user]
     if cmd == "TAGMSG":  # only to connections that asked for tags, device by device
         recipients = [m for m in expand(recipients) if m.tag_mask & TAG_MESSAGE_TAGS]
-    recipients += _echoes(ctx, cmd)
-    event = Event(user, tags)
-    body, text = _body(user.source, cmd, target, text)
+    echoes = _echoes(ctx, cmd)
+    if label is not None and ctx.conn in echoes:
+        echoes.remove(ctx.conn)
+        tagged = add_tag(render(body, event, ctx.conn.tag_mask), "label=" + escape_tag_value(label))
+        ctx.conn.sink.write(tagged)
+    recipients += echoes
     deliver_body(recipients, body, event)
     ctx.server.metrics.channel_message(cmd, len(recipients))
-    if not status:
-        delivered = Delivered(ctx.server, user, cmd, channel.name, None, text, event)
-        for listener in ctx.server.hooks.delivered:
-            listener(delivered)
 
 
 def _to_nick(

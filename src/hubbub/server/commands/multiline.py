@@ -15,6 +15,7 @@ an ACK carries it.
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import is_channel_name
@@ -30,7 +31,7 @@ from hubbub.server.delivery import Event, add_tag
 from hubbub.server.devices import expand, siblings
 from hubbub.server.multiline_batch import OpenBatch
 from hubbub.server.services import find_service
-from hubbub.server.state import User
+from hubbub.server.state import Channel, User
 
 CAP = multiline_form.CAP
 
@@ -87,6 +88,8 @@ def _deliver(ctx: Context, opened: OpenBatch) -> None:
     server = ctx.server
     target = opened.target
     other: User | None = None
+    channel: Channel | None = None
+    recipients: list[User] = []  # a channel's: its members when delivered (``_fan_out``)
     if is_channel_name(target):
         channel = server.world.find_channel(target)
         if channel is None:
@@ -96,7 +99,6 @@ def _deliver(ctx: Context, opened: OpenBatch) -> None:
         if reason is not None:
             _refuse(ctx, opened, rpl.ERR_CANNOTSENDTOCHAN, channel.name, reason)
             return
-        recipients = [m for m in channel.members if m is not user]
         stored_target = channel.name
     else:
         if find_service(server, target) is not None:
@@ -112,22 +114,19 @@ def _deliver(ctx: Context, opened: OpenBatch) -> None:
     event = Event(user, opened.tags)
     lines = opened.lines
     form = Forms(user.source, opened.command, target, lines, event)
-    # the user's other devices see what was said from this one
-    for recipient in [*expand(recipients), *siblings(user, ctx.conn)]:
-        for line in form.lines_for(recipient):
-            recipient.sink.write(line)
     conn = ctx.conn
     label = opened.label if "labeled-response" in conn.caps else None
-    if "echo-message" in conn.caps or other is user:
-        echo = form.lines_for(conn)
-        if label is not None:
-            echo[0] = add_tag(echo[0], "label=" + escape_tag_value(label))
-        for line in echo:
-            conn.send(line)
-    elif label is not None:
-        ack = (serialize_body(server.name, "ACK", []) + "\r\n").encode()
-        conn.send(add_tag(ack, "label=" + escape_tag_value(label)))
-    server.metrics.channel_message(opened.command, len(recipients))
+    order = server.hooks.message_order
+    if other is None and order and order[0].holding():
+        # A channel message: delivered here in the bus's one order, its
+        # labeled echo with it (docs/cluster.md, "Ordering").
+        if label is not None and "echo-message" not in conn.caps:
+            _ack(ctx, label)
+        order[0].hold(event.msgid, partial(_fan_out, ctx, opened.command, channel, form, label, []))
+    else:
+        _fan_out(ctx, opened.command, channel, form, label, recipients, other is user)
+        if label is not None and "echo-message" not in conn.caps and other is not user:
+            _ack(ctx, label)
     if other is not None and opened.command == "PRIVMSG" and other.away is not None:
         ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
     stored_tags = {**opened.tags, multiline_form.COMPOSITION_KEY: multiline_form.composition(lines)}
@@ -183,3 +182,36 @@ class Forms:
                 )
             self._cache[(mask, whole)] = cached
         return list(cached)
+
+
+def _fan_out(
+    ctx: Context,
+    command: str,
+    channel: Channel | None,
+    form: Forms,
+    label: str | None,
+    recipients: list[User],
+    to_self: bool = False,
+) -> None:
+    """The message to ``channel``'s members here (or to ``recipients``), the
+    user's other devices, and its echo (labeled, with ``label``)."""
+    user = ctx.user
+    conn = ctx.conn
+    if channel is not None:
+        recipients = [m for m in channel.members if m is not user]
+    # the user's other devices see what was said from this one
+    for recipient in [*expand(recipients), *siblings(user, conn)]:
+        for line in form.lines_for(recipient):
+            recipient.sink.write(line)
+    if "echo-message" in conn.caps or to_self:
+        echo = form.lines_for(conn)
+        if label is not None:
+            echo[0] = add_tag(echo[0], "label=" + escape_tag_value(label))
+        for line in echo:
+            conn.send(line)
+    ctx.server.metrics.channel_message(command, len(recipients))
+
+
+def _ack(ctx: Context, label: str) -> None:
+    ack = (serialize_body(ctx.server.name, "ACK", []) + "\r\n").encode()
+    ctx.conn.send(add_tag(ack, "label=" + escape_tag_value(label)))
