@@ -128,10 +128,11 @@ def install(names: list[str]) -> None:
 
 
 class RunningServer:
-    """One server process on a free loopback port, pinned to ``cpu``.
-    Stopped by its own PID only: TERM, then KILL after five seconds."""
+    """One server process on a free loopback port, pinned to ``cpu`` (one
+    CPU or a taskset list such as "0,1"). Stopped by its own PID only: TERM,
+    then KILL after five seconds."""
 
-    def __init__(self, peer: Peer, workdir: Path, cpu: int) -> None:
+    def __init__(self, peer: Peer, workdir: Path, cpu: int | str) -> None:
         self.port = free_port()
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "conf.d").mkdir(exist_ok=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -21,6 +22,7 @@ class Relay(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        self.port = int(transport.get_extra_info("sockname")[1])
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.world.nicks.pop(self.nick, None)
@@ -42,6 +44,7 @@ class Relay(asyncio.Protocol):
         if command == b"NICK":
             self.nick = rest.decode()
             world.nicks[self.nick] = self
+            world.arrived[self.nick] = self.port
         elif command == b"USER":
             self.send(b":relay 001 " + self.nick.encode() + b" :Welcome")
         elif command == b"PING":
@@ -64,21 +67,45 @@ class Relay(asyncio.Protocol):
 
 
 class World:
+    """What every listener of one relay shares, like the nodes of a cluster."""
+
     def __init__(self) -> None:
         self.nicks: dict[str, Relay] = {}
         self.channels: dict[bytes, set[Relay]] = {}
+        self.arrived: dict[str, int] = {}  # nick -> the port it connected to
+        self.ports: list[int] = []
+
+
+@contextmanager
+def running_relay(listeners: int) -> Iterator[World]:
+    """A fresh relay on 127.0.0.1 with ``listeners`` ports (``World.ports``)."""
+    loop = asyncio.new_event_loop()
+    world = World()
+    servers = [
+        loop.run_until_complete(loop.create_server(lambda: Relay(world), "127.0.0.1", 0))
+        for _ in range(listeners)
+    ]
+    world.ports = [server.sockets[0].getsockname()[1] for server in servers]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield world
+    for server in servers:
+        loop.call_soon_threadsafe(server.close)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
 
 
 @pytest.fixture
 def relay_port() -> Iterator[int]:
     """Port of a fresh relay on 127.0.0.1."""
-    loop = asyncio.new_event_loop()
-    world = World()
-    server = loop.run_until_complete(loop.create_server(lambda: Relay(world), "127.0.0.1", 0))
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield server.sockets[0].getsockname()[1]
-    loop.call_soon_threadsafe(server.close)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.close()
+    with running_relay(1) as world:
+        yield world.ports[0]
+
+
+@pytest.fixture
+def two_port_relay() -> Iterator[tuple[list[int], dict[str, int]]]:
+    """A relay listening on two ports, standing in for two cluster nodes:
+    its ports, and the port each nick connected to."""
+    with running_relay(2) as world:
+        yield world.ports, world.arrived

@@ -102,6 +102,29 @@ def test_json_line(relay_port: int) -> None:
     assert record["scenario"] == "fanout" and record["clients"] == 4
 
 
+def test_repeated_port_spreads_clients_round_robin(
+    two_port_relay: tuple[list[int], dict[str, int]],
+) -> None:
+    (first, second), arrived = two_port_relay
+    args = ["--scenario", "direct", "--clients", "6", "--port", str(first), "--port", str(second)]
+    args += ["--server-pid", str(os.getpid()), "--server-pid", str(os.getpid())]
+    out = CliRunner().invoke(bench, [*args, "--duration", "0.3", "--warmup", "0", "--json"])
+    assert out.exit_code == 0, out.output
+    assert arrived == {
+        "b0": first,
+        "b1": second,
+        "b2": first,
+        "b3": second,
+        "b4": first,
+        "b5": second,
+    }
+    record = json.loads(out.stdout)
+    # every pair is split over the two ports, and every message crossed over
+    assert record["registered"] == 6 and record["sent_total"] > 0
+    assert record["delivered_total"] == record["expected_total"] == record["sent_total"]
+    assert record["rss_kb_end"] is not None and record["server_cpu_s"] is not None
+
+
 def test_unreachable_server_fails_setup() -> None:
     out = CliRunner().invoke(
         bench, ["--port", "1", "--clients", "1", "--setup-timeout", "0.5", "--json"]

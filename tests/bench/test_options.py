@@ -50,6 +50,19 @@ def test_fanout_highest_sender_is_observed_by_second_highest() -> None:
     assert [p.observer for p in plans] == [2, 2, 1]
 
 
+def test_fanout_observer_is_on_the_next_port_after_the_sender() -> None:
+    # client i connects to port i % 2: the even senders are watched from the
+    # second port, the odd ones from the first
+    plans = plan_senders(BenchOptions(clients=10, senders=4, extra_ports=(6668,)))
+    assert [(p.index, p.observer) for p in plans] == [(0, 9), (1, 8), (2, 9), (3, 8)]
+
+
+def test_fanout_observer_falls_back_when_a_channel_is_on_one_port() -> None:
+    # 2 channels over 2 ports: every member of #bench0 is on the first port
+    plans = plan_senders(BenchOptions(clients=10, channels=2, senders=2, extra_ports=(6668,)))
+    assert [(p.index, p.observer) for p in plans] == [(0, 8), (1, 9)]
+
+
 def test_direct_pairs_and_lonely_client() -> None:
     plans = plan_senders(BenchOptions(scenario=Scenario.DIRECT, clients=3))
     assert [(p.index, p.target, p.observer) for p in plans] == [(0, "b1", 1), (1, "b0", 0)]

@@ -43,7 +43,15 @@ def run(opts: BenchOptions, progress: Progress | None = None) -> Result:
     "direct: private messages in pairs; idle: connect, join, sit.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=6667, show_default=True)
+@click.option(
+    "--port",
+    "ports",
+    type=int,
+    multiple=True,
+    default=[6667],
+    show_default=True,
+    help="Repeat to spread the clients round robin over several ports (cluster nodes).",
+)
 @click.option("--clients", type=int, default=100, show_default=True)
 @click.option(
     "--channels", type=int, default=1, show_default=True, help="Client i joins #bench<i % K>."
@@ -69,7 +77,13 @@ def run(opts: BenchOptions, progress: Progress | None = None) -> Result:
 @click.option("--duration", type=float, default=10.0, show_default=True, help="Measured seconds.")
 @click.option("--warmup", type=float, default=2.0, show_default=True, help="Seconds before.")
 @click.option("--tls", is_flag=True, help="Connect with TLS (certificate not verified).")
-@click.option("--server-pid", type=int, default=None, help="Read server RSS and CPU from /proc.")
+@click.option(
+    "--server-pid",
+    "server_pids",
+    type=int,
+    multiple=True,
+    help="Read server RSS and CPU from /proc; repeat for several nodes (summed).",
+)
 @click.option("--conn-window", type=int, default=4096, show_default=True, hidden=True)
 @click.option("--join-window", type=int, default=64, show_default=True, hidden=True)
 @click.option("--drain-timeout", type=float, default=10.0, show_default=True, hidden=True)
@@ -86,7 +100,14 @@ def run(opts: BenchOptions, progress: Progress | None = None) -> Result:
     default=None,
     help="Status line on stderr [default: when stderr is a terminal].",
 )
-def bench(as_json: bool, progress: bool | None, scenario: str, **settings: Any) -> None:
+def bench(
+    as_json: bool,
+    progress: bool | None,
+    scenario: str,
+    ports: tuple[int, ...],
+    server_pids: tuple[int, ...],
+    **settings: Any,
+) -> None:
     """Load-test an IRC server (same scenarios as ircload).
 
     Exit status: 0 ok, 1 the server dropped clients or died, 2 bad options,
@@ -95,7 +116,14 @@ def bench(as_json: bool, progress: bool | None, scenario: str, **settings: Any) 
     show = sys.stderr.isatty() if progress is None else progress
     try:
         result = run(
-            BenchOptions(scenario=Scenario(scenario), **settings),
+            BenchOptions(
+                scenario=Scenario(scenario),
+                port=ports[0],
+                extra_ports=ports[1:],
+                server_pid=server_pids[0] if server_pids else None,
+                extra_server_pids=server_pids[1:],
+                **settings,
+            ),
             Progress() if show else None,
         )
     except OptionError as exc:

@@ -61,17 +61,17 @@ class ConnectWindow:
 class Connector:
     """Brings every client to the registered state (or gives up on it)."""
 
-    def __init__(self, opts: BenchOptions, session: Session, addr: tuple[str, int]) -> None:
+    def __init__(self, opts: BenchOptions, session: Session, addrs: list[tuple[str, int]]) -> None:
         self.opts = opts
         self.session = session
-        self.addr = addr
+        self.addrs = addrs  # client i connects to addrs[i % len(addrs)]
         self.clients: list[BenchClient | None] = [None] * opts.clients
         self.window = ConnectWindow(opts.conn_start, opts.conn_window)
         self.first_connect = 0
         self.in_flight = 0
         self._pending = list(range(opts.clients - 1, -1, -1))
         self._tasks: set[asyncio.Task[None]] = set()
-        loopback = ipaddress.ip_address(addr[0]).is_loopback
+        loopback = ipaddress.ip_address(addrs[0][0]).is_loopback
         self._sources = 1 + opts.clients // _SOURCES_PER_IP if loopback else 0
         self._ssl: ssl.SSLContext | None = None
         if opts.tls:
@@ -128,7 +128,7 @@ class Connector:
         sock = self._socket(index)
         try:
             async with asyncio.timeout(self.opts.syn_timeout or None):
-                await loop.sock_connect(sock, self.addr)
+                await loop.sock_connect(sock, self.addrs[index % len(self.addrs)])
         except (TimeoutError, OSError):
             sock.close()
             await asyncio.sleep(0.01)

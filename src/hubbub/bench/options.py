@@ -25,11 +25,17 @@ MAX_MSG_SIZE = 400  # an IRC line is 512 bytes including prefix and command
 
 @dataclass(frozen=True, slots=True)
 class BenchOptions:
-    """Everything one run needs. ``senders=None`` means the scenario default."""
+    """Everything one run needs. ``senders=None`` means the scenario default.
+
+    ``extra_ports`` spread the clients over several listeners (the nodes of
+    a cluster): client i connects to ``ports[i % len(ports)]``, so the two
+    clients of a direct pair land on different nodes. ``extra_server_pids``
+    are those nodes' processes, measured together with ``server_pid``."""
 
     scenario: Scenario = Scenario.FANOUT
     host: str = "127.0.0.1"
     port: int = 6667
+    extra_ports: tuple[int, ...] = ()
     clients: int = 100
     channels: int = 1
     senders: int | None = None
@@ -40,6 +46,7 @@ class BenchOptions:
     warmup: float = 2.0
     tls: bool = False
     server_pid: int | None = None
+    extra_server_pids: tuple[int, ...] = ()
     conn_window: int = 4096
     conn_start: int = 8
     join_window: int = 64
@@ -59,6 +66,16 @@ class BenchOptions:
         return self.rate <= 0
 
     @property
+    def ports(self) -> tuple[int, ...]:
+        return (self.port, *self.extra_ports)
+
+    @property
+    def server_pids(self) -> tuple[int, ...]:
+        """Every server process to read CPU and memory of (none: no readings)."""
+        first = () if self.server_pid is None else (self.server_pid,)
+        return (*first, *self.extra_server_pids)
+
+    @property
     def sender_count(self) -> int:
         """How many clients send (0 in connect and idle)."""
         if self.scenario in (Scenario.CONNECT, Scenario.IDLE):
@@ -72,7 +89,7 @@ class BenchOptions:
     def validate(self) -> BenchOptions:
         """Raise :class:`OptionError` for the first bad value, else return self."""
         checks: list[tuple[bool, str]] = [
-            (1 <= self.port <= 65535, f"--port must be 1..65535, not {self.port}"),
+            *((1 <= p <= 65535, f"--port must be 1..65535, not {p}") for p in self.ports),
             (self.clients >= 1, "--clients must be at least 1"),
             (self.channels >= 1, "--channels must be at least 1"),
             (self.channels <= self.clients, "--channels cannot exceed --clients"),
@@ -91,7 +108,7 @@ class BenchOptions:
             (self.warmup >= 0, "--warmup cannot be negative"),
             (self.conn_window >= 1, "--conn-window must be at least 1"),
             (self.join_window >= 1, "--join-window must be at least 1"),
-            (self.server_pid is None or self.server_pid > 0, "--server-pid must be positive"),
+            (all(pid > 0 for pid in self.server_pids), "--server-pid must be positive"),
             (bool(self.nick_prefix) and " " not in self.nick_prefix, "--nick-prefix is empty"),
         ]
         for ok, message in checks:

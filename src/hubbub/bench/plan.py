@@ -36,9 +36,12 @@ def channel_members(opts: BenchOptions) -> list[int]:
 def plan_senders(opts: BenchOptions) -> list[SenderPlan]:
     """The enabled senders, in index order.
 
-    Fanout: the observer is the highest-numbered member of the sender's
-    channel (a non-sender whenever the channel has one), or the second
-    highest when the sender is itself the highest. A sender alone in its
+    Fanout: the observer is the highest-numbered other member of the
+    sender's channel (a non-sender whenever the channel has one) that is
+    connected to the port after the sender's (client i is on port
+    i % ports): with the clients spread over the nodes of a cluster, it
+    sees the sender's messages only once they have crossed to another node,
+    so no node's deliveries run ahead of the window. A sender alone in its
     channel, or a direct sender without a partner, is left out.
     """
     plans: list[SenderPlan] = []
@@ -48,12 +51,29 @@ def plan_senders(opts: BenchOptions) -> list[SenderPlan]:
             ch = s % opts.channels
             if members[ch] < 2:
                 continue
-            last = ch + opts.channels * ((opts.clients - 1 - ch) // opts.channels)
-            observer = last if last != s else last - opts.channels
-            plans.append(SenderPlan(s, channel_name(ch), observer, members[ch] - 1))
+            plans.append(SenderPlan(s, channel_name(ch), _observer(opts, ch, s), members[ch] - 1))
         else:
             partner = s ^ 1
             if partner >= opts.clients:
                 continue
             plans.append(SenderPlan(s, nick(opts, partner), partner, 1))
     return plans
+
+
+def _observer(opts: BenchOptions, channel: int, sender: int) -> int:
+    """The highest member of ``channel`` but ``sender`` on the port after the
+    sender's; the highest other member when none is among the highest few."""
+    ports = len(opts.ports)
+    wanted = (sender + 1) % ports
+    fallback: int | None = None
+    member = channel + opts.channels * ((opts.clients - 1 - channel) // opts.channels)
+    for _ in range(2 * ports + 1):
+        if member < channel:
+            break
+        if member != sender:
+            if member % ports == wanted:
+                return member
+            fallback = member if fallback is None else fallback
+        member -= opts.channels
+    assert fallback is not None, "a channel with two members has another member"
+    return fallback

@@ -7,6 +7,7 @@ import asyncio
 import socket
 from dataclasses import dataclass
 from time import monotonic_ns
+from typing import TypeVar
 
 from hubbub.bench import procfs
 from hubbub.bench.client import BenchClient
@@ -19,6 +20,7 @@ from hubbub.bench.sender import Sender
 from hubbub.bench.session import Session
 
 _NS = 1_000_000_000
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,7 @@ class Runner:
 
     async def run(self) -> Result:
         opts = self.opts
-        addr = _resolve(opts.host, opts.port)
+        addrs = [_resolve(opts.host, port) for port in opts.ports]
         limit = procfs.raise_fd_limit(opts.clients + 64)
         if limit < opts.clients + 64:
             raise OptionError(
@@ -64,7 +66,7 @@ class Runner:
                 f"the limit is {limit} (ulimit -n)"
             )
         self.rss["base"] = self._rss()
-        phases = asyncio.create_task(self._phases(addr))
+        phases = asyncio.create_task(self._phases(addrs))
         helpers = [asyncio.create_task(self._watch_server(phases))]
         if self.progress is not None:
             helpers.append(asyncio.create_task(self._show_progress()))
@@ -91,11 +93,11 @@ class Runner:
 
     # phases -----------------------------------------------------------
 
-    async def _phases(self, addr: tuple[str, int]) -> None:
+    async def _phases(self, addrs: list[tuple[str, int]]) -> None:
         opts = self.opts
         if opts.scenario is Scenario.CONNECT:
             self.start = self._snapshot()
-        await self._connect(addr)
+        await self._connect(addrs)
         if opts.scenario is Scenario.CONNECT:
             self.end = self._snapshot()
             self.rss["start"] = self._rss()
@@ -122,8 +124,8 @@ class Runner:
         while self.session.delivered < self.session.expected and monotonic_ns() < deadline:
             await asyncio.sleep(0.01)
 
-    async def _connect(self, addr: tuple[str, int]) -> None:
-        self.connector = connector = Connector(self.opts, self.session, addr)
+    async def _connect(self, addrs: list[tuple[str, int]]) -> None:
+        self.connector = connector = Connector(self.opts, self.session, addrs)
         try:
             async with asyncio.timeout(self.opts.setup_timeout):
                 await connector.run()
@@ -250,13 +252,14 @@ class Runner:
     # helpers ----------------------------------------------------------
 
     async def _watch_server(self, phases: asyncio.Task[None]) -> None:
-        pid = self.opts.server_pid
-        if pid is None:
+        pids = self.opts.server_pids
+        if not pids:
             return
-        while procfs.alive(pid):
+        while all(procfs.alive(pid) for pid in pids):
             await asyncio.sleep(0.1)
         self.server_died = True
-        self.session.note(f"server process {pid} has exited (phase {self.phase})")
+        dead = [pid for pid in pids if not procfs.alive(pid)]
+        self.session.note(f"server process {dead[0]} has exited (phase {self.phase})")
         phases.cancel()
 
     async def _show_progress(self) -> None:
@@ -283,19 +286,18 @@ class Runner:
             latency = session.latency.copy()
 
     def _snapshot(self) -> Snapshot:
-        pid = self.opts.server_pid
         return Snapshot(
             monotonic_ns(),
             self.session.sent,
             self.session.delivered,
             procfs.self_cpu_seconds(),
-            procfs.cpu_seconds(pid) if pid else None,
+            _total([procfs.cpu_seconds(pid) for pid in self.opts.server_pids]),
             procfs.machine_busy_seconds(),
         )
 
     def _status(self, key: str) -> int | None:
-        pid = self.opts.server_pid
-        return procfs.status_kb(pid, key) if pid else None
+        """The sum over the server processes (several: the nodes of a cluster)."""
+        return _total([procfs.status_kb(pid, key) for pid in self.opts.server_pids])
 
     def _rss(self) -> int | None:
         return self._status("VmRSS")
@@ -379,6 +381,13 @@ class Runner:
             server_died=self.server_died,
             exit=exit_code,
         )
+
+
+def _total(readings: list[N | None]) -> N | None:
+    """The sum of every process's reading; None when there are none or one is missing."""
+    if not readings or any(r is None for r in readings):
+        return None
+    return sum(r for r in readings if r is not None)
 
 
 def _ms(ns: float | None) -> float | None:
