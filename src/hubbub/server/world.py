@@ -79,7 +79,9 @@ class World:
         if user.folded != fold(nick):
             self.drop_invites(user)  # an invite was for the person under that nick
         user.nick = nick
-        user.folded = fold(nick)
+        folded = fold(nick)
+        # A nick already in lower case is its own folded form: one string, not two.
+        user.folded = nick if folded == nick else folded
         self.users[user.folded] = user
 
     def forget_nick(self, user: User) -> None:
