@@ -103,7 +103,7 @@ async def measure(args: argparse.Namespace) -> None:
         tracemalloc.start(args.frames)
         before = tracemalloc.take_snapshot()
         conns = [connect(server, i, args.channels) for i in range(args.channels, args.clients)]
-        await asyncio.sleep(0.5)  # replies flushed, stores settled
+        await asyncio.sleep(1.0)  # replies flushed, history records written
         gc.collect()
         after = tracemalloc.take_snapshot()
         n = len(conns)
