@@ -9,7 +9,7 @@ from sessionkit import NullSink
 
 def _user(*caps: str) -> User:
     user = User(NullSink(), "127.0.0.1", "127.0.0.1", 1, False)
-    user.caps.update(caps)
+    user.caps = set(caps)
     user.connection_id = 7
     return user
 

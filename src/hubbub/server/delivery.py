@@ -13,6 +13,7 @@ import itertools
 import os
 import time
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 from hubbub.protocol.message import escape_tag_value, serialize_body
 from hubbub.server.devices import expand
@@ -64,7 +65,7 @@ def server_time(at: float | None = None) -> str:
     return f"{_second_cache[1]}.{millis:03d}Z"
 
 
-def compute_tag_mask(caps: set[str]) -> int:
+def compute_tag_mask(caps: AbstractSet[str]) -> int:
     mask = 0
     for cap, bit in CAP_TAG_BITS.items():
         if cap in caps:

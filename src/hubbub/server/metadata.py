@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 from hubbub.protocol.message import MAX_BODY_TEXT
 from hubbub.server.api import Context, ServerApi
@@ -118,7 +119,7 @@ def notify(
 
 
 def send_values(
-    ctx: Context, batch: str | None, targets: Iterable[Target], keys: set[str] | None
+    ctx: Context, batch: str | None, targets: Iterable[Target], keys: AbstractSet[str] | None
 ) -> None:
     """RPL_KEYVALUE for each key of each target (only ``keys`` if given)."""
     for target in targets:

@@ -155,10 +155,12 @@ class Session:
         self._history_congested = server.store.history.congested
         self._clock = clock
         self._inbuf = b""
-        # Lists, not deques: short, and an empty deque costs 600 bytes per
-        # connection (docs/performance.md, idle memory).
-        self._lines: list[bytes] = []
-        self._out: list[bytes] = []
+        # The lines read and not yet run, and this loop pass's output: None
+        # while there are none, so that an idle connection holds no list;
+        # lists, not deques: short, and an empty deque costs 600 bytes
+        # (docs/performance.md, idle memory).
+        self._lines: list[bytes] | None = None
+        self._out: list[bytes] | None = None
         self._out_size = 0
         self._sendq = server.config.limits.sendq
         self._overflowed = False
@@ -171,7 +173,9 @@ class Session:
         # command's own code runs (see replies.StepsCaptured), so nothing another
         # user sends this one lands in it.
         self.capturing: Replies | None = None
-        self._tokens = float(server.config.limits.flood_burst)
+        # The configured int itself, not a float made from it: one object
+        # shared by every session until its first command spends a token.
+        self._tokens: float = server.config.limits.flood_burst
         self._tokens_at = clock()
         self.last_received = self._tokens_at
         self.ping_sent: float | None = None
@@ -197,10 +201,11 @@ class Session:
             self.capturing.lines.append(data)
             return
         out = self._out
-        if not out:
+        if out is None:
             if self._closed or self._overflowed:
                 return
             self.server.flushes.add(self)
+            self._out = out = []
         out.append(data)
         self._out_size += len(data)
         if self._out_size > self._sendq:
@@ -227,10 +232,10 @@ class Session:
         """Hand this pass's output to the link in one write (once per loop
         pass per connection with output: kept to one call)."""
         out = self._out
-        if not out:
+        if out is None:
             return
+        self._out = None
         data = b"".join(out) if len(out) > 1 else out[0]
-        out.clear()
         self._out_size = 0
         self.link.write(data)
 
@@ -244,7 +249,7 @@ class Session:
         Not at once: write() runs inside fan-out loops over channel members,
         and disconnecting removes the user from those very channels.
         """
-        self._out.clear()
+        self._out = None
         self._out_size = 0
         if not self._overflowed:
             self._overflowed = True
@@ -262,7 +267,7 @@ class Session:
         self.capturing = None
         self.flush()
         self._closed = True
-        self._lines.clear()
+        self._lines = None
         self._inbuf = b""
         self.link.write((serialize_body(None, "ERROR", [error_text]) + "\r\n").encode())
         if self._resume_handle is not None:
@@ -297,17 +302,20 @@ class Session:
             self.server.metrics.flood_disconnects["input_too_long"] += 1
             self.server.disconnect(self.user, "Input line too long")
             return
+        queued = self._lines
+        if queued is None:
+            queued = self._lines = []
         for line in lines:
             if line.endswith(b"\r"):
                 line = line[:-1]
             if line:
-                self._lines.append(line)
+                queued.append(line)
         metrics = self.server.metrics
         metrics.until_sample -= 1
         if metrics.until_sample:
             self.process()
         else:
-            metrics.timed_process(self.process, self._lines)  # one read in 16
+            metrics.timed_process(self.process, queued)  # one read in 16
 
     def receive_line(self, line: bytes) -> None:
         """Take one whole line (WebSocket messages are one line each)."""
@@ -317,13 +325,16 @@ class Session:
         self.ping_sent = None
         line = line.rstrip(b"\r\n")
         if line:
-            self._lines.append(line)
+            queued = self._lines
+            if queued is None:
+                queued = self._lines = []
+            queued.append(line)
             metrics = self.server.metrics
             metrics.until_sample -= 1
             if metrics.until_sample:
                 self.process()
             else:
-                metrics.timed_process(self.process, self._lines)  # one read in 16
+                metrics.timed_process(self.process, queued)  # one read in 16
 
     def process(self) -> None:
         """Run queued lines while flood control allows.
@@ -359,6 +370,8 @@ class Session:
                     break
                 self._tokens -= 1.0
             self.handle_line(lines.pop(0))
+        if not lines and self._lines is lines:
+            self._lines = None  # all run: the empty list goes
         if lines or not self._reading or self._held_for_history:
             self.update_reading()  # (else: reading, and wants_input() would say so)
 
@@ -369,7 +382,8 @@ class Session:
         drain (back-pressure). Any other reason to stop reading belongs here."""
         if self._held_for_history:
             return False
-        return len(self._lines) <= self.server.config.limits.flood_max_queue
+        lines = self._lines
+        return lines is None or len(lines) <= self.server.config.limits.flood_max_queue
 
     def update_reading(self) -> None:
         """Tell the link to pause or resume reading when ``wants_input`` changed."""

@@ -9,8 +9,9 @@ connection's non-blocking ``write``), so the network layer stays outside.
 from __future__ import annotations
 
 import time
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from hubbub.protocol import masks
 from hubbub.protocol.casemap import fold
@@ -23,6 +24,33 @@ SYMBOL_TO_MODE = {v: k for k, v in PREFIX_SYMBOLS.items()}
 LIST_MODES = "beI"
 FLAG_MODES = "Cimnst"
 USER_MODES = "iowB"
+
+T = TypeVar("T")
+
+# The one empty set every user holds until it has something of its own: an
+# empty ``set()`` costs 216 bytes, and most users never hold an invite,
+# monitor a nick or subscribe to metadata (docs/performance.md, "Idle memory
+# per client"). Frozen, so nobody adds to it by mistake; ``set_with`` and
+# ``set_without`` below give a user a set of its own and take it back.
+NOTHING: frozenset[Any] = frozenset()
+
+
+def set_with(items: AbstractSet[T], item: T) -> set[T]:
+    """``items`` with ``item`` in it: a user's own set grows in place; the
+    shared empty one (or any frozen set) is replaced by a new set."""
+    if isinstance(items, set):
+        items.add(item)
+        return items
+    return {*items, item}
+
+
+def set_without(items: AbstractSet[T], item: T) -> AbstractSet[T]:
+    """``items`` without ``item``: the shared empty set once nothing is left,
+    so that an emptied set's memory goes back."""
+    if isinstance(items, set):
+        items.discard(item)
+        return items if items else NOTHING
+    return (items - {item}) or NOTHING
 
 
 class Sink(Protocol):
@@ -101,14 +129,15 @@ class User:
         self.folded = ""
         self.user = ""
         self.realname = ""
-        self.modes: set[str] = set()
+        # Sets a user may never use start as the shared NOTHING (see there).
+        self.modes: AbstractSet[str] = NOTHING
         self.away: str | None = None
         self.account: str | None = None
         # The account's key for private history (store.account_party), set
         # at login so the message path does not look it up; None: a guest,
         # who is served no private history.
         self.history_party: str | None = None
-        self.caps: set[str] = set()
+        self.caps: AbstractSet[str] = NOTHING
         self.cap_version = 0
         self.cap_negotiating = False
         self.password: str | None = None
@@ -116,13 +145,13 @@ class User:
         self.channels: dict[str, Channel] = {}
         # Channels holding an invite for this user, so that a nick change or
         # a quit can drop them without scanning every channel.
-        self.invites: set[Channel] = set()
-        self.monitoring: set[str] = set()
+        self.invites: AbstractSet[Channel] = NOTHING
+        self.monitoring: AbstractSet[str] = NOTHING
         # The draft/multiline batch this client is sending, if any.
         self.open_batch: OpenBatch | None = None
         # IRCv3 metadata set on this user, and the keys it subscribed to.
         self.metadata: dict[str, str] = {}
-        self.metadata_subs: set[str] = set()
+        self.metadata_subs: AbstractSet[str] = NOTHING
         self.registered = False
         self.signon = time.time()
         self.last_active = self.signon

@@ -12,7 +12,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 
 from hubbub.protocol.casemap import fold
-from hubbub.server.state import Channel, Invite, User, WhowasEntry
+from hubbub.server.state import NOTHING, Channel, Invite, User, WhowasEntry, set_with, set_without
 
 
 class World:
@@ -79,7 +79,9 @@ class World:
         if user.folded != fold(nick):
             self.drop_invites(user)  # an invite was for the person under that nick
         user.nick = nick
-        user.folded = fold(nick)
+        folded = fold(nick)
+        # A nick already in lower case is its own folded form: one string, not two.
+        user.folded = nick if folded == nick else folded
         self.users[user.folded] = user
 
     def forget_nick(self, user: User) -> None:
@@ -98,10 +100,7 @@ class World:
         """Set or clear one user mode; False if it was already so."""
         if on == (mode in user.modes):
             return False
-        if on:
-            user.modes.add(mode)
-        else:
-            user.modes.discard(mode)
+        user.modes = set_with(user.modes, mode) if on else set_without(user.modes, mode)
         if user.registered:
             self._user_mode_counts[mode] += 1 if on else -1
         return True
@@ -137,7 +136,7 @@ class World:
                 watchers.discard(user)
                 if not watchers:
                     del self.monitors[target]
-        user.monitoring.clear()
+        user.monitoring = NOTHING
         return left
 
     # --- devices (one user, several connections: server/devices.py) ---------------
@@ -240,7 +239,7 @@ class World:
         channel.members[user] = prefix
         user.channels[channel.folded] = channel
         if channel.invited.pop(user, None) is not None:
-            user.invites.discard(channel)
+            user.invites = set_without(user.invites, channel)
 
     def remove_member(self, channel: Channel, user: User) -> None:
         user.channels.pop(channel.folded, None)
@@ -251,7 +250,7 @@ class World:
         if not channel.members:
             self.channels.pop(channel.folded, None)
             for invited in channel.invited:
-                invited.invites.discard(channel)
+                invited.invites = set_without(invited.invites, channel)
             channel.invited.clear()
             for listener in self.channel_removed:
                 listener(channel)
@@ -264,19 +263,19 @@ class World:
         if len(channel.invited) >= limit:
             for stale in [u for u, i in channel.invited.items() if i.expires <= now]:
                 del channel.invited[stale]
-                stale.invites.discard(channel)
+                stale.invites = set_without(stale.invites, channel)
         while len(channel.invited) >= limit:
             oldest = next(iter(channel.invited))
             del channel.invited[oldest]
-            oldest.invites.discard(channel)
+            oldest.invites = set_without(oldest.invites, channel)
         channel.invited[user] = Invite(now + ttl)
-        user.invites.add(channel)
+        user.invites = set_with(user.invites, channel)
 
     def drop_invites(self, user: User) -> None:
         """Forget every invite held by ``user`` (nick change, quit)."""
         for channel in user.invites:
             channel.invited.pop(user, None)
-        user.invites.clear()
+        user.invites = NOTHING
 
     def visible_channels(self, viewer: User) -> Iterable[Channel]:
         for channel in self.channels.values():
@@ -289,12 +288,12 @@ class World:
 
     def monitor_add(self, user: User, nick: str) -> None:
         folded = fold(nick)
-        user.monitoring.add(folded)
+        user.monitoring = set_with(user.monitoring, folded)
         self.monitors.setdefault(folded, set()).add(user)
 
     def monitor_remove(self, user: User, nick: str) -> None:
         folded = fold(nick)
-        user.monitoring.discard(folded)
+        user.monitoring = set_without(user.monitoring, folded)
         watchers = self.monitors.get(folded)
         if watchers is not None:
             watchers.discard(user)

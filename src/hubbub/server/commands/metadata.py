@@ -19,7 +19,7 @@ from hubbub.server import metadata as md
 from hubbub.server.api import Context
 from hubbub.server.commands.queries import LIST_BUDGET, packed
 from hubbub.server.commands.registry import command
-from hubbub.server.state import Channel, User
+from hubbub.server.state import Channel, User, set_with, set_without
 
 
 def _fail(ctx: Context, code: str, *params: str, text: str) -> None:
@@ -198,7 +198,7 @@ def _sub(ctx: Context, keys: list[str]) -> None:
         if key not in user.metadata_subs and len(user.metadata_subs) >= limit:
             _fail(ctx, "TOO_MANY_SUBS", key, text="Too many subscriptions")
             break
-        user.metadata_subs.add(key)
+        user.metadata_subs = set_with(user.metadata_subs, key)
         if key not in added:
             added.append(key)
     _reply_keys(ctx, md.RPL_METADATASUBOK, added)
@@ -221,7 +221,7 @@ def _unsub(ctx: Context, keys: list[str]) -> None:
         if not md.valid_key(key):
             _fail(ctx, "KEY_INVALID", key, text="Invalid key")
             continue
-        ctx.user.metadata_subs.discard(key)
+        ctx.user.metadata_subs = set_without(ctx.user.metadata_subs, key)
         if key not in removed:
             removed.append(key)
     _reply_keys(ctx, md.RPL_METADATAUNSUBOK, removed)

@@ -24,7 +24,15 @@ from hubbub.server.device_names import split_device
 from hubbub.server.isupport import isupport_lines
 from hubbub.server.log_events import log_event
 from hubbub.server.services import find_service
-from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, USER_MODES, User
+from hubbub.server.state import (
+    FLAG_MODES,
+    LIST_MODES,
+    NOTHING,
+    PREFIX_MODES,
+    USER_MODES,
+    User,
+    set_with,
+)
 
 if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
@@ -284,7 +292,7 @@ def cap(ctx: Context, msg: Message) -> None:
         version = (ascii_int(msg.params[1]) if len(msg.params) > 1 else None) or 301
         user.cap_version = max(user.cap_version, version)
         if user.cap_version >= 302:
-            user.caps.add("cap-notify")
+            user.caps = set_with(user.caps, "cap-notify")
         if not user.registered:
             user.cap_negotiating = True
         _send_cap_list(ctx, "LS", _cap_ls_entries(user.cap_version, ctx.server.config))
@@ -305,8 +313,8 @@ def cap(ctx: Context, msg: Message) -> None:
                 ctx.send("CAP", ctx.nick, "NAK", msg.params[1])
                 return
             (disable if item.startswith("-") else enable).add(name)
-        user.caps |= enable
-        user.caps -= disable
+        # A new set, not changed in place: an untouched user's is the shared NOTHING.
+        user.caps = (user.caps | enable) - disable or NOTHING
         user.tag_mask = compute_tag_mask(user.caps)
         ctx.send("CAP", ctx.nick, "ACK", msg.params[1])
     elif sub == "END":
