@@ -48,11 +48,13 @@ def stamp_after(ms: int) -> None:
     _earliest[0] = max(_earliest[0], (ms + 1) / 1000 + 1e-6)
 
 
-def stamp_now() -> float:
-    """The time an event created now is stamped with (seconds): the clock,
-    or ``stamp_after``'s bound when that is ahead of it."""
-    at = time.time()
-    return at if at >= _earliest[0] else _earliest[0]
+def boundary_ms() -> int:
+    """Now (ms), as a line between what was said before and what comes
+    after: every event created from here on is stamped later (stamp_after),
+    so "up to and including this ms" is exactly what came before."""
+    ms = int(time.time() * 1000)
+    stamp_after(ms)
+    return ms
 
 
 def server_time(at: float | None = None) -> str:
@@ -86,7 +88,7 @@ class Event:
         client_tags: dict[str, str] | None = None,
         at: float | None = None,
     ) -> None:
-        if at is None:  # stamp_now(), inlined: one call less per message
+        if at is None:  # the clock, or stamp_after's bound when that is ahead
             at = time.time()
             if at < _earliest[0]:
                 at = _earliest[0]

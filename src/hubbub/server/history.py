@@ -23,16 +23,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
 from hubbub.server.api import ChannelEvent, Context, Delivered
 from hubbub.server.commands.chanserv_channels import registration
-from hubbub.server.delivery import stamp_now
+from hubbub.server.delivery import boundary_ms
 from hubbub.server.history_lines import event_text, replay
 from hubbub.server.logtext import for_log
 from hubbub.server.state import Channel, User
 from hubbub.store import HistoryCommand, HistoryRecord, run_retention
+from hubbub.store.timeutil import from_ms
 
 if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
@@ -131,8 +132,8 @@ def _autoreplay(ctx: Context, channel: Channel, created: bool) -> None:
     lines = settings.autoreplay_lines
     if lines <= 0 or not settings.enabled or "draft/chathistory" in ctx.conn.caps:
         return
-    # on the events' clock: what was said just before is stamped before it
-    joined_at = datetime.fromtimestamp(stamp_now(), UTC)
+    # up to and including this ms: what was said before the JOIN, exactly
+    joined_at = from_ms(boundary_ms() + 1)
     ctx.server.spawn(_replay(ctx.server, ctx.user, ctx.conn, channel, lines, joined_at))
 
 

@@ -13,14 +13,13 @@ leaves, and when the server stops."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from hubbub.protocol.casemap import fold
 from hubbub.server.api import Context
-from hubbub.server.delivery import stamp_after
+from hubbub.server.delivery import boundary_ms
 from hubbub.server.history import send_paced
 from hubbub.server.history_lines import replay
 from hubbub.server.logtext import for_log
@@ -48,15 +47,6 @@ class DevicesSeen:
         self.connected: dict[int, tuple[str, str]] = {}
 
 
-def _boundary_ms() -> int:
-    """Now, as the line between what a device saw and what it missed:
-    every message stamped at or before it came before, every later one is
-    stamped after it (``stamp_after``)."""
-    ms = int(time.time() * 1000)
-    stamp_after(ms)
-    return ms
-
-
 def _seen(server: ServerApi, account: str, device: str, ms: int) -> None:
     """Record that the device was connected at ``ms``."""
     key = fold(account)
@@ -78,7 +68,7 @@ def device_connected(ctx: Context) -> None:
     server = ctx.server
     seen = server.feature(DevicesSeen)
     since = seen.last_seen.get(fold(account), {}).get(device)
-    now = _boundary_ms()
+    now = boundary_ms()
     seen.connected[conn.connection_id] = (account, device)
     _seen(server, account, device, now)
     limit = server.config.history.missed_replay_max
@@ -128,7 +118,7 @@ async def _send(
 def _gone(server: ServerApi, conn: User) -> None:
     named = server.feature(DevicesSeen).connected.pop(conn.connection_id, None)
     if named is not None:
-        _seen(server, *named, _boundary_ms())
+        _seen(server, *named, boundary_ms())
 
 
 def _device_left(server: ServerApi, user: User, device: User) -> None:
@@ -150,7 +140,7 @@ async def _load(server: ServerApi) -> None:
 async def _at_stop(server: ServerApi) -> None:
     """Every named device still connected was here until now."""
     seen = server.feature(DevicesSeen)
-    now = _boundary_ms()
+    now = boundary_ms()
     for account, device in seen.connected.values():
         _seen(server, account, device, now)
     seen.connected.clear()
