@@ -50,8 +50,13 @@ def node_channel(network: str, node: str) -> str:
     return f"hubbub:{network}:to:{node}"
 
 
+# Compact JSON. One encoder for every event: json.dumps with separators
+# builds a new encoder per call, a third of the cost of a small event.
+_encoder = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode(event: dict[str, Any]) -> str:
-    return json.dumps(event, separators=(",", ":"))
+    return _encoder.encode(event)
 
 
 def pack(encoded: list[str]) -> str:
