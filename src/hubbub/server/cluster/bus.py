@@ -7,8 +7,9 @@ Publishing never waits on the message path: events go to a bounded queue
 that one task sends, in order. What is queued when it runs goes out as one
 pub/sub message per run of events for the same channel (``FORMAT``), so a
 busy node pays Redis's and redis-py's cost per message once for many events,
-on both sides. One connection publishes and one subscribes to both channels,
-so every node receives a node's events in the order it published them. If
+on both sides. Each send is answered before the next is made, and one
+connection subscribes to both channels, so every node receives a node's
+events in the order it published them. If
 Redis is away the queue holds up to ``QUEUE_MAX`` events, then the oldest are
 dropped (and counted); reconnecting, the node announces itself again so every
 node sends it a fresh picture of its users (docs/cluster.md, "Failures")."""
