@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hubbub.protocol.casemap import fold
 from hubbub.server.api import Context, Delivered, ModeChange, NetworkCounts
 from hubbub.server.cluster import channel_modes
-from hubbub.server.cluster.bus import Bus, encode
+from hubbub.server.cluster.bus import Bus
 from hubbub.server.cluster.claims import NickClaims
 from hubbub.server.cluster.mirror import Mirror
 from hubbub.server.cluster.order import BusOrder
@@ -69,10 +69,11 @@ class Backplane:
         return f"{self.node}.{self.incarnation}.{user.connection_id}"
 
     # --- out --------------------------------------------------------------
-    def publish(self, kind: str, **fields: Any) -> None:
+    def publish(self, kind: str, to_node: str | None = None, **fields: Any) -> None:
+        """Tell every node, or only ``to_node``, what happened here."""
         if self._applying or self.bus is None:
             return
-        self.bus.publish({"t": kind, "n": self.node, "i": self.incarnation, **fields})
+        self.bus.publish({"t": kind, "n": self.node, "i": self.incarnation, **fields}, to_node)
 
     def burst(self) -> None:
         """Tell every node who is here and where they are."""
@@ -190,7 +191,7 @@ class Backplane:
         bye = {"t": "bye", "n": self.node, "i": self.incarnation}
         try:
             async with asyncio.timeout(2):
-                await bus.redis.publish(bus.channel, encode(bye))
+                await bus.publish_now(bye)
                 await bus.forget_self()
         except (RedisError, OSError, TimeoutError) as exc:
             log.warning("cluster: could not say goodbye on the bus: %s", exc)
@@ -368,8 +369,8 @@ class Backplane:
         recipient = delivered.recipient
         if recipient is None:
             self.publish("msg", to=delivered.target, ch=1, **fields)
-        elif is_remote(recipient):
-            self.publish("msg", to=self.uid(recipient), **fields)
+        elif isinstance(recipient.sink, RemoteSink):  # only its node delivers it
+            self.publish("msg", to_node=recipient.sink.node, to=recipient.sink.uid, **fields)
 
     def away_changed(self, ctx: Context) -> None:
         if ctx.user.registered:
