@@ -106,3 +106,39 @@ async def test_a_quit_on_one_node_is_seen_on_the_other(cluster: Cluster) -> None
     assert quit_.params == ["Quit: bye now"]
     assert quit_.source is not None and quit_.source.startswith("bob!")
     assert await alice.answers("ISON bob") == [("303", ["alice", ""])]
+
+
+async def test_a_message_to_the_ops_of_a_channel_reaches_them_on_every_node(
+    cluster: Cluster,
+) -> None:
+    """``PRIVMSG @#chan`` reaches the channel's operators on the other node
+    too, with the prefix kept, and no one else."""
+    alice, bob = await two_users(cluster)
+    await alice.ask("JOIN #ops")
+    await channel_known(bob, "#ops")
+    await bob.send("JOIN #ops")
+    await bob.collect_until("366")
+    await alice.expect("JOIN")
+    n1, n2 = cluster.nodes["n1"], cluster.nodes["n2"]
+    dave = await n1.client("dave", CAPS)
+    carol = await n2.client("carol", CAPS)
+    for member in (dave, carol):
+        await member.send("JOIN #ops")
+        await member.collect_until("366")
+    await alice.ask("MODE #ops +o bob")
+    assert (await bob.expect("MODE")).params == ["#ops", "+o", "bob"]
+    await carol.expect("MODE")
+
+    await alice.send("PRIVMSG @#ops :ops only, from n1")
+    got = await bob.expect("PRIVMSG")
+    assert got.params == ["@#ops", "ops only, from n1"]
+    assert got.source is not None and got.source.startswith("alice!")
+    await bob.send("NOTICE @#ops :seen, from n2")
+    back = await alice.expect("NOTICE")
+    assert back.params == ["@#ops", "seen, from n2"]
+    await bob.send("PRIVMSG #ops :everyone")  # the members' next line: nothing came before it
+    for member in (dave, carol):
+        lines = await member.collect_until("PRIVMSG")
+        assert [m.params for m in lines if m.command in ("PRIVMSG", "NOTICE")] == [
+            ["#ops", "everyone"]
+        ]

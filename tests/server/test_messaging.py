@@ -63,6 +63,9 @@ async def test_statusmsg(irc: RunningServer) -> None:
     for c in (bob, carol):
         assert seen(await c.sync()) == [("NOTICE", ["+#chan", "voiced and up"])]
     assert await dave.sync() == []
+    # a message to a rank only is not the channel's history
+    await irc.server.store.history.flush()
+    assert await irc.server.store.history.latest("#chan", None, 10, messages_only=True) == []
 
 
 async def test_multiple_targets_and_targmax(irc: RunningServer) -> None:

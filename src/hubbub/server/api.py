@@ -59,6 +59,9 @@ class Delivered:
     # what history keeps as the message's tags, when more than its client
     # tags (a multiline message's line composition)
     stored_tags: dict[str, str] | None = None
+    # a channel message to members of a rank only (``@#chan``): its prefix;
+    # history does not keep those
+    status: str = ""
 
 
 class MessageOrder(Protocol):

@@ -52,6 +52,8 @@ def record_delivery(delivered: Delivered) -> None:
     server = delivered.server
     if not server.config.history.enabled:
         return
+    if delivered.status:  # to ops (or voiced) only: not the channel's history
+        return
     event = delivered.event
     command = delivered.command
     if command == "TAGMSG" and TRANSIENT_TAGS.issuperset(event.client_tags):

@@ -367,6 +367,8 @@ class Backplane:
         if stored is not None and COMPOSITION_KEY in stored:  # a draft/multiline message
             fields["ml"] = stored[COMPOSITION_KEY]
         recipient = delivered.recipient
+        if delivered.status:
+            fields["st"] = delivered.status
         if recipient is None:
             self.publish("msg", to=delivered.target, ch=1, **fields)
         elif isinstance(recipient.sink, RemoteSink):  # only its node delivers it

@@ -18,6 +18,7 @@ from hubbub.server.actions import change_host, invite, rename_channel, set_realn
 from hubbub.server.api import Context, ModeChange
 from hubbub.server.cluster import channel_modes
 from hubbub.server.commands.channel_rename import send_join_replies
+from hubbub.server.commands.messaging import members_of_rank
 from hubbub.server.commands.multiline import Forms
 from hubbub.server.commands.redaction import CAP as REDACTION_CAP
 from hubbub.server.delivery import TAG_MESSAGE_TAGS, Event, deliver, deliver_body, deliver_split
@@ -219,8 +220,9 @@ class Mirror:
             channel = self.server.world.find_channel(to)
             if channel is None:
                 return
-            recipients = [m for m in _local(channel.members)]
-            name = channel.name
+            status = str(event.get("st", ""))  # @#chan: that rank and up only
+            recipients = _local(members_of_rank(channel, status))
+            name = status + channel.name
         else:
             target = self._local(to)
             if target is None:

@@ -156,10 +156,19 @@ def _to_channel(
         order[0].hold(event.msgid, later)
     else:
         _deliver_to_channel(ctx, cmd, channel, status, body, event)
+    delivered = Delivered(ctx.server, user, cmd, channel.name, None, text, event, status=status)
+    for listener in ctx.server.hooks.delivered:
+        listener(delivered)
+
+
+def members_of_rank(channel: Channel, status: str) -> list[User]:
+    """The members a message to ``status`` + channel (``@#chan``, ``+#chan``)
+    reaches: those with that rank or a higher one; all of them for ''."""
     if not status:
-        delivered = Delivered(ctx.server, user, cmd, channel.name, None, text, event)
-        for listener in ctx.server.hooks.delivered:
-            listener(delivered)
+        return list(channel.members)
+    lowest = max(PREFIX_MODES.index(SYMBOL_TO_MODE[s]) for s in status)
+    allowed = PREFIX_MODES[: lowest + 1]
+    return [m for m, modes in channel.members.items() if any(p in modes for p in allowed)]
 
 
 def _deliver_to_channel(
@@ -175,16 +184,7 @@ def _deliver_to_channel(
     sender's echoes; ``label`` tags the echo of a message that waited for
     its turn (``message_order``), its command's labeled response."""
     user = ctx.user
-    if status:
-        lowest = max(PREFIX_MODES.index(SYMBOL_TO_MODE[s]) for s in status)
-        allowed = PREFIX_MODES[: lowest + 1]
-        recipients = [
-            m
-            for m, modes in channel.members.items()
-            if m is not user and any(p in modes for p in allowed)
-        ]
-    else:
-        recipients = [m for m in channel.members if m is not user]
+    recipients = [m for m in members_of_rank(channel, status) if m is not user]
     if cmd == "TAGMSG":  # only to connections that asked for tags, device by device
         recipients = [m for m in expand(recipients) if m.tag_mask & TAG_MESSAGE_TAGS]
     echoes = _echoes(ctx, cmd)
