@@ -124,7 +124,7 @@ async def test_complete_connection_required(start_server) -> None:
     client = await irc.client()
     await client.send("NICK erin")
     fail = await reply_to(client, f"REGISTER * * :{PASSWORD}")
-    assert fail.params[:2] == ["REGISTER", "COMPLETE_CONNECTION_REQUIRED"]
+    assert fail.params[:3] == ["REGISTER", "COMPLETE_CONNECTION_REQUIRED", "*"]
     await client.send("USER erin 0 * :Erin")
     await client.expect("376")
     success = await reply_to(client, f"REGISTER * * :{PASSWORD}")

@@ -8,6 +8,14 @@ from harness import RunningServer, ServerFactory, cap_ls
 from ircclient import RawClient
 
 
+async def test_a_username_of_nothing_but_emoji_registers_as_user(irc: RunningServer) -> None:
+    client = await irc.client()
+    await client.send("NICK emo")
+    await client.send("USER \U0001f60a\U0001f60a\U0001f60a 0 * :realname")
+    welcome = await client.expect("001")
+    assert welcome.params[1].split("!")[1].startswith("~user@")
+
+
 async def test_welcome_burst_has_complete_isupport(irc: RunningServer) -> None:
     client = await irc.client()
     await client.send("NICK alice")

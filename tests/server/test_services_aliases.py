@@ -70,13 +70,15 @@ async def test_register_names_an_existing_account_before_nick(irc: RunningServer
     assert need.params[:3] == ["REGISTER", "NEED_NICK", "*"]
 
 
-async def test_complete_connection_required_has_only_a_message(
+async def test_complete_connection_required_names_the_account_asked_for(
     start_server: ServerFactory,
 ) -> None:
+    """As irctest's account_registration checks: REGISTER, the code, the
+    account parameter as sent ("*"), then the description."""
     irc = await start_server(accounts={"registration_before_connect": False})
     client = await irc.client()
     await client.send("NICK erin")
     await client.send(f"REGISTER * * :{PASSWORD}")
     fail = await client.expect("FAIL")
-    assert fail.params[:2] == ["REGISTER", "COMPLETE_CONNECTION_REQUIRED"]
-    assert len(fail.params) == 3
+    assert fail.params[:3] == ["REGISTER", "COMPLETE_CONNECTION_REQUIRED", "*"]
+    assert len(fail.params) == 4

@@ -154,6 +154,7 @@ def register(ctx: Context, msg: Message) -> Awaitable[None] | None:
             ctx.fail(
                 "REGISTER",
                 "COMPLETE_CONNECTION_REQUIRED",
+                requested,
                 description="Finish connecting before you register an account",
             )
             return None

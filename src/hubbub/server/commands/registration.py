@@ -114,6 +114,11 @@ def _take(ctx: Context, new: str) -> None:
     actions.rename(ctx, new)
 
 
+# The username of a client whose USER names none we can show (its ident
+# is only characters outside [A-Za-z0-9._-]), as "~user".
+FALLBACK_USERNAME = "user"
+
+
 @command("USER", min_params=4, pre_registration=True)
 def user_(ctx: Context, msg: Message) -> None:
     """USER <username> 0 * :<realname>."""
@@ -125,6 +130,8 @@ def user_(ctx: Context, msg: Message) -> None:
     if device is not None and user.device_id is None:
         user.device_id = device
     username = "".join(ch for ch in ident if ch.isascii() and (ch.isalnum() or ch in "-_."))
+    if ident and not username:  # nothing usable in it (emoji, say): a plain one
+        username = FALLBACK_USERNAME
     realname = msg.params[3]
     if not username or not realname:
         ctx.reply(rpl.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
