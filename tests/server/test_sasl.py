@@ -99,6 +99,17 @@ async def test_chunked_responses(irc) -> None:
     assert await plain(other, "bob", longer) == "903"
 
 
+async def test_a_response_over_the_limit_in_valid_chunks_fails_the_exchange(irc) -> None:
+    """Each line a full 400-byte chunk, 8 kB in all: 904, not 905 (which is
+    for one line over 400), as irctest's testPlainInfiniteMessages expects."""
+    client = await irc.client()
+    await start_sasl(client, "PLAIN")
+    for _ in range(30):
+        await client.send("AUTHENTICATE " + "A" * 400)
+    failed = await client.expect("904")
+    assert "too long" in failed.params[-1]
+
+
 async def test_too_long_abort_unknown_mechanism(irc) -> None:
     client = await irc.client()
     await start_sasl(client, "PLAIN")
