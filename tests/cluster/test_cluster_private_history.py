@@ -5,6 +5,7 @@ on either node, after reconnecting, and redacted from both sides."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 from cluster.conftest import Cluster
@@ -40,6 +41,11 @@ async def say(client: RawClient, to: RawClient, target: str, text: str) -> tuple
     echo = await client.expect(lambda m: m.command == "PRIVMSG" and m.params[1] == text)
     got = await to.expect(lambda m: m.command == "PRIVMSG" and m.params[1] == text)
     assert got.tags["msgid"] == echo.tags["msgid"]
+    # History orders by the nodes' stamps, to the millisecond, and a node's
+    # stamps may run 1 ms ahead (delivery.stamp_after; docs/cluster.md,
+    # "Ordering"): the next turn of the conversation comes after that.
+    stamped = datetime.fromisoformat(echo.tags["time"].replace("Z", "+00:00")).timestamp()
+    await asyncio.sleep(max(0.0, stamped + 0.003 - time.time()))
     return echo.tags["msgid"], text
 
 
