@@ -266,3 +266,19 @@ async def test_remote_avatars_off_shows_data_avatars_and_never_fetches_https(
     await expect(far_avatar).to_have_text("F", timeout=TIMEOUT)
     await expect(far_avatar.locator("img")).to_have_count(0)
     assert UNREACHABLE not in requested
+
+
+async def test_a_redrawn_message_keeps_the_keyboard_focus(page: Any, web: WebServer) -> None:
+    """A message drawn again (its sender's avatar changed) while a keyboard
+    user is on it keeps the focus: the user is not thrown out of the log."""
+    fay = await with_avatar(web, "fay", RED, "#keys")
+    await connect(page, web.url, "keyuser", channels="#keys")
+    await fay.send("PRIVMSG #keys :stay on me")
+    row = row_of(page, "stay on me")
+    await expect(row.locator(".avatar img")).to_have_attribute("src", RED, timeout=TIMEOUT)
+    await log(page).focus()
+    await page.keyboard.press("ArrowUp")  # the newest message: fay's
+    await expect(row).to_be_focused()
+    await fay.ask(f"METADATA * SET avatar :{BLUE}")
+    await expect(row.locator(".avatar img")).to_have_attribute("src", BLUE, timeout=TIMEOUT)
+    await expect(row).to_be_focused()

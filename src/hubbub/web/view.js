@@ -213,7 +213,12 @@ function messageActions(message) {
 }
 
 export function refreshMessageElement(message) {
-  if (message.element && message.element.isConnected) message.element.replaceWith(messageElement(message));
+  const old = message.element;
+  if (!old || !old.isConnected) return;
+  const focused = document.activeElement === old;
+  const fresh = messageElement(message);
+  old.replaceWith(fresh);
+  if (focused) fresh.focus({ preventScroll: true }); // a keyboard user stays where they were
 }
 
 /** Redraw the open conversation's messages from ``nick`` (its avatar or display name changed). */
@@ -238,8 +243,14 @@ export function renderMessages({ keepOffsetFromBottom = false } = {}) {
   const log = $("messages");
   const fromBottom = log.scrollHeight - log.scrollTop;
   const conv = activeConversation();
+  // A redraw (history arriving, avatars allowed) keeps the keyboard on the
+  // message it was on.
+  const focused = log.contains(document.activeElement) ? document.activeElement.closest(".msg") : null;
+  const focusedId = focused ? focused.dataset.msgid : undefined;
   log.replaceChildren(...conv.messages.map(messageElement));
   log.scrollTop = keepOffsetFromBottom ? log.scrollHeight - fromBottom : log.scrollHeight;
+  const again = focusedId && conv.messages.find((m) => m.msgid === focusedId);
+  if (again && again.element) again.element.focus({ preventScroll: true });
 }
 
 export function renderConversationList() {
