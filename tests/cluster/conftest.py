@@ -10,9 +10,11 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from harness import HOST, ServeProcess, free_port
 from services import require_redis, scratch_database
@@ -76,6 +78,13 @@ node_timeout = {self.node_timeout}
         for process in self.nodes.values():
             process.kill()
 
+    async def close(self) -> None:
+        """Close every test client, then kill every node."""
+        for process in self.nodes.values():
+            for client in process.clients:
+                await client.close()
+        self.stop_all()
+
 
 @pytest.fixture
 def cluster_database() -> Iterator[str]:
@@ -89,10 +98,7 @@ async def cluster(tmp_path: Path, cluster_database: str) -> AsyncIterator[Cluste
     try:
         yield nodes
     finally:
-        for process in nodes.nodes.values():
-            for client in process.clients:
-                await client.close()
-        nodes.stop_all()
+        await nodes.close()
 
 
 class OwnRedis:
@@ -144,3 +150,48 @@ def own_redis() -> Iterator[OwnRedis]:
         yield redis
     finally:
         redis.stop()
+
+
+class BusLink:
+    """One node's own user on an ``OwnRedis``: switched off (its connections
+    killed) to cut the node off the bus, on again to let it back."""
+
+    def __init__(self, redis: OwnRedis, node: str) -> None:
+        self.node = node
+        self.url = f"redis://{node}:{node}-secret@{HOST}:{redis.port}/0"
+        self._admin: Redis = Redis.from_url(redis.url)
+
+    async def create(self) -> None:
+        await self._admin.execute_command(
+            "ACL", "SETUSER", self.node, "on", f">{self.node}-secret", "~*", "&*", "+@all"
+        )
+
+    async def cut(self) -> None:
+        await self._admin.execute_command("ACL", "SETUSER", self.node, "off")
+        await self._admin.execute_command("CLIENT", "KILL", "USER", self.node)
+
+    async def let_back(self) -> None:
+        """The node reconnects by itself."""
+        await self._admin.execute_command("ACL", "SETUSER", self.node, "on")
+
+    async def close(self) -> None:
+        await self._admin.aclose()
+
+
+@asynccontextmanager
+async def cluster_with_cuttable(
+    directory: Path, database: str, redis: OwnRedis, node: str
+) -> AsyncIterator[tuple[Cluster, BusLink]]:
+    """A cluster on ``redis`` in which ``node`` can be cut off the bus; the
+    others do not split it meanwhile (a long ``node_timeout``)."""
+    await redis.ready()
+    link = BusLink(redis, node)
+    await link.create()
+    cluster = Cluster(directory, database, redis.url)
+    cluster.buses[node] = link.url
+    cluster.node_timeout = 60
+    try:
+        yield cluster, link
+    finally:
+        await link.close()
+        await cluster.close()

@@ -58,7 +58,4 @@ async def test_a_redis_restart_splits_nobody_and_the_talk_resumes(
         got = await alice.expect(lambda m: m.command == "PRIVMSG" and m.params[-1] == "after")
         assert got.params == ["#tea", "after"]
     finally:
-        for process in cluster.nodes.values():
-            for client in process.clients:
-                await client.close()
-        cluster.stop_all()
+        await cluster.close()

@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from redis.asyncio import Redis
-
-from cluster.conftest import Cluster, OwnRedis
+from cluster.conftest import Cluster, OwnRedis, cluster_with_cuttable
 from cluster.test_cluster_messages import CAPS, channel_known, visible
 from hubbub.protocol.message import Message
 from ircclient import RawClient
@@ -88,13 +86,8 @@ async def test_a_node_back_on_the_bus_learns_the_modes_set_meanwhile(
     """n2 is cut off the bus while alice moderates #club and bans someone:
     when it is back, n1's burst tells it, and carol, a member on n2, sees
     the changes as a server MODE."""
-    await own_redis.ready()
-    admin: Redis = Redis.from_url(own_redis.url)
-    await admin.execute_command("ACL", "SETUSER", "n2", "on", ">n2-secret", "~*", "&*", "+@all")
-    cluster = Cluster(tmp_path, cluster_database, own_redis.url)
-    cluster.buses["n2"] = f"redis://n2:n2-secret@127.0.0.1:{own_redis.port}/0"
-    cluster.node_timeout = 60  # n1 must not split n2 while it is cut off
-    try:
+    cuttable = cluster_with_cuttable(tmp_path, cluster_database, own_redis, "n2")
+    async with cuttable as (cluster, link):
         n1 = await cluster.start("n1")
         n2 = await cluster.start("n2")
         alice = await n1.client("alice", CAPS)
@@ -105,11 +98,10 @@ async def test_a_node_back_on_the_bus_learns_the_modes_set_meanwhile(
         await carol.ask("JOIN #club")
         await alice.expect("JOIN")
 
-        await admin.execute_command("ACL", "SETUSER", "n2", "off")
-        await admin.execute_command("CLIENT", "KILL", "USER", "n2")
+        await link.cut()
         await alice.ask("MODE #club +mb spam!*@*")
         await carol.nothing()  # n2 missed it
-        await admin.execute_command("ACL", "SETUSER", "n2", "on")
+        await link.let_back()
 
         told = await carol.expect("MODE", timeout=15)  # n2 reconnects by itself
         assert (told.source, told.params) == ("n2.test.local", ["#club", "+mb", "spam!*@*"])
@@ -120,12 +112,6 @@ async def test_a_node_back_on_the_bus_learns_the_modes_set_meanwhile(
         assert bans == entries(await alice.ask("MODE #club b"), "367")
         assert [m.command for m in await carol.ask("PRIVMSG #club :hello?")] == ["404"]
         await alice.nothing()  # n2's burst changed nothing on n1
-    finally:
-        await admin.aclose()
-        for process in cluster.nodes.values():
-            for client in process.clients:
-                await client.close()
-        cluster.stop_all()
 
 
 async def test_a_mode_removed_while_a_node_was_away_comes_back_on_every_node(
@@ -135,13 +121,8 @@ async def test_a_mode_removed_while_a_node_was_away_comes_back_on_every_node(
     back on n1 (the documented limit), and n2, which has no member there and
     takes bursts as they are, ends with +m like the others, not with n1's
     older burst."""
-    await own_redis.ready()
-    admin: Redis = Redis.from_url(own_redis.url)
-    await admin.execute_command("ACL", "SETUSER", "n3", "on", ">n3-secret", "~*", "&*", "+@all")
-    cluster = Cluster(tmp_path, cluster_database, own_redis.url)
-    cluster.buses["n3"] = f"redis://n3:n3-secret@127.0.0.1:{own_redis.port}/0"
-    cluster.node_timeout = 60  # nobody splits n3 while it is cut off
-    try:
+    cuttable = cluster_with_cuttable(tmp_path, cluster_database, own_redis, "n3")
+    async with cuttable as (cluster, link):
         n1 = await cluster.start("n1")
         n2 = await cluster.start("n2")
         n3 = await cluster.start("n3")
@@ -156,10 +137,9 @@ async def test_a_mode_removed_while_a_node_was_away_comes_back_on_every_node(
         await carol.ask("JOIN #club")
         await alice.expect("JOIN")
 
-        await admin.execute_command("ACL", "SETUSER", "n3", "off")
-        await admin.execute_command("CLIENT", "KILL", "USER", "n3")
+        await link.cut()
         await alice.ask("MODE #club -m")
-        await admin.execute_command("ACL", "SETUSER", "n3", "on")
+        await link.let_back()
 
         back = await alice.expect("MODE", timeout=15)  # n3's burst, merged on n1
         assert (back.source, back.params) == ("n1.test.local", ["#club", "+m"])
@@ -168,12 +148,6 @@ async def test_a_mode_removed_while_a_node_was_away_comes_back_on_every_node(
         for client in (alice, dave, carol):
             modes = [m.params[1:] for m in await client.ask("MODE #club") if m.command == "324"]
             assert modes == [["#club", "+mnt"]]
-    finally:
-        await admin.aclose()
-        for process in cluster.nodes.values():
-            for client in process.clients:
-                await client.close()
-        cluster.stop_all()
 
 
 async def eventually_topic(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from cluster.conftest import Cluster, OwnRedis
+from cluster.conftest import Cluster, OwnRedis, cluster_with_cuttable
 from cluster.test_cluster_messages import CAPS, channel_known, two_users, visible
 from hubbub.protocol.message import Message
 from ircclient import RawClient
@@ -88,10 +88,7 @@ async def test_a_channel_created_on_two_nodes_at_once_keeps_its_first_creator_as
         assert [command for command, _ in refused] == ["482"]
     finally:
         await redis.aclose()
-        for process in cluster.nodes.values():
-            for client in process.clients:
-                await client.close()
-        cluster.stop_all()
+        await cluster.close()
 
 
 async def joins_in_the_end(client: RawClient, channel: str, timeout: float = 10) -> None:
@@ -112,13 +109,8 @@ async def test_a_node_back_on_the_bus_learns_the_invites_it_missed(
     """n2 is cut from the bus (its Redis user switched off) while alice
     invites bob: n2 misses the INVITE; when it is back, n1's burst carries
     the pending invite and bob gets into the +i channel."""
-    await own_redis.ready()
-    admin: Redis = Redis.from_url(own_redis.url)
-    await admin.execute_command("ACL", "SETUSER", "n2", "on", ">n2-secret", "~*", "&*", "+@all")
-    cluster = Cluster(tmp_path, cluster_database, own_redis.url)
-    cluster.buses["n2"] = f"redis://n2:n2-secret@127.0.0.1:{own_redis.port}/0"
-    cluster.node_timeout = 60  # n1 must not split n2 while it is cut off
-    try:
+    cuttable = cluster_with_cuttable(tmp_path, cluster_database, own_redis, "n2")
+    async with cuttable as (cluster, link):
         n1, n2 = await asyncio.gather(cluster.start("n1"), cluster.start("n2"))
         alice = await n1.client("alice", CAPS)
         bob = await n2.client("bob", CAPS)
@@ -131,19 +123,12 @@ async def test_a_node_back_on_the_bus_learns_the_invites_it_missed(
         await alice.send("MODE #club +i")
         assert (await carol.expect("MODE")).params == ["#club", "+i"]
 
-        await admin.execute_command("ACL", "SETUSER", "n2", "off")
-        await admin.execute_command("CLIENT", "KILL", "USER", "n2")
+        await link.cut()
         assert ("341", ["alice", "bob", "#club"]) in await alice.answers("INVITE bob #club")
         assert [c for c, _ in await bob.answers("JOIN #club")] == ["473"]  # n2 missed it
-        await admin.execute_command("ACL", "SETUSER", "n2", "on")
+        await link.let_back()
 
         await joins_in_the_end(bob, "#club")
         assert names(await bob.ask("NAMES #club")) == {"@alice", "carol", "bob"}
         seen = await alice.expect("JOIN")
         assert seen.source is not None and seen.source.startswith("bob!")
-    finally:
-        await admin.aclose()
-        for process in cluster.nodes.values():
-            for client in process.clients:
-                await client.close()
-        cluster.stop_all()

@@ -176,7 +176,4 @@ async def test_without_the_bus_a_node_delivers_its_users_messages_at_once(
         assert after.params == ["#tea", "rejoined"]
         await carol.nothing()
     finally:
-        for process in cluster.nodes.values():
-            for client in process.clients:
-                await client.close()
-        cluster.stop_all()
+        await cluster.close()
