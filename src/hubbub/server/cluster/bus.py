@@ -92,6 +92,11 @@ class Bus:
         self.connected = False
         self.subscribed = asyncio.Event()  # set once the first subscription is made
 
+    @property
+    def queued(self) -> int:
+        """Events waiting for Redis (at most ``QUEUE_MAX``)."""
+        return len(self._queue)
+
     # --- publishing -------------------------------------------------------
     def publish(self, event: dict[str, Any], node: str | None = None) -> None:
         """Queue ``event`` for every node, or only for ``node``; never blocks."""
