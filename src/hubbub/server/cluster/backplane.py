@@ -118,8 +118,11 @@ class Backplane:
             event = {"ch": channel.name, "setter": self.server.name, "changes": changes}
             self.bus.publish({"t": "mode", "n": self.node, "i": self.incarnation, **event})
 
-    def _kill_remote(self, uid: str, reason: str) -> None:
-        self.publish("kill", u=uid, r=reason)
+    def _kill_remote(self, uid: str, reason: str, source: str | None) -> None:
+        if source is None:
+            self.publish("kill", u=uid, r=reason)
+        else:
+            self.publish("kill", u=uid, r=reason, src=source)
 
     def _on_bus(self) -> bool:
         bus = self.bus
@@ -348,9 +351,11 @@ class Backplane:
         nick = self._claimed.pop(uid, None)
         if nick is not None and not server.stopping:  # at stop, stop() frees them all
             server.spawn(self._release(nick, uid))
-        if user.registered:
-            self.local.pop(uid, None)
-            self.publish("quit", u=uid, r=text)
+        if user.registered and self.local.pop(uid, None) is not None and self.bus is not None:
+            # Told even while applying another node's event: its KILL or
+            # K-line is what disconnected this user, and the others must see it go.
+            event = {"t": "quit", "n": self.node, "i": self.incarnation, "u": uid, "r": text}
+            self.bus.publish(event)
 
     def delivered(self, delivered: Delivered) -> None:
         event = delivered.event
