@@ -426,6 +426,8 @@ async def _do_drop(ctx: Context, account: str) -> None:
         _say(ctx, f"The account {name} does not exist.")
         return
     log.info("account %s dropped by %s", name, ctx.user.nick)
+    for hook in server.hooks.account_dropped:
+        hook(server, name)
     dropped = f" Channel registrations dropped: {', '.join(founded)}." if founded else ""
     _say(
         ctx,
