@@ -362,11 +362,13 @@ class Backplane:
         nick = self._claimed.pop(uid, None)
         if nick is not None and not server.stopping:  # at stop, stop() frees them all
             server.spawn(self._release(nick, uid))
-        if user.registered and self.local.pop(uid, None) is not None and self.bus is not None:
-            # Told even while applying another node's event: its KILL or
-            # K-line is what disconnected this user, and the others must see it go.
-            event = {"t": "quit", "n": self.node, "i": self.incarnation, "u": uid, "r": text}
-            self.bus.publish(event)
+        if user.registered:
+            self.local.pop(uid, None)
+            if self.bus is not None:
+                # Told even while applying another node's event: its KILL or
+                # K-line is what disconnected this user, and the others must see it go.
+                event = {"t": "quit", "n": self.node, "i": self.incarnation, "u": uid, "r": text}
+                self.bus.publish(event)
 
     def delivered(self, delivered: Delivered) -> None:
         event = delivered.event
