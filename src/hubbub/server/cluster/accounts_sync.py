@@ -7,13 +7,15 @@ its name and id, and the one where NickServ DROP deleted it an ``acct``
 event with ``gone``; every other node updates its memory, so nick
 protection applies here to an account registered there as soon as the
 event is here, and users of this node logged in to a dropped account are
-logged out as on the node that dropped it. A node that was off the bus
-reads every account name again from PostgreSQL when it is back
-(``catch_up``). Accounts created or deleted with ``hubbub store`` (no
+logged out as on the node that dropped it (which leaves them to their own
+node). A node that was off the bus reads every account name again from
+PostgreSQL when it is back (``catch_up``) and logs its users out of the
+accounts that are gone. Accounts created or deleted with ``hubbub store`` (no
 server involved) are learnt from that read, or from their row when read."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hubbub.protocol.casemap import fold
@@ -60,14 +62,15 @@ class AccountsSync:
         accounts.forget(name)
         # After this event is applied (publishing is off meanwhile), so the
         # other nodes are told of each logout as of any other.
-        self.server.spawn(self._log_out(name))
-
-    async def _log_out(self, name: str) -> None:
         folded = fold(name)
+        self.server.spawn(self._log_out(lambda account: fold(account) == folded))
+
+    async def _log_out(self, gone: Callable[[str], bool]) -> None:
+        """Log out this node's users logged in to an account that is ``gone``."""
         for user in list(self.server.world.users.values()):
             if is_remote(user) or not user.registered or user.account is None:
                 continue
-            if fold(user.account) == folded:
+            if gone(user.account):
                 actions.logout(Context(self.server, user))
 
     async def _reload(self) -> None:
@@ -75,7 +78,14 @@ class AccountsSync:
 
     def subscribed(self) -> None:
         if self.catch_up.wanted():
-            self.server.spawn(self.catch_up.run())
+            self.server.spawn(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        await self.catch_up.run()
+        # Dropped while this node was off the bus. Not before run() ends:
+        # an account created here during the read is known again only then.
+        accounts = self.server.store.accounts
+        await self._log_out(lambda account: not accounts.exists(account))
 
 
 def install(server: ServerApi, backplane: Backplane) -> None:
