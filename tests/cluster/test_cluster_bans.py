@@ -96,12 +96,13 @@ async def test_a_kline_set_elsewhere_expires_here_too(cluster: Cluster) -> None:
     await asyncio.gather(cluster.start("n1"), cluster.start("n2"))
     boss = await oper(cluster, "n1", "boss")
     warden = await oper(cluster, "n2", "warden")
-    await boss.ask("KLINE 3s ~brief@127.0.0.1 :a moment")
+    await boss.ask("KLINE 5s ~brief@127.0.0.1 :a moment")
     deadline = asyncio.get_running_loop().time() + 10
     while not any(m.command == "216" for m in await warden.ask("STATS k")):
         assert asyncio.get_running_loop().time() < deadline, "the K-line never reached n2"
         await asyncio.sleep(0.05)
-    await welcomed_in_the_end(cluster, "n2", "brief")  # after its 3 s, on n2 too
+    await refused_at_registration(cluster, "n2", "brief", "K-lined: a moment", username="brief")
+    await welcomed_in_the_end(cluster, "n2", "brief", timeout=20)  # after its 5 s, on n2 too
     assert [m.command for m in await warden.ask("STATS k")] == ["219"]
 
 
