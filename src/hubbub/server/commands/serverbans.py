@@ -141,7 +141,8 @@ class BanList:
         if kind == "D":
             with contextlib.suppress(ValueError):  # not an address: matched as typed above
                 keys.append(("D", str(ipaddress.ip_network(mask.strip(), strict=False))))
-        return any([self.bans.pop(key, None) is not None for key in keys])
+        popped = [self.bans.pop(key, None) for key in keys]  # every key, not the first only
+        return any(ban is not None for ban in popped)
 
     def active(self, kind: BanKind | None = None) -> list[ActiveBan]:
         now = time.time()
