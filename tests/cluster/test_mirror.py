@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from hubbub.server import actions
 from hubbub.server.app import Server
 from hubbub.server.cluster.mirror import Mirror
 from sessionkit import MemoryClient, memory_server
@@ -44,8 +45,13 @@ def bob(node: str = "n2", run: str = "run1") -> dict[str, Any]:
     )
 
 
-def mirror_of(server: Server, closed: list[tuple[str, str]]) -> Mirror:
-    return Mirror(server, lambda uid: None, lambda uid, reason: closed.append((uid, reason)))
+Closed = list[tuple[str, str, str | None]]  # (uid, reason, the killer's source)
+
+
+def mirror_of(server: Server, closed: Closed) -> Mirror:
+    return Mirror(
+        server, lambda uid: None, lambda uid, reason, by: closed.append((uid, reason, by))
+    )
 
 
 async def alice_in_tea(server: Server) -> MemoryClient:
@@ -100,13 +106,15 @@ async def test_a_restarted_node_loses_the_users_of_its_last_run(server: Server) 
 
 
 async def test_a_kill_of_a_remote_user_goes_to_its_node(server: Server) -> None:
-    closed: list[tuple[str, str]] = []
+    closed: Closed = []
     mirror = mirror_of(server, closed)
     mirror.apply(bob())
     target = server.world.find_user("bob")
     assert target is not None
-    server.disconnect(target, "Killed (oper (spam))", quit_message="Killed (oper (spam))")
-    assert closed == [("n2.run1.7", "Killed (oper (spam))")]
+    actions.kill(server, target, "spam", by="oper", source="oper!o@h")
+    assert closed == [("n2.run1.7", "Killed (oper (spam))", "oper!o@h")]
+    server.disconnect(target, "Ghosted", quit_message="Ghosted")  # NickServ GHOST
+    assert closed[-1] == ("n2.run1.7", "Ghosted", None)
 
 
 async def test_events_of_unknown_users_and_kinds_change_nothing(server: Server) -> None:

@@ -75,6 +75,20 @@ def test_table_bound_forgets_the_least_recently_used() -> None:
     assert table.try_take(["b"]) == 0.0  # b starts again with a full bucket
 
 
+def test_charge_takes_an_attempt_made_elsewhere_down_to_minus_capacity() -> None:
+    table, clock = buckets(capacity=2, refill=10.0)
+    table.charge("k")
+    assert table.tokens("k") == 1.0
+    for _ in range(5):  # attempts another node allowed while this one was empty
+        table.charge("k")
+    assert table.tokens("k") == -2.0  # bounded: never more than two buckets' wait
+    assert table.wait(["k"]) == pytest.approx(30.0)
+    table.give_back(["k"])  # the other node's attempt succeeded after all
+    assert table.tokens("k") == -1.0
+    clock.now += 20.0
+    assert table.try_take(["k"]) == 0.0
+
+
 def test_ip_key_groups_ipv6_by_64() -> None:
     assert ip_key("192.0.2.7") == "ip:192.0.2.7"
     assert ip_key("2001:db8::1") == ip_key("2001:db8::ffff:1") == "ip:2001:db8::/64"

@@ -23,6 +23,7 @@ from hubbub.server.channel_events import announce
 from hubbub.server.delivery import Event, deliver, deliver_split
 from hubbub.server.devices import connections_with, expand, siblings
 from hubbub.server.mode_changes import set_modes, set_user_modes
+from hubbub.server.remote import RemoteSink
 from hubbub.server.state import PREFIX_MODES, Channel, User, WhowasEntry
 
 if TYPE_CHECKING:
@@ -389,6 +390,9 @@ def kill(server: ServerApi, target: User, reason: str, *, by: str, source: str) 
     """Disconnect ``target`` as an operator's KILL does: a KILL line to it,
     then a QUIT ``Killed (<by> (<reason>))`` to its neighbours."""
     text = f"Killed ({by} ({reason}))"
+    if isinstance(target.sink, RemoteSink):  # a cluster: its own node does both
+        target.sink.kill(source, text)
+        return
     deliver([target], source, "KILL", [target.nick, text])
     server.disconnect(target, text, quit_message=text)
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from hubbub.server.config import Config
     from hubbub.server.metrics import ServerMetrics
     from hubbub.server.world import World
-    from hubbub.store import Store
+    from hubbub.store import BanKind, ServerBan, Store
 
 T = TypeVar("T")
 
@@ -196,6 +196,21 @@ class Hooks:
     # after a user's or channel's metadata key changed (value None: unset):
     # hook(server, target, key, value)
     metadata_changed: list[Callable[[ServerApi, User | Channel, str, str | None], None]] = field(
+        default_factory=list
+    )
+    # after an operator added a K/D-line here, stored and enforced here (the
+    # cluster tells the other nodes): hook(server, ban)
+    ban_added: list[Callable[[ServerApi, ServerBan], None]] = field(default_factory=list)
+    # after an operator lifted a K/D-line here: hook(server, kind, mask as typed)
+    ban_removed: list[Callable[[ServerApi, BanKind, str], None]] = field(default_factory=list)
+    # after an account was created (REGISTER) or deleted (DROP) here:
+    # hook(server, account name)
+    account_registered: list[Callable[[ServerApi, str], None]] = field(default_factory=list)
+    account_dropped: list[Callable[[ServerApi, str], None]] = field(default_factory=list)
+    # a login attempt here took a token from its account's throttle bucket
+    # (None: no account's) and its IP's (True), or gave them back (False: it
+    # succeeded, or could not be checked): hook(server, account key, IP key, taken)
+    login_tokens: list[Callable[[ServerApi, str | None, str, bool], None]] = field(
         default_factory=list
     )
     # LUSERS of the whole network, when this server is not all of it (at most one)

@@ -23,7 +23,7 @@ from hubbub.server import (
     presence_writer,
     read_markers,
 )
-from hubbub.server.cluster import backplane
+from hubbub.server.cluster import accounts_sync, backplane, bans_sync, logins_sync
 from hubbub.server.commands import channels, chanserv, nickserv, registration, sasl, serverbans
 
 if TYPE_CHECKING:
@@ -52,4 +52,7 @@ def install_features(server: ServerApi, add: Callable[[object], None]) -> None:
     sasl.install(server, add)  # SASL exchanges, 906 on registration mid-exchange
     metadata.install(server)  # IRCv3 metadata: burst, JOIN sync, WHOIS, stored at login
     if server.config.cluster.node is not None:
-        backplane.install(server, add)  # nodes sharing one network (docs/cluster.md)
+        plane = backplane.install(server, add)  # nodes sharing one network (docs/cluster.md)
+        bans_sync.install(server, plane)  # K/D-lines enforced on every node at once
+        accounts_sync.install(server, plane)  # accounts registered elsewhere, known here
+        logins_sync.install(server, plane)  # failed logins count network-wide

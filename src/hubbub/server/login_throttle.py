@@ -61,6 +61,14 @@ class TokenBuckets:
             self._store(key, self._current(key, now) - 1.0, now)
         return 0.0
 
+    def charge(self, key: str) -> None:
+        """Take the token an attempt made elsewhere took (another node of a
+        cluster), even from an empty bucket: that attempt was made. The
+        bucket goes down to ``-capacity`` at most, so the wait it imposes
+        stays bounded (two buckets' worth of refills)."""
+        now = self._clock()
+        self._store(key, max(-float(self.capacity), self._current(key, now) - 1.0), now)
+
     def give_back(self, keys: Sequence[str]) -> None:
         """Return the token an attempt took (it succeeded: no penalty)."""
         now = self._clock()

@@ -97,6 +97,8 @@ class Attempt:
         if self.account_key is not None:
             found.accounts.give_back([self.account_key])
         found.ips.give_back([self.ip_key])
+        for hook in self.server.hooks.login_tokens:
+            hook(self.server, self.account_key, self.ip_key, False)
 
 
 def begin_login(ctx: Context, account: str | None) -> Attempt | str:
@@ -117,7 +119,25 @@ def begin_login(ctx: Context, account: str | None) -> Attempt | str:
     found.ips.try_take([address])
     if account_key is not None:
         found.accounts.try_take([account_key])
+    for hook in ctx.server.hooks.login_tokens:
+        hook(ctx.server, account_key, address, True)
     return Attempt(ctx.server, account_key, address)
+
+
+def tokens_moved_elsewhere(
+    server: ServerApi, account_key: str | None, ip: str, taken: bool
+) -> None:
+    """A login attempt on another node of the network took (or gave back)
+    its tokens: the same buckets here follow, so failures count network-wide."""
+    found = guard(server)
+    if taken:
+        if account_key is not None:
+            found.accounts.charge(account_key)
+        found.ips.charge(ip)
+        return
+    if account_key is not None:
+        found.accounts.give_back([account_key])
+    found.ips.give_back([ip])
 
 
 def begin_registration(ctx: Context) -> str | None:

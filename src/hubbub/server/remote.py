@@ -20,7 +20,11 @@ class RemoteSink:
     __slots__ = ("node", "on_close", "server_name", "uid")
 
     def __init__(
-        self, node: str, uid: str, server_name: str, on_close: Callable[[str, str], None]
+        self,
+        node: str,
+        uid: str,
+        server_name: str,
+        on_close: Callable[[str, str, str | None], None],
     ) -> None:
         self.node = node
         self.uid = uid
@@ -34,8 +38,13 @@ class RemoteSink:
         """Its own node delivers to it."""
 
     def close(self, reason: str) -> None:
-        """A KILL here: ask the user's node to disconnect it."""
-        self.on_close(self.uid, reason)
+        """Disconnected here (GHOST): ask the user's node to disconnect it."""
+        self.on_close(self.uid, reason, None)
+
+    def kill(self, source: str, text: str) -> None:
+        """An operator's KILL here: the user's node sends it the KILL line
+        from ``source``, then disconnects it, as a single server would."""
+        self.on_close(self.uid, text, source)
 
     def take_label(self) -> str | None:
         """Its commands run on its own node."""

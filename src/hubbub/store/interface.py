@@ -45,6 +45,17 @@ class AccountStore(Protocol):
         its first login here. Nick protection asks this at every
         registration, so it does no I/O."""
 
+    async def load_names(self) -> None:
+        """Read every account's name and id again, replacing what ``exists``
+        knew (the store does it when it opens; a cluster node catching up)."""
+
+    def learn(self, name: str, account_id: int) -> None:
+        """``exists`` now says yes: another process sharing the database (a
+        cluster node) created the account with this id."""
+
+    def forget(self, name: str) -> None:
+        """``exists`` now says no: another process deleted the account."""
+
     def party(self, name: str) -> str | None:
         """The account's key for private history (``keys.account_party`` of
         its id, never reused), from memory like ``exists``; None if no such

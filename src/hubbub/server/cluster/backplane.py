@@ -61,6 +61,10 @@ class Backplane:
         self._applying = False
         self._missing_since: dict[str, float] = {}
         self._network_max = 0  # the most users LUSERS has counted on the network
+        # event kinds applied by a module of their own (bans_sync, ...), and
+        # what those modules do on (re)subscribing (reload from PostgreSQL)
+        self.handlers: dict[str, Callable[[dict[str, Any]], None]] = {}
+        self.catching_up: list[Callable[[], None]] = []
 
     def uid(self, user: User) -> str:
         sink = user.sink
@@ -118,8 +122,11 @@ class Backplane:
             event = {"ch": channel.name, "setter": self.server.name, "changes": changes}
             self.bus.publish({"t": "mode", "n": self.node, "i": self.incarnation, **event})
 
-    def _kill_remote(self, uid: str, reason: str) -> None:
-        self.publish("kill", u=uid, r=reason)
+    def _kill_remote(self, uid: str, reason: str, source: str | None) -> None:
+        if source is None:
+            self.publish("kill", u=uid, r=reason)
+        else:
+            self.publish("kill", u=uid, r=reason, src=source)
 
     def _on_bus(self) -> bool:
         bus = self.bus
@@ -144,16 +151,23 @@ class Backplane:
             return
         self._applying = True
         try:
-            self.mirror.apply(event)
+            handler = self.handlers.get(str(kind))
+            if handler is not None:
+                handler(event)
+            else:
+                self.mirror.apply(event)
         except (KeyError, TypeError, ValueError):
             log.exception("cluster: could not apply a %r event from node %s", kind, node)
         finally:
             self._applying = False
 
     def subscribed(self) -> None:
-        """(Re)connected to the bus: ask for everyone's users, give ours."""
+        """(Re)connected to the bus: ask for everyone's users, give ours,
+        and read again what may have changed while we were not listening."""
         self.publish("hello")
         self.burst()
+        for catch_up in self.catching_up:
+            catch_up()
 
     # --- lifecycle --------------------------------------------------------
     async def start(self, server: ServerApi) -> None:
@@ -350,7 +364,11 @@ class Backplane:
             server.spawn(self._release(nick, uid))
         if user.registered:
             self.local.pop(uid, None)
-            self.publish("quit", u=uid, r=text)
+            if self.bus is not None:
+                # Told even while applying another node's event: its KILL or
+                # K-line is what disconnected this user, and the others must see it go.
+                event = {"t": "quit", "n": self.node, "i": self.incarnation, "u": uid, "r": text}
+                self.bus.publish(event)
 
     def delivered(self, delivered: Delivered) -> None:
         event = delivered.event
@@ -404,7 +422,7 @@ class Backplane:
         self.publish("mode", ch=channel.name, setter=setter, changes=changes)
 
 
-def install(server: ServerApi, add: Callable[[object], None]) -> None:
+def install(server: ServerApi, add: Callable[[object], None]) -> Backplane:
     """Join the cluster named by ``[cluster]`` (only called when ``node`` is set)."""
     node = server.config.cluster.node
     assert node is not None
@@ -433,3 +451,4 @@ def install(server: ServerApi, add: Callable[[object], None]) -> None:
     hooks.marker_moved.append(backplane.marker_moved)
     hooks.rename_told.append(backplane.rename_told)
     hooks.network_counts.append(backplane.network_counts)
+    return backplane

@@ -62,7 +62,7 @@ class Mirror:
         self,
         server: ServerApi,
         local: Callable[[str], User | None],
-        on_close: Callable[[str, str], None],
+        on_close: Callable[[str, str, str | None], None],
         on_merge: Callable[[Channel, list[ModeChange]], None] | None = None,
     ) -> None:
         self.server = server
@@ -205,10 +205,13 @@ class Mirror:
             self._quit(user, str(event.get("r", "")), event)
 
     def _on_kill(self, event: dict[str, Any]) -> None:
-        """An operator elsewhere killed one of our users."""
+        """An operator elsewhere killed one of our users (``src``: with a
+        KILL line from that operator, as on a single server), or GHOSTed it."""
         user = self._local(str(event["u"]))
         if user is not None:
             text = str(event["r"])
+            if "src" in event:
+                deliver([user], str(event["src"]), "KILL", [user.nick, text])
             self.server.disconnect(user, text, quit_message=text)
 
     def _on_msg(self, event: dict[str, Any]) -> None:

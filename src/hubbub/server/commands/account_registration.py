@@ -98,6 +98,8 @@ async def create_account(
         password_guard.registration_failed(ctx)
         return created
     ctx.server.metrics.account_registrations += 1
+    for hook in server.hooks.account_registered:
+        hook(server, created.name)
     log_event(ctx.user, "account_registered", account=created.name)
     if ctx.user.account is not None:  # logged in some other way meanwhile
         return None

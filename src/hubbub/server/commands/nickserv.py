@@ -26,6 +26,7 @@ from hubbub.server.api import Context, ServerApi
 from hubbub.server.commands import chanserv, nickserv_devices
 from hubbub.server.commands.account_registration import check_password, create_account
 from hubbub.server.hash_gate import HashRefused
+from hubbub.server.remote import is_remote
 from hubbub.server.services import register_service, service_notice
 from hubbub.server.state import User
 from hubbub.store import Account, AlreadyExists, NotFound
@@ -420,12 +421,15 @@ async def _do_drop(ctx: Context, account: str) -> None:
     name = found.name
     founded = [reg.name for reg in chanserv.founded_by(server, name)]
     for user in _logged_in(ctx, name):
-        actions.logout(Context(server, user))
+        if not is_remote(user):  # a user of another node: its node logs it out
+            actions.logout(Context(server, user))
     deleting = chanserv.account_deleted(server, name, lambda: server.store.accounts.delete(name))
     if not await deleting:
         _say(ctx, f"The account {name} does not exist.")
         return
     log.info("account %s dropped by %s", name, ctx.user.nick)
+    for hook in server.hooks.account_dropped:
+        hook(server, name)
     dropped = f" Channel registrations dropped: {', '.join(founded)}." if founded else ""
     _say(
         ctx,

@@ -13,6 +13,7 @@ permanent.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import re
@@ -122,8 +123,26 @@ class BanList:
     def __init__(self) -> None:
         self.bans: dict[tuple[BanKind, str], ActiveBan] = {}
 
-    def load(self, records: list[ServerBan]) -> None:
+    def load(self, records: list[ServerBan]) -> list[ActiveBan]:
+        """Replace the copy with ``records``; returns the bans it did not hold."""
+        old = self.bans
         self.bans = {(b.kind, b.mask): ActiveBan.from_record(b) for b in records}
+        return [ban for key, ban in self.bans.items() if key not in old]
+
+    def add(self, record: ServerBan) -> ActiveBan:
+        ban = ActiveBan.from_record(record)
+        self.bans[(ban.kind, ban.mask)] = ban
+        return ban
+
+    def remove(self, kind: BanKind, mask: str) -> bool:
+        """Forget the ban on ``mask`` as an operator typed it (any case; a
+        D-line in any notation of its range); False if none was held."""
+        keys = [k for k in self.bans if k[0] == kind and fold(k[1]) == fold(mask)]
+        if kind == "D":
+            with contextlib.suppress(ValueError):  # not an address: matched as typed above
+                keys.append(("D", str(ipaddress.ip_network(mask.strip(), strict=False))))
+        popped = [self.bans.pop(key, None) for key in keys]  # every key, not the first only
+        return any(ban is not None for ban in popped)
 
     def active(self, kind: BanKind | None = None) -> list[ActiveBan]:
         now = time.time()
@@ -196,6 +215,21 @@ async def load_bans(server: ServerApi) -> None:
     ban_list(server).load(await server.store.bans.list_active())
 
 
+def enforce(server: ServerApi, ban: ActiveBan) -> int:
+    """Disconnect this server's users ``ban`` matches (operators excepted;
+    a D-line also takes connections still registering); returns how many."""
+    connections = list(server.world.connections)
+    hit = [u for u in connections if u.registered and not u.is_oper and ban.matches(u)]
+    if ban.kind == "D":
+        hit += [u for u in connections if not u.registered and ban.matches(u)]
+    for user in hit:
+        Context(server, user).reply(
+            rpl.ERR_YOUREBANNEDCREEP, f"You are banned from this server: {ban.reason}"
+        )
+        server.disconnect(user, f"{ban.kind}-lined: {ban.reason}")
+    return len(hit)
+
+
 def install(server: ServerApi, add: Callable[[object], None]) -> None:
     """Server bans: D-lines at accept, K-lines at registration, loaded at start."""
     add(BanList())
@@ -252,8 +286,7 @@ async def _add_ban(ctx: Context, msg: Message, kind: BanKind) -> None:
         what = "user@host mask" if kind == "K" else "IP address or CIDR range"
         ctx.fail(name, "INVALID_MASK", mask, description=f"Expected a {what}")
         return
-    ban = ActiveBan.from_record(record)
-    ban_list(server).bans[(kind, ban.mask)] = ban
+    ban = ban_list(server).add(record)
     span = "permanently" if duration is None else f"for {_span(duration.total_seconds())}"
     log.info(
         "%s added %s-line %s %s: %s",
@@ -268,20 +301,11 @@ async def _add_ban(ctx: Context, msg: Message, kind: BanKind) -> None:
     )
     server.metrics.bans["kline" if kind == "K" else "dline"] += 1
     ctx.send("NOTICE", ctx.user.nick, f"Added {kind}-line for {ban.mask} {span}: {reason}")
-    hit = [
-        u
-        for u in list(server.world.connections)
-        if u.registered and not u.is_oper and ban.matches(u)
-    ]
-    if kind == "D":
-        hit += [u for u in list(server.world.connections) if not u.registered and ban.matches(u)]
-    for user in hit:
-        Context(server, user).reply(
-            rpl.ERR_YOUREBANNEDCREEP, f"You are banned from this server: {reason}"
-        )
-        server.disconnect(user, f"{kind}-lined: {reason}")
+    for hook in server.hooks.ban_added:
+        hook(server, record)
+    hit = enforce(server, ban)
     if hit:
-        ctx.send("NOTICE", ctx.user.nick, f"{kind}-line {ban.mask} disconnected {len(hit)} user(s)")
+        ctx.send("NOTICE", ctx.user.nick, f"{kind}-line {ban.mask} disconnected {hit} user(s)")
 
 
 async def _remove_ban(ctx: Context, msg: Message, kind: BanKind) -> None:
@@ -291,19 +315,12 @@ async def _remove_ban(ctx: Context, msg: Message, kind: BanKind) -> None:
         removed = await ctx.server.store.bans.remove(kind, mask)
     except ValueError:
         removed = False
-    bans = ban_list(ctx.server).bans
-    for key in [k for k in bans if k[0] == kind and fold(k[1]) == fold(mask)]:
-        del bans[key]
-        removed = True
-    if kind == "D":
-        try:
-            normal = str(ipaddress.ip_network(mask.strip(), strict=False))
-            removed = bans.pop(("D", normal), None) is not None or removed
-        except ValueError:
-            pass
+    removed = ban_list(ctx.server).remove(kind, mask) or removed
     if not removed:
         ctx.fail(name, "NO_SUCH_BAN", mask, description=f"No {kind}-line for that mask")
         return
+    for hook in ctx.server.hooks.ban_removed:
+        hook(ctx.server, kind, mask)
     log.info(
         "%s removed %s-line %s",
         ctx.user.source,

@@ -62,7 +62,7 @@ class SqlAccounts:
         self._history = history
         self._channels = channels
         self._scram_iterations = scram_iterations
-        self._ids: dict[str, int] = {}  # name key -> id; see exists() and _learn()
+        self._ids: dict[str, int] = {}  # name key -> id; see exists() and learn()
 
     async def load_names(self) -> None:
         """Read every account's name key and id once, when the store opens."""
@@ -86,13 +86,17 @@ class SqlAccounts:
             account_id = (await conn.execute(query)).scalar_one_or_none()
         if account_id is None:
             return None
-        self._learn(name, int(account_id))
+        self.learn(name, int(account_id))
         return account_party(int(account_id))
 
-    def _learn(self, name: str, account_id: int) -> None:
-        """Remember an account whose row was read: another process sharing
-        the database (a cluster node) may have created it after ours opened."""
+    def learn(self, name: str, account_id: int) -> None:
+        """Remember an account whose row was read, or that another process
+        sharing the database (a cluster node) says it created."""
         self._ids[name_key(name)] = account_id
+
+    def forget(self, name: str) -> None:
+        """Another process sharing the database deleted the account."""
+        self._ids.pop(name_key(name), None)
 
     async def create(self, name: str, password: str, email: str | None = None) -> Account:
         check_account_name(name)
@@ -159,7 +163,7 @@ class SqlAccounts:
         if row is None:
             await asyncio.to_thread(self._passwords.verify, None, password)
             return None
-        self._learn(name, int(row.id))  # exists() now says so: the login throttle counts it
+        self.learn(name, int(row.id))  # exists() now says so: the login throttle counts it
         stored = str(row.password_hash)
         if not await asyncio.to_thread(self._passwords.verify, stored, password):
             return None
@@ -292,7 +296,7 @@ class SqlAccounts:
             ):
                 fps[account_id].append(fp)
         for row in rows:
-            self._learn(row.name, int(row.id))
+            self.learn(row.name, int(row.id))
         return [
             Account(
                 name=row.name,
