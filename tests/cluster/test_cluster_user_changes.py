@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 from argon2 import PasswordHasher
 
-from cluster.conftest import Cluster
+from cluster.conftest import Cluster, OwnRedis, cluster_with_cuttable
 from cluster.test_cluster_messages import CAPS, channel_known, visible
 from hubbub.protocol.message import Message
 from ircclient import RawClient
@@ -98,3 +99,33 @@ async def test_user_modes_changed_later_show_on_the_other_node(cluster: Cluster)
     await alice.ask("MODE alice -o")
     await eventually(bob, "WHOIS alice", lambda rs: not any(m.command == "313" for m in rs))
     assert numeric(await bob.ask("LUSERS"), "252")[1] == "0"
+
+
+async def test_a_node_off_the_bus_while_a_user_renamed_learns_the_nick_from_the_burst(
+    tmp_path: Path, cluster_database: str, own_redis: OwnRedis
+) -> None:
+    """n2 misses alice's NICK while cut off the bus; n1's burst when n2 is
+    back carries her new nick: carol, sharing a channel, sees the NICK
+    line, and n2 answers for the new nick and no longer for the old."""
+    cuttable = cluster_with_cuttable(tmp_path, cluster_database, own_redis, "n2")
+    async with cuttable as (cluster, link):
+        n1, n2 = await asyncio.gather(cluster.start("n1"), cluster.start("n2"))
+        alice = await n1.client("alice", CAPS)
+        carol = await n2.client("carol", CAPS)
+        await visible(carol, "alice")
+        await alice.ask("JOIN #club")
+        await channel_known(carol, "#club")
+        await carol.ask("JOIN #club")
+        await alice.expect("JOIN")
+
+        await link.cut()
+        renamed = await alice.ask("NICK alicia")
+        assert [(m.command, m.params) for m in renamed] == [("NICK", ["alicia"])]
+        await link.let_back()
+
+        line = await carol.expect("NICK", timeout=15)
+        assert line.params == ["alicia"]
+        assert line.source is not None and line.source.startswith("alice!")
+        whois = await carol.ask("WHOIS alicia")
+        assert numeric(whois, "311")[1] == "alicia"
+        assert [m.command for m in await carol.ask("WHOIS alice")][0] == "401"

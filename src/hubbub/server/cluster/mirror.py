@@ -106,6 +106,9 @@ class Mirror:
         uid = str(event["u"])
         known = self.users.get(uid)
         if known is not None:
+            nick = str(event["nick"])
+            if nick != known.nick:  # renamed while this node was off the bus
+                self._rename(known, nick, event)
             self.counts.modes.subtract(known.modes)
             update(known, event)
             self.counts.modes.update(known.modes)
@@ -128,8 +131,16 @@ class Mirror:
         user = self.users.get(str(event["u"]))
         if user is None:
             return
+        self._rename(user, str(event["new"]), event)
+
+    def _rename(self, user: User, new: str, event: dict[str, Any]) -> None:
+        """``user`` is now ``new``: its local neighbours see the NICK line."""
         world = self.server.world
-        new = str(event["new"])
+        holder = world.find_user(new)
+        if holder is not None and holder is not user:
+            # Claims in PostgreSQL make this a race lost long ago (docs/cluster.md).
+            log.warning("cluster: node %s renamed a user to %s, a nick taken here", event["n"], new)
+            return
         recipients = world.neighbours(user)
         old_source, old_nick = user.source, user.nick
         self.server.notify_monitors_offline(user)
