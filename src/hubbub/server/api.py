@@ -204,6 +204,8 @@ class Hooks:
     )
     # LUSERS of the whole network, when this server is not all of it (at most one)
     network_counts: list[Callable[[], NetworkCounts]] = field(default_factory=list)
+    # LINKS: the other live servers of the network, (name, description) each
+    network_links: list[Callable[[], list[tuple[str, str]]]] = field(default_factory=list)
     # after an account's read marker moved: hook(server, account, target, ms)
     marker_moved: list[Callable[[ServerApi, str, str, int], None]] = field(default_factory=list)
     # after a topic change

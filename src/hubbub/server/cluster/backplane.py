@@ -83,7 +83,9 @@ class Backplane:
         self.bus.publish(event, to_node)
 
     def burst(self) -> None:
-        """Tell every node who is here and where they are."""
+        """Tell every node which server this is, who is here and where they are."""
+        server = self.server
+        self.publish("server", srv=server.name, desc=server.config.server.description)
         channels: set[Channel] = set()
         for uid, user in self.local.items():
             self.publish("user", burst=True, **describe(user, uid, self.server.name))
@@ -440,3 +442,4 @@ def install(server: ServerApi, add: Callable[[object], None]) -> None:
     hooks.marker_moved.append(backplane.marker_moved)
     hooks.rename_told.append(backplane.rename_told)
     hooks.network_counts.append(backplane.network_counts)
+    hooks.network_links.append(backplane.mirror.links)
