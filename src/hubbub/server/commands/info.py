@@ -130,7 +130,7 @@ def links(ctx: Context, msg: Message) -> None:
     others = [linked for hook in server.hooks.network_links for linked in hook()]
     known = [(server.name, 0, server.config.server.description)]
     known += [(name, 1, description) for name, description in others]
-    if len(msg.params) > 1 and not any(masks.match(msg.params[0], s[0]) for s in known):
+    if len(msg.params) > 1 and not any(masks.match(msg.params[0], name) for name, *_ in known):
         ctx.reply(rpl.ERR_NOSUCHSERVER, msg.params[0], "No such server")
         return
     mask = msg.params[-1] if msg.params else "*"
