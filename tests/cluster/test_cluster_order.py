@@ -215,9 +215,16 @@ async def gathered(cluster: Cluster, *who: tuple[str, str]) -> list[RawClient]:
         for other in clients:
             await visible(client, other.nick)
         await until_members(client, "#order", len(clients))
-    for client in clients:
-        await client.sync()  # the JOINs (and MODEs) they saw
+    for number, client in enumerate(clients):  # each has seen the later joiners come
+        later = {other.nick for other in clients[number + 1 :]}
+        while not later <= {nick_of(m) for m in client.log if m.command == "JOIN"}:
+            await client.read(timeout=20)
+        await client.sync()  # and what came with them
     return clients
+
+
+def nick_of(msg: Message) -> str:
+    return (msg.source or "").split("!")[0]
 
 
 def said(count: int) -> str:
