@@ -19,26 +19,32 @@ def test_the_bus_queue_drops_its_oldest_events_past_its_bound() -> None:
     assert link.dropped == 5
 
 
-def test_a_held_message_past_the_bound_gives_the_oldest_its_turn() -> None:
+def test_a_held_delivery_past_the_bound_gives_the_oldest_its_turn() -> None:
     delivered: list[int] = []
     held = BusOrder(lambda: True, stale_after=60)
     for number in range(order.HELD_MAX + 1):
-        held.hold(f"m{number}", partial(delivered.append, number))
+        held.hold(partial(delivered.append, number))
     assert delivered == [0]  # the oldest, delivered at once: late, not lost
-    held.came_back(f"m{order.HELD_MAX}")
-    assert delivered == [0, order.HELD_MAX]
+    event = held.bind()
+    assert event is not None
+    held.came_back(event)
+    assert delivered == list(range(order.HELD_MAX + 1))
 
 
-def test_messages_are_released_in_their_order_when_the_bus_goes_or_they_go_stale() -> None:
+def test_deliveries_are_released_in_their_order_when_the_bus_goes_or_they_go_stale() -> None:
     delivered: list[str] = []
     held = BusOrder(lambda: True, stale_after=0)
-    for msgid in ("a", "b", "c"):
-        held.hold(msgid, partial(delivered.append, msgid))
-    held.came_back("b")
-    held.came_back("unknown")  # another node's, or already delivered: nothing
-    assert delivered == ["b"]
-    held.release_stale()  # older than 0 s: the event was lost on the way
-    assert delivered == ["b", "a", "c"]
-    held.hold("d", partial(delivered.append, "d"))
+    held.hold(partial(delivered.append, "a"))
+    assert held.bind() == 1
+    held.hold(partial(delivered.append, "b"))
+    held.hold(partial(delivered.append, "c"))
+    assert held.bind() == 2
+    held.came_back(2)
+    assert delivered == ["a", "b", "c"]
+    held.hold(partial(delivered.append, "d"))
+    held.release_stale()  # older than 0 s: its event was lost on the way
+    assert delivered == ["a", "b", "c", "d"]
+    held.hold(partial(delivered.append, "e"))
     held.release_all()  # the bus is gone
-    assert delivered == ["b", "a", "c", "d"]
+    assert delivered == ["a", "b", "c", "d", "e"]
+    assert held.bind() is None  # nothing waits

@@ -3,7 +3,9 @@ in one channel at the same moment, and every member on every node (each
 sender's echo included) sees the same sequence of messages. A node delivers
 its own users' channel messages when the bus hands them back, so the label
 of a labeled message rides on its echo; without the bus a node delivers at
-once (docs/cluster.md, "Ordering")."""
+once. JOIN, PART, QUIT, KICK, NICK, TOPIC and MODE lines take their place in
+that order too: messages sent just before a PART are seen before it by the
+members of the sender's node as on the others (docs/cluster.md, "Ordering")."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 from cluster.conftest import Cluster, OwnRedis
 from cluster.test_cluster_bus_restart import received
 from cluster.test_cluster_messages import CAPS, channel_known, visible
+from hubbub.protocol.message import Message
 from ircclient import RawClient
 
 BURST = 40  # messages per sender
@@ -177,3 +180,130 @@ async def test_without_the_bus_a_node_delivers_its_users_messages_at_once(
         await carol.nothing()
     finally:
         await cluster.close()
+
+
+# --- JOIN, PART, QUIT, KICK, NICK, TOPIC, MODE in the channel's one order ---------------
+
+Line = tuple[str, str, str, str]  # command, source, last parameter, msgid of a message
+
+
+def shape(msg: Message) -> Line:
+    msgid = msg.tags.get("msgid", "") if msg.command == "PRIVMSG" else ""
+    return (msg.command, msg.source or "", msg.params[-1], msgid)
+
+
+async def lines_until(client: RawClient, command: str) -> list[Line]:
+    """Every line ``client`` reads up to and including the first ``command``."""
+    return [shape(msg) for msg in await client.collect_until(command, timeout=20)]
+
+
+async def take(client: RawClient, count: int) -> list[Line]:
+    return [shape(await client.read(timeout=20)) for _ in range(count)]
+
+
+async def gathered(cluster: Cluster, *who: tuple[str, str]) -> list[RawClient]:
+    """Users (node, nick) all in #order, known to every node, the first its op."""
+    nodes = sorted({node for node, _ in who})
+    started = await asyncio.gather(*(cluster.start(node) for node in nodes))
+    processes = dict(zip(nodes, started, strict=True))
+    clients = [await processes[node].client(nick, CAPS) for node, nick in who]
+    await clients[0].ask("JOIN #order")
+    for client in clients[1:]:
+        await channel_known(client, "#order")
+        await client.ask("JOIN #order")
+    for client in clients:
+        for other in clients:
+            await visible(client, other.nick)
+        await until_members(client, "#order", len(clients))
+    for number, client in enumerate(clients):  # each has seen the later joiners come
+        later = {other.nick for other in clients[number + 1 :]}
+        while not later <= {nick_of(m) for m in client.log if m.command == "JOIN"}:
+            await client.read(timeout=20)
+        await client.sync()  # and what came with them
+    return clients
+
+
+def nick_of(msg: Message) -> str:
+    return (msg.source or "").split("!")[0]
+
+
+def said(count: int) -> str:
+    return "".join(f"PRIVMSG #order :m{n}\r\n" for n in range(count))
+
+
+def texts(lines: list[Line]) -> list[str]:
+    return [text for _, _, text, _ in lines]
+
+
+async def test_messages_sent_just_before_a_part_are_seen_before_it_on_every_node(
+    cluster: Cluster,
+) -> None:
+    alice, carol, bob = await gathered(cluster, ("n1", "alice"), ("n1", "carol"), ("n2", "bob"))
+    await alice.send_raw((said(BURST) + "PART #order :gone\r\n").encode())
+    here, there = await asyncio.gather(lines_until(carol, "PART"), lines_until(bob, "PART"))
+    assert texts(here) == [f"m{n}" for n in range(BURST)] + ["gone"]
+    assert here == there  # the same lines, messages with the same msgids, in one order
+    await carol.nothing()
+    await bob.nothing()
+
+
+async def test_messages_sent_just_before_a_quit_are_seen_before_it_on_every_node(
+    cluster: Cluster,
+) -> None:
+    alice, carol, bob = await gathered(cluster, ("n1", "alice"), ("n1", "carol"), ("n2", "bob"))
+    await alice.send_raw((said(BURST) + "QUIT :gone\r\n").encode())
+    here, there = await asyncio.gather(lines_until(carol, "QUIT"), lines_until(bob, "QUIT"))
+    assert [command for command, *_ in here] == ["PRIVMSG"] * BURST + ["QUIT"]
+    assert texts(here)[:BURST] == [f"m{n}" for n in range(BURST)]
+    assert here == there
+
+
+async def test_messages_sent_just_before_their_sender_is_kicked_are_seen_before_the_kick(
+    cluster: Cluster,
+) -> None:
+    op, alice, carol, bob = await gathered(
+        cluster, ("n1", "op"), ("n1", "alice"), ("n1", "carol"), ("n2", "bob")
+    )
+    # The sender's messages are all taken (its PONG answers after them), and
+    # most likely still on their way through the bus when the KICK is made.
+    await alice.send_raw((said(BURST) + "PING sent\r\n").encode())
+    early = [shape(msg) for msg in await alice.collect_until("PONG") if msg.command != "PONG"]
+    await op.send("KICK #order alice :enough")
+    here, there, own = await asyncio.gather(
+        lines_until(carol, "KICK"), lines_until(bob, "KICK"), lines_until(alice, "KICK")
+    )
+    assert texts(here) == [f"m{n}" for n in range(BURST)] + ["enough"]
+    assert here == there
+    assert early + own == here  # the kicked sender: its echoes, then its KICK
+
+
+async def test_a_joiners_first_messages_come_after_its_join_on_every_node(
+    cluster: Cluster,
+) -> None:
+    carol, bob = await gathered(cluster, ("n1", "carol"), ("n2", "bob"))
+    dave = await cluster.nodes["n1"].client("dave", CAPS)
+    await dave.send_raw(("JOIN #order\r\n" + said(BURST)).encode())
+    here, there = await asyncio.gather(take(carol, BURST + 1), take(bob, BURST + 1))
+    assert [command for command, *_ in here] == ["JOIN"] + ["PRIVMSG"] * BURST
+    assert here[0][1].startswith("dave!")
+    assert here == there
+
+
+async def test_nick_topic_and_mode_changes_keep_their_place_among_messages(
+    cluster: Cluster,
+) -> None:
+    op, carol, bob = await gathered(cluster, ("n1", "op"), ("n1", "carol"), ("n2", "bob"))
+    changes = [
+        "PRIVMSG #order :m0",
+        "NICK op2",
+        "PRIVMSG #order :m1",
+        "TOPIC #order :a topic",
+        "PRIVMSG #order :m2",
+        "MODE #order +v carol",
+        "PRIVMSG #order :m3",
+    ]
+    await op.send_raw("".join(line + "\r\n" for line in changes).encode())
+    here, there = await asyncio.gather(take(carol, len(changes)), take(bob, len(changes)))
+    assert [command for command, *_ in here] == [line.split()[0] for line in changes]
+    assert texts(here) == ["m0", "op2", "m1", "a topic", "m2", "carol", "m3"]
+    assert here == there

@@ -128,4 +128,4 @@ async def test_a_node_off_the_bus_while_a_user_renamed_learns_the_nick_from_the_
         assert line.source is not None and line.source.startswith("alice!")
         whois = await carol.ask("WHOIS alicia")
         assert numeric(whois, "311")[1] == "alicia"
-        assert [m.command for m in await carol.ask("WHOIS alice")][0] == "401"
+        assert (await carol.ask("WHOIS alice"))[0].command == "401"

@@ -124,3 +124,15 @@ async def test_events_of_unknown_users_and_kinds_change_nothing(server: Server) 
     mirror.apply(event("part", ch="#tea"))
     mirror.apply(event("no-such-kind"))
     assert alice.take() == []
+
+
+async def test_links_name_the_live_nodes_servers_until_they_are_split(server: Server) -> None:
+    mirror = mirror_of(server, [])
+    mirror.saw_node("n3", "run1")
+    mirror.apply(event("server", "n3", srv="n3.test.local", desc="third"))
+    mirror.saw_node("n2", "run1")
+    assert mirror.links() == [("n3.test.local", "third")]  # n2 has not named its server yet
+    mirror.apply(event("server", "n2", srv="n2.test.local", desc="second"))
+    assert mirror.links() == [("n2.test.local", "second"), ("n3.test.local", "third")]
+    mirror.split("n3")
+    assert mirror.links() == [("n2.test.local", "second")]

@@ -76,6 +76,9 @@ async def test_links_lists_this_server(irc: RunningServer) -> None:
         ("365", ["nick", "*", "End of /LINKS list"]),
     ]
     assert commands(await client.ask("LINKS other.server")) == ["365"]
+    assert commands(await client.ask("LINKS irc.test.* *")) == ["364", "365"]
+    refused = await client.ask("LINKS other.server *")
+    assert [(m.command, m.params[1]) for m in refused] == [("402", "other.server")]
 
 
 async def test_helpop_is_help(irc: RunningServer) -> None:

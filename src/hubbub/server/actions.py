@@ -13,6 +13,7 @@ every delivery passes through this module (delivery itself is
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
@@ -22,6 +23,7 @@ from hubbub.server.audience import told_of
 from hubbub.server.channel_events import announce
 from hubbub.server.delivery import Event, deliver, deliver_split
 from hubbub.server.devices import connections_with, expand, siblings
+from hubbub.server.member_lines import tell_members
 from hubbub.server.mode_changes import set_modes, set_user_modes
 from hubbub.server.remote import RemoteSink
 from hubbub.server.state import PREFIX_MODES, Channel, User, WhowasEntry
@@ -73,8 +75,10 @@ def rename(ctx: Context, new: str) -> None:
         server.notify_monitors_offline(user)
     world.set_nick(user, new)
     event = Event(user)
-    deliver(recipients, old_source, "NICK", [new], event)
-    announce(server, list(user.channels.values()), old_source, "NICK", [new], event)
+    channels = list(user.channels.values())
+    line = partial(deliver, source=old_source, command="NICK", params=[new], event=event)
+    tell_members(server, recipients, line, actor=user, channels=channels)
+    announce(server, channels, old_source, "NICK", [new], event)
     world.whowas.appendleft(WhowasEntry(old_nick, user.user, user.host, user.realname, time.time()))
     if not case_only:
         server.notify_monitors_online(user)
@@ -249,18 +253,20 @@ def join(ctx: Context, channel: Channel, prefix: str, created: bool = False) -> 
     account = user.account or "*"
     event = Event(user)
     extended = [channel.name, account, user.realname]
-    deliver_split(
-        channel.members,
-        "extended-join",
-        (user.source, "JOIN", extended),
-        (user.source, "JOIN", [channel.name]),
-        event,
+    line = partial(
+        deliver_split,
+        cap="extended-join",
+        with_cap=(user.source, "JOIN", extended),
+        without_cap=(user.source, "JOIN", [channel.name]),
+        event=event,
     )
+    tell_members(ctx.server, channel.members, line, actor=user, channels=[channel])
     announce(ctx.server, [channel], user.source, "JOIN", extended, event)
     if user.away is not None:
         others = (m for m in channel.members if m is not user)
         watchers = connections_with(others, "away-notify")
-        deliver(watchers, user.source, "AWAY", [user.away])
+        away = partial(deliver, source=user.source, command="AWAY", params=[user.away])
+        tell_members(ctx.server, watchers, away, actor=user, channels=[channel])
     for burst in ctx.server.hooks.join_burst:
         burst(ctx, channel)
     for hook in ctx.server.hooks.joined:
@@ -295,7 +301,8 @@ def part(ctx: Context, channel: Channel, reason: str = "") -> None:
     user = ctx.user
     params = [channel.name, reason] if reason else [channel.name]
     event = Event(user)
-    deliver(channel.members, user.source, "PART", params, event)
+    line = partial(deliver, source=user.source, command="PART", params=params, event=event)
+    tell_members(ctx.server, channel.members, line, actor=user, channels=[channel])
     announce(ctx.server, [channel], user.source, "PART", params, event)
     ctx.server.world.remove_member(channel, user)
     for hook in ctx.server.hooks.parted:
@@ -317,7 +324,8 @@ def kick(
     KICK from ``source`` (an operator, a service, the server)."""
     params = [channel.name, target.nick, reason]
     event = Event(actor)
-    deliver(channel.members, source, "KICK", params, event)
+    line = partial(deliver, source=source, command="KICK", params=params, event=event)
+    tell_members(server, channel.members, line, actor=actor, channels=[channel], keep=target)
     announce(server, [channel], source, "KICK", params, event)
     server.world.remove_member(channel, target)
     for hook in server.hooks.kicked:
@@ -377,7 +385,8 @@ def set_topic(ctx: Context, channel: Channel, text: str, setter: str) -> None:
     channel.topic_at = int(time.time())
     params = [channel.name, channel.topic]
     event = Event(ctx.user)
-    deliver(channel.members, setter, "TOPIC", params, event)
+    line = partial(deliver, source=setter, command="TOPIC", params=params, event=event)
+    tell_members(ctx.server, channel.members, line, actor=ctx.user, channels=[channel])
     announce(ctx.server, [channel], setter, "TOPIC", params, event)
     for listener in ctx.server.hooks.topic_changed:
         listener(ctx, channel)
@@ -404,8 +413,10 @@ def quit(server: ServerApi, user: User, reason: str, quit_message: str | None = 
     text = quit_message if quit_message is not None else reason
     if user.registered:
         event = Event(user)
-        deliver(server.world.neighbours(user), user.source, "QUIT", [text], event)
-        announce(server, list(user.channels.values()), user.source, "QUIT", [text], event)
+        channels = list(user.channels.values())
+        line = partial(deliver, source=user.source, command="QUIT", params=[text], event=event)
+        tell_members(server, server.world.neighbours(user), line, actor=user, channels=channels)
+        announce(server, channels, user.source, "QUIT", [text], event)
         server.notify_monitors_offline(user)
     for hook in server.hooks.quitted:
         hook(server, user, text)

@@ -65,15 +65,17 @@ class Delivered:
 
 
 class MessageOrder(Protocol):
-    """Where a channel message of this node's users waits for its turn
-    before this node delivers it (a cluster: the bus's one order, so every
-    member on every node sees a channel's messages in the same order)."""
+    """Where what this node's users say or change in a channel waits for its
+    turn before this node shows it to the channel's members (a cluster: the
+    bus's one order, so every member on every node sees a channel's
+    messages, JOINs, PARTs, ... in the same order)."""
 
     def holding(self) -> bool:
-        """True while messages take their turn; False: deliver at once."""
+        """True while deliveries take their turn; False: deliver at once."""
 
-    def hold(self, msgid: str, deliver: Callable[[], None]) -> None:
-        """Call ``deliver`` when the message ``msgid`` has its turn."""
+    def hold(self, deliver: Callable[[], None]) -> None:
+        """Call ``deliver`` at its turn: after what was held before it, once
+        the change it shows has been told to the other nodes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +160,10 @@ class Hooks:
     # after every delivered PRIVMSG/NOTICE/TAGMSG (history)
     delivered: list[Callable[[Delivered], None]] = field(default_factory=list)
     # where a channel PRIVMSG/NOTICE/TAGMSG (multiline too) of this node's
-    # users waits for its turn before it is delivered here (at most one: the
-    # cluster); none, or not ``holding``: delivered at once
+    # users, and the members' lines of a JOIN, PART, KICK, QUIT, NICK, TOPIC
+    # or MODE made here (``member_lines``), wait for their turn before they
+    # are delivered here (at most one: the cluster); none, or not
+    # ``holding``: delivered at once
     message_order: list[MessageOrder] = field(default_factory=list)
     # after a JOIN, PART, KICK, QUIT, NICK, TOPIC or MODE was delivered to a
     # channel (history's event-playback); called from ``actions`` and modes
@@ -215,6 +219,8 @@ class Hooks:
     )
     # LUSERS of the whole network, when this server is not all of it (at most one)
     network_counts: list[Callable[[], NetworkCounts]] = field(default_factory=list)
+    # LINKS: the other live servers of the network, (name, description) each
+    network_links: list[Callable[[], list[tuple[str, str]]]] = field(default_factory=list)
     # after an account's read marker moved: hook(server, account, target, ms)
     marker_moved: list[Callable[[ServerApi, str, str, int], None]] = field(default_factory=list)
     # after a topic change

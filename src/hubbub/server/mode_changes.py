@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from hubbub.protocol import numerics as rpl
@@ -20,6 +21,7 @@ from hubbub.protocol.masks import normalize_ban_mask, within_wildcard_cap
 from hubbub.server.api import ModeChange
 from hubbub.server.channel_events import announce
 from hubbub.server.delivery import Event, deliver
+from hubbub.server.member_lines import tell_members
 from hubbub.server.state import FLAG_MODES, LIST_MODES, PREFIX_MODES, Channel, ListEntry, User
 
 if TYPE_CHECKING:
@@ -154,7 +156,8 @@ def set_modes(
         for group in split_mode_lines(f":{setter} MODE {channel.name}", applied):
             params = [channel.name, *format_changes(group)]
             event = Event(actor)
-            deliver(channel.members, setter, "MODE", params, event)
+            line = partial(deliver, source=setter, command="MODE", params=params, event=event)
+            tell_members(server, channel.members, line, actor=actor, channels=[channel])
             if not mirrored:  # another node's change: its node stored the event
                 announce(server, [channel], setter, "MODE", params, event)
         for listener in server.hooks.modes_changed:

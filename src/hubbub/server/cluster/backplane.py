@@ -52,8 +52,10 @@ class Backplane:
         self.local: dict[str, User] = {}  # uid -> this node's registered users
         self.mirror = Mirror(server, self.local.get, self._kill_remote, self._merged)
         self.bus: Bus | None = None
-        # our channel messages wait for their turn on the bus, when on it
-        self.order = BusOrder(self._on_bus, self.node_timeout)
+        # what our users say and change in channels waits for its turn on
+        # the bus, when on it (not while applying another node's event: that
+        # is its turn)
+        self.order = BusOrder(self._holding, self.node_timeout)
         url = server.config.database.url
         assert url is not None  # config.py: a cluster needs PostgreSQL
         self.claims = NickClaims(url, node)
@@ -77,10 +79,17 @@ class Backplane:
         """Tell every node, or only ``to_node``, what happened here."""
         if self._applying or self.bus is None:
             return
-        self.bus.publish({"t": kind, "n": self.node, "i": self.incarnation, **fields}, to_node)
+        event = {"t": kind, "n": self.node, "i": self.incarnation, **fields}
+        if to_node is None:
+            number = self.order.bind()  # what waits for this event to come back
+            if number is not None:
+                event["q"] = number
+        self.bus.publish(event, to_node)
 
     def burst(self) -> None:
-        """Tell every node who is here and where they are."""
+        """Tell every node which server this is, who is here and where they are."""
+        server = self.server
+        self.publish("server", srv=server.name, desc=server.config.server.description)
         channels: set[Channel] = set()
         for uid, user in self.local.items():
             self.publish("user", burst=True, **describe(user, uid, self.server.name))
@@ -128,9 +137,9 @@ class Backplane:
         else:
             self.publish("kill", u=uid, r=reason, src=source)
 
-    def _on_bus(self) -> bool:
+    def _holding(self) -> bool:
         bus = self.bus
-        return bus is not None and bus.connected
+        return bus is not None and bus.connected and not self._applying
 
     # --- in ---------------------------------------------------------------
     def receive(self, event: dict[str, Any]) -> None:
@@ -138,8 +147,8 @@ class Backplane:
         if node == self.node:
             if incarnation != self.incarnation:
                 log.error("cluster: another node is also called %s; give each a unique name", node)
-            elif event.get("t") == "msg" and event.get("ch"):
-                self.order.came_back(str(event.get("id")))  # its turn here
+            elif "q" in event:
+                self.order.came_back(int(event["q"]))  # what waited for it: its turn
             return
         kind = event.get("t")
         if kind == "bye":
@@ -451,4 +460,5 @@ def install(server: ServerApi, add: Callable[[object], None]) -> Backplane:
     hooks.marker_moved.append(backplane.marker_moved)
     hooks.rename_told.append(backplane.rename_told)
     hooks.network_counts.append(backplane.network_counts)
+    hooks.network_links.append(backplane.mirror.links)
     return backplane

@@ -72,6 +72,7 @@ class Mirror:
         self._on_merge = on_merge
         self.users: dict[str, User] = {}  # uid -> mirrored user
         self.incarnations: dict[str, str] = {}  # node -> its current run
+        self.servers: dict[str, tuple[str, str]] = {}  # node -> (server name, description)
         self.counts = RemoteCounts()
 
     # --- nodes ------------------------------------------------------------
@@ -93,6 +94,11 @@ class Mirror:
     def nodes(self) -> list[str]:
         return list(self.incarnations)
 
+    def links(self) -> list[tuple[str, str]]:
+        """The live nodes' (server name, description), by name (LINKS)."""
+        known = (self.servers.get(node) for node in self.incarnations)
+        return sorted(server for server in known if server is not None)
+
     # --- events -----------------------------------------------------------
     def apply(self, event: dict[str, Any]) -> None:
         kind = event.get("t")
@@ -101,6 +107,10 @@ class Mirror:
             log.warning("cluster: unknown event %r from node %s", kind, event.get("n"))
             return
         handler(event)
+
+    def _on_server(self, event: dict[str, Any]) -> None:
+        """A node names its server (in its burst)."""
+        self.servers[str(event["n"])] = (str(event["srv"]), str(event.get("desc", "")))
 
     def _on_user(self, event: dict[str, Any]) -> None:
         uid = str(event["u"])

@@ -122,12 +122,21 @@ def info(ctx: Context, msg: Message) -> None:
 
 @command("LINKS")
 def links(ctx: Context, msg: Message) -> None:
-    """LINKS [[<server>] <mask>]: the servers of this network (only this one)."""
-    mask = msg.params[-1] if msg.params else "*"
+    """LINKS [[<server>] <mask>]: the servers of this network, this one
+    first (hop count 0), then the other live nodes of a cluster, each linked
+    to this one (hop count 1): every node hears every other on the bus.
+    Every node knows the same network, so ``<server>`` only has to exist."""
     server = ctx.server
-    if masks.match(mask, server.name):
-        description = server.config.server.description
-        ctx.reply(rpl.RPL_LINKS, server.name, server.name, f"0 {description}")
+    others = [linked for hook in server.hooks.network_links for linked in hook()]
+    known = [(server.name, 0, server.config.server.description)]
+    known += [(name, 1, description) for name, description in others]
+    if len(msg.params) > 1 and not any(masks.match(msg.params[0], name) for name, *_ in known):
+        ctx.reply(rpl.ERR_NOSUCHSERVER, msg.params[0], "No such server")
+        return
+    mask = msg.params[-1] if msg.params else "*"
+    for name, hops, description in known:
+        if masks.match(mask, name):
+            ctx.reply(rpl.RPL_LINKS, name, server.name, f"{hops} {description}")
     ctx.reply(rpl.RPL_ENDOFLINKS, mask, "End of /LINKS list")
 
 

@@ -153,7 +153,7 @@ def _to_channel(
         conn = ctx.conn
         label = conn.sink.take_label() if "echo-message" in conn.caps else None
         later = partial(_deliver_to_channel, ctx, cmd, channel, status, body, event, label)
-        order[0].hold(event.msgid, later)
+        order[0].hold(later)
     else:
         _deliver_to_channel(ctx, cmd, channel, status, body, event)
     delivered = Delivered(ctx.server, user, cmd, channel.name, None, text, event, status=status)

@@ -122,7 +122,7 @@ def _deliver(ctx: Context, opened: OpenBatch) -> None:
         # labeled echo with it (docs/cluster.md, "Ordering").
         if label is not None and "echo-message" not in conn.caps:
             _ack(ctx, label)
-        order[0].hold(event.msgid, partial(_fan_out, ctx, opened.command, channel, form, label, []))
+        order[0].hold(partial(_fan_out, ctx, opened.command, channel, form, label, []))
     else:
         _fan_out(ctx, opened.command, channel, form, label, recipients, other is user)
         if label is not None and "echo-message" not in conn.caps and other is not user:
