@@ -43,6 +43,7 @@ async def test_a_nick_in_use_on_another_node_is_433(cluster: Cluster) -> None:
     await visible(watcher, "alice2")
     await late.send("NICK Alice3")
     await late.expect("NICK")
+    await visible(watcher, "Alice3")  # n1 has applied the rename
     other = await n1.client()
     await other.send("USER other 0 * :other")
     await other.send("NICK alice2")
