@@ -1,7 +1,8 @@
 """What travels on the Redis bus, watched from a subscriber of the test's
 own: a private message to a user of another node goes on that node's
-channel alone, events travel many to a message in the bus format, and a
-message in another format (a node of another version) is ignored."""
+channel alone, events travel many to a message in the bus format, a
+message in another format (a node of another version) is ignored, and a
+message sent again (a retried send) is applied once."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from redis.asyncio.client import PubSub
 from cluster.conftest import Cluster
 from cluster.test_cluster_messages import CAPS, visible
 
-FORMAT = 2  # docs/cluster.md, "The bus"
+FORMAT = 3  # docs/cluster.md, "The bus"
 
 
 async def drain(pubsub: PubSub, seconds: float = 0.5) -> list[tuple[str, Any]]:
@@ -30,7 +31,7 @@ async def drain(pubsub: PubSub, seconds: float = 0.5) -> list[tuple[str, Any]]:
 
 
 def events(seen: list[tuple[str, Any]], channel: str) -> list[dict[str, Any]]:
-    return [event for name, message in seen if name == channel for event in message[1:]]
+    return [event for name, message in seen if name == channel for event in message[3:]]
 
 
 async def test_a_private_message_goes_to_its_recipients_node_alone(cluster: Cluster) -> None:
@@ -91,7 +92,33 @@ async def test_a_bus_message_in_another_format_is_ignored(cluster: Cluster) -> N
         await alice.expect("PRIVMSG")
         replies = await alice.ask("WHOIS mallory")
         assert replies[0].command == "401"
-        await redis.publish(channel, json.dumps([FORMAT, mallory]))
+        await redis.publish(channel, json.dumps([FORMAT, "n9.000000000000", 1, mallory]))
         await visible(alice, "mallory")
     finally:
+        await redis.aclose()
+
+
+async def test_a_bus_message_sent_twice_is_applied_once(cluster: Cluster) -> None:
+    """A send retried after Redis took it (a pipeline cut half way, an
+    answer lost with the connection) publishes the same message again; the
+    receiving node applies it once, and later messages as usual."""
+    n1, n2 = await asyncio.gather(cluster.start("n1"), cluster.start("n2"))
+    alice = await n1.client("alice", CAPS)
+    bob = await n2.client("bob", CAPS)
+    await visible(alice, "bob")
+    redis = Redis.from_url(cluster.bus, decode_responses=True)
+    pubsub = redis.pubsub()
+    to_n2 = f"hubbub:{cluster.network}:to:n2"
+    try:
+        await pubsub.subscribe(to_n2)
+        await drain(pubsub, 0.2)
+        await alice.send("PRIVMSG bob :once")
+        assert (await bob.expect("PRIVMSG")).params == ["bob", "once"]
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+        assert message is not None
+        await redis.publish(to_n2, message["data"])  # the same message again
+        await alice.send("PRIVMSG bob :next")
+        assert (await bob.expect("PRIVMSG")).params == ["bob", "next"]
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
         await redis.aclose()

@@ -12,7 +12,13 @@ connection subscribes to both channels, so every node receives a node's
 events in the order it published them. If
 Redis is away the queue holds up to ``QUEUE_MAX`` events, then the oldest are
 dropped (and counted); reconnecting, the node announces itself again so every
-node sends it a fresh picture of its users (docs/cluster.md, "Failures")."""
+node sends it a fresh picture of its users (docs/cluster.md, "Failures").
+
+A send that fails is made again with the same messages; Redis may have
+published some of them already (a pipeline cut half way, an answer lost
+with the connection), so each message carries its sender and a number per
+channel, and a receiver drops a number it has seen (``Dedup``): every event
+is applied once."""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -32,10 +39,12 @@ log = logging.getLogger(__name__)
 
 QUEUE_MAX = 100_000  # events waiting for Redis
 BATCH_MAX = 500  # events per round trip to Redis
-# The bus message format: a JSON array, this number and then the events (one
+# The bus message format: a JSON array of this number, the sender (this run
+# of the node), the message's number on its channel, then the events (one
 # JSON object each). Nodes of one network must speak the same format.
-FORMAT = 2
+FORMAT = 3
 RETRY_DELAY = 0.5  # seconds between attempts to reach Redis
+SENDERS_MAX = 1_000  # (channel, sender) pairs whose last number is kept
 
 
 def node_key(network: str, node: str) -> str:
@@ -60,20 +69,43 @@ def encode(event: dict[str, Any]) -> str:
     return _encoder.encode(event)
 
 
-def pack(encoded: list[str]) -> str:
-    """One bus message carrying ``encoded`` events, in their order."""
-    return f"[{FORMAT},{','.join(encoded)}]"
+def pack(sender: str, number: int, encoded: list[str]) -> str:
+    """Message ``number`` of ``sender`` on its channel, carrying ``encoded``
+    events in their order."""
+    return f"[{FORMAT},{_encoder.encode(sender)},{number},{','.join(encoded)}]"
 
 
-def unpack(data: str) -> list[dict[str, Any]] | None:
-    """The events of one bus message; None if it is not in ``FORMAT``."""
+def unpack(data: str) -> tuple[str, int, list[dict[str, Any]]] | None:
+    """The sender, number and events of one bus message; None if it is not
+    in ``FORMAT``."""
     try:
         message = json.loads(data)
     except (ValueError, TypeError):
         return None
-    if not isinstance(message, list) or not message or message[0] != FORMAT:
+    if not isinstance(message, list) or len(message) < 3 or message[0] != FORMAT:
         return None
-    return [event for event in message[1:] if isinstance(event, dict)]
+    sender, number = message[1], message[2]
+    if not isinstance(sender, str) or not isinstance(number, int):
+        return None
+    return sender, number, [event for event in message[3:] if isinstance(event, dict)]
+
+
+class Dedup:
+    """The last message number seen per (channel, sender): a number not
+    above it is a message sent again after a failed send, already applied.
+    Kept for the ``SENDERS_MAX`` pairs heard from last (a sender is one run
+    of a node, so the pairs grow with restarts, not with traffic)."""
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str], int] = {}
+
+    def fresh(self, channel: str, sender: str, number: int) -> bool:
+        key = (channel, sender)
+        last = self._last.pop(key, 0)
+        self._last[key] = max(last, number)  # re-inserted: the most recent last
+        if len(self._last) > SENDERS_MAX:
+            del self._last[next(iter(self._last))]
+        return number > last
 
 
 class Bus:
@@ -86,7 +118,10 @@ class Bus:
         self.channel = events_channel(network)
         self.own_channel = node_channel(network, node)
         self.redis: Redis = Redis.from_url(url, decode_responses=True)
+        self.sender = f"{node}.{os.urandom(6).hex()}"  # this run, in every message
         self._queue: deque[tuple[str, str]] = deque()  # (channel, encoded event)
+        self._numbers: dict[str, int] = {}  # channel -> the last message number used
+        self._dedup = Dedup()
         self._wake = asyncio.Event()
         self.dropped = 0  # events lost because the queue overflowed
         self.connected = False
@@ -111,7 +146,8 @@ class Bus:
 
     async def publish_now(self, event: dict[str, Any]) -> None:
         """Send ``event`` to every node at once, past the queue (stopping)."""
-        await self.redis.publish(self.channel, pack([encode(event)]))
+        [(channel, message)] = self._messages([(self.channel, encode(event))])
+        await self.redis.publish(channel, message)
 
     async def run_publisher(self) -> None:
         while True:
@@ -119,29 +155,39 @@ class Bus:
             self._wake.clear()
             while self._queue:
                 count = min(BATCH_MAX, len(self._queue))
-                try:
-                    await self._send([self._queue[i] for i in range(count)])
-                except (RedisError, OSError) as exc:
-                    log.warning("cluster: cannot publish to the bus: %s", exc)
-                    await asyncio.sleep(RETRY_DELAY)
-                    continue
-                for _ in range(count):
-                    self._queue.popleft()
+                batch = [self._queue.popleft() for _ in range(count)]
+                messages = self._messages(batch)
+                while True:  # the same messages until Redis takes them
+                    try:
+                        await self._send(messages)
+                        break
+                    except (RedisError, OSError) as exc:
+                        log.warning("cluster: cannot publish to the bus: %s", exc)
+                        await asyncio.sleep(RETRY_DELAY)
 
-    async def _send(self, batch: list[tuple[str, str]]) -> None:
-        """One message per run of events for one channel, in one round trip."""
+    def _messages(self, batch: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """One numbered message per run of events for one channel."""
         runs: list[tuple[str, list[str]]] = []
         for channel, data in batch:
             if runs and runs[-1][0] == channel:
                 runs[-1][1].append(data)
             else:
                 runs.append((channel, [data]))
-        if len(runs) == 1:
-            await self.redis.publish(runs[0][0], pack(runs[0][1]))
+        messages = []
+        for channel, events in runs:
+            number = self._numbers.get(channel, 0) + 1
+            self._numbers[channel] = number
+            messages.append((channel, pack(self.sender, number, events)))
+        return messages
+
+    async def _send(self, messages: list[tuple[str, str]]) -> None:
+        """All of ``messages`` in one round trip."""
+        if len(messages) == 1:
+            await self.redis.publish(*messages[0])
             return
         async with self.redis.pipeline(transaction=False) as pipe:
-            for channel, events in runs:
-                pipe.publish(channel, pack(events))
+            for channel, message in messages:
+                pipe.publish(channel, message)
             await pipe.execute()
 
     # --- receiving --------------------------------------------------------
@@ -164,14 +210,17 @@ class Bus:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None:
                         continue
-                    events = unpack(message["data"])
-                    if events is None:
+                    unpacked = unpack(message["data"])
+                    if unpacked is None:
                         log.warning(
                             "cluster: a message on the bus not in format %d was ignored "
                             "(is a node of another hubbub version on this network?)",
                             FORMAT,
                         )
                         continue
+                    sender, number, events = unpacked
+                    if not self._dedup.fresh(message["channel"], sender, number):
+                        continue  # sent again after a failed send: applied already
                     for event in events:
                         receive(event)
             except (RedisError, OSError) as exc:
