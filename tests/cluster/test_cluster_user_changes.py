@@ -101,17 +101,18 @@ async def test_user_modes_changed_later_show_on_the_other_node(cluster: Cluster)
     assert numeric(await bob.ask("LUSERS"), "252")[1] == "0"
 
 
-async def test_a_node_off_the_bus_while_a_user_renamed_learns_the_nick_from_the_burst(
+async def test_a_node_off_the_bus_while_a_user_changed_learns_it_from_the_burst(
     tmp_path: Path, cluster_database: str, own_redis: OwnRedis
 ) -> None:
-    """n2 misses alice's NICK while cut off the bus; n1's burst when n2 is
-    back carries her new nick: carol, sharing a channel, sees the NICK
-    line, and n2 answers for the new nick and no longer for the old."""
+    """n2 misses alice's NICK, SETNAME and AWAY while cut off the bus; n1's
+    burst when n2 is back carries them: carol, sharing a channel, sees the
+    lines she missed, and n2 answers for the new nick and no longer for the
+    old."""
     cuttable = cluster_with_cuttable(tmp_path, cluster_database, own_redis, "n2")
     async with cuttable as (cluster, link):
         n1, n2 = await asyncio.gather(cluster.start("n1"), cluster.start("n2"))
-        alice = await n1.client("alice", CAPS)
-        carol = await n2.client("carol", CAPS)
+        alice = await n1.client("alice", USER_CAPS)
+        carol = await n2.client("carol", [*USER_CAPS, "away-notify"])
         await visible(carol, "alice")
         await alice.ask("JOIN #club")
         await channel_known(carol, "#club")
@@ -121,11 +122,23 @@ async def test_a_node_off_the_bus_while_a_user_renamed_learns_the_nick_from_the_
         await link.cut()
         renamed = await alice.ask("NICK alicia")
         assert [(m.command, m.params) for m in renamed] == [("NICK", ["alicia"])]
+        await alice.ask("SETNAME :Alice Liddell")
+        await alice.ask("AWAY :at tea")
         await link.let_back()
 
         line = await carol.expect("NICK", timeout=15)
         assert line.params == ["alicia"]
         assert line.source is not None and line.source.startswith("alice!")
+        assert (await carol.expect("SETNAME")).params == ["Alice Liddell"]
+        away = await carol.expect("AWAY")
+        assert away.params == ["at tea"]
+        assert away.source is not None and away.source.startswith("alicia!")
         whois = await carol.ask("WHOIS alicia")
-        assert numeric(whois, "311")[1] == "alicia"
+        assert numeric(whois, "311")[1:] == [
+            "alicia",
+            "~alice",
+            numeric(whois, "311")[3],
+            "*",
+            "Alice Liddell",
+        ]
         assert (await carol.ask("WHOIS alice"))[0].command == "401"

@@ -116,9 +116,7 @@ class Mirror:
         uid = str(event["u"])
         known = self.users.get(uid)
         if known is not None:
-            nick = str(event["nick"])
-            if nick != known.nick:  # renamed while this node was off the bus
-                self._rename(known, nick, event)
+            self._caught_up(known, event)
             self.counts.modes.subtract(known.modes)
             update(known, event)
             self.counts.modes.update(known.modes)
@@ -136,6 +134,22 @@ class Mirror:
         self.counts.users += 1
         self.counts.modes.update(user.modes)
         self.server.notify_monitors_online(user)
+
+    def _caught_up(self, user: User, event: dict[str, Any]) -> None:
+        """A burst says more of a mirrored user than this node knew (it was
+        off the bus when it changed): its neighbours here see the lines they
+        missed, NICK, SETNAME, CHGHOST, AWAY and ACCOUNT, as if live."""
+        nick = str(event["nick"])
+        if nick != user.nick:
+            self._rename(user, nick, event)
+        if str(event["real"]) != user.realname:
+            self._on_setname(event)
+        if (str(event["user"]), str(event["host"])) != (user.user, user.host):
+            self._on_chghost(event)
+        if event.get("away") != user.away:
+            self._on_away(event)
+        if event.get("acct") != user.account:
+            self._on_account(event)
 
     def _on_nick(self, event: dict[str, Any]) -> None:
         user = self.users.get(str(event["u"]))
