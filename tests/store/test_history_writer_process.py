@@ -48,9 +48,11 @@ def test_every_field_comes_through_with_control_characters_and_tags() -> None:
     )
     fields: list[str] = []
     encode_records([record], fields)
-    rows, forgets, parties, reset = Writer._parse(over_the_pipe(fields))
+    rows, unnumbered, forgets, parties, reset = Writer._parse(over_the_pipe(fields))
+    assert unnumbered == [0]  # "id1" is not derived: the writer numbers it
     assert rows == [
         (
+            None,
             "id1",
             "#chan",
             "#Chan",
@@ -70,10 +72,10 @@ def test_every_field_comes_through_with_control_characters_and_tags() -> None:
 def test_a_private_message_carries_both_parties_and_its_conversation() -> None:
     fields: list[str] = []
     encode_records([private_message("p1", 1, "Bob", "Alice")], fields)
-    rows, _, parties, _ = Writer._parse(over_the_pipe(fields))
+    rows, _, _, parties, _ = Writer._parse(over_the_pipe(fields))
     key = conversation_key("alice", "bob")
     (row,) = rows
-    assert (row[1], row[5], row[8], row[9], row[10]) == (key, None, "{}", "bob", "alice")
+    assert (row[2], row[6], row[9], row[10], row[11]) == (key, None, "{}", "bob", "alice")
     assert parties == {("alice", key), ("bob", key)}
 
 
@@ -84,8 +86,8 @@ def test_forgets_and_resets_keep_their_place_among_the_messages() -> None:
     encode_reset_parties(fields)
     encode_records([channel_message("c", 2)], fields)
     encode_redact("b", fields)
-    rows, deletes, _, reset = Writer._parse(over_the_pipe(fields))
-    assert [row[0] for row in rows] == ["a", "b", "c"]
+    rows, _, deletes, _, reset = Writer._parse(over_the_pipe(fields))
+    assert [row[1] for row in rows] == ["a", "b", "c"]
     assert [(position, key) for position, _, key in deletes] == [(2, "#chan"), (3, "b")]
     assert "target_key" in deletes[0][1] and "msgid" in deletes[1][1]
     assert reset

@@ -153,7 +153,7 @@ def set_modes(
     if applied:
         for group in split_mode_lines(f":{setter} MODE {channel.name}", applied):
             params = [channel.name, *format_changes(group)]
-            event = Event(actor)
+            event = Event(server.event_ids, actor)
             deliver(channel.members, setter, "MODE", params, event)
             if not mirrored:  # another node's change: its node stored the event
                 announce(server, [channel], setter, "MODE", params, event)

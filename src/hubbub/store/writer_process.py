@@ -7,8 +7,16 @@ relaying the message did (docs/performance.md, "History writes off the
 loop"), and a thread would fight the loop for the GIL at every row.
 
 Run as a script (``python -P writer_process.py DATABASE``): it imports only
-the standard library and ``hubbub.protocol.casemap``, never ``hubbub.store``
-(whose package imports SQLAlchemy and argon2: seconds on a busy machine).
+the standard library, ``hubbub.protocol.casemap`` and ``hubbub.protocol.msgid``,
+never ``hubbub.store`` (whose package imports SQLAlchemy and argon2: seconds
+on a busy machine).
+
+A message whose msgid is derived (``protocol.msgid``: every message a server
+made since migration 0010) is stored under the id it names, with a NULL
+msgid; any other msgid is stored as text, under an id below every boot's,
+one more than the highest such id (SQLite's own choice, the highest id in
+the table plus one, would fall inside the current boot's ids and take the
+place of a later message).
 
 Frames on stdin: ``<QI`` (batch number, payload length) then the payload,
 UTF-8 fields separated by NUL (which no IRC line, and so no stored field, can
@@ -18,12 +26,12 @@ hold). Each item of a batch starts with its kind:
   target, command, text, tags (JSON, "" for none), then the two parties
   ("" and "" for a channel message);
 * ``f`` and a target key: delete that channel's history;
-* ``r`` and a msgid: delete that message (a redaction);
+* ``r`` and a msgid: delete that message (a redaction, by id if derived);
 * ``p``: forget which conversations are known (retention deleted some).
 
 The whole batch is one transaction. The reply on stdout is ``<QII``: the
-batch number, how many messages were skipped as duplicates (a msgid seen
-before: a batch resent after this process died is stored once), and the
+batch number, how many messages were skipped as duplicates (an id or msgid
+seen before: a batch resent after this process died is stored once), and the
 length of an error text that follows: empty if the batch was committed, else
 why SQLite refused it. At the end of stdin (the server stopped, or was
 killed) the process exits.
@@ -42,6 +50,7 @@ import time
 from typing import BinaryIO
 
 from hubbub.protocol.casemap import fold
+from hubbub.protocol.msgid import FIRST_ID, row_id
 
 HEADER = struct.Struct("<QI")
 REPLY = struct.Struct("<QII")
@@ -50,12 +59,14 @@ MESSAGE, FORGET, REDACT, RESET_PARTIES = "m", "f", "r", "p"
 MESSAGE_FIELDS = 10  # after the kind
 
 _INSERT = (
-    "INSERT OR IGNORE INTO history (msgid, target_key, target, time_ms, sender, account,"
-    " command, text, tags, party_a, party_b) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO history (id, msgid, target_key, target, time_ms, sender, account,"
+    " command, text, tags, party_a, party_b) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_HIGHEST_UNDERIVED = f"SELECT MAX(id) FROM history WHERE id < {FIRST_ID}"
 _INSERT_PARTY = "INSERT OR IGNORE INTO history_parties (party_key, conversation_key) VALUES (?, ?)"
 _DELETE_TARGET = "DELETE FROM history WHERE target_key = ?"
 _DELETE_MESSAGE = "DELETE FROM history WHERE msgid = ?"
+_DELETE_ROW = "DELETE FROM history WHERE id = ?"
 # Page cache: private messages land all over the conversation index; with
 # SQLite's default 2 MiB a row cost 32 us, with 16 MiB 19 us.
 CACHE_KIB = 16 * 1024
@@ -108,7 +119,7 @@ class Writer:
 
     def apply(self, fields: list[str]) -> int:
         """Store one batch in one transaction; returns the duplicates skipped."""
-        rows, deletes, parties, reset = self._parse(fields)
+        rows, unnumbered, deletes, parties, reset = self._parse(fields)
         conn = self._conn
         while True:
             try:
@@ -119,6 +130,8 @@ class Writer:
                     raise
                 time.sleep(0.01)  # the lock outlived the busy timeout: wait again
         try:
+            if unnumbered:
+                self._number(rows, unnumbered)
             skipped = 0
             start = 0
             for position, statement, key in deletes:
@@ -140,6 +153,17 @@ class Writer:
         self._known_parties |= new_parties
         return skipped
 
+    def _number(self, rows: list[tuple[object, ...]], unnumbered: list[int]) -> None:
+        """Give the rows at ``unnumbered`` (msgids not derived) ids after
+        the highest id below the derived ones."""
+        (highest,) = self._conn.execute(_HIGHEST_UNDERIVED).fetchone()
+        next_id = (highest or 0) + 1
+        if next_id + len(unnumbered) > FIRST_ID:
+            raise ValueError("no ids left for messages whose msgid is not derived")
+        for position in unnumbered:
+            rows[position] = (next_id, *rows[position][1:])
+            next_id += 1
+
     def _insert(self, rows: list[tuple[object, ...]]) -> int:
         if not rows:
             return 0
@@ -150,12 +174,20 @@ class Writer:
     @staticmethod
     def _parse(
         fields: list[str],
-    ) -> tuple[list[tuple[object, ...]], list[tuple[int, str, str]], set[tuple[str, str]], bool]:
-        """Rows to insert, delete requests (with the row count before each,
-        the statement and its key), the (party, conversation) pairs seen, and
-        whether a reset came."""
+    ) -> tuple[
+        list[tuple[object, ...]],
+        list[int],
+        list[tuple[int, str, object]],
+        set[tuple[str, str]],
+        bool,
+    ]:
+        """Rows to insert, the positions of those still without an id,
+        delete requests (with the row count before each, the statement and
+        its key), the (party, conversation) pairs seen, and whether a reset
+        came."""
         rows: list[tuple[object, ...]] = []
-        deletes: list[tuple[int, str, str]] = []
+        unnumbered: list[int] = []
+        deletes: list[tuple[int, str, object]] = []
         filings: set[tuple[str, str | None, str | None]] = set()
         reset = False
         i, end = 0, len(fields)
@@ -170,9 +202,13 @@ class Writer:
                 key, party_a, party_b = filing
                 if party_a is not None:
                     filings.add(filing)
+                derived = row_id(msgid)
+                if derived is None:
+                    unnumbered.append(len(rows))
                 rows.append(
                     (
-                        msgid,
+                        derived,
+                        msgid if derived is None else None,
                         key,
                         target,
                         int(time_ms),
@@ -189,7 +225,12 @@ class Writer:
                 deletes.append((len(rows), _DELETE_TARGET, fields[i + 1]))
                 i += 2
             elif kind == REDACT:
-                deletes.append((len(rows), _DELETE_MESSAGE, fields[i + 1]))
+                msgid = fields[i + 1]
+                derived = row_id(msgid)
+                if derived is None:
+                    deletes.append((len(rows), _DELETE_MESSAGE, msgid))
+                else:
+                    deletes.append((len(rows), _DELETE_ROW, derived))
                 i += 2
             elif kind == RESET_PARTIES:
                 reset = True
@@ -197,7 +238,7 @@ class Writer:
             else:
                 raise ValueError(f"unknown item kind {kind!r}")
         parties = {(party, key) for key, *both in filings for party in both if party is not None}
-        return rows, deletes, parties, reset
+        return rows, unnumbered, deletes, parties, reset
 
 
 @functools.lru_cache(maxsize=65_536)
