@@ -15,7 +15,13 @@ def test_an_events_msgid_is_its_id_as_text() -> None:
     ids = EventIds(3)
     first, second = Event(ids.counter), Event(ids.counter)
     assert (first.id, second.id) == (first_id(3), first_id(3) + 1)
-    assert first.msgid == msgid(first.id) and row_id(second.msgid) == second.id
+    assert first.msgid == msgid(first_id(3)) and row_id(second.msgid) == second.id
+
+
+def test_another_nodes_msgid_is_no_id_of_ours() -> None:
+    event = Event(EventIds(3).counter)
+    event.msgid = "H5000000000000"  # the origin's (cluster/mirror.py)
+    assert (event.msgid, event.id) == ("H5000000000000", None)
 
 
 def test_the_next_boot_is_due_after_half_of_the_ids() -> None:

@@ -43,7 +43,7 @@ def stored_msgids(database: Path) -> list[str]:
     """The stored messages' msgids (not the channel events', e.g. the JOINs);
     a derived one (protocol/msgid.py) from its row id."""
     query = (
-        "SELECT COALESCE(msgid, 'H' || printf('%x', id)) FROM history"
+        "SELECT COALESCE(msgid, 'H' || id) FROM history"
         " WHERE command IN ('PRIVMSG', 'NOTICE') ORDER BY id"
     )
     with sqlite3.connect(database) as conn:

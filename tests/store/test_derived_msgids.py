@@ -46,9 +46,14 @@ def rows(request: pytest.FixtureRequest, tmp_path: Path) -> Rows:
     return read
 
 
-async def test_a_derived_msgid_is_the_row_id_and_no_text(store: Store, rows: Rows) -> None:
+@pytest.mark.parametrize("said", [True, False])
+async def test_a_derived_msgid_is_the_row_id_and_no_text(
+    store: Store, rows: Rows, said: bool
+) -> None:
+    """Whether the server says the msgid is derived (its own events) or the
+    store finds out (a record from elsewhere)."""
     for n in range(3):
-        store.history.append(channel_message(derived(n), n))
+        store.history.append(channel_message(derived(n), n)._replace(derived_msgid=said))
     latest = await store.history.latest("#chan", None, 10)
     assert [m.msgid for m in latest] == [derived(0), derived(1), derived(2)]
     assert await rows() == [(first_id(BOOT) + n, None) for n in range(3)]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness import until
+from hubbub.protocol.msgid import first_id, msgid
 from hubbub.store import Store, conversation_key, name_key
 from hubbub.store.records import HistoryRecord
 from hubbub.store.sql.history import SqlHistory
@@ -48,8 +49,8 @@ def test_every_field_comes_through_with_control_characters_and_tags() -> None:
     )
     fields: list[str] = []
     encode_records([record], fields)
-    rows, unnumbered, forgets, parties, reset = Writer._parse(over_the_pipe(fields))
-    assert unnumbered == [0]  # "id1" is not derived: the writer numbers it
+    derived, rows, forgets, parties, reset = Writer._parse(over_the_pipe(fields))
+    assert derived == []  # "id1" is not derived: stored as text, numbered by the writer
     assert rows == [
         (
             None,
@@ -72,11 +73,28 @@ def test_every_field_comes_through_with_control_characters_and_tags() -> None:
 def test_a_private_message_carries_both_parties_and_its_conversation() -> None:
     fields: list[str] = []
     encode_records([private_message("p1", 1, "Bob", "Alice")], fields)
-    rows, _, _, parties, _ = Writer._parse(over_the_pipe(fields))
+    _, rows, _, parties, _ = Writer._parse(over_the_pipe(fields))
     key = conversation_key("alice", "bob")
     (row,) = rows
     assert (row[2], row[6], row[9], row[10], row[11]) == (key, None, "{}", "bob", "alice")
     assert parties == {("alice", key), ("bob", key)}
+
+
+def test_a_derived_msgid_goes_to_the_row_id_and_binds_no_msgid() -> None:
+    """Whether the server says it is derived (``d``) or the writer finds it is."""
+    derived_id = msgid(first_id(2) + 9)
+    made_here = private_message(derived_id, 1, "Bob", "Alice")._replace(derived_msgid=True)
+    fields: list[str] = []
+    encode_records([made_here, private_message(derived_id, 1, "Bob", "Alice")], fields)
+    encode_redact(derived_id, fields)
+    assert fields[0] == "d" and fields[11] == "m"
+    derived, texts, deletes, _, _ = Writer._parse(over_the_pipe(fields))
+    assert texts == []
+    key = conversation_key("alice", "bob")
+    assert [(len(row), row[0], row[1]) for row in derived] == [(11, derived_id, key)] * 2
+    [(derived_before, texts_before, statement, row_key)] = deletes
+    assert (derived_before, texts_before, row_key) == (2, 0, first_id(2) + 9)
+    assert "WHERE id = ?" in statement
 
 
 def test_forgets_and_resets_keep_their_place_among_the_messages() -> None:
@@ -86,10 +104,10 @@ def test_forgets_and_resets_keep_their_place_among_the_messages() -> None:
     encode_reset_parties(fields)
     encode_records([channel_message("c", 2)], fields)
     encode_redact("b", fields)
-    rows, _, deletes, _, reset = Writer._parse(over_the_pipe(fields))
+    _, rows, deletes, _, reset = Writer._parse(over_the_pipe(fields))
     assert [row[1] for row in rows] == ["a", "b", "c"]
-    assert [(position, key) for position, _, key in deletes] == [(2, "#chan"), (3, "b")]
-    assert "target_key" in deletes[0][1] and "msgid" in deletes[1][1]
+    assert [(position, key) for _, position, _, key in deletes] == [(2, "#chan"), (3, "b")]
+    assert "target_key" in deletes[0][2] and "msgid" in deletes[1][2]
     assert reset
 
 

@@ -90,7 +90,7 @@ class Event:
             if at < _earliest[0]:
                 at = _earliest[0]
         self.at = at
-        self.id = next(ids)
+        self.id: int | None = next(ids)
         self._msgid: str | None = None
         self.account = sender.account if sender is not None else None
         self.bot = sender is not None and "B" in sender.modes
@@ -102,13 +102,15 @@ class Event:
         message-tags is neither tagged nor stored, so it never needs one."""
         msgid = self._msgid
         if msgid is None:
-            msgid = self._msgid = f"H{self.id:x}"  # protocol.msgid.msgid, inlined
+            msgid = self._msgid = f"H{self.id}"  # protocol.msgid.msgid, inlined
         return msgid
 
     @msgid.setter
     def msgid(self, value: str) -> None:
-        """Another node's message keeps the msgid its origin gave it (cluster)."""
+        """Another node's message keeps the msgid its origin gave it
+        (cluster): it has no id of this server's."""
         self._msgid = value
+        self.id = None
 
     def tag_prefix(self, mask: int) -> str:
         """``@tags `` for a recipient whose tag mask is ``mask`` ('' if none)."""

@@ -78,6 +78,7 @@ def record_delivery(delivered: Delivered) -> None:
         delivered.text,
         delivered.stored_tags or event.client_tags,
         parties,
+        derived_msgid=event.id is not None,
     )
     try:
         server.store.history.append(record)
@@ -101,10 +102,20 @@ def record_event(happened: ChannelEvent) -> None:
     command = cast(HistoryCommand, happened.command)
     try:
         for index, channel in enumerate(happened.channels):
-            msgid = event.msgid if index == 0 else msgid_of(next(server.event_ids))
+            if index == 0:
+                msgid, derived = event.msgid, event.id is not None
+            else:
+                msgid, derived = msgid_of(next(server.event_ids)), True
             server.store.history.append(
                 HistoryRecord(
-                    msgid, time_ms, happened.source, event.account, channel.name, command, text
+                    msgid,
+                    time_ms,
+                    happened.source,
+                    event.account,
+                    channel.name,
+                    command,
+                    text,
+                    derived_msgid=derived,
                 )
             )
     except RuntimeError:  # the store is closing: the server is going down

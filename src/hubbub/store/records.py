@@ -111,6 +111,10 @@ class HistoryRecord(NamedTuple):
     text: str
     tags: Mapping[str, str] = _NO_TAGS
     parties: tuple[str, str] | None = None
+    # True: ``msgid`` is one this server made from an event id
+    # (protocol/msgid.py), so the store takes it as derived without
+    # checking its spelling; False: the store checks.
+    derived_msgid: bool = False
 
     @property
     def time(self) -> datetime:

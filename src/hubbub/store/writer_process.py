@@ -13,10 +13,11 @@ on a busy machine).
 
 A message whose msgid is derived (``protocol.msgid``: every message a server
 made since migration 0010) is stored under the id it names, with a NULL
-msgid; any other msgid is stored as text, under an id below every boot's,
-one more than the highest such id (SQLite's own choice, the highest id in
-the table plus one, would fall inside the current boot's ids and take the
-place of a later message).
+msgid. SQLite reads the id from the msgid's digits: decoding it here, in
+Python, cost more than dropping the msgid index saved. Any other msgid is
+stored as text, under an id below every boot's, one more than the highest
+such id (SQLite's own choice, the highest id in the table plus one, would
+fall inside the current boot's ids and take the place of a later message).
 
 Frames on stdin: ``<QI`` (batch number, payload length) then the payload,
 UTF-8 fields separated by NUL (which no IRC line, and so no stored field, can
@@ -24,7 +25,9 @@ hold). Each item of a batch starts with its kind:
 
 * ``m`` and ten fields: msgid, time_ms, sender, account ("" for none),
   target, command, text, tags (JSON, "" for none), then the two parties
-  ("" and "" for a channel message);
+  ("" and "" for a channel message); the msgid is checked here;
+* ``d`` and the same ten fields, the msgid one the server derived from an
+  event id (``HistoryRecord.derived_msgid``), taken without a check;
 * ``f`` and a target key: delete that channel's history;
 * ``r`` and a msgid: delete that message (a redaction, by id if derived);
 * ``p``: forget which conversations are known (retention deleted some).
@@ -50,17 +53,23 @@ import time
 from typing import BinaryIO
 
 from hubbub.protocol.casemap import fold
-from hubbub.protocol.msgid import FIRST_ID, row_id
+from hubbub.protocol.msgid import FIRST_ID, PREFIX, row_id
 
 HEADER = struct.Struct("<QI")
 REPLY = struct.Struct("<QII")
 FIELD_SEPARATOR = "\0"
-MESSAGE, FORGET, REDACT, RESET_PARTIES = "m", "f", "r", "p"
+MESSAGE, DERIVED_MESSAGE, FORGET, REDACT, RESET_PARTIES = "m", "d", "f", "r", "p"
 MESSAGE_FIELDS = 10  # after the kind
 
-_INSERT = (
-    "INSERT OR IGNORE INTO history (id, msgid, target_key, target, time_ms, sender, account,"
-    " command, text, tags, party_a, party_b) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_COLUMNS = "target_key, target, time_ms, sender, account, command, text, tags, party_a, party_b"
+# Two statements, so a derived row binds no NULL msgid: binding None costs
+# CPython's sqlite3 a failed adapter lookup, about a sixth of the row's insert.
+_INSERT_DERIVED = (
+    f"INSERT OR IGNORE INTO history (id, {_COLUMNS})"
+    f" VALUES (CAST(substr(?, {len(PREFIX) + 1}) AS INTEGER), {', '.join('?' * 10)})"
+)
+_INSERT_TEXT = (
+    f"INSERT OR IGNORE INTO history (id, msgid, {_COLUMNS}) VALUES ({', '.join('?' * 12)})"
 )
 _HIGHEST_UNDERIVED = f"SELECT MAX(id) FROM history WHERE id < {FIRST_ID}"
 _INSERT_PARTY = "INSERT OR IGNORE INTO history_parties (party_key, conversation_key) VALUES (?, ?)"
@@ -119,7 +128,7 @@ class Writer:
 
     def apply(self, fields: list[str]) -> int:
         """Store one batch in one transaction; returns the duplicates skipped."""
-        rows, unnumbered, deletes, parties, reset = self._parse(fields)
+        derived, texts, deletes, parties, reset = self._parse(fields)
         conn = self._conn
         while True:
             try:
@@ -130,15 +139,17 @@ class Writer:
                     raise
                 time.sleep(0.01)  # the lock outlived the busy timeout: wait again
         try:
-            if unnumbered:
-                self._number(rows, unnumbered)
+            if texts:
+                self._number(texts)
             skipped = 0
-            start = 0
-            for position, statement, key in deletes:
-                skipped += self._insert(rows[start:position])
+            derived_start = texts_start = 0
+            for derived_end, texts_end, statement, key in deletes:
+                skipped += self._insert(_INSERT_DERIVED, derived[derived_start:derived_end])
+                skipped += self._insert(_INSERT_TEXT, texts[texts_start:texts_end])
                 conn.execute(statement, (key,))
-                start = position
-            skipped += self._insert(rows[start:])
+                derived_start, texts_start = derived_end, texts_end
+            skipped += self._insert(_INSERT_DERIVED, derived[derived_start:])
+            skipped += self._insert(_INSERT_TEXT, texts[texts_start:])
             if reset:
                 self._known_parties.clear()
             new_parties = parties - self._known_parties
@@ -153,22 +164,20 @@ class Writer:
         self._known_parties |= new_parties
         return skipped
 
-    def _number(self, rows: list[tuple[object, ...]], unnumbered: list[int]) -> None:
-        """Give the rows at ``unnumbered`` (msgids not derived) ids after
-        the highest id below the derived ones."""
+    def _number(self, texts: list[tuple[object, ...]]) -> None:
+        """Give the rows whose msgid is not derived ids after the highest
+        id below the derived ones."""
         (highest,) = self._conn.execute(_HIGHEST_UNDERIVED).fetchone()
-        next_id = (highest or 0) + 1
-        if next_id + len(unnumbered) > FIRST_ID:
+        first = (highest or 0) + 1
+        if first + len(texts) > FIRST_ID:
             raise ValueError("no ids left for messages whose msgid is not derived")
-        for position in unnumbered:
-            rows[position] = (next_id, *rows[position][1:])
-            next_id += 1
+        texts[:] = [(first + n, *row[1:]) for n, row in enumerate(texts)]
 
-    def _insert(self, rows: list[tuple[object, ...]]) -> int:
+    def _insert(self, statement: str, rows: list[tuple[object, ...]]) -> int:
         if not rows:
             return 0
         before = self._conn.total_changes
-        self._conn.executemany(_INSERT, rows)
+        self._conn.executemany(statement, rows)
         return len(rows) - (self._conn.total_changes - before)
 
     @staticmethod
@@ -176,24 +185,25 @@ class Writer:
         fields: list[str],
     ) -> tuple[
         list[tuple[object, ...]],
-        list[int],
-        list[tuple[int, str, object]],
+        list[tuple[object, ...]],
+        list[tuple[int, int, str, object]],
         set[tuple[str, str]],
         bool,
     ]:
-        """Rows to insert, the positions of those still without an id,
-        delete requests (with the row count before each, the statement and
-        its key), the (party, conversation) pairs seen, and whether a reset
-        came."""
-        rows: list[tuple[object, ...]] = []
-        unnumbered: list[int] = []
-        deletes: list[tuple[int, str, object]] = []
+        """Rows to insert: those whose msgid is derived (the msgid first,
+        SQLite reads the id from it), the others (id still None, then the
+        msgid); delete requests (with the
+        count of each kind of row before it, the statement and its key); the
+        (party, conversation) pairs seen; whether a reset came."""
+        derived_rows: list[tuple[object, ...]] = []
+        texts: list[tuple[object, ...]] = []
+        deletes: list[tuple[int, int, str, object]] = []
         filings: set[tuple[str, str | None, str | None]] = set()
         reset = False
         i, end = 0, len(fields)
         while i < end:
             kind = fields[i]
-            if kind == MESSAGE:
+            if kind in (DERIVED_MESSAGE, MESSAGE):
                 msgid, time_ms, sender, account, target, command, text, tags, first, second = (
                     fields[i + 1 : i + 1 + MESSAGE_FIELDS]
                 )
@@ -202,35 +212,33 @@ class Writer:
                 key, party_a, party_b = filing
                 if party_a is not None:
                     filings.add(filing)
-                derived = row_id(msgid)
-                if derived is None:
-                    unnumbered.append(len(rows))
-                rows.append(
-                    (
-                        derived,
-                        msgid if derived is None else None,
-                        key,
-                        target,
-                        int(time_ms),
-                        sender,
-                        account or None,
-                        command,
-                        text,
-                        tags or "{}",
-                        party_a,
-                        party_b,
-                    )
+                row = (
+                    msgid,
+                    key,
+                    target,
+                    int(time_ms),
+                    sender,
+                    account or None,
+                    command,
+                    text,
+                    tags or "{}",
+                    party_a,
+                    party_b,
                 )
+                if kind == DERIVED_MESSAGE or row_id(msgid) is not None:
+                    derived_rows.append(row)
+                else:
+                    texts.append((None, *row))
             elif kind == FORGET:
-                deletes.append((len(rows), _DELETE_TARGET, fields[i + 1]))
+                deletes.append((len(derived_rows), len(texts), _DELETE_TARGET, fields[i + 1]))
                 i += 2
             elif kind == REDACT:
                 msgid = fields[i + 1]
                 derived = row_id(msgid)
                 if derived is None:
-                    deletes.append((len(rows), _DELETE_MESSAGE, msgid))
+                    deletes.append((len(derived_rows), len(texts), _DELETE_MESSAGE, msgid))
                 else:
-                    deletes.append((len(rows), _DELETE_ROW, derived))
+                    deletes.append((len(derived_rows), len(texts), _DELETE_ROW, derived))
                 i += 2
             elif kind == RESET_PARTIES:
                 reset = True
@@ -238,7 +246,7 @@ class Writer:
             else:
                 raise ValueError(f"unknown item kind {kind!r}")
         parties = {(party, key) for key, *both in filings for party in both if party is not None}
-        return rows, unnumbered, deletes, parties, reset
+        return derived_rows, texts, deletes, parties, reset
 
 
 @functools.lru_cache(maxsize=65_536)

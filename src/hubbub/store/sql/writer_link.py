@@ -20,6 +20,7 @@ import hubbub
 from hubbub.store import writer_process
 from hubbub.store.records import HistoryRecord
 from hubbub.store.writer_process import (
+    DERIVED_MESSAGE,
     FIELD_SEPARATOR,
     FORGET,
     HEADER,
@@ -46,7 +47,7 @@ def encode_records(records: list[HistoryRecord], out: list[str]) -> None:
         parties = record.parties
         tags = record.tags
         out += (
-            MESSAGE,
+            DERIVED_MESSAGE if record.derived_msgid else MESSAGE,
             record.msgid,
             str(record.time_ms),
             record.sender,

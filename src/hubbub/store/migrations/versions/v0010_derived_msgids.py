@@ -58,8 +58,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Derived msgids are written out as text again."""
-    spelled = "printf('%x', id)" if op.get_bind().dialect.name == "sqlite" else "to_hex(id)"
-    op.execute(f"UPDATE history SET msgid = 'H' || {spelled} WHERE msgid IS NULL")
+    op.execute("UPDATE history SET msgid = 'H' || CAST(id AS TEXT) WHERE msgid IS NULL")
     op.drop_index("uq_history_msgid", table_name="history")
     with op.batch_alter_table("history") as batch:
         batch.alter_column("msgid", existing_type=sa.String(64), nullable=False)
