@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from hubbub.protocol.msgid import first_id, msgid, row_id
+from harness import RunningServer, join_all, until
+from hubbub.protocol.msgid import BOOT_SHIFT, first_id, msgid, row_id
 from hubbub.server.delivery import Event
 from hubbub.server.event_ids import RENEW_AFTER, EventIds, NotStarted
+
+CAPS = ["message-tags", "batch", "server-time", "draft/chathistory"]
 
 
 def test_an_events_msgid_is_its_id_as_text() -> None:
@@ -37,3 +40,24 @@ def test_the_next_boot_is_due_after_half_of_the_ids() -> None:
 def test_no_event_before_the_server_has_its_boot() -> None:
     with pytest.raises(RuntimeError, match="boot number"):
         Event(NotStarted())
+
+
+async def test_a_server_takes_the_next_boot_when_its_ids_run_low(irc: RunningServer) -> None:
+    """The bound of a boot's ids: past it the server draws from a new boot
+    (housekeeping, once a second), and the messages of both are stored."""
+    server = irc.server
+    alice = await irc.client("alice", CAPS)
+    bob = await irc.client("bob", CAPS)
+    await join_all("#ids", alice, bob)
+    await alice.send("PRIVMSG #ids :old boot")
+    before = row_id((await bob.expect("PRIVMSG")).tags["msgid"])
+    assert before is not None
+    boot = before >> BOOT_SHIFT
+    server._ids = EventIds(boot, renew_after=0)  # white-box: this boot is used up
+    server.event_ids = server._ids.counter
+    await until(lambda: next(server.event_ids) >= first_id(boot + 1))
+    await alice.send("PRIVMSG #ids :new boot")
+    after = row_id((await bob.expect("PRIVMSG")).tags["msgid"])
+    assert after is not None and after >> BOOT_SHIFT > boot
+    replies = await bob.ask("CHATHISTORY LATEST #ids * 10")
+    assert [m.params[1] for m in replies if m.command == "PRIVMSG"] == ["old boot", "new boot"]
