@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import os
 import random
 import tempfile
@@ -35,26 +36,29 @@ from hubbub.store.records import HistoryRecord
 from hubbub.store.sql.writer_link import encode_records
 from hubbub.store.writer_process import FIELD_SEPARATOR, Writer
 
+FIRST = 1 << 40  # boot 1's first id (protocol.msgid.first_id(1))
+# Trees since the derived msgid send the server's ids beside the fields.
+WITH_IDS = len(inspect.signature(Writer.apply).parameters) == 3
+Frame = tuple[object, ...]
+
 
 def msgids(kind: str) -> Callable[[int], str]:
     if kind == "old":
         boot = os.urandom(4).hex()
         return lambda n: f"{boot}{n:x}"
-    from hubbub.protocol.msgid import first_id, msgid  # newer trees only
+    from hubbub.protocol.msgid import msgid  # newer trees only
 
-    start = first_id(1)
-    return lambda n: msgid(start + n)
+    return lambda n: msgid(FIRST + n)
 
 
-def frames(rows: int, conversations: int, batch: int, kind: str) -> list[list[str]]:
-    """The batches as the writer process receives them (split fields)."""
+def frames(rows: int, conversations: int, batch: int, kind: str) -> list[Frame]:
+    """The batches as the writer process receives them (split fields, and
+    the ids on trees that send them)."""
     make = msgids(kind)
-    # as the server marks its own events' msgids (older trees have no such field)
-    flag = {"derived_msgid": True} if kind == "derived" else {}
     pick = random.Random(14)
     pairs = [(f"@{2 * c + 1}", f"@{2 * c + 2}") for c in range(conversations)]
     start_ms = 1_764_000_000_000
-    out: list[list[str]] = []
+    out: list[Frame] = []
     for first in range(0, rows, batch):
         records = []
         for n in range(first, min(first + batch, rows)):
@@ -69,12 +73,14 @@ def frames(rows: int, conversations: int, batch: int, kind: str) -> list[list[st
                     "PRIVMSG",
                     f"message number {n} of the run, about as long as a chat line",
                     parties=(sender, recipient),
-                    **flag,
+                    **({"row_id": FIRST + n} if kind == "derived" else {}),
                 )
             )
         fields: list[str] = []
-        encode_records(records, fields)
-        out.append(FIELD_SEPARATOR.join(fields).split(FIELD_SEPARATOR))
+        ids: list[int] = []
+        encode_records(records, fields, *((ids,) if WITH_IDS else ()))  # type: ignore[call-arg]
+        split = FIELD_SEPARATOR.join(fields).split(FIELD_SEPARATOR)
+        out.append((split, ids) if WITH_IDS else (split,))
     return out
 
 
@@ -87,12 +93,12 @@ def run(rows: int, conversations: int, batch: int, kind: str) -> tuple[float, fl
         asyncio.run(_migrate(engine))
         writer = Writer(str(path))
         started = time.process_time()
-        for fields in batches:
-            writer.apply(fields)
+        for frame in batches:
+            writer.apply(*frame)  # type: ignore[arg-type]
         whole = time.process_time() - started
         started = time.process_time()
-        for fields in batches:
-            Writer._parse(fields)
+        for frame in batches:
+            Writer._parse(*frame)  # type: ignore[arg-type]
         parsing = time.process_time() - started
     return whole / rows * 1e6, parsing / rows * 1e6
 

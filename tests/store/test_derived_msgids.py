@@ -50,10 +50,11 @@ def rows(request: pytest.FixtureRequest, tmp_path: Path) -> Rows:
 async def test_a_derived_msgid_is_the_row_id_and_no_text(
     store: Store, rows: Rows, said: bool
 ) -> None:
-    """Whether the server says the msgid is derived (its own events) or the
-    store finds out (a record from elsewhere)."""
+    """Whether the server gives the id (its own events) or the store reads
+    it from the msgid (a record from elsewhere)."""
     for n in range(3):
-        store.history.append(channel_message(derived(n), n)._replace(derived_msgid=said))
+        row_id = first_id(BOOT) + n if said else None
+        store.history.append(channel_message(derived(n), n)._replace(row_id=row_id))
     latest = await store.history.latest("#chan", None, 10)
     assert [m.msgid for m in latest] == [derived(0), derived(1), derived(2)]
     assert await rows() == [(first_id(BOOT) + n, None) for n in range(3)]

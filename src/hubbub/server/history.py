@@ -78,7 +78,7 @@ def record_delivery(delivered: Delivered) -> None:
         delivered.text,
         delivered.stored_tags or event.client_tags,
         parties,
-        derived_msgid=event.id is not None,
+        row_id=event.id,
     )
     try:
         server.store.history.append(record)
@@ -103,9 +103,10 @@ def record_event(happened: ChannelEvent) -> None:
     try:
         for index, channel in enumerate(happened.channels):
             if index == 0:
-                msgid, derived = event.msgid, event.id is not None
+                msgid, row_id = event.msgid, event.id
             else:
-                msgid, derived = msgid_of(next(server.event_ids)), True
+                row_id = next(server.event_ids)
+                msgid = msgid_of(row_id)
             server.store.history.append(
                 HistoryRecord(
                     msgid,
@@ -115,7 +116,7 @@ def record_event(happened: ChannelEvent) -> None:
                     channel.name,
                     command,
                     text,
-                    derived_msgid=derived,
+                    row_id=row_id,
                 )
             )
     except RuntimeError:  # the store is closing: the server is going down

@@ -13,21 +13,24 @@ on a busy machine).
 
 A message whose msgid is derived (``protocol.msgid``: every message a server
 made since migration 0010) is stored under the id it names, with a NULL
-msgid. SQLite reads the id from the msgid's digits: decoding it here, in
-Python, cost more than dropping the msgid index saved. Any other msgid is
+msgid. The server sends the ids of its own messages as binary integers:
+decoding msgids here, in Python, cost more than dropping the msgid index
+saved. Any other msgid is
 stored as text, under an id below every boot's, one more than the highest
 such id (SQLite's own choice, the highest id in the table plus one, would
 fall inside the current boot's ids and take the place of a later message).
 
-Frames on stdin: ``<QI`` (batch number, payload length) then the payload,
-UTF-8 fields separated by NUL (which no IRC line, and so no stored field, can
-hold). Each item of a batch starts with its kind:
+Frames on stdin: ``<QII`` (batch number, payload length, count of ids) then
+the payload, UTF-8 fields separated by NUL (which no IRC line, and so no
+stored field, can hold), then the ids, native 64-bit integers (``array``
+``q``: the same machine). Each item of a batch starts with its kind:
 
 * ``m`` and ten fields: msgid, time_ms, sender, account ("" for none),
   target, command, text, tags (JSON, "" for none), then the two parties
   ("" and "" for a channel message); the msgid is checked here;
-* ``d`` and the same ten fields, the msgid one the server derived from an
-  event id (``HistoryRecord.derived_msgid``), taken without a check;
+* ``d`` and the same ten fields, the msgid empty: a message whose msgid
+  the server made from an event id (``HistoryRecord.row_id``), stored
+  under the next of the ids;
 * ``f`` and a target key: delete that channel's history;
 * ``r`` and a msgid: delete that message (a redaction, by id if derived);
 * ``p``: forget which conversations are known (retention deleted some).
@@ -50,12 +53,15 @@ import struct
 import sys
 import threading
 import time
+from array import array
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from hubbub.protocol.casemap import fold
-from hubbub.protocol.msgid import FIRST_ID, PREFIX, row_id
+from hubbub.protocol.msgid import FIRST_ID, row_id
 
-HEADER = struct.Struct("<QI")
+HEADER = struct.Struct("<QII")
+ROW_ID = "q"  # the ids' array type code
 REPLY = struct.Struct("<QII")
 FIELD_SEPARATOR = "\0"
 MESSAGE, DERIVED_MESSAGE, FORGET, REDACT, RESET_PARTIES = "m", "d", "f", "r", "p"
@@ -64,10 +70,7 @@ MESSAGE_FIELDS = 10  # after the kind
 _COLUMNS = "target_key, target, time_ms, sender, account, command, text, tags, party_a, party_b"
 # Two statements, so a derived row binds no NULL msgid: binding None costs
 # CPython's sqlite3 a failed adapter lookup, about a sixth of the row's insert.
-_INSERT_DERIVED = (
-    f"INSERT OR IGNORE INTO history (id, {_COLUMNS})"
-    f" VALUES (CAST(substr(?, {len(PREFIX) + 1}) AS INTEGER), {', '.join('?' * 10)})"
-)
+_INSERT_DERIVED = f"INSERT OR IGNORE INTO history (id, {_COLUMNS}) VALUES ({', '.join('?' * 11)})"
 _INSERT_TEXT = (
     f"INSERT OR IGNORE INTO history (id, msgid, {_COLUMNS}) VALUES ({', '.join('?' * 12)})"
 )
@@ -126,9 +129,9 @@ class Writer:
         self._conn = _connect(path, f"cache_size={-CACHE_KIB}", "wal_autocheckpoint=0")
         self._known_parties: set[tuple[str, str]] = set()
 
-    def apply(self, fields: list[str]) -> int:
+    def apply(self, fields: list[str], ids: Sequence[int]) -> int:
         """Store one batch in one transaction; returns the duplicates skipped."""
-        derived, texts, deletes, parties, reset = self._parse(fields)
+        derived, texts, deletes, parties, reset = self._parse(fields, ids)
         conn = self._conn
         while True:
             try:
@@ -183,6 +186,7 @@ class Writer:
     @staticmethod
     def _parse(
         fields: list[str],
+        ids: Sequence[int],
     ) -> tuple[
         list[tuple[object, ...]],
         list[tuple[object, ...]],
@@ -190,9 +194,9 @@ class Writer:
         set[tuple[str, str]],
         bool,
     ]:
-        """Rows to insert: those whose msgid is derived (the msgid first,
-        SQLite reads the id from it), the others (id still None, then the
-        msgid); delete requests (with the
+        """Rows to insert: those whose msgid is derived (id first: the
+        next of ``ids`` for a ``d`` item), the others (id still None, then
+        the msgid); delete requests (with the
         count of each kind of row before it, the statement and its key); the
         (party, conversation) pairs seen; whether a reset came."""
         derived_rows: list[tuple[object, ...]] = []
@@ -200,6 +204,7 @@ class Writer:
         deletes: list[tuple[int, int, str, object]] = []
         filings: set[tuple[str, str | None, str | None]] = set()
         reset = False
+        next_id = iter(ids).__next__
         i, end = 0, len(fields)
         while i < end:
             kind = fields[i]
@@ -212,8 +217,9 @@ class Writer:
                 key, party_a, party_b = filing
                 if party_a is not None:
                     filings.add(filing)
+                derived = next_id() if kind == DERIVED_MESSAGE else row_id(msgid)
                 row = (
-                    msgid,
+                    derived,
                     key,
                     target,
                     int(time_ms),
@@ -225,10 +231,10 @@ class Writer:
                     party_a,
                     party_b,
                 )
-                if kind == DERIVED_MESSAGE or row_id(msgid) is not None:
-                    derived_rows.append(row)
+                if derived is None:
+                    texts.append((None, msgid, *row[1:]))
                 else:
-                    texts.append((None, *row))
+                    derived_rows.append(row)
             elif kind == FORGET:
                 deletes.append((len(derived_rows), len(texts), _DELETE_TARGET, fields[i + 1]))
                 i += 2
@@ -293,12 +299,14 @@ def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
         header = _read_exactly(requests, HEADER.size)
         if header is None:
             return
-        number, length = HEADER.unpack(header)
-        payload = _read_exactly(requests, length)
+        number, length, count = HEADER.unpack(header)
+        ids = array(ROW_ID)
+        payload = _read_exactly(requests, length + count * ids.itemsize)
         if payload is None:
             return  # the server died mid-frame: that batch it will not expect
+        ids.frombytes(payload[length:])
         try:
-            skipped = writer.apply(payload.decode().split(FIELD_SEPARATOR))
+            skipped = writer.apply(payload[:length].decode().split(FIELD_SEPARATOR), ids)
             reply = REPLY.pack(number, skipped, 0)
         except (sqlite3.Error, ValueError) as exc:
             error = str(exc).encode()

@@ -414,12 +414,13 @@ class SqlHistory:
     @staticmethod
     async def _write_in_process(link: WriterLink, batch: builtins.list[_Item]) -> None:
         fields: builtins.list[str] = []
+        ids: builtins.list[int] = []
         records: builtins.list[HistoryRecord] = []
         for item in batch:
             if type(item) is HistoryRecord:
                 records.append(item)
                 continue
-            encode_records(records, fields)
+            encode_records(records, fields, ids)
             records = []
             if isinstance(item, _Forget):
                 encode_forget(item.key, fields)
@@ -427,8 +428,8 @@ class SqlHistory:
                 encode_redact(item.msgid, fields)
             else:
                 encode_reset_parties(fields)
-        encode_records(records, fields)
-        skipped = await link.write(fields)
+        encode_records(records, fields, ids)
+        skipped = await link.write(fields, ids)
         if skipped:
             log.warning("history: dropped %d message(s) with a duplicate msgid", skipped)
 

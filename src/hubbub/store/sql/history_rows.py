@@ -9,8 +9,8 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, tuple_
 
-from hubbub.protocol.msgid import PREFIX, row_id
 from hubbub.protocol.msgid import msgid as derived_msgid
+from hubbub.protocol.msgid import row_id
 from hubbub.store.keys import conversation_key, name_key
 from hubbub.store.records import MESSAGE_COMMANDS, HistoryCommand, HistoryRecord
 from hubbub.store.schema import history
@@ -44,7 +44,9 @@ def row(record: HistoryRecord) -> dict[str, Any]:
     """``id`` is None when the msgid is not derived: the database picks one."""
     parties = record.parties
     msgid = record.msgid
-    derived = int(msgid[len(PREFIX) :]) if record.derived_msgid else row_id(msgid)
+    derived = record.row_id
+    if derived is None:
+        derived = row_id(msgid)
     return {
         "id": derived,
         "msgid": msgid if derived is None else None,
