@@ -4,9 +4,9 @@ A message's msgid is ``H`` then its row id in decimal, the id being
 ``boot << 40 | counter``: the boot number is handed out by the database at
 each server start, the counter counts that boot's events. Storing a message
 then needs no msgid index (the id is the primary key) and a msgid given back
-(CHATHISTORY, REDACT) is found by decoding it. Decimal, not hex: the
-history writer has SQLite turn the digits into the id (``CAST``), which
-costs nothing next to decoding in Python, and formatting is cheaper too.
+(CHATHISTORY, REDACT) is found by decoding it. Decimal, not hex: formatting
+it, once for every message sent with tags, is a third cheaper
+(docs/performance.md, "The cheaper history row").
 
 Only the exact form decodes: ``H``, ASCII digits, no leading zero, an id of
 boot 1 or later. Every other msgid (those made before migration 0010, eight hex
