@@ -40,8 +40,12 @@ def write_lock_held(database: Path) -> Iterator[None]:
 
 
 def stored_msgids(database: Path) -> list[str]:
-    """The stored messages' msgids (not the channel events', e.g. the JOINs)."""
-    query = "SELECT msgid FROM history WHERE command IN ('PRIVMSG', 'NOTICE') ORDER BY id"
+    """The stored messages' msgids (not the channel events', e.g. the JOINs);
+    a derived one (protocol/msgid.py) from its row id."""
+    query = (
+        "SELECT COALESCE(msgid, 'H' || id) FROM history"
+        " WHERE command IN ('PRIVMSG', 'NOTICE') ORDER BY id"
+    )
     with sqlite3.connect(database) as conn:
         return [msgid for (msgid,) in conn.execute(query)]
 

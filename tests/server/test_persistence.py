@@ -18,6 +18,8 @@ import pytest
 
 from harness import ServeProcess, free_port, joined, register_logged_in, until
 from hubbub.protocol.message import Message
+from hubbub.protocol.msgid import BOOT_SHIFT
+from hubbub.protocol.msgid import row_id as msgid_row_id
 from ircclient import RawClient
 
 CAPS = ["batch", "server-time", "message-tags", "echo-message", "draft/chathistory"]
@@ -84,6 +86,13 @@ def committed_texts(database: Path, target: str) -> set[str]:
         return {text for (text,) in rows}
 
 
+def boot_of(message: Message) -> int:
+    """The boot number in a message's derived msgid (protocol/msgid.py)."""
+    row_id = msgid_row_id(message.tags["msgid"])
+    assert row_id is not None
+    return row_id >> BOOT_SHIFT
+
+
 def from_service(name: str) -> Callable[[Message], bool]:
     return lambda m: m.command == "NOTICE" and (m.source or "").startswith(name + "!")
 
@@ -134,6 +143,12 @@ async def test_restart_keeps_accounts_channels_and_history(
     assert [m.tags["time"] for m in history] == [e.tags["time"] for e in echoes]
     private = await latest(alice, "bob")
     assert [m.params[1] for m in private] == ["a private word"]
+    await alice.send("PRIVMSG #keep :after restart")
+    after = await alice.expect("PRIVMSG")
+    assert 1 <= boot_of(echoes[0]) < boot_of(after)  # each start has its boot number
+    last_before = echoes[-1].tags["msgid"]
+    replies = await alice.ask(f"CHATHISTORY AFTER #keep msgid={last_before} 10")
+    assert [m.params[1] for m in replies if m.command == "PRIVMSG"] == ["after restart"]
 
     bob = await server.client("bob", CAPS, login=True)
     await bob.send("JOIN #keep")

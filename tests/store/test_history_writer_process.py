@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness import until
+from hubbub.protocol.msgid import first_id, msgid
 from hubbub.store import Store, conversation_key, name_key
 from hubbub.store.records import HistoryRecord
 from hubbub.store.sql.history import SqlHistory
@@ -47,10 +48,13 @@ def test_every_field_comes_through_with_control_characters_and_tags() -> None:
         "id1", 1234, "Al!a@h", "alice", "#Chan", "PRIVMSG", text, {"+x": "a;b c\x1f"}
     )
     fields: list[str] = []
-    encode_records([record], fields)
-    rows, forgets, parties, reset = Writer._parse(over_the_pipe(fields))
+    ids: list[int] = []
+    encode_records([record], fields, ids)
+    derived, rows, forgets, parties, reset = Writer._parse(over_the_pipe(fields), ids)
+    assert derived == []  # "id1" is not derived: stored as text, numbered by the writer
     assert rows == [
         (
+            None,
             "id1",
             "#chan",
             "#Chan",
@@ -69,31 +73,52 @@ def test_every_field_comes_through_with_control_characters_and_tags() -> None:
 
 def test_a_private_message_carries_both_parties_and_its_conversation() -> None:
     fields: list[str] = []
-    encode_records([private_message("p1", 1, "Bob", "Alice")], fields)
-    rows, _, parties, _ = Writer._parse(over_the_pipe(fields))
+    ids: list[int] = []
+    encode_records([private_message("p1", 1, "Bob", "Alice")], fields, ids)
+    _, rows, _, parties, _ = Writer._parse(over_the_pipe(fields), ids)
     key = conversation_key("alice", "bob")
     (row,) = rows
-    assert (row[1], row[5], row[8], row[9], row[10]) == (key, None, "{}", "bob", "alice")
+    assert (row[2], row[6], row[9], row[10], row[11]) == (key, None, "{}", "bob", "alice")
     assert parties == {("alice", key), ("bob", key)}
+
+
+def test_a_derived_msgid_goes_to_the_row_id_and_binds_no_msgid() -> None:
+    """Whether the server gives its id (``d``) or the writer reads the msgid."""
+    derived_id = msgid(first_id(2) + 9)
+    made_here = private_message(derived_id, 1, "Bob", "Alice")._replace(row_id=first_id(2) + 9)
+    fields: list[str] = []
+    ids: list[int] = []
+    encode_records([made_here, private_message(derived_id, 1, "Bob", "Alice")], fields, ids)
+    encode_redact(derived_id, fields)
+    assert fields[0] == "d" and fields[11] == "m"
+    derived, texts, deletes, _, _ = Writer._parse(over_the_pipe(fields), ids)
+    assert texts == []
+    key = conversation_key("alice", "bob")
+    assert ids == [first_id(2) + 9]
+    assert [(len(row), row[0], row[1]) for row in derived] == [(11, first_id(2) + 9, key)] * 2
+    [(derived_before, texts_before, statement, row_key)] = deletes
+    assert (derived_before, texts_before, row_key) == (2, 0, first_id(2) + 9)
+    assert "WHERE id = ?" in statement
 
 
 def test_forgets_and_resets_keep_their_place_among_the_messages() -> None:
     fields: list[str] = []
-    encode_records([channel_message("a", 0), channel_message("b", 1)], fields)
+    ids: list[int] = []
+    encode_records([channel_message("a", 0), channel_message("b", 1)], fields, ids)
     encode_forget(name_key("#Chan"), fields)
     encode_reset_parties(fields)
-    encode_records([channel_message("c", 2)], fields)
+    encode_records([channel_message("c", 2)], fields, ids)
     encode_redact("b", fields)
-    rows, deletes, _, reset = Writer._parse(over_the_pipe(fields))
-    assert [row[0] for row in rows] == ["a", "b", "c"]
-    assert [(position, key) for position, _, key in deletes] == [(2, "#chan"), (3, "b")]
-    assert "target_key" in deletes[0][1] and "msgid" in deletes[1][1]
+    _, rows, deletes, _, reset = Writer._parse(over_the_pipe(fields), ids)
+    assert [row[1] for row in rows] == ["a", "b", "c"]
+    assert [(position, key) for _, position, _, key in deletes] == [(2, "#chan"), (3, "b")]
+    assert "target_key" in deletes[0][2] and "msgid" in deletes[1][2]
     assert reset
 
 
 def test_an_unknown_item_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown item kind"):
-        Writer._parse(["z", "whatever"])
+        Writer._parse(["z", "whatever"], [])
 
 
 async def test_a_batch_is_one_transaction(store: Store, db_path: Path) -> None:
@@ -105,15 +130,16 @@ async def test_a_batch_is_one_transaction(store: Store, db_path: Path) -> None:
             "BEGIN SELECT RAISE(ABORT, 'refused by test'); END"
         )
     fields: list[str] = []
-    encode_records([channel_message("good", 0), channel_message("bad", 1)], fields)
+    ids: list[int] = []
+    encode_records([channel_message("good", 0), channel_message("bad", 1)], fields, ids)
     writer = Writer(str(db_path))
     with pytest.raises(sqlite3.IntegrityError, match="refused by test"):
-        writer.apply(over_the_pipe(fields))
+        writer.apply(over_the_pipe(fields), ids)
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM history").fetchone() == (0,)
-    fields = []
-    encode_records([channel_message("good", 0), channel_message("good", 1)], fields)
-    assert writer.apply(over_the_pipe(fields)) == 1  # the duplicate msgid is skipped
+    fields, ids = [], []
+    encode_records([channel_message("good", 0), channel_message("good", 1)], fields, ids)
+    assert writer.apply(over_the_pipe(fields), ids) == 1  # the duplicate msgid is skipped
 
 
 @pytest.mark.sqlite_only

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from hubbub.protocol.msgid import first_id, msgid
 from hubbub.store import open_store
 from hubbub.store.cli import accounts, store_group
 from hubbub.store.engine import postgresql_engine
@@ -42,7 +43,7 @@ async def test_migrated_schema_matches_the_table_definitions(postgresql_url: str
         async with engine.connect() as conn:
             assert await conn.run_sync(differences) == []
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-        assert version == "0009"
+        assert version == "0010"
     finally:
         await engine.dispose()
 
@@ -55,7 +56,7 @@ async def test_nodes_opening_a_new_database_at_once_migrate_it_once(fresh_url: s
     try:
         async with engine.connect() as conn:
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-        assert versions == [("0009",)]
+        assert versions == [("0010",)]
     finally:
         await engine.dispose()
 
@@ -138,6 +139,20 @@ async def test_a_node_learns_an_account_another_node_created(postgresql_url: str
         await there.close()
 
 
+async def test_nodes_starting_together_get_boot_numbers_of_their_own(
+    postgresql_url: str,
+) -> None:
+    """Msgids are unique across a cluster's nodes: each start takes its own
+    boot number from the shared database (protocol/msgid.py)."""
+    nodes = [await open_store(postgresql_url) for _ in range(3)]
+    try:
+        boots = await asyncio.gather(*(node.history.start_boot() for node in nodes * 4))
+        assert len(set(boots)) == 12
+    finally:
+        for node in nodes:
+            await node.close()
+
+
 async def _fill_sqlite(path: Path) -> None:
     store = await open_store(path, hasher=CHEAP_HASHER, scram_iterations=CHEAP_SCRAM)
     try:
@@ -150,6 +165,8 @@ async def _fill_sqlite(path: Path) -> None:
         for n in range(7000):  # more than one chunk
             store.history.append(channel_message(f"c{n}", n))
         store.history.append(private_message("p1", 1, "@1", "@2"))
+        boot = await store.history.start_boot()
+        store.history.append(channel_message(msgid(first_id(boot)), 1, "#new"))
         await store.flush()
     finally:
         await store.close()
@@ -167,6 +184,15 @@ async def _check_postgresql(url: str) -> None:
         assert [m.msgid for m in latest] == ["c6998", "c6999"]
         [private] = await store.history.latest("@1 @2", None, 10)
         assert private.msgid == "p1"
+        # after the copy: a new boot past the copied one, and a msgid not
+        # derived numbered below the derived ids, so neither takes a place
+        [copied] = await store.history.latest("#new", None, 10)
+        boot = await store.history.start_boot()
+        assert boot == 2 and copied.msgid == msgid(first_id(1))
+        store.history.append(channel_message("imported", 2, "#new"))
+        store.history.append(channel_message(msgid(first_id(boot)), 3, "#new"))
+        latest_new = await store.history.latest("#new", None, 10)
+        assert [m.msgid for m in latest_new] == [copied.msgid, "imported", msgid(first_id(2))]
         await store.accounts.create("Carol", "password-3")  # ids go on after the copied
         assert store.accounts.party("Carol") == "@3"
     finally:
@@ -180,7 +206,7 @@ def test_store_migrate_copies_a_sqlite_database(tmp_path: Path, fresh_url: str) 
         store_group, ["migrate", "--database", str(database), "--to", fresh_url]
     )
     assert result.exit_code == 0, result.output
-    assert "accounts: 2 row(s)" in result.output and "history: 7001 row(s)" in result.output
+    assert "accounts: 2 row(s)" in result.output and "history: 7002 row(s)" in result.output
     asyncio.run(_check_postgresql(fresh_url))
     again = CliRunner().invoke(
         store_group, ["migrate", "--database", str(database), "--to", fresh_url]

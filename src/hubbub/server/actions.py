@@ -74,7 +74,7 @@ def rename(ctx: Context, new: str) -> None:
     if not case_only:
         server.notify_monitors_offline(user)
     world.set_nick(user, new)
-    event = Event(user)
+    event = Event(server.event_ids, user)
     channels = list(user.channels.values())
     line = partial(deliver, source=old_source, command="NICK", params=[new], event=event)
     tell_members(server, recipients, line, actor=user, channels=channels)
@@ -101,7 +101,7 @@ def change_host(
     neighbours = server.world.neighbours(user)
     user.user = new_user
     user.host = new_host
-    event = Event(user)
+    event = Event(server.event_ids, user)
     told = told_of(server.world, user, "chghost")
     told.update(connections_with([user], "chghost"))
     deliver(told, old_source, "CHGHOST", [new_user, new_host], event)
@@ -144,7 +144,7 @@ def announce_away(server: ServerApi, user: User) -> None:
     user's last device left, or one came back): AWAY to away-notify neighbours."""
     watchers = connections_with(server.world.neighbours(user), "away-notify")
     params = [user.away] if user.away is not None else []
-    deliver(watchers, user.source, "AWAY", params, Event(user))
+    deliver(watchers, user.source, "AWAY", params, Event(server.event_ids, user))
 
 
 def login(ctx: Context, account: str) -> None:
@@ -193,7 +193,9 @@ def set_away(ctx: Context, text: str | None) -> bool:
     watchers = told_of(ctx.server.world, user, "away-notify")
     watchers.update(connections_with(siblings(user, ctx.conn), "away-notify"))
     if watchers:
-        deliver(watchers, user.source, "AWAY", [text] if text else [], Event(user))
+        deliver(
+            watchers, user.source, "AWAY", [text] if text else [], Event(ctx.server.event_ids, user)
+        )
     for hook in ctx.server.hooks.away_changed:
         hook(ctx)
     return True
@@ -205,7 +207,7 @@ def set_realname(ctx: Context, realname: str) -> None:
     user.realname = realname
     recipients = told_of(ctx.server.world, user, "setname")
     recipients.update(connections_with([user], "setname"))
-    deliver(recipients, user.source, "SETNAME", [realname], Event(user))
+    deliver(recipients, user.source, "SETNAME", [realname], Event(ctx.server.event_ids, user))
     _user_changed(ctx.server, user, "realname")
 
 
@@ -251,7 +253,7 @@ def join(ctx: Context, channel: Channel, prefix: str, created: bool = False) -> 
     user = ctx.user
     ctx.server.world.add_member(channel, user, prefix)
     account = user.account or "*"
-    event = Event(user)
+    event = Event(ctx.server.event_ids, user)
     extended = [channel.name, account, user.realname]
     line = partial(
         deliver_split,
@@ -283,7 +285,7 @@ def invite(ctx: Context, channel: Channel, target: User, *, record: bool) -> Non
         ctx.server.world.invite(
             channel, target, time.monotonic(), settings.invite_expiry, settings.max_invites
         )
-    event = Event(user)
+    event = Event(ctx.server.event_ids, user)
     deliver([target], user.source, "INVITE", [target.nick, channel.name], event)
     may_see = (
         m
@@ -300,7 +302,7 @@ def part(ctx: Context, channel: Channel, reason: str = "") -> None:
     """``ctx.user`` leaves ``channel``; its members (and the user) see PART."""
     user = ctx.user
     params = [channel.name, reason] if reason else [channel.name]
-    event = Event(user)
+    event = Event(ctx.server.event_ids, user)
     line = partial(deliver, source=user.source, command="PART", params=params, event=event)
     tell_members(ctx.server, channel.members, line, actor=user, channels=[channel])
     announce(ctx.server, [channel], user.source, "PART", params, event)
@@ -323,7 +325,7 @@ def kick(
     """Remove ``target`` from ``channel`` (already allowed): the members see
     KICK from ``source`` (an operator, a service, the server)."""
     params = [channel.name, target.nick, reason]
-    event = Event(actor)
+    event = Event(server.event_ids, actor)
     line = partial(deliver, source=source, command="KICK", params=params, event=event)
     tell_members(server, channel.members, line, actor=actor, channels=[channel], keep=target)
     announce(server, [channel], source, "KICK", params, event)
@@ -354,7 +356,7 @@ def rename_channel(
     old = channel.name
     case_only = fold(old) == fold(new)
     server.world.rename_channel(channel, new)
-    event = Event(actor) if mirrored is None else mirrored
+    event = Event(server.event_ids, actor) if mirrored is None else mirrored
     with_cap = connections_with(channel.members, "draft/channel-rename")
     renamed = set(with_cap)
     deliver(with_cap, source, "RENAME", [old, new, reason], event)
@@ -384,7 +386,7 @@ def set_topic(ctx: Context, channel: Channel, text: str, setter: str) -> None:
     channel.topic_by = setter
     channel.topic_at = int(time.time())
     params = [channel.name, channel.topic]
-    event = Event(ctx.user)
+    event = Event(ctx.server.event_ids, ctx.user)
     line = partial(deliver, source=setter, command="TOPIC", params=params, event=event)
     tell_members(ctx.server, channel.members, line, actor=ctx.user, channels=[channel])
     announce(ctx.server, [channel], setter, "TOPIC", params, event)
@@ -412,7 +414,7 @@ def quit(server: ServerApi, user: User, reason: str, quit_message: str | None = 
     is the server's (``ServerApi.disconnect``, which calls this)."""
     text = quit_message if quit_message is not None else reason
     if user.registered:
-        event = Event(user)
+        event = Event(server.event_ids, user)
         channels = list(user.channels.values())
         line = partial(deliver, source=user.source, command="QUIT", params=[text], event=event)
         tell_members(server, server.world.neighbours(user), line, actor=user, channels=channels)

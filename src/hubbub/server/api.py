@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -278,6 +278,11 @@ class ServerApi(Protocol):
 
     @property
     def hooks(self) -> Hooks: ...
+
+    @property
+    def event_ids(self) -> Iterator[int]:
+        """What ``Event`` draws its id from: history row ids of this
+        server's boot (``event_ids.py``)."""
 
     @property
     def metrics(self) -> ServerMetrics:

@@ -7,7 +7,7 @@ import functools
 import logging
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from hubbub.server.api import Hooks
 from hubbub.server.commands.registry import CommandSpec, server_table
 from hubbub.server.config import Config, ConfigError, load_config
 from hubbub.server.delivery import deliver
+from hubbub.server.event_ids import EventIds, NotStarted
 from hubbub.server.features import install_features
 from hubbub.server.log_events import quit_reason, user_fields
 from hubbub.server.metrics import ServerMetrics
@@ -96,6 +97,10 @@ class Server:
         self._stopping = False
         self.stopped = asyncio.Event()
         self._store: Store | None = None
+        # Event ids: none before start, then those of this start's boot.
+        self._ids: EventIds | None = None
+        self._next_boot: asyncio.Future[None] | None = None
+        self.event_ids: Iterator[int] = NotStarted()
         self._database_lock: DatabaseLock | None = None
         # Background jobs (retention, nick protection) cancelled at stop.
         self.tasks: set[asyncio.Future[None]] = set()
@@ -143,6 +148,7 @@ class Server:
             hasher=self.password_hasher,
             scram_iterations=self.config.accounts.scram_iterations,
         )
+        await self._take_next_boot()  # before any event: startup hooks make some
         for hook in self.hooks.startup:
             await hook(self)
         loop = asyncio.get_running_loop()
@@ -339,12 +345,31 @@ class Server:
         if watchers:
             deliver(watchers, self.name, "730", ["*", user.source])
 
+    async def _take_next_boot(self) -> None:
+        """Draw event ids from a new boot number (at start, and when the
+        current boot has used half of its ids)."""
+        self._ids = EventIds(await self.store.history.start_boot())
+        self.event_ids = self._ids.counter
+
+    def _renew_boot_if_due(self) -> None:
+        if self._next_boot is None and self._ids is not None and self._ids.running_low():
+            self._next_boot = self.spawn(self._take_next_boot())
+            self._next_boot.add_done_callback(self._boot_renewed)
+
+    def _boot_renewed(self, done: asyncio.Future[None]) -> None:
+        """A failed renewal (the database away) is tried again a second later."""
+        self._next_boot = None
+        if not done.cancelled() and done.exception() is not None:
+            self.log_failure("taking the next boot number", done.exception())
+
     async def _housekeep(self) -> None:
-        """Registration and ping timeouts, checked for everyone once a second."""
+        """Registration and ping timeouts, checked for everyone once a
+        second; a new boot number when the event ids run low."""
         limits = self.config.limits
         ping_line = f"PING :{self.name}\r\n".encode()
         while True:
             await asyncio.sleep(HOUSEKEEPING_INTERVAL)
+            self._renew_boot_if_due()
             now = time.monotonic()
             wall = time.time()
             for user in list(self.world.connections):

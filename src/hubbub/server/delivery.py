@@ -9,10 +9,8 @@ object. Nothing here awaits.
 
 from __future__ import annotations
 
-import itertools
-import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 
 from hubbub.protocol.message import escape_tag_value, serialize_body
@@ -28,11 +26,6 @@ CAP_TAG_BITS = {
     "message-tags": TAG_MESSAGE_TAGS,
     "account-tag": TAG_ACCOUNT,
 }
-
-# msgid = boot prefix + counter: unique per server run, and cheap.
-_BOOT = os.urandom(4).hex()
-_counter = itertools.count(1)
-
 
 _second_cache: list[object] = [-1, ""]
 
@@ -78,12 +71,16 @@ def compute_tag_mask(caps: AbstractSet[str]) -> int:
 class Event:
     """The tags one event carries; rendered lazily per recipient variant.
     Nothing is formatted until a recipient asks for it: most of the cost of
-    a small message was its tags."""
+    a small message was its tags.
 
-    __slots__ = ("_msgid", "_seq", "account", "at", "bot", "client_tags")
+    ``ids`` is the server's ``event_ids``: the event's id is the history row
+    id of the message, and its msgid the id's text (``protocol.msgid``)."""
+
+    __slots__ = ("_msgid", "account", "at", "bot", "client_tags", "id")
 
     def __init__(
         self,
+        ids: Iterator[int],
         sender: User | None = None,
         client_tags: dict[str, str] | None = None,
         at: float | None = None,
@@ -93,7 +90,7 @@ class Event:
             if at < _earliest[0]:
                 at = _earliest[0]
         self.at = at
-        self._seq = next(_counter)
+        self.id: int | None = next(ids)
         self._msgid: str | None = None
         self.account = sender.account if sender is not None else None
         self.bot = sender is not None and "B" in sender.modes
@@ -105,13 +102,15 @@ class Event:
         message-tags is neither tagged nor stored, so it never needs one."""
         msgid = self._msgid
         if msgid is None:
-            msgid = self._msgid = f"{_BOOT}{self._seq:x}"
+            msgid = self._msgid = f"H{self.id}"  # protocol.msgid.msgid, inlined
         return msgid
 
     @msgid.setter
     def msgid(self, value: str) -> None:
-        """Another node's message keeps the msgid its origin gave it (cluster)."""
+        """Another node's message keeps the msgid its origin gave it
+        (cluster): it has no id of this server's."""
         self._msgid = value
+        self.id = None
 
     def tag_prefix(self, mask: int) -> str:
         """``@tags `` for a recipient whose tag mask is ``mask`` ('' if none)."""

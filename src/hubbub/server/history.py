@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
+from hubbub.protocol.msgid import msgid as msgid_of
 from hubbub.server.api import ChannelEvent, Context, Delivered
 from hubbub.server.commands.chanserv_channels import registration
 from hubbub.server.delivery import boundary_ms
@@ -77,6 +78,7 @@ def record_delivery(delivered: Delivered) -> None:
         delivered.text,
         delivered.stored_tags or event.client_tags,
         parties,
+        row_id=event.id,
     )
     try:
         server.store.history.append(record)
@@ -88,7 +90,9 @@ def record_event(happened: ChannelEvent) -> None:
     """The ``channel_event`` hook: store a JOIN, PART, KICK, QUIT, NICK,
     TOPIC or MODE for draft/event-playback. One record per channel; msgids
     are unique in the store, so a QUIT or NICK seen in several channels is
-    filed under ``<msgid>`` in the first and ``<msgid>-<n>`` in the others."""
+    filed under the event's msgid in the first and under a new id of this
+    server's in each of the others (an id drawn now, so that it sorts after
+    what the channel stored before it)."""
     server = happened.server
     if not server.config.history.enabled:
         return
@@ -98,10 +102,21 @@ def record_event(happened: ChannelEvent) -> None:
     command = cast(HistoryCommand, happened.command)
     try:
         for index, channel in enumerate(happened.channels):
-            msgid = event.msgid if index == 0 else f"{event.msgid}-{index}"
+            if index == 0:
+                msgid, row_id = event.msgid, event.id
+            else:
+                row_id = next(server.event_ids)
+                msgid = msgid_of(row_id)
             server.store.history.append(
                 HistoryRecord(
-                    msgid, time_ms, happened.source, event.account, channel.name, command, text
+                    msgid,
+                    time_ms,
+                    happened.source,
+                    event.account,
+                    channel.name,
+                    command,
+                    text,
+                    row_id=row_id,
                 )
             )
     except RuntimeError:  # the store is closing: the server is going down

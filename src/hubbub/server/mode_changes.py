@@ -155,7 +155,7 @@ def set_modes(
     if applied:
         for group in split_mode_lines(f":{setter} MODE {channel.name}", applied):
             params = [channel.name, *format_changes(group)]
-            event = Event(actor)
+            event = Event(server.event_ids, actor)
             line = partial(deliver, source=setter, command="MODE", params=params, event=event)
             tell_members(server, channel.members, line, actor=actor, channels=[channel])
             if not mirrored:  # another node's change: its node stored the event

@@ -5,7 +5,9 @@ keyed by account id (``@<id>``) still finds its account.
 
 Both databases are first brought to the newest schema by the same
 migrations; the copy is one transaction on PostgreSQL, so a failure leaves
-it empty, and the sequences are moved past the copied ids afterwards."""
+it empty, and the sequences are moved past the copied ids afterwards
+(history's past the ids of messages whose msgid is not derived, the only
+ones it numbers: protocol/msgid.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hubbub.protocol.msgid import FIRST_ID
 from hubbub.store.engine import postgresql_engine, sqlite_engine
 from hubbub.store.errors import StoreError
 from hubbub.store.migrate import upgrade
@@ -71,9 +74,10 @@ async def _copy_table(src: AsyncConnection, dst: AsyncConnection, table: Table) 
 
 async def _move_sequence(dst: AsyncConnection, table: Table) -> None:
     """The next id PostgreSQL hands out comes after the copied ones."""
+    below = f" WHERE id < {FIRST_ID}" if table.name == "history" else ""
     await dst.execute(
         text(
             f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'),"
-            f" COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+            f" COALESCE((SELECT MAX(id) FROM {table.name}{below}), 0) + 1, false)"
         )
     )

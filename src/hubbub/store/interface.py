@@ -230,6 +230,11 @@ class HistoryStore(Protocol):
     async def find(self, msgid: str) -> HistoryRecord | None:
         """The stored message ``msgid`` (buffered ones included), or None."""
 
+    async def start_boot(self) -> int:
+        """A boot number no server sharing this database had before: a
+        server's event ids, and so its msgids, begin with it
+        (protocol/msgid.py)."""
+
     async def targets(
         self,
         viewer: str,

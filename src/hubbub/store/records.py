@@ -111,6 +111,10 @@ class HistoryRecord(NamedTuple):
     text: str
     tags: Mapping[str, str] = _NO_TAGS
     parties: tuple[str, str] | None = None
+    # The event id this server's msgid was made from (protocol/msgid.py),
+    # which the store uses as the row id without reading the msgid; None:
+    # the store reads the msgid (a record from elsewhere).
+    row_id: int | None = None
 
     @property
     def time(self) -> datetime:

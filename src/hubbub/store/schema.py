@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    column,
 )
 
 metadata = MetaData(
@@ -140,11 +141,26 @@ server_bans = Table(
     UniqueConstraint("kind", "mask_key"),
 )
 
+# One row per server start (migration 0010): its id is the boot number the
+# server's event ids begin with, so msgids are unique across restarts and
+# across the cluster nodes that share the database (protocol/msgid.py).
+boots = Table(
+    "boots",
+    metadata,
+    Column("id", RowId, primary_key=True),
+    Column("started_at", BigInteger, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# A message whose msgid is derived from its id (protocol/msgid.py: every
+# message of a server since migration 0010) has a NULL msgid; others (older
+# rows, imports) keep theirs as text, unique, with ids below
+# protocol.msgid.FIRST_ID.
 history = Table(
     "history",
     metadata,
     Column("id", RowId, primary_key=True),
-    Column("msgid", String(64), nullable=False, unique=True),
+    Column("msgid", String(64)),
     Column("target_key", String(255), nullable=False),
     Column("target", String(255), nullable=False),
     Column("time_ms", BigInteger, nullable=False),
@@ -156,6 +172,13 @@ history = Table(
     Column("party_a", String(64)),
     Column("party_b", String(64)),
     Index("ix_history_target_time", "target_key", "time_ms", "id"),
+    Index(
+        "uq_history_msgid",
+        "msgid",
+        unique=True,
+        sqlite_where=column("msgid").isnot(None),
+        postgresql_where=column("msgid").isnot(None),
+    ),
 )
 
 # The private conversations each party (account party key or guest's folded

@@ -7,23 +7,37 @@ relaying the message did (docs/performance.md, "History writes off the
 loop"), and a thread would fight the loop for the GIL at every row.
 
 Run as a script (``python -P writer_process.py DATABASE``): it imports only
-the standard library and ``hubbub.protocol.casemap``, never ``hubbub.store``
-(whose package imports SQLAlchemy and argon2: seconds on a busy machine).
+the standard library, ``hubbub.protocol.casemap`` and ``hubbub.protocol.msgid``,
+never ``hubbub.store`` (whose package imports SQLAlchemy and argon2: seconds
+on a busy machine).
 
-Frames on stdin: ``<QI`` (batch number, payload length) then the payload,
-UTF-8 fields separated by NUL (which no IRC line, and so no stored field, can
-hold). Each item of a batch starts with its kind:
+A message whose msgid is derived (``protocol.msgid``: every message a server
+made since migration 0010) is stored under the id it names, with a NULL
+msgid. The server sends the ids of its own messages as binary integers:
+decoding msgids here, in Python, cost more than dropping the msgid index
+saved. Any other msgid is
+stored as text, under an id below every boot's, one more than the highest
+such id (SQLite's own choice, the highest id in the table plus one, would
+fall inside the current boot's ids and take the place of a later message).
+
+Frames on stdin: ``<QII`` (batch number, payload length, count of ids) then
+the payload, UTF-8 fields separated by NUL (which no IRC line, and so no
+stored field, can hold), then the ids, native 64-bit integers (``array``
+``q``: the same machine). Each item of a batch starts with its kind:
 
 * ``m`` and ten fields: msgid, time_ms, sender, account ("" for none),
   target, command, text, tags (JSON, "" for none), then the two parties
-  ("" and "" for a channel message);
+  ("" and "" for a channel message); the msgid is checked here;
+* ``d`` and the same ten fields, the msgid empty: a message whose msgid
+  the server made from an event id (``HistoryRecord.row_id``), stored
+  under the next of the ids;
 * ``f`` and a target key: delete that channel's history;
-* ``r`` and a msgid: delete that message (a redaction);
+* ``r`` and a msgid: delete that message (a redaction, by id if derived);
 * ``p``: forget which conversations are known (retention deleted some).
 
 The whole batch is one transaction. The reply on stdout is ``<QII``: the
-batch number, how many messages were skipped as duplicates (a msgid seen
-before: a batch resent after this process died is stored once), and the
+batch number, how many messages were skipped as duplicates (an id or msgid
+seen before: a batch resent after this process died is stored once), and the
 length of an error text that follows: empty if the batch was committed, else
 why SQLite refused it. At the end of stdin (the server stopped, or was
 killed) the process exits.
@@ -39,23 +53,32 @@ import struct
 import sys
 import threading
 import time
+from array import array
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from hubbub.protocol.casemap import fold
+from hubbub.protocol.msgid import FIRST_ID, row_id
 
-HEADER = struct.Struct("<QI")
+HEADER = struct.Struct("<QII")
+ROW_ID = "q"  # the ids' array type code
 REPLY = struct.Struct("<QII")
 FIELD_SEPARATOR = "\0"
-MESSAGE, FORGET, REDACT, RESET_PARTIES = "m", "f", "r", "p"
+MESSAGE, DERIVED_MESSAGE, FORGET, REDACT, RESET_PARTIES = "m", "d", "f", "r", "p"
 MESSAGE_FIELDS = 10  # after the kind
 
-_INSERT = (
-    "INSERT OR IGNORE INTO history (msgid, target_key, target, time_ms, sender, account,"
-    " command, text, tags, party_a, party_b) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_COLUMNS = "target_key, target, time_ms, sender, account, command, text, tags, party_a, party_b"
+# Two statements, so a derived row binds no NULL msgid: binding None costs
+# CPython's sqlite3 a failed adapter lookup, about a sixth of the row's insert.
+_INSERT_DERIVED = f"INSERT OR IGNORE INTO history (id, {_COLUMNS}) VALUES ({', '.join('?' * 11)})"
+_INSERT_TEXT = (
+    f"INSERT OR IGNORE INTO history (id, msgid, {_COLUMNS}) VALUES ({', '.join('?' * 12)})"
 )
+_HIGHEST_UNDERIVED = f"SELECT MAX(id) FROM history WHERE id < {FIRST_ID}"
 _INSERT_PARTY = "INSERT OR IGNORE INTO history_parties (party_key, conversation_key) VALUES (?, ?)"
 _DELETE_TARGET = "DELETE FROM history WHERE target_key = ?"
 _DELETE_MESSAGE = "DELETE FROM history WHERE msgid = ?"
+_DELETE_ROW = "DELETE FROM history WHERE id = ?"
 # Page cache: private messages land all over the conversation index; with
 # SQLite's default 2 MiB a row cost 32 us, with 16 MiB 19 us.
 CACHE_KIB = 16 * 1024
@@ -106,9 +129,9 @@ class Writer:
         self._conn = _connect(path, f"cache_size={-CACHE_KIB}", "wal_autocheckpoint=0")
         self._known_parties: set[tuple[str, str]] = set()
 
-    def apply(self, fields: list[str]) -> int:
+    def apply(self, fields: list[str], ids: Sequence[int]) -> int:
         """Store one batch in one transaction; returns the duplicates skipped."""
-        rows, deletes, parties, reset = self._parse(fields)
+        derived, texts, deletes, parties, reset = self._parse(fields, ids)
         conn = self._conn
         while True:
             try:
@@ -119,13 +142,17 @@ class Writer:
                     raise
                 time.sleep(0.01)  # the lock outlived the busy timeout: wait again
         try:
+            if texts:
+                self._number(texts)
             skipped = 0
-            start = 0
-            for position, statement, key in deletes:
-                skipped += self._insert(rows[start:position])
+            derived_start = texts_start = 0
+            for derived_end, texts_end, statement, key in deletes:
+                skipped += self._insert(_INSERT_DERIVED, derived[derived_start:derived_end])
+                skipped += self._insert(_INSERT_TEXT, texts[texts_start:texts_end])
                 conn.execute(statement, (key,))
-                start = position
-            skipped += self._insert(rows[start:])
+                derived_start, texts_start = derived_end, texts_end
+            skipped += self._insert(_INSERT_DERIVED, derived[derived_start:])
+            skipped += self._insert(_INSERT_TEXT, texts[texts_start:])
             if reset:
                 self._known_parties.clear()
             new_parties = parties - self._known_parties
@@ -140,28 +167,48 @@ class Writer:
         self._known_parties |= new_parties
         return skipped
 
-    def _insert(self, rows: list[tuple[object, ...]]) -> int:
+    def _number(self, texts: list[tuple[object, ...]]) -> None:
+        """Give the rows whose msgid is not derived ids after the highest
+        id below the derived ones."""
+        (highest,) = self._conn.execute(_HIGHEST_UNDERIVED).fetchone()
+        first = (highest or 0) + 1
+        if first + len(texts) > FIRST_ID:
+            raise ValueError("no ids left for messages whose msgid is not derived")
+        texts[:] = [(first + n, *row[1:]) for n, row in enumerate(texts)]
+
+    def _insert(self, statement: str, rows: list[tuple[object, ...]]) -> int:
         if not rows:
             return 0
         before = self._conn.total_changes
-        self._conn.executemany(_INSERT, rows)
+        self._conn.executemany(statement, rows)
         return len(rows) - (self._conn.total_changes - before)
 
     @staticmethod
     def _parse(
         fields: list[str],
-    ) -> tuple[list[tuple[object, ...]], list[tuple[int, str, str]], set[tuple[str, str]], bool]:
-        """Rows to insert, delete requests (with the row count before each,
-        the statement and its key), the (party, conversation) pairs seen, and
-        whether a reset came."""
-        rows: list[tuple[object, ...]] = []
-        deletes: list[tuple[int, str, str]] = []
+        ids: Sequence[int],
+    ) -> tuple[
+        list[tuple[object, ...]],
+        list[tuple[object, ...]],
+        list[tuple[int, int, str, object]],
+        set[tuple[str, str]],
+        bool,
+    ]:
+        """Rows to insert: those whose msgid is derived (id first: the
+        next of ``ids`` for a ``d`` item), the others (id still None, then
+        the msgid); delete requests (with the
+        count of each kind of row before it, the statement and its key); the
+        (party, conversation) pairs seen; whether a reset came."""
+        derived_rows: list[tuple[object, ...]] = []
+        texts: list[tuple[object, ...]] = []
+        deletes: list[tuple[int, int, str, object]] = []
         filings: set[tuple[str, str | None, str | None]] = set()
         reset = False
+        next_id = iter(ids).__next__
         i, end = 0, len(fields)
         while i < end:
             kind = fields[i]
-            if kind == MESSAGE:
+            if kind in (DERIVED_MESSAGE, MESSAGE):
                 msgid, time_ms, sender, account, target, command, text, tags, first, second = (
                     fields[i + 1 : i + 1 + MESSAGE_FIELDS]
                 )
@@ -170,26 +217,34 @@ class Writer:
                 key, party_a, party_b = filing
                 if party_a is not None:
                     filings.add(filing)
-                rows.append(
-                    (
-                        msgid,
-                        key,
-                        target,
-                        int(time_ms),
-                        sender,
-                        account or None,
-                        command,
-                        text,
-                        tags or "{}",
-                        party_a,
-                        party_b,
-                    )
+                derived = next_id() if kind == DERIVED_MESSAGE else row_id(msgid)
+                row = (
+                    derived,
+                    key,
+                    target,
+                    int(time_ms),
+                    sender,
+                    account or None,
+                    command,
+                    text,
+                    tags or "{}",
+                    party_a,
+                    party_b,
                 )
+                if derived is None:
+                    texts.append((None, msgid, *row[1:]))
+                else:
+                    derived_rows.append(row)
             elif kind == FORGET:
-                deletes.append((len(rows), _DELETE_TARGET, fields[i + 1]))
+                deletes.append((len(derived_rows), len(texts), _DELETE_TARGET, fields[i + 1]))
                 i += 2
             elif kind == REDACT:
-                deletes.append((len(rows), _DELETE_MESSAGE, fields[i + 1]))
+                msgid = fields[i + 1]
+                derived = row_id(msgid)
+                if derived is None:
+                    deletes.append((len(derived_rows), len(texts), _DELETE_MESSAGE, msgid))
+                else:
+                    deletes.append((len(derived_rows), len(texts), _DELETE_ROW, derived))
                 i += 2
             elif kind == RESET_PARTIES:
                 reset = True
@@ -197,7 +252,7 @@ class Writer:
             else:
                 raise ValueError(f"unknown item kind {kind!r}")
         parties = {(party, key) for key, *both in filings for party in both if party is not None}
-        return rows, deletes, parties, reset
+        return derived_rows, texts, deletes, parties, reset
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -244,12 +299,14 @@ def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
         header = _read_exactly(requests, HEADER.size)
         if header is None:
             return
-        number, length = HEADER.unpack(header)
-        payload = _read_exactly(requests, length)
+        number, length, count = HEADER.unpack(header)
+        ids = array(ROW_ID)
+        payload = _read_exactly(requests, length + count * ids.itemsize)
         if payload is None:
             return  # the server died mid-frame: that batch it will not expect
+        ids.frombytes(payload[length:])
         try:
-            skipped = writer.apply(payload.decode().split(FIELD_SEPARATOR))
+            skipped = writer.apply(payload[:length].decode().split(FIELD_SEPARATOR), ids)
             reply = REPLY.pack(number, skipped, 0)
         except (sqlite3.Error, ValueError) as exc:
             error = str(exc).encode()

@@ -36,14 +36,6 @@ log = logging.getLogger(__name__)
 SPLIT_REASON = "*.net *.split"
 
 
-def _event(sender: User | None, fields: dict[str, Any]) -> Event:
-    """The origin's tags: same msgid, same time, same client tags."""
-    event = Event(sender, fields.get("tags") or {}, at=fields.get("at"))
-    if "id" in fields:
-        event.msgid = str(fields["id"])
-    return event
-
-
 class RemoteCounts:
     """How many users the other nodes have, and of which user modes (LUSERS),
     kept as they come and go instead of counted at every registration."""
@@ -74,6 +66,13 @@ class Mirror:
         self.incarnations: dict[str, str] = {}  # node -> its current run
         self.servers: dict[str, tuple[str, str]] = {}  # node -> (server name, description)
         self.counts = RemoteCounts()
+
+    def _event(self, sender: User | None, fields: dict[str, Any]) -> Event:
+        """The origin's tags: same msgid, same time, same client tags."""
+        event = Event(self.server.event_ids, sender, fields.get("tags") or {}, at=fields.get("at"))
+        if "id" in fields:
+            event.msgid = str(fields["id"])
+        return event
 
     # --- nodes ------------------------------------------------------------
     def saw_node(self, node: str, incarnation: str) -> None:
@@ -169,7 +168,7 @@ class Mirror:
         old_source, old_nick = user.source, user.nick
         self.server.notify_monitors_offline(user)
         world.set_nick(user, new)
-        deliver(_local(recipients), old_source, "NICK", [new], _event(user, event))
+        deliver(_local(recipients), old_source, "NICK", [new], self._event(user, event))
         world.whowas.appendleft(
             WhowasEntry(old_nick, user.user, user.host, user.realname, time.time())
         )
@@ -204,7 +203,7 @@ class Mirror:
             "extended-join",
             (user.source, "JOIN", [channel.name, account, user.realname]),
             (user.source, "JOIN", [channel.name]),
-            _event(user, event),
+            self._event(user, event),
         )
         if prefix and local:  # the JOIN line cannot say it: a server MODE does
             modes = "+" + "".join(m for m in PREFIX_MODES if m in prefix)
@@ -221,7 +220,7 @@ class Mirror:
             return
         reason = str(event.get("r", ""))
         params = [channel.name, reason] if reason else [channel.name]
-        deliver(_local(channel.members), user.source, "PART", params, _event(user, event))
+        deliver(_local(channel.members), user.source, "PART", params, self._event(user, event))
         self.server.world.remove_member(channel, user)
 
     def _on_kick(self, event: dict[str, Any]) -> None:
@@ -231,7 +230,9 @@ class Mirror:
         if target is None or channel is None or target not in channel.members:
             return
         params = [channel.name, target.nick, str(event["r"])]
-        deliver(_local(channel.members), str(event["src"]), "KICK", params, _event(None, event))
+        deliver(
+            _local(channel.members), str(event["src"]), "KICK", params, self._event(None, event)
+        )
         self.server.world.remove_member(channel, target)
 
     def _on_quit(self, event: dict[str, Any]) -> None:
@@ -267,14 +268,16 @@ class Mirror:
                 return
             recipients, name = [target], target.nick
         if "ml" in event:
-            _deliver_multiline(sender, cmd, name, text, str(event["ml"]), recipients, event)
+            _deliver_multiline(
+                sender, cmd, name, text, str(event["ml"]), recipients, self._event(sender, event)
+            )
             return
         if cmd == "TAGMSG":
             recipients = [m for m in recipients if m.tag_mask & TAG_MESSAGE_TAGS]
             body = f":{sender.source} TAGMSG {name}"
         else:
             body = f":{sender.source} {cmd} {name} :{text}"
-        deliver_body(recipients, body, _event(sender, event))
+        deliver_body(recipients, body, self._event(sender, event))
 
     def _on_topic(self, event: dict[str, Any]) -> None:
         channel = self.server.world.find_channel(str(event["ch"]))
@@ -286,7 +289,9 @@ class Mirror:
         if event.get("burst"):
             return
         params = [channel.name, channel.topic]
-        deliver(_local(channel.members), channel.topic_by, "TOPIC", params, _event(None, event))
+        deliver(
+            _local(channel.members), channel.topic_by, "TOPIC", params, self._event(None, event)
+        )
 
     def _on_mode(self, event: dict[str, Any]) -> None:
         channel = self.server.world.find_channel(str(event["ch"]))
@@ -337,7 +342,7 @@ class Mirror:
         user.away = event.get("away")
         watchers = connections_with(_local(self.server.world.neighbours(user)), "away-notify")
         params = [user.away] if user.away is not None else []
-        deliver(watchers, user.source, "AWAY", params, _event(user, event))
+        deliver(watchers, user.source, "AWAY", params, self._event(user, event))
 
     def _on_account(self, event: dict[str, Any]) -> None:
         user = self.users.get(str(event["u"]))
@@ -347,7 +352,7 @@ class Mirror:
         user.history_party = event.get("party")  # how history files its messages
         watchers = connections_with(_local(self.server.world.neighbours(user)), "account-notify")
         params = [user.account or "*"]
-        deliver(watchers, user.source, "ACCOUNT", params, _event(user, event))
+        deliver(watchers, user.source, "ACCOUNT", params, self._event(user, event))
 
     def _on_invite(self, event: dict[str, Any]) -> None:
         """An INVITE elsewhere: recorded here too (the target's node lets it
@@ -382,7 +387,7 @@ class Mirror:
             audience = [other] if other is not None else []
         params = [str(param) for param in event["params"]]
         told = connections_with(audience, REDACTION_CAP)
-        deliver(told, sender.source, "REDACT", params, _event(sender, event))
+        deliver(told, sender.source, "REDACT", params, self._event(sender, event))
 
     def _on_meta(self, event: dict[str, Any]) -> None:
         target: User | Channel | None
@@ -422,7 +427,7 @@ class Mirror:
             str(event["r"]),
             source=str(event["src"]),
             actor=None,
-            mirrored=_event(None, event),
+            mirrored=self._event(None, event),
         )
         send_join_replies(self.server, channel, _local(fallback))
 
@@ -434,7 +439,11 @@ class Mirror:
             self.counts.modes.subtract(user.modes)
         world = self.server.world
         deliver(
-            _local(world.neighbours(user)), user.source, "QUIT", [reason], _event(user, event or {})
+            _local(world.neighbours(user)),
+            user.source,
+            "QUIT",
+            [reason],
+            self._event(user, event or {}),
         )
         self.server.notify_monitors_offline(user)
         world.remove_user(user)
@@ -447,12 +456,12 @@ def _deliver_multiline(
     text: str,
     layout: str,
     recipients: list[User],
-    event: dict[str, Any],
+    event: Event,
 ) -> None:
     """A draft/multiline message: a batch to those with the cap, the lines
     to the others, one msgid (the origin's), as on the sender's node."""
     lines = multiline_form.split(text, layout) or [(line, False) for line in text.split("\n")]
-    forms = Forms(sender.source, command, target, lines, _event(sender, event))
+    forms = Forms(sender.source, command, target, lines, event)
     for recipient in expand(recipients):
         for line in forms.lines_for(recipient):
             recipient.sink.write(line)

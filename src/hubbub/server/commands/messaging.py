@@ -144,7 +144,7 @@ def _to_channel(
     if reason is not None:
         ctx.reply(rpl.ERR_CANNOTSENDTOCHAN, channel.name, reason)
         return
-    event = Event(user, tags)
+    event = Event(ctx.server.event_ids, user, tags)
     body, text = _body(user.source, cmd, target, text)
     order = ctx.server.hooks.message_order
     if not status and order and order[0].holding():
@@ -211,7 +211,7 @@ def _to_nick(
         if cmd != "NOTICE":  # no error replies to a NOTICE (RFC 2812 3.3.2)
             ctx.reply(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
         return None
-    event = Event(user, tags)
+    event = Event(ctx.server.event_ids, user, tags)
     body, text = _body(user.source, cmd, other.nick, text)
     if other is user:
         # To oneself: it arrives as anyone's message would (on every device

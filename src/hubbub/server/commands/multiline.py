@@ -111,7 +111,7 @@ def _deliver(ctx: Context, opened: OpenBatch) -> None:
             return
         target = stored_target = other.nick
         recipients = [] if other is user else [other]
-    event = Event(user, opened.tags)
+    event = Event(server.event_ids, user, opened.tags)
     lines = opened.lines
     form = Forms(user.source, opened.command, target, lines, event)
     conn = ctx.conn

@@ -136,7 +136,7 @@ def wallops(ctx: Context, msg: Message) -> None:
     recipients = [u for u in ctx.server.world.users.values() if u.registered and "w" in u.modes]
     if user not in recipients:
         recipients.append(user)
-    deliver(recipients, user.source, "WALLOPS", [text], Event(user))
+    deliver(recipients, user.source, "WALLOPS", [text], Event(ctx.server.event_ids, user))
 
 
 @command("REHASH", oper=True)

@@ -125,7 +125,13 @@ async def _redact(
     if user not in audience:
         audience.append(user)
     params = [target, msgid] if reason is None else [target, msgid, reason]
-    deliver(connections_with(audience, CAP), user.source, "REDACT", params, Event(user))
+    deliver(
+        connections_with(audience, CAP),
+        user.source,
+        "REDACT",
+        params,
+        Event(ctx.server.event_ids, user),
+    )
     other = private[1] if private is not None else None
     for hook in ctx.server.hooks.redacted:
         hook(ctx, channel, other, params)

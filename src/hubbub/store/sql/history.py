@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hubbub.protocol.msgid import LAST_BOOT
 from hubbub.store.batching import BatchWriter
+from hubbub.store.errors import StoreError
 from hubbub.store.keys import (
     history_key,
     name_key,
@@ -33,7 +34,7 @@ from hubbub.store.keys import (
     party_account_id,
 )
 from hubbub.store.records import MESSAGE_COMMANDS, HistoryRecord, HistoryTarget, Selector
-from hubbub.store.schema import accounts, history, history_parties
+from hubbub.store.schema import accounts, boots, history, history_parties
 from hubbub.store.sql import history_postgresql
 from hubbub.store.sql import history_rows as hr
 from hubbub.store.sql.uncancellable import uncancellable
@@ -101,7 +102,11 @@ class SqlHistory:
         # not one that calls it.
         self.congested: Callable[[], bool] = self._buffer.congested
         database = engine.url.database
-        self._link = WriterLink(database) if engine.dialect.name == "sqlite" and database else None
+        self._link: WriterLink | None = None
+        if engine.dialect.name == "sqlite":
+            if not database:
+                raise StoreError("history on SQLite needs a database file")
+            self._link = WriterLink(database)
 
     def start(self) -> None:
         self._buffer.start()
@@ -134,10 +139,19 @@ class SqlHistory:
         """Delete one message; queued like ``forget``."""
         self._buffer.append(_Redact(msgid))
 
+    async def start_boot(self) -> int:
+        """A new boot number, never handed out before by this database."""
+        async with self._engine.begin() as conn:
+            query = insert(boots).values(started_at=to_ms(utcnow())).returning(boots.c.id)
+            boot = int((await conn.execute(query)).scalar_one())
+        if boot > LAST_BOOT:
+            raise StoreError(f"boot number {boot} is past the last one, {LAST_BOOT}")
+        return boot
+
     async def find(self, msgid: str) -> HistoryRecord | None:
         """The stored message ``msgid`` (buffered ones included), or None."""
         await self.flush()
-        query = select(history).where(history.c.msgid == msgid)
+        query = select(history).where(hr.is_message(msgid))
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).one_or_none()
         return None if row is None else hr.record(row)
@@ -341,7 +355,7 @@ class SqlHistory:
             ms = to_ms(selector)
             return _Bounds(low=(ms, 0), high=(ms, _ID_MAX))
         query = select(history.c.time_ms, history.c.id).where(
-            history.c.target_key == key, history.c.msgid == selector
+            history.c.target_key == key, hr.is_message(selector)
         )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).one_or_none()
@@ -375,7 +389,7 @@ class SqlHistory:
 
     async def _write(self, batch: builtins.list[_Item]) -> None:
         """SQLite: the whole batch, in order, in one transaction of the
-        writer process. Elsewhere: the records between forget requests in
+        writer process. PostgreSQL: the records between forget requests in
         one transaction each, each request after the records before it."""
         if self._link is not None:
             await self._write_in_process(self._link, batch)
@@ -393,19 +407,20 @@ class SqlHistory:
                     await conn.execute(delete(history).where(history.c.target_key == item.key))
             elif isinstance(item, _Redact):
                 async with self._engine.begin() as conn:
-                    await conn.execute(delete(history).where(history.c.msgid == item.msgid))
+                    await conn.execute(delete(history).where(hr.is_message(item.msgid)))
         if records:
             await self._write_records(records)
 
     @staticmethod
     async def _write_in_process(link: WriterLink, batch: builtins.list[_Item]) -> None:
         fields: builtins.list[str] = []
+        ids: builtins.list[int] = []
         records: builtins.list[HistoryRecord] = []
         for item in batch:
             if type(item) is HistoryRecord:
                 records.append(item)
                 continue
-            encode_records(records, fields)
+            encode_records(records, fields, ids)
             records = []
             if isinstance(item, _Forget):
                 encode_forget(item.key, fields)
@@ -413,44 +428,13 @@ class SqlHistory:
                 encode_redact(item.msgid, fields)
             else:
                 encode_reset_parties(fields)
-        encode_records(records, fields)
-        skipped = await link.write(fields)
+        encode_records(records, fields, ids)
+        skipped = await link.write(fields, ids)
         if skipped:
             log.warning("history: dropped %d message(s) with a duplicate msgid", skipped)
 
     async def _write_records(self, batch: builtins.list[HistoryRecord]) -> None:
-        """One transaction (PostgreSQL: ``history_postgresql``); elsewhere, if
-        a row is refused (a msgid seen before), the batch is written row by row."""
-        rows = [hr.row(record) for record in batch]
-        if self._engine.dialect.name == "postgresql":
-            await history_postgresql.write_rows(self._engine, rows)
-            return
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(insert(history), rows)
-        except IntegrityError:
-            for row in rows:
-                try:
-                    async with self._engine.begin() as conn:
-                        await conn.execute(insert(history), row)
-                except IntegrityError:
-                    log.warning("history: dropped a message with duplicate msgid %s", row["msgid"])
-        parties = {
-            (row[column], row["target_key"])
-            for row in rows
-            if row["party_a"] is not None
-            for column in ("party_a", "party_b")
-        }
-        for party, conversation in parties:
-            try:
-                async with self._engine.begin() as conn:
-                    await conn.execute(
-                        insert(history_parties).values(
-                            party_key=party, conversation_key=conversation
-                        )
-                    )
-            except IntegrityError:
-                pass  # they have talked before
+        await history_postgresql.write_rows(self._engine, [hr.row(record) for record in batch])
 
 
 async def _account_names(conn: AsyncConnection, parties: Iterable[str]) -> dict[str, str]:

@@ -5,7 +5,12 @@ the second core; PostgreSQL already does its work in its own server
 processes, and asyncpg only encodes the rows here, so the batch is sent on
 the event loop as one multi-row ``INSERT ... ON CONFLICT DO NOTHING``: a
 batch resent after an error, or a msgid another node stored first, is a
-no-op rather than a failed batch."""
+no-op rather than a failed batch (a derived msgid conflicts on the row id,
+any other on the partial unique msgid index).
+
+A row whose msgid is not derived takes its id from the table's sequence,
+which only these rows advance: it stays below every boot's ids
+(protocol/msgid.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +32,11 @@ async def write_rows(engine: AsyncEngine, rows: list[dict[str, Any]]) -> None:
     }
     # Sorted: two nodes inserting the same pairs take their locks in one order.
     parties = [{"party_key": p, "conversation_key": k} for p, k in sorted(pairs)]
+    derived = [row for row in rows if row["id"] is not None]
+    others = [{k: v for k, v in row.items() if k != "id"} for row in rows if row["id"] is None]
     async with engine.begin() as conn:
-        await conn.execute(insert(history).on_conflict_do_nothing(index_elements=["msgid"]), rows)
+        for batch in (derived, others):
+            if batch:
+                await conn.execute(insert(history).on_conflict_do_nothing(), batch)
         if parties:
             await conn.execute(insert(history_parties).on_conflict_do_nothing(), parties)

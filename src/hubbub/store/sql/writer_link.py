@@ -14,12 +14,14 @@ import json
 import logging
 import os
 import sys
+from array import array
 from pathlib import Path
 
 import hubbub
 from hubbub.store import writer_process
 from hubbub.store.records import HistoryRecord
 from hubbub.store.writer_process import (
+    DERIVED_MESSAGE,
     FIELD_SEPARATOR,
     FORGET,
     HEADER,
@@ -27,6 +29,7 @@ from hubbub.store.writer_process import (
     REDACT,
     REPLY,
     RESET_PARTIES,
+    ROW_ID,
 )
 
 log = logging.getLogger(__name__)
@@ -40,14 +43,23 @@ class BatchRefused(Exception):
     """SQLite refused a batch; the text is its reason."""
 
 
-def encode_records(records: list[HistoryRecord], out: list[str]) -> None:
-    """Append ``records`` to ``out`` as writer fields (``writer_process``)."""
+def encode_records(records: list[HistoryRecord], out: list[str], ids: list[int]) -> None:
+    """Append ``records`` to ``out`` as writer fields (``writer_process``),
+    and the row ids the server gave them to ``ids`` (their msgid field is
+    left empty: the writer does not need it)."""
+    add_id = ids.append
     for record in records:
         parties = record.parties
         tags = record.tags
+        row_id = record.row_id
+        if row_id is None:
+            kind, msgid = MESSAGE, record.msgid
+        else:
+            kind, msgid = DERIVED_MESSAGE, ""
+            add_id(row_id)
         out += (
-            MESSAGE,
-            record.msgid,
+            kind,
+            msgid,
             str(record.time_ms),
             record.sender,
             record.account or "",
@@ -86,12 +98,13 @@ class WriterLink:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    async def write(self, fields: list[str]) -> int:
+    async def write(self, fields: list[str], ids: list[int]) -> int:
         """Store one batch; returns the duplicates skipped. Raises
         BatchRefused if SQLite refused it."""
         self._number += 1
-        frame = FIELD_SEPARATOR.join(fields).encode()
-        frame = HEADER.pack(self._number, len(frame)) + frame
+        text = FIELD_SEPARATOR.join(fields).encode()
+        binary = array(ROW_ID, ids).tobytes()
+        frame = HEADER.pack(self._number, len(text), len(ids)) + text + binary
         for _ in range(MAX_STARTS_PER_BATCH):
             process = await self._running()
             try:
