@@ -153,3 +153,22 @@ async def test_a_node_off_the_bus_catches_up_with_bans_when_back(
         await refused_at_registration(cluster, "n2", "victim", "K-lined")  # n2 missed it
         await link.let_back()
         await welcomed_in_the_end(cluster, "n2", "victim", timeout=20)
+
+
+async def test_one_address_is_cloaked_alike_on_every_node(cluster: Cluster) -> None:
+    """The nodes share the first node's cloak key (each has its own data
+    directory, so its own cloak.key): one address shows one cloak, and a
+    K-line on that cloak set on one node matches the address on the other."""
+    cluster.extra = OPERS
+    n1, n2 = await asyncio.gather(cluster.start("n1"), cluster.start("n2"))
+    boss = await oper(cluster, "n1", "boss")
+    here = await n1.client("here", CAPS)
+    there = await n2.client("there", CAPS)
+    await visible(here, "there")
+    hosts = {m.params[5]: m.params[3] for m in await here.ask("WHO *") if m.command == "352"}
+    assert hosts["here"] == hosts["there"], hosts
+    cloak = hosts["there"]
+    assert cloak.endswith(".hubbub") and cloak != HOST
+
+    await boss.ask(f"KLINE 1h ~there@{cloak} :cloaked")
+    await banned(there, "K-lined: cloaked")

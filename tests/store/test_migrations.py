@@ -47,7 +47,7 @@ async def test_an_old_database_is_upgraded_and_keeps_its_data(db_path: Path) -> 
         assert len(await store.history.latest("#chan", None, 5)) == 1
     finally:
         await store.close()
-    assert revision(db_path) == "0010"
+    assert revision(db_path) == "0011"
 
 
 async def test_migrated_schema_matches_the_table_definitions(db_path: Path) -> None:
@@ -103,7 +103,7 @@ async def test_reopening_is_harmless(db_path: Path) -> None:
     for _ in range(2):
         store = await open_store(db_path)
         await store.close()
-    assert revision(db_path) == "0010"
+    assert revision(db_path) == "0011"
 
 
 async def test_every_connection_uses_wal_and_foreign_keys(db_path: Path) -> None:

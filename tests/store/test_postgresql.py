@@ -43,7 +43,7 @@ async def test_migrated_schema_matches_the_table_definitions(postgresql_url: str
         async with engine.connect() as conn:
             assert await conn.run_sync(differences) == []
             version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-        assert version == "0010"
+        assert version == "0011"
     finally:
         await engine.dispose()
 
@@ -56,7 +56,7 @@ async def test_nodes_opening_a_new_database_at_once_migrate_it_once(fresh_url: s
     try:
         async with engine.connect() as conn:
             versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-        assert versions == [("0010",)]
+        assert versions == [("0011",)]
     finally:
         await engine.dispose()
 

@@ -254,6 +254,13 @@ class HistoryStore(Protocol):
         """Keep only the newest ``max_messages`` of every target."""
 
 
+class SecretStore(Protocol):
+    """Secrets the nodes of one network share (the cloak key)."""
+
+    async def adopt(self, name: str, candidate: bytes) -> bytes:
+        """The stored secret ``name``, or ``candidate``, stored, if there is none."""
+
+
 class PresenceStore(Protocol):
     """What an account keeps across its devices and restarts (issue 16):
     read markers, MULTICLIENT/ALWAYS-ON settings, named devices' last-seen
@@ -294,6 +301,9 @@ class Store(Protocol):
 
     @property
     def presence(self) -> PresenceStore: ...
+
+    @property
+    def secrets(self) -> SecretStore: ...
 
     async def flush(self) -> None:
         """Write buffered history now."""

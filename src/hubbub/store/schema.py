@@ -249,3 +249,13 @@ always_on_users = Table(
     Column("modes", String(32), nullable=False),
     Column("channels", Text, nullable=False),  # JSON: [[channel, prefix], ...]
 )
+
+# Secrets the nodes of one network share (migration 0011): the cloak key,
+# so that one address is cloaked alike on every node and a K-line on a
+# cloak matches it everywhere. The first node to start stores its key.
+network_secrets = Table(
+    "network_secrets",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", String(256), nullable=False),
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -36,6 +37,8 @@ from hubbub.server.state import (
 
 if TYPE_CHECKING:
     from hubbub.server.api import ServerApi
+
+log = logging.getLogger(__name__)
 
 RPL_VISIBLEHOST = "396"
 
@@ -238,7 +241,16 @@ class CloakKey:
 
 
 async def _load_cloak_key(server: ServerApi) -> None:
-    server.feature(CloakKey).key = load_or_create_secret(server.config.server.data_dir)
+    """The data directory's key; a cluster node's is the network's, the
+    first node's (the database has it), so that every node cloaks one
+    address alike and a K-line on a cloak matches it on every node."""
+    key = load_or_create_secret(server.config.server.data_dir)
+    if server.config.cluster.node is not None:
+        network_key = await server.store.secrets.adopt("cloak", key)
+        if network_key != key:
+            log.info("cloaking with the network's key from the database, not this node's cloak.key")
+        key = network_key
+    server.feature(CloakKey).key = key
 
 
 def _apply_cloak(ctx: Context) -> None:

@@ -1,4 +1,4 @@
-"""The SQL store: the five parts sharing one engine, started and closed together."""
+"""The SQL store: its parts sharing one engine, started and closed together."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hubbub.store.sql.channels import SqlChannels
 from hubbub.store.sql.history import SqlHistory
 from hubbub.store.sql.metadata import SqlAccountMetadata
 from hubbub.store.sql.presence import SqlPresence
+from hubbub.store.sql.secrets import SqlSecrets
 
 
 class SqlStore:
@@ -34,6 +35,7 @@ class SqlStore:
             engine, Passwords(hasher), self._history, self._channels, scram_iterations
         )
         self._presence = SqlPresence(engine)
+        self._secrets = SqlSecrets(engine)
         self._history.start()
 
     @property
@@ -59,6 +61,10 @@ class SqlStore:
     @property
     def presence(self) -> SqlPresence:
         return self._presence
+
+    @property
+    def secrets(self) -> SqlSecrets:
+        return self._secrets
 
     async def flush(self) -> None:
         await self._history.flush()
