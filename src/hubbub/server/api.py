@@ -210,6 +210,9 @@ class Hooks:
     # after an account was created (REGISTER) or deleted (DROP) here:
     # hook(server, account name)
     account_registered: list[Callable[[ServerApi, str], None]] = field(default_factory=list)
+    # after ChanServ wrote a change to a channel's registration (made, dropped,
+    # access, topic, modes, lists, renamed): hook(server, channel name)
+    registration_written: list[Callable[[ServerApi, str], None]] = field(default_factory=list)
     account_dropped: list[Callable[[ServerApi, str], None]] = field(default_factory=list)
     # a login attempt here took a token from its account's throttle bucket
     # (None: no account's) and its IP's (True), or gave them back (False: it

@@ -23,7 +23,13 @@ from hubbub.server import (
     presence_writer,
     read_markers,
 )
-from hubbub.server.cluster import accounts_sync, backplane, bans_sync, logins_sync
+from hubbub.server.cluster import (
+    accounts_sync,
+    backplane,
+    bans_sync,
+    logins_sync,
+    registrations_sync,
+)
 from hubbub.server.commands import channels, chanserv, nickserv, registration, sasl, serverbans
 
 if TYPE_CHECKING:
@@ -56,3 +62,4 @@ def install_features(server: ServerApi, add: Callable[[object], None]) -> None:
         bans_sync.install(server, plane)  # K/D-lines enforced on every node at once
         accounts_sync.install(server, plane)  # accounts registered elsewhere, known here
         logins_sync.install(server, plane)  # failed logins count network-wide
+        registrations_sync.install(server, plane)  # ChanServ's registrations on every node

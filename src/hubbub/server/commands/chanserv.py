@@ -159,7 +159,7 @@ def _register(ctx: Context, args: list[str]) -> Awaitable[None] | None:
                     entry.set_at,
                 )
 
-    done = state.write(save)
+    done = state.write([reg.name], save)
 
     async def answer() -> None:
         await asyncio.wait([done])
@@ -196,7 +196,7 @@ def _drop(ctx: Context, args: list[str]) -> Awaitable[None] | None:
     state.channels.pop(fold(reg.name), None)
     _forget_history_if_empty(ctx.server, reg.name)
     store = ctx.server.store.channels
-    done = state.write(lambda: store.drop(reg.name))
+    done = state.write([reg.name], lambda: store.drop(reg.name))
 
     async def answer() -> None:
         await asyncio.wait([done])
@@ -225,17 +225,20 @@ def account_deleted(
     told), and run the store's ``delete`` after every earlier ChanServ
     write, so no queued write re-adds what it removes."""
     state = state_of(server)
+    touched = []
     for reg in state.channels.values():
-        reg.access.pop(fold(account), None)
+        if reg.access.pop(fold(account), None) is not None:
+            touched.append(reg.name)
     for reg in founded_by(server, account):
         del state.channels[fold(reg.name)]
+        touched.append(reg.name)
         channel = server.world.find_channel(reg.name)
         if channel is None:
             server.store.history.forget(reg.name)
             continue
         text = f"{reg.name} is no longer registered: its founder's account was deleted."
         deliver(channel.members, service_source(server), "NOTICE", [reg.name, text])
-    return state.write(delete)
+    return state.write(touched, delete)
 
 
 def _prefix_verb(mode: str, on: bool) -> Callable[[Context, list[str]], None]:
@@ -288,7 +291,7 @@ def _access(ctx: Context, args: list[str]) -> Awaitable[None] | None:
         if reg.access.pop(fold(account_name), None) is None:
             say(ctx, f"{account_name} is not on the access list of {reg.name}.")
             return None
-        state.write(lambda: store.channels.set_access(reg.name, account_name, None))
+        state.write([reg.name], lambda: store.channels.set_access(reg.name, account_name, None))
         say(ctx, f"{account_name} removed from the access list of {reg.name}.")
         return None
     level = args[3].lower() if len(args) > 3 else ""
@@ -303,7 +306,9 @@ def _access(ctx: Context, args: list[str]) -> Awaitable[None] | None:
             return
         access: AccessLevel = "op" if level == "op" else "voice"
         reg.access[fold(account.name)] = (account.name, access)
-        await state.write(lambda: store.channels.set_access(reg.name, account.name, access))
+        await state.write(
+            [reg.name], lambda: store.channels.set_access(reg.name, account.name, access)
+        )
         say(ctx, f"{account.name} now has {access} access to {reg.name}.")
 
     return add()
@@ -323,7 +328,7 @@ def _topic(ctx: Context, args: list[str]) -> None:
         if not _require(ctx, reg, "op"):
             return
         reg.topic_lock = locked = words[1].upper() == "ON"
-        state.write(lambda: store.set_topic_lock(reg.name, locked))
+        state.write([reg.name], lambda: store.set_topic_lock(reg.name, locked))
         say(ctx, f"Topic lock for {reg.name} is now {'ON' if locked else 'OFF'}.")
         return
     if not _require(ctx, reg, "op"):

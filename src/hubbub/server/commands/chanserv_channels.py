@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -109,16 +110,37 @@ class ChanServState:
         self.server = server
         self.channels: dict[str, Registration] = {}
         self._last: asyncio.Future[Any] | None = None
+        # folded names with writes not yet made: their copy here is newer
+        # than the store's (a cluster node reading the store again keeps it)
+        self.pending: Counter[str] = Counter()
 
-    def write(self, op: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
-        """Run a store write after every earlier one; the returned future
-        gives its result (or exception). Nothing on the caller's path waits."""
+    def write(self, names: Iterable[str], op: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
+        """Run a store write (to the registrations of the channels ``names``)
+        after every earlier one; the returned future gives its result (or
+        exception). Nothing on the caller's path waits. Once it is written,
+        the ``registration_written`` hooks hear of each channel (a cluster's
+        other nodes read it again)."""
         previous = self._last
+        server = self.server
+        written = list(names)
+        folded = [fold(name) for name in written]
+        pending = self.pending
+        pending.update(folded)
 
         async def run() -> Any:
-            if previous is not None:
-                await asyncio.wait([previous])
-            return await op()
+            try:
+                if previous is not None:
+                    await asyncio.wait([previous])
+                result = await op()
+            finally:
+                pending.subtract(folded)
+                for key in folded:
+                    if pending[key] <= 0:
+                        del pending[key]
+            for name in written:
+                for hook in server.hooks.registration_written:
+                    hook(server, name)
+            return result
 
         task = asyncio.ensure_future(run())
         task.add_done_callback(_log_failure)
@@ -268,7 +290,7 @@ def _on_topic(ctx: Context, channel: Channel) -> None:
     reg.topic = topic_snapshot(channel)
     store = ctx.server.store.channels
     name, topic = reg.name, reg.topic
-    state.write(lambda: store.set_topic(name, topic))
+    state.write([name], lambda: store.set_topic(name, topic))
 
 
 def _on_modes(server: ServerApi, channel: Channel, setter: str, applied: list[ModeChange]) -> None:
@@ -288,12 +310,14 @@ def _on_modes(server: ServerApi, channel: Channel, setter: str, applied: list[Mo
             if change.adding:
                 entry = StoredEntry(mask, setter, datetime.now(UTC))
                 entries.append(entry)
-            state.write(_list_write(store, name, kind, mask, entry if change.adding else None))
+            state.write(
+                [name], _list_write(store, name, kind, mask, entry if change.adding else None)
+            )
         elif change.mode in FLAG_MODES or change.mode in "kl":
             modes_changed = True
     if modes_changed:
         reg.modes = snapshot = mode_snapshot(channel)
-        state.write(lambda: store.set_modes(name, snapshot))
+        state.write([name], lambda: store.set_modes(name, snapshot))
 
 
 def _list_write(
@@ -327,7 +351,7 @@ def _on_rename(server: ServerApi, channel: Channel, old: str) -> None:
     state.channels[channel.folded] = reg
     store = server.store.channels
     new = channel.name
-    state.write(lambda: store.rename(old, new))
+    state.write([old, new], lambda: store.rename(old, new))
 
 
 async def _load(server: ServerApi) -> None:
