@@ -14,10 +14,13 @@
 # The server (from SRC, under valgrind, pinned to CPU 0) gets a fixed load
 # (300 private messages/s, or 30 channel messages/s) from a generator on
 # CPU 1 (the C ircload from ../shared/tools/ircload; `hubbub bench --login`
-# with --login), so the trees and settings compared see the same load. The
-# counters are zeroed after a warm-up, dumped after 10.5 s idle and again
-# after 10.5 s of load; per message = (load - idle) / messages sent. The
-# history writer is a process of its own and is not counted.
+# with --login), so the trees and settings compared see the same load.
+# Each load connects (and logs in) its own clients, which costs far more
+# than a message when logging in hashes a password, so two loads are
+# counted, of 4 and 14 s, each between zeroed counters and a dump:
+# per message = (long - short) / (messages of long - messages of short),
+# in which the connections, registrations, logins and departures cancel.
+# The history writer is a process of its own and is not counted.
 set -eu
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$HERE")"
@@ -85,23 +88,28 @@ load() {  # one JSON result line
     fi
 }
 load 1 > /dev/null
-callgrind_control -z "$SERVER" > /dev/null 2>&1
-sleep 10.5
-callgrind_control -d "$SERVER" > /dev/null 2>&1
-RESULT="$(load 10)"
-callgrind_control -d "$SERVER" > /dev/null 2>&1
+count() {  # instructions and messages of one load of $1 s: "<instructions> <sent> <delivered>"
+    callgrind_control -z "$SERVER" > /dev/null 2>&1
+    local result
+    result="$(load "$1")"
+    callgrind_control -d "$SERVER" > /dev/null 2>&1
+    sleep 1
+    local dump
+    dump="$(ls -t "$WORK"/cg."$SERVER".* | head -1)"
+    python3 -c 'import json, sys; r = json.loads(sys.argv[2]); print(sys.argv[1], r["sent_total"], r["delivered_total"])' \
+        "$(sed -n 's/^summary: //p' "$dump")" "$result"
+}
+SHORT="$(count 4)"
+LONG="$(count 14)"
 kill "$SERVER"; wait "$SERVER" || true
-IDLE="$(sed -n 's/^summary: //p' "$WORK/cg.$SERVER.1")"
-LOADED="$(sed -n 's/^summary: //p' "$WORK/cg.$SERVER.2")"
-python3 - "$RESULT" <<PY
-import json, sys
-result = json.loads(sys.argv[1])
-sent, delivered = result["sent_total"], result["delivered_total"]
-per_message = ($LOADED - $IDLE) / sent
+python3 - $SHORT $LONG <<PY
+import sys
+short_ir, short_sent, short_deliv, long_ir, long_sent, long_deliv = map(int, sys.argv[1:])
+instructions, sent, delivered = long_ir - short_ir, long_sent - short_sent, long_deliv - short_deliv
 what = "$SCENARIO" + (", logged in" if $LOGIN else "") + ", history $HISTORY"
-line = f"$SRC ({what}): {per_message:,.0f} instructions per message"
+line = f"$SRC ({what}): {instructions / sent:,.0f} instructions per message"
 if delivered != sent:
-    line += f", {($LOADED - $IDLE) / delivered:,.0f} per delivery"
-print(f"{line} ({sent} messages; idle {$IDLE:,} per 10.5 s)")
+    line += f", {instructions / delivered:,.0f} per delivery"
+print(f"{line} ({sent} messages more in the long load; short load {short_ir:,} for {short_sent})")
 PY
 rm -rf "$WORK"

@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from functools import partial
+from typing import Generic, TypeVar, cast
 
 from hubbub.store.writer_stats import WriterStats
 
@@ -31,28 +33,38 @@ HEADROOM = 128
 
 
 class BatchWriter(Generic[T]):
-    """Buffers items and hands them to ``write`` in order, in batches."""
+    """Buffers items and hands them to ``write`` in order, in batches.
+
+    Up to ``depth`` batches are in flight at once. ``write`` must start its
+    batch before it returns (its awaitable then only waits for the end), so
+    that batches start in the order they were taken; with a ``depth`` of 1 a
+    coroutine that does all the work is fine."""
 
     def __init__(
         self,
-        write: Callable[[list[T]], Awaitable[None]],
+        write: Callable[[list[T]], Awaitable[object]],
         interval: float,
         max_batch: int,
         max_pending: int | None = None,
+        depth: int = 1,
     ) -> None:
         self._write = write
         self._interval = interval
         self._max_batch = max_batch
+        self._depth = depth
         self.max_pending = max_pending if max_pending is not None else 20 * max_batch
+        # The most one batch takes when a backlog built up: large enough that
+        # a writer behind never runs dry between two turns of the loop.
+        self._batch_cap = max(max_batch, self.max_pending // 4)
         self.high_water = max(1, self.max_pending - HEADROOM)
         self.low_water = self.high_water // 2
         self._pending: list[T] = []
-        self._writing = 0  # items in the batch being written
+        self._writing = 0  # items in the batches being written
+        self._in_flight: deque[asyncio.Future[object]] = deque()
         self.peak = 0  # most items held at once (buffered + being written)
         self.overruns = 0  # items appended beyond max_pending (nobody waited)
         self._congested = False
         self._drained: list[Callable[[], None]] = []
-        self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
@@ -64,7 +76,7 @@ class BatchWriter(Generic[T]):
 
     @property
     def in_flight(self) -> int:
-        """Items in the batch being written."""
+        """Items in the batches being written."""
         return self._writing
 
     @property
@@ -109,36 +121,55 @@ class BatchWriter(Generic[T]):
             self.overruns += 1
 
     async def flush(self) -> None:
-        """Write everything buffered so far; errors reach the caller.
+        """Write everything buffered so far and wait for it; errors reach
+        the caller.
 
         The caller may be cancelled meanwhile (a client asking for history
-        disconnects): the write then still runs to its end, under the lock,
-        so no batch is half written."""
-        async with self._lock:
-            if not self._pending:
-                return
-            batch, self._pending = self._pending, []
-            self._writing = len(batch)
-            started = time.perf_counter()
-            write = asyncio.ensure_future(self._write(batch))
-            try:
-                await asyncio.shield(write)
-            finally:
-                if not write.done():
-                    await write
-                self._writing = 0
-                self._record(write, len(batch), started)
-                self._check_drained()
+        disconnects): the writes then still run to their end, so no batch is
+        half written."""
+        while self._pending:
+            while len(self._in_flight) >= self._depth:
+                await asyncio.wait([self._in_flight[0]])
+            self._send_batch()
+        waiting = list(self._in_flight)
+        if not waiting:
+            return
+        await asyncio.wait(waiting)
+        for write in waiting:
+            if not write.cancelled() and write.exception() is not None:
+                raise cast(BaseException, write.exception())
 
-    def _record(self, write: asyncio.Future[None], size: int, started: float) -> None:
-        """Count one batch for metrics: written (size, latency) or lost."""
-        if not write.done():
-            return  # our caller was cancelled again; the write's end is not ours to see
+    def _send_batch(self) -> None:
+        """Start writing the oldest items, at most ``_batch_cap`` of them."""
+        pending = self._pending
+        if len(pending) <= self._batch_cap:
+            batch, self._pending = pending, []
+        else:
+            batch, self._pending = pending[: self._batch_cap], pending[self._batch_cap :]
+        self._writing += len(batch)
+        write = asyncio.ensure_future(self._write(batch))
+        self._in_flight.append(write)
+        write.add_done_callback(partial(self._written, len(batch), time.perf_counter()))
+
+    def _written(self, size: int, started: float, write: asyncio.Future[object]) -> None:
+        """A batch's end: count it for metrics (written, or lost and logged),
+        and let the senders go on if that ends a congestion."""
+        self._in_flight.remove(write)
+        self._writing -= size
         if write.cancelled() or write.exception() is not None:
             self.stats.failed()
             self.stats.dropped += size
+            # A batch that cannot be written is dropped rather than retried
+            # forever; the writer must outlive a bad moment of the disk.
+            log.error(
+                "could not write a batch of history; it is lost",
+                exc_info=None if write.cancelled() else write.exception(),
+                extra={"event": "store_write_failed"},
+            )
         else:
             self.stats.wrote(size, time.perf_counter() - started)
+        self._check_drained()
+        self._wake.set()  # room for the next batch
 
     def _check_drained(self) -> None:
         if not self._congested or self.held > self.low_water:
@@ -158,21 +189,30 @@ class BatchWriter(Generic[T]):
             await self._task
         await self.flush()
 
+    def _full_batch_waits(self) -> bool:
+        """A batch may go now without waiting for the interval: a full one
+        waits (or the buffer is congested), and there is room in flight."""
+        pending = len(self._pending)
+        return (
+            pending > 0
+            and len(self._in_flight) < self._depth
+            and (pending >= self._max_batch or self._congested)
+        )
+
     async def _run(self) -> None:
+        """Send a batch when a full one waits (or the buffer is congested),
+        else what is buffered every ``interval``; never more than ``depth``
+        batches at once."""
         while not self._closing:
-            if len(self._pending) < self._max_batch and not self._congested:
+            interval_over = False
+            if not self._full_batch_waits():
                 try:
                     async with asyncio.timeout(self._interval):
                         await self._wake.wait()
                 except TimeoutError:
-                    pass
+                    interval_over = True
             self._wake.clear()
-            try:
-                await self.flush()
-            except Exception:
-                # A batch that cannot be written is dropped rather than retried
-                # forever; the writer must outlive a bad moment of the disk.
-                log.exception(
-                    "could not write a batch of history; it is lost",
-                    extra={"event": "store_write_failed"},
-                )
+            if self._full_batch_waits() or (
+                interval_over and self._pending and len(self._in_flight) < self._depth
+            ):
+                self._send_batch()

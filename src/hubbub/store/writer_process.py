@@ -35,7 +35,10 @@ stored field, can hold), then the ids, native 64-bit integers (``array``
 * ``r`` and a msgid: delete that message (a redaction, by id if derived);
 * ``p``: forget which conversations are known (retention deleted some).
 
-The whole batch is one transaction. The reply on stdout is ``<QII``: the
+The server does not wait for a batch's reply before sending the next: a
+thread reads frames as they come while the main thread inserts, so the
+writer never waits for the server's loop between batches. The whole batch
+is one transaction. The reply on stdout, in the order of the batches, is ``<QII``: the
 batch number, how many messages were skipped as duplicates (an id or msgid
 seen before: a batch resent after this process died is stored once), and the
 length of an error text that follows: empty if the batch was committed, else
@@ -47,7 +50,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import os
+import queue
 import sqlite3
 import struct
 import sys
@@ -62,6 +67,7 @@ from hubbub.protocol.msgid import FIRST_ID, row_id
 
 HEADER = struct.Struct("<QII")
 ROW_ID = "q"  # the ids' array type code
+ROW_ID_SIZE = array(ROW_ID).itemsize
 REPLY = struct.Struct("<QII")
 FIELD_SEPARATOR = "\0"
 MESSAGE, DERIVED_MESSAGE, FORGET, REDACT, RESET_PARTIES = "m", "d", "f", "r", "p"
@@ -89,6 +95,11 @@ BUSY_TIMEOUT_MS = 10_000
 # forgotten wholesale past this size (a pair written twice is ignored).
 KNOWN_PARTIES_MAX = 100_000
 CHECKPOINT_INTERVAL = 1.0  # seconds between copies of the WAL into the database
+# A batch makes a dozen objects per row, none in a cycle; at Python's
+# default threshold (700) the collector ran every few dozen rows.
+GC_THRESHOLD = 100_000
+
+Frame = tuple[int, bytes, "array[int]"]  # batch number, fields, row ids
 
 
 def conversation_key(party: str, other: str) -> str:
@@ -290,23 +301,36 @@ def _use_a_free_core() -> None:
         pass  # no affinity on this platform, or not allowed: share the CPUs
 
 
+def read_frames(requests: BinaryIO, frames: queue.Queue[Frame | None]) -> None:
+    """Read frames as they come, while the main thread inserts: the server
+    sends the next batch before this one is acknowledged, and a frame read
+    at once never waits in the pipe for the server's loop to push it on."""
+    while True:
+        header = _read_exactly(requests, HEADER.size)
+        if header is None:
+            break
+        number, length, count = HEADER.unpack(header)
+        payload = _read_exactly(requests, length + count * ROW_ID_SIZE)
+        if payload is None:
+            break  # the server died mid-frame: that batch it will not expect
+        ids = array(ROW_ID)
+        ids.frombytes(payload[length:])
+        frames.put((number, payload[:length], ids))
+    frames.put(None)
+
+
 def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
     writer = Writer(path)
     threading.Thread(
         target=checkpoint_forever, args=(path, CHECKPOINT_INTERVAL), daemon=True
     ).start()
-    while True:
-        header = _read_exactly(requests, HEADER.size)
-        if header is None:
-            return
-        number, length, count = HEADER.unpack(header)
-        ids = array(ROW_ID)
-        payload = _read_exactly(requests, length + count * ids.itemsize)
-        if payload is None:
-            return  # the server died mid-frame: that batch it will not expect
-        ids.frombytes(payload[length:])
+    # Bounded by the server, which has at most a few batches in flight.
+    frames: queue.Queue[Frame | None] = queue.Queue()
+    threading.Thread(target=read_frames, args=(requests, frames), daemon=True).start()
+    while (frame := frames.get()) is not None:
+        number, text, ids = frame
         try:
-            skipped = writer.apply(payload[:length].decode().split(FIELD_SEPARATOR), ids)
+            skipped = writer.apply(text.decode().split(FIELD_SEPARATOR), ids)
             reply = REPLY.pack(number, skipped, 0)
         except (sqlite3.Error, ValueError) as exc:
             error = str(exc).encode()
@@ -317,6 +341,7 @@ def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
 
 def main() -> None:
     _use_a_free_core()
+    gc.set_threshold(GC_THRESHOLD)
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
         serve(sys.argv[1], sys.stdin.buffer, sys.stdout.buffer)
 

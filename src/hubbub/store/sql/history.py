@@ -15,9 +15,10 @@ without draft/event-playback may be replayed (the limit counts only those)."""
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,6 +51,9 @@ from hubbub.store.timeutil import from_ms, to_ms, utcnow
 log = logging.getLogger(__name__)
 
 _ID_MAX = 2**62
+# Batches sent to the writer process before the first is acknowledged: with
+# one, the writer waited a turn of the server's loop between batches.
+WRITER_DEPTH = 2
 # What makes a target's "latest message" for TARGETS: messages, not events.
 _TARGET_KINDS = (*MESSAGE_COMMANDS, "TAGMSG")
 
@@ -94,25 +98,27 @@ class SqlHistory:
         self, engine: AsyncEngine, flush_interval: float, flush_max: int, buffer_max: int
     ) -> None:
         self._engine = engine
-        self._buffer: BatchWriter[_Item] = BatchWriter(
-            self._write, flush_interval, flush_max, buffer_max
-        )
-        self.writer_stats = self._buffer.stats  # read by metrics and /healthz
-        # Asked before every line a client sends: the buffer's own method,
-        # not one that calls it.
-        self.congested: Callable[[], bool] = self._buffer.congested
         database = engine.url.database
         self._link: WriterLink | None = None
         if engine.dialect.name == "sqlite":
             if not database:
                 raise StoreError("history on SQLite needs a database file")
             self._link = WriterLink(database)
+        self._buffer: BatchWriter[_Item] = BatchWriter(
+            self._write,
+            flush_interval,
+            flush_max,
+            buffer_max,
+            depth=WRITER_DEPTH if self._link is not None else 1,
+        )
+        self.writer_stats = self._buffer.stats  # read by metrics and /healthz
+        # Asked before every line a client sends, and called for every
+        # message stored: the buffer's own methods, not ones that call them.
+        self.congested: Callable[[], bool] = self._buffer.congested
+        self.append: Callable[[HistoryRecord], None] = self._buffer.append
 
     def start(self) -> None:
         self._buffer.start()
-
-    def append(self, record: HistoryRecord) -> None:
-        self._buffer.append(record)
 
     async def flush(self) -> None:
         await self._buffer.flush()
@@ -387,13 +393,16 @@ class SqlHistory:
             records = [hr.record(row) for row in await conn.execute(query)]
         return records[::-1] if newest_first else records
 
-    async def _write(self, batch: builtins.list[_Item]) -> None:
+    def _write(self, batch: builtins.list[_Item]) -> Awaitable[object]:
         """SQLite: the whole batch, in order, in one transaction of the
-        writer process. PostgreSQL: the records between forget requests in
-        one transaction each, each request after the records before it."""
+        writer process, sent before this returns. PostgreSQL: the records
+        between forget requests in one transaction each, each request after
+        the records before it."""
         if self._link is not None:
-            await self._write_in_process(self._link, batch)
-            return
+            return self._write_in_process(self._link, batch)
+        return self._write_to_database(batch)
+
+    async def _write_to_database(self, batch: builtins.list[_Item]) -> None:
         records: builtins.list[HistoryRecord] = []
         for item in batch:
             if isinstance(item, HistoryRecord):
@@ -412,7 +421,7 @@ class SqlHistory:
             await self._write_records(records)
 
     @staticmethod
-    async def _write_in_process(link: WriterLink, batch: builtins.list[_Item]) -> None:
+    def _write_in_process(link: WriterLink, batch: builtins.list[_Item]) -> Awaitable[int]:
         fields: builtins.list[str] = []
         ids: builtins.list[int] = []
         records: builtins.list[HistoryRecord] = []
@@ -429,12 +438,17 @@ class SqlHistory:
             else:
                 encode_reset_parties(fields)
         encode_records(records, fields, ids)
-        skipped = await link.write(fields, ids)
-        if skipped:
-            log.warning("history: dropped %d message(s) with a duplicate msgid", skipped)
+        written = link.send(fields, ids)
+        written.add_done_callback(_warn_of_duplicates)
+        return written
 
     async def _write_records(self, batch: builtins.list[HistoryRecord]) -> None:
         await history_postgresql.write_rows(self._engine, [hr.row(record) for record in batch])
+
+
+def _warn_of_duplicates(written: asyncio.Future[int]) -> None:
+    if not written.cancelled() and written.exception() is None and written.result():
+        log.warning("history: dropped %d message(s) with a duplicate msgid", written.result())
 
 
 async def _account_names(conn: AsyncConnection, parties: Iterable[str]) -> dict[str, str]:
