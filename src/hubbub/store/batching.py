@@ -35,10 +35,11 @@ HEADROOM = 128
 class BatchWriter(Generic[T]):
     """Buffers items and hands them to ``write`` in order, in batches.
 
-    Up to ``depth`` batches are in flight at once. ``write`` must start its
-    batch before it returns (its awaitable then only waits for the end), so
-    that batches start in the order they were taken; with a ``depth`` of 1 a
-    coroutine that does all the work is fine."""
+    Up to ``depth`` batches are in flight at once. With a ``depth`` above 1,
+    ``write`` must start its batch before it returns (its awaitable then
+    only waits for the end), so that batches start in the order they were
+    taken, and a full batch is sent by ``append`` itself; with a ``depth``
+    of 1 a coroutine that does all the work is fine."""
 
     def __init__(
         self,
@@ -103,8 +104,13 @@ class BatchWriter(Generic[T]):
         held = len(pending) + self._writing
         if held > self.peak:
             self.peak = held
-        if held >= self._max_batch:
-            self._wake.set()
+        if len(pending) >= self._max_batch:
+            if self._depth > 1 and len(self._in_flight) < self._depth:
+                # Now, not from the task: under load the loop's next turn
+                # can be 100 ms away, and the writer sat idle until then.
+                self._send_batch()
+            else:
+                self._wake.set()
         if held >= self.high_water:
             self._note_congestion(held)
 
@@ -147,7 +153,12 @@ class BatchWriter(Generic[T]):
         else:
             batch, self._pending = pending[: self._batch_cap], pending[self._batch_cap :]
         self._writing += len(batch)
-        write = asyncio.ensure_future(self._write(batch))
+        write: asyncio.Future[object]
+        try:
+            write = asyncio.ensure_future(self._write(batch))
+        except Exception as exc:  # refused before it started: lost like a failed write
+            write = asyncio.get_running_loop().create_future()
+            write.set_exception(exc)
         self._in_flight.append(write)
         write.add_done_callback(partial(self._written, len(batch), time.perf_counter()))
 

@@ -51,9 +51,13 @@ from hubbub.store.timeutil import from_ms, to_ms, utcnow
 log = logging.getLogger(__name__)
 
 _ID_MAX = 2**62
-# Batches sent to the writer process before the first is acknowledged: with
-# one, the writer waited a turn of the server's loop between batches.
-WRITER_DEPTH = 2
+# Batches sent to the writer process before the first is acknowledged. The
+# server reads a reply only between two turns of its loop, and under load
+# a turn lasts up to a few hundred milliseconds (a thousand clients' reads):
+# with one batch the writer waited out each turn, with 2 or 8 it was still
+# idle more than half the time. 20 full batches are the default bound
+# (buffer_max) anyway, so the bound, not this, is what limits them.
+WRITER_DEPTH = 20
 # What makes a target's "latest message" for TARGETS: messages, not events.
 _TARGET_KINDS = (*MESSAGE_COMMANDS, "TAGMSG")
 
