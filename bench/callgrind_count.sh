@@ -73,6 +73,7 @@ fi
 PYTHONPATH="$SRC" taskset -c 0 valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.%p" \
     "$REPO/.venv/bin/python" "${SERVE[@]}" > "$WORK/server.log" 2>&1 &
 SERVER=$!
+trap 'kill "$SERVER" 2> /dev/null; rm -rf "$WORK"' EXIT  # also when a load fails
 for _ in $(seq 1 300); do (echo > "/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 1; done
 sleep 2
 load() {  # one JSON result line
@@ -112,4 +113,3 @@ if delivered != sent:
     line += f", {instructions / delivered:,.0f} per delivery"
 print(f"{line} ({sent} messages more in the long load; short load {short_ir:,} for {short_sent})")
 PY
-rm -rf "$WORK"
