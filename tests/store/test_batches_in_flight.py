@@ -10,9 +10,13 @@ import asyncio
 import os
 import signal
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
-from hubbub.store import Store
+import pytest
+import uvloop
+
+from hubbub.store import Store, open_store
 from hubbub.store.batching import BatchWriter
 from hubbub.store.sql.writer_link import WriterLink, encode_records
 from store.history_helpers import channel_message
@@ -143,6 +147,41 @@ async def test_a_killed_writer_gets_every_unacknowledged_batch_again(
     finally:
         blocker.close()
         await link.close()
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute("SELECT msgid FROM history ORDER BY id").fetchall()
+    assert rows == [("m0",), ("m1",)]
+
+
+@pytest.mark.parametrize(
+    "loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"]
+)
+def test_a_writer_killed_while_idle_is_replaced_at_the_next_batch(
+    db_path: Path, loop_factory: Callable[[], asyncio.AbstractEventLoop]
+) -> None:
+    """Nothing in flight when it dies: the next batch finds its pipe closed
+    (uvloop, which the server runs on, refuses that write at once; asyncio
+    drops it), and a new process stores it."""
+
+    async def scenario() -> None:
+        store = await open_store(db_path)
+        await store.close()  # the schema exists
+        link = WriterLink(str(db_path))
+        try:
+            for n, kill_first in ((0, False), (1, True)):
+                if kill_first:
+                    assert link.pid is not None
+                    os.kill(link.pid, signal.SIGKILL)
+                    await asyncio.sleep(0.5)  # the loop sees the pipe close
+                fields: list[str] = []
+                ids: list[int] = []
+                encode_records([channel_message(f"m{n}", n)], fields, ids)
+                assert await asyncio.wait_for(link.send(fields, ids), 30) == 0
+            assert link.starts == 2
+        finally:
+            await link.close()
+
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(scenario())
     with sqlite3.connect(db_path) as conn:
         rows = conn.execute("SELECT msgid FROM history ORDER BY id").fetchall()
     assert rows == [("m0",), ("m1",)]

@@ -130,8 +130,14 @@ class WriterLink:
         frame = HEADER.pack(self._number, len(text), len(ids)) + text + binary
         batch = _Batch(self._number, frame, asyncio.get_running_loop().create_future())
         self._unacked.append(batch)
-        if self._sending and self._process is not None and self._process.stdin is not None:
-            self._process.stdin.write(frame)
+        process = self._process
+        if self._sending and process is not None and process.stdin is not None:
+            try:
+                process.stdin.write(frame)
+            except (ConnectionError, RuntimeError):  # uvloop: "the handler is closed"
+                # The process died while idle: _serve starts another and
+                # sends it every batch not acknowledged, this one too.
+                self._sending = False
         if self._reader is None or self._reader.done():
             self._reader = asyncio.create_task(self._serve(), name="hubbub-history-writer-link")
         return batch.future
@@ -146,13 +152,13 @@ class WriterLink:
         while self._unacked:
             process = await self._running()
             assert process.stdin is not None and process.stdout is not None
-            if not self._sending:
-                for batch in self._unacked:  # no await in between: nothing overtakes
-                    process.stdin.write(batch.frame)
-                self._sending = True
             try:
+                if not self._sending:
+                    for batch in self._unacked:  # no await in between: nothing overtakes
+                        process.stdin.write(batch.frame)
+                    self._sending = True
                 await self._read_replies(process.stdout)
-            except (ConnectionError, asyncio.IncompleteReadError):
+            except (ConnectionError, RuntimeError, asyncio.IncompleteReadError):
                 log.warning("history writer process %d died; starting another", process.pid)
                 self._sending = False
                 await self._reap()
