@@ -96,6 +96,33 @@ async def test_an_acknowledgement_does_not_send_a_tiny_batch_early() -> None:
     await writer.close()
 
 
+async def test_a_flush_raises_only_for_the_batches_it_sent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A batch that failed on its own is logged and lost; it does not fail
+    a later flush (a CHATHISTORY query's), which raises only for its own."""
+    gated = Gated()
+    writer: BatchWriter[int] = BatchWriter(
+        gated.write, interval=60, max_batch=2, max_pending=1000, depth=2
+    )
+    writer.append(0)
+    writer.append(1)  # full: sent by append
+    writer.append(2)
+    flushed = asyncio.ensure_future(writer.flush())
+    await gated.until_started(2)
+    gated.releases[0].set_exception(OSError("disk on fire"))
+    gated.releases[1].set_result(None)
+    await flushed  # its own batch, [2], was written
+    assert "could not write a batch of history; it is lost" in caplog.text
+    assert writer.stats.dropped == 2 and writer.held == 0
+    writer.append(3)
+    flushed = asyncio.ensure_future(writer.flush())
+    await gated.until_started(3)
+    gated.releases[2].set_exception(OSError("disk on fire again"))
+    with pytest.raises(OSError, match="again"):
+        await flushed
+
+
 async def test_a_backlog_goes_out_in_capped_batches_in_order() -> None:
     gated = Gated()
     writer: BatchWriter[int] = BatchWriter(

@@ -127,25 +127,26 @@ class BatchWriter(Generic[T]):
             self.overruns += 1
 
     async def flush(self) -> None:
-        """Write everything buffered so far and wait for it; errors reach
-        the caller.
+        """Write everything buffered so far and wait for it, and for the
+        batches already on their way; the errors of the batches this call
+        sent reach the caller (the others were logged by ``_written``).
 
         The caller may be cancelled meanwhile (a client asking for history
         disconnects): the writes then still run to their end, so no batch is
         half written."""
+        mine: list[asyncio.Future[object]] = []
         while self._pending:
             while len(self._in_flight) >= self._depth:
                 await asyncio.wait([self._in_flight[0]])
-            self._send_batch()
+            mine.append(self._send_batch())
         waiting = list(self._in_flight)
-        if not waiting:
-            return
-        await asyncio.wait(waiting)
-        for write in waiting:
+        if waiting:
+            await asyncio.wait(waiting)
+        for write in mine:
             if not write.cancelled() and write.exception() is not None:
                 raise cast(BaseException, write.exception())
 
-    def _send_batch(self) -> None:
+    def _send_batch(self) -> asyncio.Future[object]:
         """Start writing the oldest items, at most ``_batch_cap`` of them."""
         pending = self._pending
         if len(pending) <= self._batch_cap:
@@ -161,6 +162,7 @@ class BatchWriter(Generic[T]):
             write.set_exception(exc)
         self._in_flight.append(write)
         write.add_done_callback(partial(self._written, len(batch), time.perf_counter()))
+        return write
 
     def _written(self, size: int, started: float, write: asyncio.Future[object]) -> None:
         """A batch's end: count it for metrics (written, or lost and logged),
