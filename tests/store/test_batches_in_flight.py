@@ -7,6 +7,7 @@ gets both again from a new one, stored once."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sqlite3
@@ -183,11 +184,13 @@ async def test_a_killed_writer_gets_every_unacknowledged_batch_again(
     "loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"]
 )
 def test_a_writer_killed_while_idle_is_replaced_at_the_next_batch(
-    db_path: Path, loop_factory: Callable[[], asyncio.AbstractEventLoop]
+    db_path: Path,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Nothing in flight when it dies: the next batch finds its pipe closed
     (uvloop, which the server runs on, refuses that write at once; asyncio
-    drops it), and a new process stores it."""
+    drops it), a new process stores it, and the log says so."""
 
     async def scenario() -> None:
         store = await open_store(db_path)
@@ -207,8 +210,9 @@ def test_a_writer_killed_while_idle_is_replaced_at_the_next_batch(
         finally:
             await link.close()
 
-    with asyncio.Runner(loop_factory=loop_factory) as runner:
+    with caplog.at_level(logging.WARNING), asyncio.Runner(loop_factory=loop_factory) as runner:
         runner.run(scenario())
+    assert "history writer process" in caplog.text  # "exited", or "died" if seen mid-write
     with sqlite3.connect(db_path) as conn:
         rows = conn.execute("SELECT msgid FROM history ORDER BY id").fetchall()
     assert rows == [("m0",), ("m1",)]

@@ -192,6 +192,13 @@ class WriterLink:
             )
 
     async def _running(self) -> asyncio.subprocess.Process:
+        if self._process is not None and self._process.returncode is not None:
+            # Died while idle: nothing was waiting for its reply to notice.
+            log.warning(
+                "history writer process %d exited (status %d); starting another",
+                self._process.pid,
+                self._process.returncode,
+            )
         if self._process is None or self._process.returncode is not None:
             source_root = str(Path(hubbub.__file__).resolve().parent.parent)
             path = os.environ.get("PYTHONPATH")
