@@ -44,6 +44,13 @@ class Gated:
             await self.changed.wait()
 
 
+def gated_writer(gated: Gated, max_batch: int, max_pending: int = 1000) -> BatchWriter[int]:
+    """A buffer with two batches in flight at most (the history store allows 20)."""
+    return BatchWriter(
+        gated.write, interval=60, max_batch=max_batch, max_pending=max_pending, depth=2
+    )
+
+
 async def turns(count: int = 20) -> None:
     for _ in range(count):
         await asyncio.sleep(0)
@@ -51,9 +58,7 @@ async def turns(count: int = 20) -> None:
 
 async def test_the_next_batch_goes_before_the_last_is_acknowledged() -> None:
     gated = Gated()
-    writer: BatchWriter[int] = BatchWriter(
-        gated.write, interval=60, max_batch=2, max_pending=1000, depth=2
-    )
+    writer = gated_writer(gated, max_batch=2)
     writer.start()
     for n in range(6):
         writer.append(n)
@@ -78,9 +83,7 @@ async def test_an_acknowledgement_does_not_send_a_tiny_batch_early() -> None:
     full batch, not for the acknowledgement: one batch per message cost the
     loop more than relaying the message (counted with callgrind)."""
     gated = Gated()
-    writer: BatchWriter[int] = BatchWriter(
-        gated.write, interval=60, max_batch=3, max_pending=1000, depth=2
-    )
+    writer = gated_writer(gated, max_batch=3)
     writer.start()
     for n in range(3):
         writer.append(n)
@@ -103,9 +106,7 @@ async def test_a_flush_raises_only_for_the_batches_it_sent(
     """A batch that failed on its own is logged and lost; it does not fail
     a later flush (a CHATHISTORY query's), which raises only for its own."""
     gated = Gated()
-    writer: BatchWriter[int] = BatchWriter(
-        gated.write, interval=60, max_batch=2, max_pending=1000, depth=2
-    )
+    writer = gated_writer(gated, max_batch=2)
     writer.append(0)
     writer.append(1)  # full: sent by append
     writer.append(2)
@@ -126,9 +127,7 @@ async def test_a_flush_raises_only_for_the_batches_it_sent(
 
 async def test_a_backlog_goes_out_in_capped_batches_in_order() -> None:
     gated = Gated()
-    writer: BatchWriter[int] = BatchWriter(
-        gated.write, interval=60, max_batch=2, max_pending=200, depth=2
-    )
+    writer = gated_writer(gated, max_batch=2, max_pending=200)
     for n in range(120):
         writer.append(n)
     flushed = asyncio.ensure_future(writer.flush())

@@ -142,10 +142,6 @@ class WriterLink:
             self._reader = asyncio.create_task(self._serve(), name="hubbub-history-writer-link")
         return batch.future
 
-    async def write(self, fields: list[str], ids: list[int]) -> int:
-        """Store one batch and wait for it (see ``send``)."""
-        return await self.send(fields, ids)
-
     async def _serve(self) -> None:
         """While batches are unacknowledged: make sure the process runs and
         has them all, and hand each reply to its batch."""
