@@ -20,7 +20,7 @@ from hubbub.server import (
     multiclient,
 )
 from hubbub.server.api import Hooks
-from hubbub.server.commands.registry import CommandSpec, server_table
+from hubbub.server.commands.registry import CommandSpec, raw_table, server_table
 from hubbub.server.config import Config, ConfigError, load_config
 from hubbub.server.delivery import deliver
 from hubbub.server.event_ids import EventIds, NotStarted
@@ -85,6 +85,8 @@ class Server:
         # This server's command table: the declared commands, copied, so a
         # test can add one to a server without touching any other.
         self.commands: dict[str, CommandSpec] = server_table()
+        # Those of them a session runs straight from the raw line, when it can.
+        self.raw_commands: dict[bytes, CommandSpec] = raw_table(self.commands)
         self.hooks = Hooks()
         self._features: dict[type, object] = {}
         install_features(self, self._add_feature)

@@ -90,6 +90,10 @@ class SessionHost(ServerApi, Protocol):
     def commands(self) -> Mapping[str, CommandSpec]: ...
 
     @property
+    def raw_commands(self) -> Mapping[bytes, CommandSpec]:
+        """The commands with a raw handler (``registry.raw_table``)."""
+
+    @property
     def flushes(self) -> OutputQueue: ...
 
     def call_soon(self, callback: Callable[..., object], *args: object) -> None: ...
@@ -121,6 +125,7 @@ class Session:
         "_out",
         "_out_size",
         "_overflowed",
+        "_raw_commands",
         "_reading",
         "_resume_handle",
         "_sendq",
@@ -151,6 +156,7 @@ class Session:
         # user (or, once attached to a user several devices share, its record).
         self.context = Context(server, User(self, ip, host, port, tls))
         self._commands: Mapping[str, CommandSpec] = server.commands
+        self._raw_commands: Mapping[bytes, CommandSpec] = server.raw_commands
         # Asked before every line: the store's own method, looked up once.
         self._history_congested = server.store.history.congested
         self._clock = clock
@@ -417,6 +423,11 @@ class Session:
 
     # --- dispatch ---------------------------------------------------------------
     def handle_line(self, line: bytes) -> None:
+        space = line.find(b" ")
+        if space > 0:
+            spec = self._raw_commands.get(line[:space])
+            if spec is not None and self._run_raw(spec, line):
+                return
         try:
             msg = parse_line(line)
         except EmptyLine:
@@ -515,12 +526,28 @@ class Session:
             return spec.handler(ctx, msg)
         except Exception:
             self.server.log_failure(f"command {msg.command} from {user.nick} failed")
-            self._internal_error(msg)
+            self._internal_error(msg.command)
             return None
 
-    def _internal_error(self, msg: Message) -> None:
+    def _run_raw(self, spec: CommandSpec, line: bytes) -> bool:
+        """``spec``'s raw handler on ``line``; False if it left the line to
+        the general path. The commonest PRIVMSG goes from here to its
+        recipient without a ``Message``, a parse or the dispatcher (docs/
+        performance.md, "The PRIVMSG fast path")."""
+        assert spec.raw is not None
+        try:
+            handled = spec.raw(self.context, line)
+        except Exception:
+            handled = True
+            self.server.log_failure(f"command {spec.name} from {self.user.nick} failed")
+            self._internal_error(spec.name)
+        if handled:
+            spec.calls += 1
+        return handled
+
+    def _internal_error(self, command: str) -> None:
         self.context.reply(
-            rpl.ERR_UNKNOWNERROR, msg.command, "Internal error; the command was not completed"
+            rpl.ERR_UNKNOWNERROR, command, "Internal error; the command was not completed"
         )
 
     def _async_done(self, task: Any, msg: Message, replies: Replies | None) -> None:
@@ -531,11 +558,11 @@ class Session:
         if replies is not None:
             if failed:
                 self.capturing = replies
-                self._internal_error(msg)
+                self._internal_error(msg.command)
                 self.capturing = None
             self._send_replies(replies)
         elif failed:
-            self._internal_error(msg)
+            self._internal_error(msg.command)
         self.process()
 
     def _send_replies(self, replies: Replies) -> None:

@@ -8,7 +8,7 @@ from functools import partial
 
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import CHANTYPES, fold, is_channel_name
-from hubbub.protocol.message import Message, escape_tag_value, fit_body
+from hubbub.protocol.message import MAX_BODY_BYTES, Message, escape_tag_value, fit_body
 from hubbub.server.api import Context, Delivered
 from hubbub.server.commands.multiline_lines import collect
 from hubbub.server.commands.registry import command
@@ -200,7 +200,6 @@ def _deliver_to_channel(
 def _to_nick(
     ctx: Context, cmd: str, target: str, text: str, tags: dict[str, str]
 ) -> Awaitable[None] | None:
-    user = ctx.user
     server = ctx.server
     folded = fold(target)  # once, for both lookups
     service = server.hooks.services.get(folded)
@@ -211,7 +210,16 @@ def _to_nick(
         if cmd != "NOTICE":  # no error replies to a NOTICE (RFC 2812 3.3.2)
             ctx.reply(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
         return None
-    event = Event(ctx.server.event_ids, user, tags)
+    _to_user(ctx, cmd, other, text, tags)
+    return None
+
+
+def _to_user(ctx: Context, cmd: str, other: User, text: str, tags: dict[str, str]) -> None:
+    """Deliver to ``other`` (a registered user, perhaps the sender), the
+    sender's echoes and the history; both paths of a private message end here."""
+    user = ctx.user
+    server = ctx.server
+    event = Event(server.event_ids, user, tags)
     body, text = _body(user.source, cmd, other.nick, text)
     if other is user:
         # To oneself: it arrives as anyone's message would (on every device
@@ -238,7 +246,6 @@ def _to_nick(
     delivered = Delivered(server, user, cmd, other.nick, other, text, event)
     for listener in server.hooks.delivered:
         listener(delivered)
-    return None
 
 
 def _echoes(ctx: Context, cmd: str, *, to_siblings: bool = True) -> list[User]:
@@ -261,13 +268,48 @@ async def _wait_all(pending: list[Awaitable[None]]) -> None:
         await item
 
 
-@command("PRIVMSG", cost=1)
+def _raw_private(cmd: str, ctx: Context, line: bytes) -> bool:
+    """``cmd <nick> :<text>`` from a registered user to another, read
+    straight from the line: most lines a server gets are this. Whatever
+    this does not recognise for certain (tags, a channel, several targets,
+    a service, an unknown nick, a device, a line the parser would refuse)
+    it leaves to the general path, which also gives any error reply."""
+    if len(line) + 2 > MAX_BODY_BYTES or ctx.user is not ctx.conn or not ctx.user.registered:
+        return False
+    try:
+        text = line.decode()
+    except UnicodeDecodeError:
+        return False
+    head, colon, message = text.partition(" :")
+    target = head[len(cmd) + 1 :]
+    if (
+        not colon
+        or not message
+        or not target
+        or target[0] in _CHANNEL_OR_STATUS
+        or " " in target
+        or "," in target
+        or "\0" in text
+        or "\r" in text
+    ):
+        return False
+    folded = fold(target)
+    server = ctx.server
+    other = server.world.users.get(folded)
+    if other is None or not other.registered or folded in server.hooks.services:
+        return False
+    ctx.user.last_active = time.time()
+    _to_user(ctx, cmd, other, message, {})
+    return True
+
+
+@command("PRIVMSG", cost=1, raw=partial(_raw_private, "PRIVMSG"))
 def privmsg(ctx: Context, msg: Message) -> Awaitable[None] | None:
     """PRIVMSG <target>[,<target>] :<text>: send a message."""
     return _relay(ctx, msg, "PRIVMSG")
 
 
-@command("NOTICE", cost=1)
+@command("NOTICE", cost=1, raw=partial(_raw_private, "NOTICE"))
 def notice(ctx: Context, msg: Message) -> None:
     """NOTICE <target>[,<target>] :<text>: a message that must not be auto-answered."""
     _relay(ctx, msg, "NOTICE")  # services never answer a NOTICE
