@@ -1,5 +1,5 @@
 """The PRIVMSG fast path (``messaging._raw_private``, run by
-``Session._run_raw``): the lines it takes must come out exactly as the
+``Session.handle_line``): the lines it takes must come out exactly as the
 general path (parse, dispatcher, handler) makes them, and every line it does
 not recognise for certain must reach the general path, errors included."""
 

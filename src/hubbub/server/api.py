@@ -13,7 +13,7 @@ import asyncio
 import itertools
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from hubbub.protocol.message import serialize_body
 from hubbub.server.delivery import Event, add_tag, render
@@ -45,8 +45,7 @@ class ModeChange:
         return f"{sign}{self.mode}" + (f" {self.param}" if self.param is not None else "")
 
 
-@dataclass(slots=True)
-class Delivered:
+class Delivered(NamedTuple):
     """What was delivered, for listeners such as the history store."""
 
     server: ServerApi

@@ -426,8 +426,20 @@ class Session:
         space = line.find(b" ")
         if space > 0:
             spec = self._raw_commands.get(line[:space])
-            if spec is not None and self._run_raw(spec, line):
-                return
+            if spec is not None and spec.raw is not None:
+                # The commonest PRIVMSG goes from here to its recipient
+                # without a Message, a parse or the dispatcher (docs/
+                # performance.md, "The PRIVMSG fast path"); a line the raw
+                # handler does not take (False) goes on below.
+                try:
+                    handled = spec.raw(self.context, line)
+                except Exception:
+                    handled = True
+                    self.server.log_failure(f"command {spec.name} from {self.user.nick} failed")
+                    self._internal_error(spec.name)
+                if handled:
+                    spec.calls += 1
+                    return
         try:
             msg = parse_line(line)
         except EmptyLine:
@@ -528,22 +540,6 @@ class Session:
             self.server.log_failure(f"command {msg.command} from {user.nick} failed")
             self._internal_error(msg.command)
             return None
-
-    def _run_raw(self, spec: CommandSpec, line: bytes) -> bool:
-        """``spec``'s raw handler on ``line``; False if it left the line to
-        the general path. The commonest PRIVMSG goes from here to its
-        recipient without a ``Message``, a parse or the dispatcher (docs/
-        performance.md, "The PRIVMSG fast path")."""
-        assert spec.raw is not None
-        try:
-            handled = spec.raw(self.context, line)
-        except Exception:
-            handled = True
-            self.server.log_failure(f"command {spec.name} from {self.user.nick} failed")
-            self._internal_error(spec.name)
-        if handled:
-            spec.calls += 1
-        return handled
 
     def _internal_error(self, command: str) -> None:
         self.context.reply(

@@ -25,6 +25,7 @@ from hubbub.server.services import find_service
 from hubbub.server.state import PREFIX_MODES, SYMBOL_TO_MODE, Channel, User
 
 _STATUS_SYMBOLS = "".join(SYMBOL_TO_MODE)
+_new_tuple = tuple.__new__
 _CHANNEL_OR_STATUS = frozenset(CHANTYPES + _STATUS_SYMBOLS)
 
 
@@ -243,7 +244,11 @@ def _to_user(ctx: Context, cmd: str, other: User, text: str, tags: dict[str, str
         server.metrics.delivered[cmd].n += 1
     if cmd == "PRIVMSG" and other.away is not None:
         ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
-    delivered = Delivered(server, user, cmd, other.nick, other, text, event)
+    # The tuple made directly: a named tuple's constructor is a Python
+    # function, and this runs for every private message.
+    delivered: Delivered = _new_tuple(
+        Delivered, (server, user, cmd, other.nick, other, text, event, None, "")
+    )
     for listener in server.hooks.delivered:
         listener(delivered)
 
@@ -281,19 +286,11 @@ def _raw_private(cmd: str, ctx: Context, line: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     head, colon, message = text.partition(" :")
-    target = head[len(cmd) + 1 :]
-    if (
-        not colon
-        or not message
-        or not target
-        or target[0] in _CHANNEL_OR_STATUS
-        or " " in target
-        or "," in target
-        or "\0" in text
-        or "\r" in text
-    ):
+    if not colon or not message or "\0" in message or "\r" in message:
         return False
-    folded = fold(target)
+    # A nick holds no space, comma, NUL, CR or channel or status prefix
+    # (casemap.valid_nick), so a target found among the users is one nick.
+    folded = fold(head[len(cmd) + 1 :])
     server = ctx.server
     other = server.world.users.get(folded)
     if other is None or not other.registered or folded in server.hooks.services:
