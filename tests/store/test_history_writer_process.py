@@ -6,8 +6,10 @@ batch is one transaction."""
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import sqlite3
+from array import array
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,16 @@ from hubbub.store.sql.writer_link import (
     encode_redact,
     encode_reset_parties,
 )
-from hubbub.store.writer_process import FIELD_SEPARATOR, Writer
+from hubbub.store.writer_process import (
+    FIELD_SEPARATOR,
+    MAX_GROUP,
+    REPLY,
+    ROW_ID,
+    Frame,
+    Writer,
+    apply_frames,
+    next_group,
+)
 from hubbub.store.writer_process import conversation_key as writers_conversation_key
 from store.history_helpers import channel_message, private_message
 
@@ -143,9 +154,11 @@ async def test_a_batch_is_one_transaction(store: Store, db_path: Path) -> None:
 
 
 @pytest.mark.sqlite_only
-async def test_a_server_pinned_to_one_core_gets_its_writer_on_the_others(store: Store) -> None:
+async def test_a_server_pinned_to_one_core_lets_its_writer_use_every_core(store: Store) -> None:
     """``taskset -c 0 hubbub serve`` (how bench/compare runs it): the writer
-    moves to the cores the server does not use; with one core, it shares."""
+    does not inherit the pin, which would make it fight the event loop for
+    one core; the scheduler puts it wherever there is room (measured: 5%
+    more stored messages/s than a writer kept off the loop's core)."""
     allowed = os.sched_getaffinity(0)
     pinned = min(allowed)
     os.sched_setaffinity(0, {pinned})  # this process plays the pinned server
@@ -157,8 +170,7 @@ async def test_a_server_pinned_to_one_core_gets_its_writer_on_the_others(store: 
     history = store.history
     assert isinstance(history, SqlHistory) and history.writer is not None
     assert history.writer.pid is not None
-    others = set(range(os.cpu_count() or 1)) - {pinned}
-    assert os.sched_getaffinity(history.writer.pid) == (others or {pinned})
+    assert os.sched_getaffinity(history.writer.pid) == set(range(os.cpu_count() or 1))
 
 
 async def test_the_writer_copies_the_wal_into_the_database_file(
@@ -180,3 +192,72 @@ async def test_the_writer_copies_the_wal_into_the_database_file(
                 return -1
 
     await until(lambda: rows_in_the_file_alone() == 100)
+
+
+def _frame(number: int, *records: HistoryRecord) -> Frame:
+    fields: list[str] = []
+    ids: list[int] = []
+    encode_records(list(records), fields, ids)
+    return number, FIELD_SEPARATOR.join(fields).encode(), array(ROW_ID, ids)
+
+
+def _refuse_bad_messages(db_path: Path) -> None:
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON history WHEN NEW.text = 'bad' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by test'); END"
+        )
+
+
+def _texts(db_path: Path) -> list[str]:
+    with sqlite3.connect(db_path) as conn:
+        return [text for (text,) in conn.execute("SELECT text FROM history ORDER BY id")]
+
+
+def _said(text: str, n: int) -> HistoryRecord:
+    return channel_message(f"m{n}", n, text=text)._replace(row_id=first_id(3) + n)
+
+
+async def test_batches_that_wait_are_one_transaction(store: Store, db_path: Path) -> None:
+    """One commit for several batches: so a refusal in the last undoes the
+    first too, and the server-facing loop (next test) must retry them apart."""
+    await store.flush()  # the schema exists
+    _refuse_bad_messages(db_path)
+    writer = Writer(str(db_path))
+    group = [_frame(1, _said("first", 1)), _frame(2, _said("bad", 2))]
+    batches = [(text.decode().split(FIELD_SEPARATOR), ids) for _, text, ids in group]
+    with pytest.raises(sqlite3.IntegrityError, match="refused by test"):
+        writer.apply_group(batches)
+    assert _texts(db_path) == []
+    assert writer.apply_group(batches[:1]) == [0]
+    assert _texts(db_path) == ["first"]
+
+
+async def test_a_refused_batch_in_a_group_fails_alone(store: Store, db_path: Path) -> None:
+    await store.flush()
+    _refuse_bad_messages(db_path)
+    writer = Writer(str(db_path))
+    group = [
+        _frame(7, _said("before", 1)),
+        _frame(8, _said("bad", 2)),
+        _frame(9, _said("after", 3), _said("after", 3)),  # a duplicate: skipped
+    ]
+    ok_7, refused_8, ok_9 = apply_frames(writer, group)
+    assert REPLY.unpack(ok_7) == (7, 0, 0)
+    number, skipped, error_size = REPLY.unpack(refused_8[: REPLY.size])
+    assert (number, skipped) == (8, 0)
+    assert refused_8[REPLY.size :] == b"refused by test" and error_size == 15
+    assert REPLY.unpack(ok_9) == (9, 1, 0)
+    assert _texts(db_path) == ["before", "after"]
+
+
+def test_a_group_takes_what_waits_and_stops_at_the_end() -> None:
+    frames: queue.Queue[Frame | None] = queue.Queue()
+    for number in range(1, MAX_GROUP + 3):
+        frames.put((number, b"", array(ROW_ID)))
+    frames.put(None)
+    first = next_group(frames)
+    assert first is not None and [frame[0] for frame in first] == list(range(1, MAX_GROUP + 1))
+    rest = next_group(frames)
+    assert rest is not None and [frame[0] for frame in rest] == [MAX_GROUP + 1, MAX_GROUP + 2]
+    assert next_group(frames) is None

@@ -37,12 +37,14 @@ stored field, can hold), then the ids, native 64-bit integers (``array``
 
 The server does not wait for a batch's reply before sending the next: a
 thread reads frames as they come while the main thread inserts, so the
-writer never waits for the server's loop between batches. The whole batch
-is one transaction. The reply on stdout, in the order of the batches, is ``<QII``: the
-batch number, how many messages were skipped as duplicates (an id or msgid
-seen before: a batch resent after this process died is stored once), and the
-length of an error text that follows: empty if the batch was committed, else
-why SQLite refused it. At the end of stdin (the server stopped, or was
+writer never waits for the server's loop between batches. The batches that
+wait are stored in one transaction (one commit for them all); if that
+fails, each is stored in its own, so a batch SQLite refuses fails alone.
+The reply on stdout, in the order of the batches, is ``<QII``: the batch
+number, how many messages were skipped as duplicates (an id or msgid seen
+before: a batch resent after this process died is stored once), and the
+length of an error text that follows: empty if the batch was committed,
+else why SQLite refused it. At the end of stdin (the server stopped, or was
 killed) the process exits.
 """
 
@@ -94,6 +96,9 @@ BUSY_TIMEOUT_MS = 10_000
 # Conversations written recently, so a busy one costs no party write at all;
 # forgotten wholesale past this size (a pair written twice is ignored).
 KNOWN_PARTIES_MAX = 100_000
+# Batches that wait are stored in one transaction, this many at most (the
+# server sends at most 20 before the first is acknowledged).
+MAX_GROUP = 20
 CHECKPOINT_INTERVAL = 1.0  # seconds between copies of the WAL into the database
 # A batch makes a dozen objects per row, none in a cycle; at Python's
 # default threshold (700) the collector ran every few dozen rows.
@@ -142,7 +147,15 @@ class Writer:
 
     def apply(self, fields: list[str], ids: Sequence[int]) -> int:
         """Store one batch in one transaction; returns the duplicates skipped."""
-        derived, texts, deletes, parties, reset = self._parse(fields, ids)
+        return self.apply_group([(fields, ids)])[0]
+
+    def apply_group(self, batches: Sequence[tuple[list[str], Sequence[int]]]) -> list[int]:
+        """Store several batches, in order, in one transaction; returns the
+        duplicates each skipped. One commit for them all: a commit writes
+        every page the batch changed to the WAL, and private messages change
+        a page per conversation, so under load the commits cost more than
+        the inserts (py-spy: 44% of the writer against 29%)."""
+        parsed = [self._parse(fields, ids) for fields, ids in batches]
         conn = self._conn
         while True:
             try:
@@ -152,30 +165,43 @@ class Writer:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
                 time.sleep(0.01)  # the lock outlived the busy timeout: wait again
+        reset = any(batch[4] for batch in parsed)
+        known = set() if reset else self._known_parties
+        new_parties: set[tuple[str, str]] = set()
         try:
-            if texts:
-                self._number(texts)
-            skipped = 0
-            derived_start = texts_start = 0
-            for derived_end, texts_end, statement, key in deletes:
-                skipped += self._insert(_INSERT_DERIVED, derived[derived_start:derived_end])
-                skipped += self._insert(_INSERT_TEXT, texts[texts_start:texts_end])
-                conn.execute(statement, (key,))
-                derived_start, texts_start = derived_end, texts_end
-            skipped += self._insert(_INSERT_DERIVED, derived[derived_start:])
-            skipped += self._insert(_INSERT_TEXT, texts[texts_start:])
-            if reset:
-                self._known_parties.clear()
-            new_parties = parties - self._known_parties
+            skipped = []
+            for derived, texts, deletes, parties, _ in parsed:
+                skipped.append(self._store(derived, texts, deletes))
+                new_parties |= parties - known
             if new_parties:
                 conn.executemany(_INSERT_PARTY, new_parties)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        if len(self._known_parties) + len(new_parties) > KNOWN_PARTIES_MAX:
+        if reset or len(self._known_parties) + len(new_parties) > KNOWN_PARTIES_MAX:
             self._known_parties.clear()
         self._known_parties |= new_parties
+        return skipped
+
+    def _store(
+        self,
+        derived: list[tuple[object, ...]],
+        texts: list[tuple[object, ...]],
+        deletes: list[tuple[int, int, str, object]],
+    ) -> int:
+        """One batch's rows and deletes, in their order; the duplicates skipped."""
+        if texts:
+            self._number(texts)
+        skipped = 0
+        derived_start = texts_start = 0
+        for derived_end, texts_end, statement, key in deletes:
+            skipped += self._insert(_INSERT_DERIVED, derived[derived_start:derived_end])
+            skipped += self._insert(_INSERT_TEXT, texts[texts_start:texts_end])
+            self._conn.execute(statement, (key,))
+            derived_start, texts_start = derived_end, texts_end
+        skipped += self._insert(_INSERT_DERIVED, derived[derived_start:])
+        skipped += self._insert(_INSERT_TEXT, texts[texts_start:])
         return skipped
 
     def _number(self, texts: list[tuple[object, ...]]) -> None:
@@ -288,17 +314,18 @@ def _read_exactly(stream: BinaryIO, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _use_a_free_core() -> None:
-    """If the server was pinned to some CPUs (``taskset``), run on the others:
-    the point of this process is to use the core the event loop does not."""
+def _use_every_core() -> None:
+    """If the server was pinned to some CPUs (``taskset``), do not inherit
+    the pin: sharing the event loop's core, the writer stored a third less.
+    Nor keep off that core: the loop is rarely busy all the time, and the
+    scheduler fills its gaps (measured: 5% more stored messages/s and a
+    lower p99 than a writer on the other core only, docs/performance.md)."""
     try:
-        mine = os.sched_getaffinity(0)
         every = set(range(os.cpu_count() or 1))
-        others = every - mine
-        if others:
-            os.sched_setaffinity(0, others)
+        if os.sched_getaffinity(0) != every:
+            os.sched_setaffinity(0, every)
     except (AttributeError, OSError):
-        pass  # no affinity on this platform, or not allowed: share the CPUs
+        pass  # no affinity on this platform, or not allowed (a cpuset): keep it
 
 
 def read_frames(requests: BinaryIO, frames: queue.Queue[Frame | None]) -> None:
@@ -327,20 +354,49 @@ def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
     # Bounded by the server, which has at most a few batches in flight.
     frames: queue.Queue[Frame | None] = queue.Queue()
     threading.Thread(target=read_frames, args=(requests, frames), daemon=True).start()
-    while (frame := frames.get()) is not None:
-        number, text, ids = frame
-        try:
-            skipped = writer.apply(text.decode().split(FIELD_SEPARATOR), ids)
-            reply = REPLY.pack(number, skipped, 0)
-        except (sqlite3.Error, ValueError) as exc:
-            error = str(exc).encode()
-            reply = REPLY.pack(number, 0, len(error)) + error
-        replies.write(reply)
+    while (group := next_group(frames)) is not None:
+        for reply in apply_frames(writer, group):
+            replies.write(reply)
         replies.flush()
 
 
+def next_group(frames: queue.Queue[Frame | None]) -> list[Frame] | None:
+    """The frames that wait, at least one and at most MAX_GROUP (one
+    transaction); None at the end of the input."""
+    first = frames.get()
+    if first is None:
+        return None
+    group = [first]
+    while len(group) < MAX_GROUP:
+        try:
+            frame = frames.get_nowait()
+        except queue.Empty:
+            break
+        if frame is None:
+            frames.put(None)  # the end, for the next call
+            break
+        group.append(frame)
+    return group
+
+
+def apply_frames(writer: Writer, group: list[Frame]) -> list[bytes]:
+    """Store ``group`` in one transaction, or, if it fails, each frame in its
+    own, so that one bad batch fails alone; the replies, in order."""
+    try:
+        batches = [(text.decode().split(FIELD_SEPARATOR), ids) for _, text, ids in group]
+        skipped = writer.apply_group(batches)
+    except (sqlite3.Error, ValueError) as exc:
+        if len(group) > 1:
+            return [reply for frame in group for reply in apply_frames(writer, [frame])]
+        error = str(exc).encode()
+        return [REPLY.pack(group[0][0], 0, len(error)) + error]
+    return [
+        REPLY.pack(number, count, 0) for (number, _, _), count in zip(group, skipped, strict=True)
+    ]
+
+
 def main() -> None:
-    _use_a_free_core()
+    _use_every_core()
     gc.set_threshold(GC_THRESHOLD)
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
         serve(sys.argv[1], sys.stdin.buffer, sys.stdout.buffer)
