@@ -9,6 +9,7 @@ the whole batch, the parsing alone, and the difference (SQLite's insert).
 
     .venv/bin/python bench/history_row.py --msgids derived   # the server's msgids
     .venv/bin/python bench/history_row.py --msgids old       # boot prefix + counter
+    .venv/bin/python bench/history_row.py --batch 1000 --group 5  # 5 batches, one commit
 
 ``--msgids derived`` needs a tree with ``hubbub.protocol.msgid`` (migration
 0010 on); ``old`` runs on any tree, so the same script measures the tree
@@ -84,8 +85,10 @@ def frames(rows: int, conversations: int, batch: int, kind: str) -> list[Frame]:
     return out
 
 
-def run(rows: int, conversations: int, batch: int, kind: str) -> tuple[float, float]:
-    """(CPU us per row for whole batches, of which parsing)."""
+def run(rows: int, conversations: int, batch: int, kind: str, group: int) -> tuple[float, float]:
+    """(CPU us per row for whole batches, of which parsing); ``group``
+    batches at a time share one transaction, as batches waiting in the
+    writer do (trees without ``Writer.apply_group``: 1 only)."""
     batches = frames(rows, conversations, batch, kind)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "hubbub.db"
@@ -93,8 +96,11 @@ def run(rows: int, conversations: int, batch: int, kind: str) -> tuple[float, fl
         asyncio.run(_migrate(engine))
         writer = Writer(str(path))
         started = time.process_time()
-        for frame in batches:
-            writer.apply(*frame)  # type: ignore[arg-type]
+        for first in range(0, len(batches), group):
+            if group == 1:
+                writer.apply(*batches[first])  # type: ignore[arg-type]
+            else:
+                writer.apply_group(batches[first : first + group])  # type: ignore[arg-type]
         whole = time.process_time() - started
         started = time.process_time()
         for frame in batches:
@@ -117,11 +123,13 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=500)
     parser.add_argument("--batch", type=int, default=2_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--group", type=int, default=1, help="batches per transaction")
     args = parser.parse_args()
     for _ in range(args.runs):
-        whole, parsing = run(args.rows, args.conversations, args.batch, args.msgids)
+        whole, parsing = run(args.rows, args.conversations, args.batch, args.msgids, args.group)
         print(
-            f"msgids {args.msgids}: {whole:.1f} us per row"
+            f"msgids {args.msgids}, {args.group} batch(es) of {args.batch} per transaction:"
+            f" {whole:.1f} us per row"
             f" (parsing {parsing:.1f}, insert {whole - parsing:.1f})",
             flush=True,
         )
