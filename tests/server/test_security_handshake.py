@@ -158,8 +158,10 @@ def test_uvloop_server_counts_then_upgrades(tmp_path: Path) -> None:
     assert uvloop
     port, tls_port, wss_port = free_port(), free_port(), free_port()
     config = tmp_path / "hubbub.toml"
+    # Long enough for a TLS and WebSocket handshake on a busy CI machine (at
+    # 1 s one timed out there, once), short enough to wait out below.
     config.write_text(
-        f'[server]\ndata_dir = "data"\n[limits]\nhandshake_timeout = 1\n'
+        f'[server]\ndata_dir = "data"\n[limits]\nhandshake_timeout = 3\n'
         f"[[listen]]\nport = {port}\n"
         f"[[listen]]\nport = {tls_port}\ntls = true\n"
         f"[[listen]]\nport = {wss_port}\ntls = true\nwebsocket = true\n"
