@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from hubbub.server import session as session_module
+from hubbub.server.app import Server
 from hubbub.server.commands import messaging
 from sessionkit import MemoryClient, memory_server
 
@@ -19,6 +20,15 @@ from sessionkit import MemoryClient, memory_server
 _VARYING = re.compile(r"(msgid|time)=[^; ]*")
 
 TAG_CAPS = ("message-tags", "server-time", "account-tag")
+
+
+def _alice_and_bob(
+    server: Server, alice_caps: tuple[str, ...] = (), bob_caps: tuple[str, ...] = ()
+) -> tuple[MemoryClient, MemoryClient]:
+    alice, bob = MemoryClient(server), MemoryClient(server)
+    alice.register("alice", *alice_caps)
+    bob.register("bob", *bob_caps)
+    return alice, bob
 
 
 def _normalised(lines: list[str]) -> list[str]:
@@ -41,10 +51,7 @@ async def _exchange(
     async with memory_server(tmp_path) as server:
         if not fast:
             server.raw_commands = {}
-        alice = MemoryClient(server)
-        bob = MemoryClient(server)
-        alice.register("alice", *alice_caps)
-        bob.register("bob", *bob_caps)
+        alice, bob = _alice_and_bob(server, alice_caps, bob_caps)
         if bob_away:
             bob.receive("AWAY :at lunch")
         if in_room:
@@ -130,9 +137,7 @@ async def test_the_common_line_skips_the_parser(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with memory_server(tmp_path) as server:
-        alice, bob = MemoryClient(server), MemoryClient(server)
-        alice.register("alice")
-        bob.register("bob")
+        alice, bob = _alice_and_bob(server)
         calls = server.commands["PRIVMSG"].calls
         parsed = _count_parses(monkeypatch)
         alice.receive("PRIVMSG bob :one", "NOTICE bob :two", "PRIVMSG bob :three")
@@ -147,9 +152,7 @@ async def test_the_common_line_skips_the_parser(
         assert len(parsed) == 3  # each left to the general path
 
 
-async def test_an_unregistered_client_gets_451_not_a_delivery(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_an_unregistered_client_gets_451_not_a_delivery(tmp_path: Path) -> None:
     async with memory_server(tmp_path) as server:
         bob, stranger = MemoryClient(server), MemoryClient(server)
         bob.register("bob")
@@ -166,9 +169,7 @@ async def test_a_failure_in_the_fast_path_is_an_error_reply_and_a_log_line(
         raise RuntimeError("boom")
 
     async with memory_server(tmp_path) as server:
-        alice, bob = MemoryClient(server), MemoryClient(server)
-        alice.register("alice")
-        bob.register("bob")
+        alice, _bob = _alice_and_bob(server)
         monkeypatch.setattr(messaging, "_to_user", broken)
         with caplog.at_level(logging.ERROR):
             alice.receive("PRIVMSG bob :hello", "PING :still-here")
