@@ -156,8 +156,7 @@ class WriterLink:
                 await self._read_replies(process.stdout)
             except (ConnectionError, RuntimeError, asyncio.IncompleteReadError):
                 log.warning("history writer process %d died; starting another", process.pid)
-                self._sending = False
-                await self._reap()
+                await self._reap()  # (and no longer sending)
                 self._count_death()
 
     async def _read_replies(self, stdout: asyncio.StreamReader) -> None:
