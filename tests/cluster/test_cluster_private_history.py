@@ -34,6 +34,19 @@ async def logged_in(node_client: RawClient, nick: str) -> RawClient:
     return node_client
 
 
+async def account_known(client: RawClient, nick: str, account: str, timeout: float = 10) -> None:
+    """Wait until ``client``'s node knows ``nick`` is logged in as
+    ``account``: a login after registering reaches the other node by the bus,
+    after the nick, and a message sent before it is filed as a guest's."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        replies = await client.ask(f"WHOIS {nick}")
+        if any(m.command == "330" and m.params[2] == account for m in replies):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{nick} never seen logged in as {account}")
+
+
 async def say(client: RawClient, to: RawClient, target: str, text: str) -> tuple[str, str]:
     """``client`` sends ``text`` to ``target`` (``to``'s nick); ``to`` gets it
     with the echo's msgid. Returns (msgid, text)."""
@@ -91,7 +104,7 @@ async def test_a_conversation_across_nodes_is_one_conversation_from_both_sides(
     alice = await logged_in(await n1.client(), "alice")  # SASL: in her first user event
     bob = await n2.client("bob", HISTORY_CAPS)
     await identify(bob, "bob", PASSWORD)  # after registering: an ACCOUNT event
-    await visible(alice, "bob")
+    await account_known(alice, "bob", "bob")
     await visible(bob, "alice")
 
     talk = [
@@ -193,7 +206,7 @@ async def test_an_account_registered_on_another_node_keeps_its_history_here(
     erin = await n2.client("erin", HISTORY_CAPS)
     registered = await erin.ask(f"PRIVMSG NickServ :REGISTER {PASSWORD}")
     assert "900" in [m.command for m in registered], registered
-    await visible(bob, "erin")
+    await account_known(bob, "erin", "erin")
     await visible(erin, "bob")
     talk = [
         await say(erin, bob, "bob", "my account is new"),
