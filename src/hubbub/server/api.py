@@ -63,6 +63,16 @@ class Delivered(NamedTuple):
     status: str = ""
 
 
+def private_listeners(
+    hooks: Hooks, sender: User, recipient: User
+) -> list[Callable[[Delivered], None]]:
+    """Who hears of a private message from ``sender`` to ``recipient``:
+    between two guests, only the listeners that asked for those."""
+    if sender.history_party is None and recipient.history_party is None:
+        return hooks.delivered_between_guests
+    return hooks.delivered
+
+
 class MessageOrder(Protocol):
     """Where what this node's users say or change in a channel waits for its
     turn before this node shows it to the channel's members (a cluster: the
@@ -156,8 +166,15 @@ class Hooks:
     user_changed: list[Callable[[ServerApi, User, str], None]] = field(default_factory=list)
     # after a registered user's nick changed: hook(ctx, old_nick)
     nick_changed: list[Callable[[Context, str], None]] = field(default_factory=list)
-    # after every delivered PRIVMSG/NOTICE/TAGMSG (history)
+    # after every delivered PRIVMSG/NOTICE/TAGMSG (history, the cluster),
+    # except a private message between two users neither of whom is logged
+    # in (no ``history_party``): that goes to ``delivered_between_guests``
+    # only (``private_listeners``). History stores none of those, and on a
+    # server of guests calling it for each cost a ninth of the relay.
     delivered: list[Callable[[Delivered], None]] = field(default_factory=list)
+    # after a private message between two guests (the cluster: to a guest
+    # on another node); a listener of every message is in both lists
+    delivered_between_guests: list[Callable[[Delivered], None]] = field(default_factory=list)
     # where a channel PRIVMSG/NOTICE/TAGMSG (multiline too) of this node's
     # users, and the members' lines of a JOIN, PART, KICK, QUIT, NICK, TOPIC
     # or MODE made here (``member_lines``), wait for their turn before they

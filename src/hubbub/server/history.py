@@ -65,11 +65,12 @@ def record_delivery(delivered: Delivered) -> None:
     recipient = delivered.recipient
     parties = None
     if recipient is not None:
-        # Guests are known by nick; two guests' messages nobody may read back.
-        mine, theirs = sender.history_party, recipient.history_party
-        if mine is None and theirs is None:
-            return
-        parties = (mine or sender.folded, theirs or recipient.folded)
+        # A guest is filed by nick. Two guests' messages, which nobody could
+        # read back, never come here (api.private_listeners).
+        parties = (
+            sender.history_party or sender.folded,
+            recipient.history_party or recipient.folded,
+        )
     # tuple.__new__ rather than HistoryRecord(...): the named tuple's own
     # constructor is a Python function, a sixth of this hook's time under
     # a stored private-message load (py-spy). The fields in their order:

@@ -448,6 +448,7 @@ def install(server: ServerApi, add: Callable[[object], None]) -> Backplane:
     hooks.kicked.append(backplane.kicked)
     hooks.quitted.append(backplane.quitted)
     hooks.delivered.append(backplane.delivered)
+    hooks.delivered_between_guests.append(backplane.delivered)
     hooks.message_order.append(backplane.order)
     hooks.topic_changed.append(backplane.topic_changed)
     hooks.away_changed.append(backplane.away_changed)

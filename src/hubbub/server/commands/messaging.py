@@ -9,7 +9,7 @@ from functools import partial
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import CHANTYPES, fold, is_channel_name
 from hubbub.protocol.message import MAX_BODY_BYTES, Message, escape_tag_value, fit_body
-from hubbub.server.api import Context, Delivered
+from hubbub.server.api import Context, Delivered, private_listeners
 from hubbub.server.commands.multiline_lines import collect
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import (
@@ -244,13 +244,20 @@ def _to_user(ctx: Context, cmd: str, other: User, text: str, tags: dict[str, str
         server.metrics.delivered[cmd].n += 1
     if cmd == "PRIVMSG" and other.away is not None:
         ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
-    # The tuple made directly: a named tuple's constructor is a Python
-    # function, and this runs for every private message.
-    delivered: Delivered = _new_tuple(
-        Delivered, (server, user, cmd, other.nick, other, text, event, None, "")
-    )
-    for listener in server.hooks.delivered:
-        listener(delivered)
+    # api.private_listeners, inlined: this runs for every private message
+    hooks = server.hooks
+    if user.history_party is None and other.history_party is None:
+        listeners = hooks.delivered_between_guests
+    else:
+        listeners = hooks.delivered
+    if listeners:
+        # The tuple made directly: a named tuple's constructor is a Python
+        # function, and this runs for every stored private message.
+        delivered: Delivered = _new_tuple(
+            Delivered, (server, user, cmd, other.nick, other, text, event, None, "")
+        )
+        for listener in listeners:
+            listener(delivered)
 
 
 def _echoes(ctx: Context, cmd: str, *, to_siblings: bool = True) -> list[User]:

@@ -21,7 +21,7 @@ from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import is_channel_name
 from hubbub.protocol.message import Message, escape_tag_value, serialize_body
 from hubbub.server import multiline_form
-from hubbub.server.api import Context, Delivered
+from hubbub.server.api import Context, Delivered, private_listeners
 from hubbub.server.capabilities import register_capability
 from hubbub.server.commands.messaging import check_channel_send, client_tags
 from hubbub.server.commands.multiline_lines import expired, fail
@@ -134,7 +134,10 @@ def _deliver(ctx: Context, opened: OpenBatch) -> None:
     delivered = Delivered(
         server, user, opened.command, stored_target, other, text, event, stored_tags
     )
-    for listener in server.hooks.delivered:
+    listeners = (
+        server.hooks.delivered if other is None else private_listeners(server.hooks, user, other)
+    )
+    for listener in listeners:
         listener(delivered)
 
 
