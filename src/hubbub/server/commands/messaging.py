@@ -9,7 +9,7 @@ from functools import partial
 from hubbub.protocol import numerics as rpl
 from hubbub.protocol.casemap import CHANTYPES, fold, is_channel_name
 from hubbub.protocol.message import MAX_BODY_BYTES, Message, escape_tag_value, fit_body
-from hubbub.server.api import Context, Delivered, private_listeners
+from hubbub.server.api import Context, Delivered
 from hubbub.server.commands.multiline_lines import collect
 from hubbub.server.commands.registry import command
 from hubbub.server.delivery import (
