@@ -88,6 +88,7 @@ async def test_a_slow_history_store_makes_senders_wait(start_server: ServerFacto
         assert [m for m in await bob.sync() if m.command == "PRIVMSG"] == []
         assert buffer.high_water <= len(seen) < 600
         assert buffer.held <= buffer.max_pending
+        assert buffer.stats.congestions == 1  # hubbub_history_congestions_total
     # The writer catches up, and the senders' lines are processed, in order.
     sent: list[str] = []
     for i, sender in enumerate(senders):

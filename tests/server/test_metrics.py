@@ -71,6 +71,7 @@ async def test_traffic_moves_the_figures(start_server: ServerFactory) -> None:
     assert moved(before, after, "hubbub_history_write_duration_seconds_count") == batches
     assert after.value("hubbub_history_queue_depth") == 0
     assert after.value("hubbub_store_errors_total") == 0
+    assert after.value("hubbub_history_congestions_total") == 0
 
     assert after.value("process_resident_memory_bytes") > 0
     assert after.value("process_open_fds") > 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hubbub.store import open_store
+from hubbub.store import batching, open_store
 from hubbub.store.batching import HEADROOM, BatchWriter
 from store.history_helpers import channel_message
 
@@ -86,6 +86,38 @@ async def test_a_stuck_write_keeps_the_buffer_congested_until_it_completes() -> 
     await writer.close()
     assert recorder.batches == [[0, 1, 2], [3, 4, 5]]
     assert writer.peak <= writer.max_pending and writer.overruns == 0
+
+
+async def test_congestion_is_counted_each_time_and_warned_of_once_a_minute(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a sustained load the buffer congests and drains several times a
+    second: each time is counted (the metric), the log gets one warning a
+    minute with the count since the last."""
+    clock = [1000.0]
+    monkeypatch.setattr(batching.time, "monotonic", lambda: clock[0])
+    writer: BatchWriter[int] = BatchWriter(
+        Recorder().write, interval=60, max_batch=1000, max_pending=HEADROOM + 2
+    )
+
+    async def one_episode() -> None:
+        for n in range(2):
+            writer.append(n)
+        assert writer.congested()
+        await writer.flush()
+        assert not writer.congested()
+
+    with caplog.at_level(logging.WARNING, logger="hubbub.store.batching"):
+        for _ in range(3):
+            await one_episode()
+            clock[0] += 1
+        clock[0] += batching.CONGESTION_WARNING_INTERVAL
+        await one_episode()
+    warnings = [r.getMessage() for r in caplog.records if "congested" in r.getMessage()]
+    assert writer.stats.congestions == 4
+    assert len(warnings) == 2
+    assert warnings[0].endswith("(1 time(s) since the last warning)")
+    assert warnings[1].endswith("(3 time(s) since the last warning)")
 
 
 def test_items_beyond_the_bound_are_kept_and_counted() -> None:

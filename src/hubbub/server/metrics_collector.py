@@ -183,6 +183,11 @@ class HubbubCollector(Collector):
             "History messages lost in batches that could not be written",
             value=stats.dropped,
         )
+        yield CounterMetricFamily(
+            "hubbub_history_congestions",
+            "Times the history buffer reached its mark and senders waited for the writer",
+            value=stats.congestions,
+        )
         yield _histogram(
             "hubbub_history_batch_size", "Messages per history write", stats.batch_sizes
         )

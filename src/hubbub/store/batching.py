@@ -30,6 +30,10 @@ T = TypeVar("T")
 # processed when congestion starts may still append (one message per
 # target; the server's targmax is at most 100).
 HEADROOM = 128
+# Under a sustained load the buffer congests and drains several times a
+# second: one warning per this many seconds, counting the episodes since
+# (all of them are in the ``hubbub_history_congestions`` metric).
+CONGESTION_WARNING_INTERVAL = 60.0
 
 
 class BatchWriter(Generic[T]):
@@ -65,6 +69,8 @@ class BatchWriter(Generic[T]):
         self.peak = 0  # most items held at once (buffered + being written)
         self.overruns = 0  # items appended beyond max_pending (nobody waited)
         self._congested = False
+        self._warned_at: float | None = None  # monotonic time of the last warning
+        self._unwarned = 0  # episodes begun since that warning
         self._drained: list[Callable[[], None]] = []
         self._wake = asyncio.Event()
         self._closing = False
@@ -118,13 +124,26 @@ class BatchWriter(Generic[T]):
         self._wake.set()
         if not self._congested:
             self._congested = True
-            log.warning(
-                "history buffer congested (%d messages); senders wait for the writer",
-                held,
-                extra={"event": "history_buffer_congested"},
-            )
+            self.stats.congestions += 1
+            self._warn_of_congestion(held)
         if held > self.max_pending:
             self.overruns += 1
+
+    def _warn_of_congestion(self, held: int) -> None:
+        """The first episode, then at most one warning per
+        ``CONGESTION_WARNING_INTERVAL``, with the count since the last."""
+        self._unwarned += 1
+        now = time.monotonic()
+        if self._warned_at is not None and now - self._warned_at < CONGESTION_WARNING_INTERVAL:
+            return
+        log.warning(
+            "history buffer congested (%d messages); senders wait for the writer"
+            " (%d time(s) since the last warning)",
+            held,
+            self._unwarned,
+            extra={"event": "history_buffer_congested"},
+        )
+        self._warned_at, self._unwarned = now, 0
 
     async def flush(self) -> None:
         """Write everything buffered so far and wait for it, and for the
@@ -188,7 +207,7 @@ class BatchWriter(Generic[T]):
         if not self._congested or self.held > self.low_water:
             return
         self._congested = False
-        log.info("history buffer drained; senders read again")
+        log.debug("history buffer drained; senders read again")
         callbacks, self._drained = self._drained, []
         loop = asyncio.get_running_loop()
         for callback in callbacks:  # each on its own, not inside this write

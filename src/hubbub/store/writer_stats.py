@@ -23,6 +23,7 @@ class WriterStats:
     write_seconds: Histogram = field(default_factory=lambda: Histogram(WRITE_SECONDS_BUCKETS))
     errors: int = 0
     dropped: int = 0
+    congestions: int = 0  # times the buffer reached its mark (senders waited)
     failing: bool = False
 
     def wrote(self, size: int, seconds: float) -> None:
