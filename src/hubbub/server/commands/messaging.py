@@ -220,8 +220,23 @@ def _to_user(ctx: Context, cmd: str, other: User, text: str, tags: dict[str, str
     sender's echoes and the history; both paths of a private message end here."""
     user = ctx.user
     server = ctx.server
-    event = Event(server.event_ids, user, tags)
     body, text = _body(user.source, cmd, other.nick, text)
+    # api.private_listeners, inlined: this runs for every private message
+    hooks = server.hooks
+    if user.history_party is None and other.history_party is None:
+        listeners = hooks.delivered_between_guests
+    else:
+        listeners = hooks.delivered
+    # (checked here first: most senders have neither, and this runs per message)
+    has_echoes = "echo-message" in ctx.conn.caps or user.devices is not None
+    # The message's id and time only for whoever shows its tags or keeps it:
+    # between two guests without message-tags or server-time nobody does,
+    # and that message skips the clock and the id counter.
+    event = (
+        Event(server.event_ids, user, tags)
+        if listeners or has_echoes or other.tag_mask or other.devices is not None or other is user
+        else None
+    )
     if other is user:
         # To oneself: it arrives as anyone's message would (on every device
         # that takes it), outside the labeled response; with echo-message
@@ -236,20 +251,12 @@ def _to_user(ctx: Context, cmd: str, other: User, text: str, tags: dict[str, str
     elif cmd != "TAGMSG" or other.tag_mask & TAG_MESSAGE_TAGS:  # _takes, inlined
         other.sink.write(render(body, event, other.tag_mask))  # deliver_one, no devices
         server.metrics.delivered[cmd].n += 1
-    # (checked here first: most senders have neither, and this runs per message)
-    has_echoes = "echo-message" in ctx.conn.caps or user.devices is not None
     echoes = _echoes(ctx, cmd, to_siblings=other is not user) if has_echoes else None
     if echoes:
         deliver_body(echoes, body, event)
         server.metrics.delivered[cmd].n += 1
     if cmd == "PRIVMSG" and other.away is not None:
         ctx.reply(rpl.RPL_AWAY, other.nick, other.away)
-    # api.private_listeners, inlined: this runs for every private message
-    hooks = server.hooks
-    if user.history_party is None and other.history_party is None:
-        listeners = hooks.delivered_between_guests
-    else:
-        listeners = hooks.delivered
     if listeners:
         # The tuple made directly: a named tuple's constructor is a Python
         # function, and this runs for every stored private message.
