@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import signal
 import subprocess
@@ -109,3 +110,17 @@ def test_passwd_hashes_with_argon2() -> None:
     assert digest.startswith("$argon2id$")
     assert PasswordHasher().verify(digest, "hunter2")
     assert run("passwd", input="\n").returncode == 2
+
+
+def test_serve_collects_garbage_less_often() -> None:
+    """`hubbub serve` raises the collector's first threshold and keeps the
+    others (docs/performance.md, "Full collections")."""
+    from hubbub.server import cli
+
+    before = gc.get_threshold()
+    try:
+        cli._collect_garbage_less_often()
+        assert gc.get_threshold() == (cli.GC_FIRST_THRESHOLD, before[1], before[2])
+        assert before[0] < cli.GC_FIRST_THRESHOLD
+    finally:
+        gc.set_threshold(*before)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -18,6 +19,9 @@ from hubbub.server.logging_setup import LogFormat, configure_logging
 from hubbub.server.workers import as_worker, check_workers, supervise
 
 log = logging.getLogger("hubbub")
+
+# The collector's first threshold in `hubbub serve` (see _collect_garbage_less_often).
+GC_FIRST_THRESHOLD = 10_000
 
 
 def _host_port(value: str, option: str) -> tuple[str, int]:
@@ -148,6 +152,20 @@ def _event_loop_policy(use_uvloop: bool) -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
+def _collect_garbage_less_often() -> None:
+    """Raise the collector's first threshold (CPython's default is 700).
+
+    The collector counts tracked objects made minus freed. The history
+    buffer holds up to ``buffer_max`` records and swings by thousands under
+    load, so at 700 every swing ran collections that found nothing and
+    moved the buffered records on to the oldest generation; that then took
+    a full collection every second or so, 70-90 ms each with the loop
+    stopped (docs/performance.md, "Full collections"). The server makes
+    few reference cycles; a larger first generation still finds them."""
+    _, second, third = gc.get_threshold()
+    gc.set_threshold(GC_FIRST_THRESHOLD, second, third)
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
@@ -245,6 +263,7 @@ def serve(
         else:
             _warn_about(config, log_format)
         _event_loop_policy(uvloop)
+        _collect_garbage_less_often()
         asyncio.run(_run(config, reuse_port=worker_index is not None))
     except ConfigError as exc:
         click.echo(f"hubbub: {exc}", err=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, ProcessCollector
+from prometheus_client import CollectorRegistry, GCCollector, ProcessCollector
 from prometheus_client.metrics_core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -32,10 +32,13 @@ if TYPE_CHECKING:
 
 def build_registry(server: ObservedServer) -> CollectorRegistry:
     """A registry of its own per server: hubbub's figures plus the process
-    collector (CPU seconds, resident memory, open file descriptors)."""
+    collector (CPU seconds, resident memory, open file descriptors) and
+    Python's garbage collector (collections by generation: a full one
+    stops the loop, see docs/performance.md, "Full collections")."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(HubbubCollector(server))
     ProcessCollector(registry=registry)
+    GCCollector(registry=registry)
     return registry
 
 
