@@ -276,6 +276,7 @@ def compare_with(baseline_src: str, args: argparse.Namespace) -> None:
     command = [sys.executable, __file__, args.scenario, "--worker"]
     command += ["--batch", str(args.batch), "--pairs", str(args.pairs)]
     command += ["--members", str(args.members)] + (["--history"] if args.history else [])
+    command += ["--logged-in"] if args.logged_in else []
     workers = {}
     for name, src in (("this tree", None), ("baseline", baseline_src)):
         env = dict(os.environ)
