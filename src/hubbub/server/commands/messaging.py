@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from functools import partial
 
 from hubbub.protocol import numerics as rpl
@@ -162,11 +162,12 @@ def _to_channel(
         listener(delivered)
 
 
-def members_of_rank(channel: Channel, status: str) -> list[User]:
+def members_of_rank(channel: Channel, status: str) -> Iterable[User]:
     """The members a message to ``status`` + channel (``@#chan``, ``+#chan``)
-    reaches: those with that rank or a higher one; all of them for ''."""
+    reaches: those with that rank or a higher one; all of them for '' (the
+    channel's own member view, not a copy: read it before anything changes)."""
     if not status:
-        return list(channel.members)
+        return channel.members.keys()
     lowest = max(PREFIX_MODES.index(SYMBOL_TO_MODE[s]) for s in status)
     allowed = PREFIX_MODES[: lowest + 1]
     return [m for m, modes in channel.members.items() if any(p in modes for p in allowed)]
