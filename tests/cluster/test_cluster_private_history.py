@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from cluster.conftest import Cluster
 from cluster.test_cluster_messages import CAPS, visible
-from harness import identify, register_logged_in
+from harness import identify, register_logged_in, until
 from hubbub.store import open_store
 from ircclient import RawClient
 from store.conftest import CHEAP_HASHER
@@ -38,13 +38,12 @@ async def account_known(client: RawClient, nick: str, account: str, timeout: flo
     """Wait until ``client``'s node knows ``nick`` is logged in as
     ``account``: a login after registering reaches the other node by the bus,
     after the nick, and a message sent before it is filed as a guest's."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
+
+    async def logged_in_there() -> bool:
         replies = await client.ask(f"WHOIS {nick}")
-        if any(m.command == "330" and m.params[2] == account for m in replies):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{nick} never seen logged in as {account}")
+        return any(m.command == "330" and m.params[2] == account for m in replies)
+
+    await until(logged_in_there, timeout)
 
 
 async def say(client: RawClient, to: RawClient, target: str, text: str) -> tuple[str, str]:

@@ -72,7 +72,7 @@ async def test_traffic_moves_the_figures(start_server: ServerFactory) -> None:
     assert after.value("hubbub_history_queue_depth") == 0
     assert after.value("hubbub_store_errors_total") == 0
     assert after.value("hubbub_history_congestions_total") == 0
-    assert after.value("python_gc_collections_total", generation="2") >= 0
+    assert after.value("python_gc_collections_total", generation="0") > 0
 
     assert after.value("process_resident_memory_bytes") > 0
     assert after.value("process_open_fds") > 0

@@ -8,7 +8,6 @@ browser's own, wrapped to record what the page asked it to show."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +16,8 @@ import pytest_asyncio
 from playwright.async_api import expect
 from webserver import WebServer
 from webui import TIMEOUT, connect, conversations
+
+from harness import until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -70,11 +71,11 @@ async def shown_at_least(page: Any, count: int) -> None:
     here: ``page.wait_for_function`` runs its predicate with eval() inside
     the page when the first look fails, which the web client's Content
     Security Policy (script-src 'self') refuses."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + TIMEOUT / 1000
-    while len(await shown(page)) < count:
-        assert loop.time() < deadline, f"{count} notifications expected: {await shown(page)}"
-        await asyncio.sleep(0.05)
+
+    async def enough() -> bool:
+        return len(await shown(page)) >= count
+
+    await until(enough, TIMEOUT / 1000)
 
 
 async def test_permission_is_asked_only_when_the_user_presses_connect(
