@@ -122,28 +122,45 @@ def _connect(path: str, *pragmas: str) -> sqlite3.Connection:
     return conn
 
 
-def checkpoint_forever(path: str, interval: float) -> None:
+def checkpoint_forever(path: str, interval: float, copied: threading.Event) -> None:
     """Copy the WAL into the database file every ``interval`` seconds, on a
-    connection of its own (PASSIVE: never in a writer's way). The copy ends
-    with an fsync, which on a busy disk took long enough that inserts
-    waiting behind it filled the server's buffer; in this thread only the
-    checkpoint waits (the GIL is released meanwhile)."""
+    connection of its own (PASSIVE: never in a writer's way), and set
+    ``copied`` after each copy. The copy ends with an fsync, which on a busy
+    disk took long enough that inserts waiting behind it filled the
+    server's buffer; in this thread only the checkpoint waits (the GIL is
+    released meanwhile)."""
     conn = _connect(path)
     while True:
         time.sleep(interval)
-        try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error as exc:  # try again next time; the WAL keeps the data
-            print(f"hubbub history writer: checkpoint failed: {exc}", file=sys.stderr)
+        if _checkpoint(conn):
+            copied.set()
+
+
+def _checkpoint(conn: sqlite3.Connection) -> bool:
+    try:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.Error as exc:  # try again next time; the WAL keeps the data
+        print(f"hubbub history writer: checkpoint failed: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 class Writer:
     """Applies batches to one SQLite connection; its commits never copy the
-    WAL into the database (``checkpoint_forever`` does)."""
+    WAL into the database (``checkpoint_forever`` does). Each time that
+    thread has ``copied``, the writer copies, between two transactions, what
+    was committed meanwhile, so that its next transaction starts the WAL
+    over from the beginning. Under a steady load the thread alone never
+    caught up with the commits, and SQLite starts the WAL over only once
+    every frame in it is copied: the WAL grew by a gigabyte in 25 s of
+    stored private messages, and its new blocks, zeroed by the file system
+    as they were added, took 15% of this process (docs/performance.md,
+    "The WAL starts over")."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, copied: threading.Event | None = None) -> None:
         self._conn = _connect(path, f"cache_size={-CACHE_KIB}", "wal_autocheckpoint=0")
         self._known_parties: set[tuple[str, str]] = set()
+        self._copied = copied
 
     def apply(self, fields: list[str], ids: Sequence[int]) -> int:
         """Store one batch in one transaction; returns the duplicates skipped."""
@@ -182,6 +199,10 @@ class Writer:
         if reset or len(self._known_parties) + len(new_parties) > KNOWN_PARTIES_MAX:
             self._known_parties.clear()
         self._known_parties |= new_parties
+        copied = self._copied
+        if copied is not None and copied.is_set():
+            copied.clear()
+            _checkpoint(conn)  # the rest of the thread's copy: the WAL starts over
         return skipped
 
     def _store(
@@ -347,9 +368,10 @@ def read_frames(requests: BinaryIO, frames: queue.Queue[Frame | None]) -> None:
 
 
 def serve(path: str, requests: BinaryIO, replies: BinaryIO) -> None:
-    writer = Writer(path)
+    copied = threading.Event()
+    writer = Writer(path, copied)
     threading.Thread(
-        target=checkpoint_forever, args=(path, CHECKPOINT_INTERVAL), daemon=True
+        target=checkpoint_forever, args=(path, CHECKPOINT_INTERVAL, copied), daemon=True
     ).start()
     # Bounded by the server, which has at most a few batches in flight.
     frames: queue.Queue[Frame | None] = queue.Queue()
