@@ -34,12 +34,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hubbub.store.engine import sqlite_engine
 from hubbub.store.migrate import upgrade
 from hubbub.store.records import HistoryRecord
-from hubbub.store.sql.writer_link import encode_records
+from hubbub.store.sql import writer_link
 from hubbub.store.writer_process import FIELD_SEPARATOR, Writer
 
 FIRST = 1 << 40  # boot 1's first id (protocol.msgid.first_id(1))
-# Trees since the derived msgid send the server's ids beside the fields.
-WITH_IDS = len(inspect.signature(Writer.apply).parameters) == 3
+# Trees since items are encoded when appended: one string per record, ids in it.
+ENCODED_ITEMS = hasattr(writer_link, "encode_record")
+# Trees before that, since the derived msgid: the server's ids beside the fields.
+WITH_IDS = not ENCODED_ITEMS and len(inspect.signature(Writer.apply).parameters) == 3
 Frame = tuple[object, ...]
 
 
@@ -77,9 +79,14 @@ def frames(rows: int, conversations: int, batch: int, kind: str) -> list[Frame]:
                     **({"row_id": FIRST + n} if kind == "derived" else {}),
                 )
             )
+        if ENCODED_ITEMS:
+            text = FIELD_SEPARATOR.join(map(writer_link.encode_record, records))
+            out.append((text.split(FIELD_SEPARATOR),))
+            continue
         fields: list[str] = []
         ids: list[int] = []
-        encode_records(records, fields, *((ids,) if WITH_IDS else ()))  # type: ignore[call-arg]
+        encode = writer_link.encode_records  # type: ignore[attr-defined]
+        encode(records, fields, *((ids,) if WITH_IDS else ()))
         split = FIELD_SEPARATOR.join(fields).split(FIELD_SEPARATOR)
         out.append((split, ids) if WITH_IDS else (split,))
     return out
@@ -100,7 +107,8 @@ def run(rows: int, conversations: int, batch: int, kind: str, group: int) -> tup
             if group == 1:
                 writer.apply(*batches[first])  # type: ignore[arg-type]
             else:
-                writer.apply_group(batches[first : first + group])  # type: ignore[arg-type]
+                group_of = batches[first : first + group]
+                writer.apply_group([f if WITH_IDS else f[0] for f in group_of])  # type: ignore[misc]
         whole = time.process_time() - started
         started = time.process_time()
         for frame in batches:

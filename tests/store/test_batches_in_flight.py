@@ -19,7 +19,7 @@ import uvloop
 
 from hubbub.store import Store, open_store
 from hubbub.store.batching import BatchWriter
-from hubbub.store.sql.writer_link import WriterLink, encode_records
+from hubbub.store.sql.writer_link import WriterLink, encode_record
 from store.history_helpers import channel_message
 
 
@@ -156,10 +156,7 @@ async def test_a_killed_writer_gets_every_unacknowledged_batch_again(
         blocker.execute("BEGIN IMMEDIATE")  # the writer waits inside SQLite
         sent = []
         for n in range(2):
-            fields: list[str] = []
-            ids: list[int] = []
-            encode_records([channel_message(f"m{n}", n)], fields, ids)
-            sent.append(link.send(fields, ids))
+            sent.append(link.send([encode_record(channel_message(f"m{n}", n))]))
         while link.pid is None:
             await asyncio.sleep(0.01)
         first = link.pid
@@ -201,10 +198,8 @@ def test_a_writer_killed_while_idle_is_replaced_at_the_next_batch(
                     assert link.pid is not None
                     os.kill(link.pid, signal.SIGKILL)
                     await asyncio.sleep(0.5)  # the loop sees the pipe close
-                fields: list[str] = []
-                ids: list[int] = []
-                encode_records([channel_message(f"m{n}", n)], fields, ids)
-                assert await asyncio.wait_for(link.send(fields, ids), 30) == 0
+                message = encode_record(channel_message(f"m{n}", n))
+                assert await asyncio.wait_for(link.send([message]), 30) == 0
             assert link.starts == 2
         finally:
             await link.close()

@@ -194,9 +194,16 @@ async def test_the_retention_job_applies_both_limits(store: Store) -> None:
 async def test_portable_writer_keeps_parties_too(store: Store) -> None:
     """The SQLAlchemy write path (what a PostgreSQL store will use) records
     conversations like the SQLite writer process does."""
-    history = store.history
-    assert isinstance(history, SqlHistory)
-    history._link = None  # take the portable path
+    engine = store._engine  # type: ignore[attr-defined]
+    history = SqlHistory(engine, 60, 1000, 20_000, writer_process=False)
+    history.start()
+    try:
+        await _keeps_parties(history)
+    finally:
+        await history.close()
+
+
+async def _keeps_parties(history: SqlHistory) -> None:
     history.append(private_message("p1", 1, "Alice", "Bob"))
     history.append(private_message("p2", 3, "Bob", "Alice"))
     await history.flush()

@@ -10,7 +10,6 @@ import queue
 import shutil
 import sqlite3
 import threading
-from array import array
 from pathlib import Path
 
 import pytest
@@ -20,17 +19,12 @@ from hubbub.protocol.msgid import first_id, msgid
 from hubbub.store import Store, conversation_key, name_key
 from hubbub.store.records import HistoryRecord
 from hubbub.store.sql.history import SqlHistory
-from hubbub.store.sql.writer_link import (
-    encode_forget,
-    encode_records,
-    encode_redact,
-    encode_reset_parties,
-)
+from hubbub.store.sql.writer_link import encode_forget, encode_record, encode_redact
 from hubbub.store.writer_process import (
     FIELD_SEPARATOR,
     MAX_GROUP,
     REPLY,
-    ROW_ID,
+    RESET_PARTIES,
     Frame,
     Writer,
     apply_frames,
@@ -40,9 +34,14 @@ from hubbub.store.writer_process import conversation_key as writers_conversation
 from store.history_helpers import channel_message, private_message
 
 
-def over_the_pipe(fields: list[str]) -> list[str]:
-    """What the writer process gets: the fields joined, encoded and split again."""
-    return FIELD_SEPARATOR.join(fields).encode().decode().split(FIELD_SEPARATOR)
+def over_the_pipe(*items: str) -> list[str]:
+    """What the writer process gets: the items joined, encoded and split again."""
+    return FIELD_SEPARATOR.join(items).encode().decode().split(FIELD_SEPARATOR)
+
+
+def records(*messages: HistoryRecord) -> list[str]:
+    """``messages`` as the writer process gets them."""
+    return over_the_pipe(*map(encode_record, messages))
 
 
 @pytest.mark.parametrize(
@@ -59,10 +58,7 @@ def test_every_field_comes_through_with_control_characters_and_tags() -> None:
     record = HistoryRecord(
         "id1", 1234, "Al!a@h", "alice", "#Chan", "PRIVMSG", text, {"+x": "a;b c\x1f"}
     )
-    fields: list[str] = []
-    ids: list[int] = []
-    encode_records([record], fields, ids)
-    derived, rows, forgets, parties, reset = Writer._parse(over_the_pipe(fields), ids)
+    derived, rows, forgets, parties, reset = Writer._parse(records(record))
     assert derived == []  # "id1" is not derived: stored as text, numbered by the writer
     assert rows == [
         (
@@ -84,10 +80,7 @@ def test_every_field_comes_through_with_control_characters_and_tags() -> None:
 
 
 def test_a_private_message_carries_both_parties_and_its_conversation() -> None:
-    fields: list[str] = []
-    ids: list[int] = []
-    encode_records([private_message("p1", 1, "Bob", "Alice")], fields, ids)
-    _, rows, _, parties, _ = Writer._parse(over_the_pipe(fields), ids)
+    _, rows, _, parties, _ = Writer._parse(records(private_message("p1", 1, "Bob", "Alice")))
     key = conversation_key("alice", "bob")
     (row,) = rows
     assert (row[2], row[6], row[9], row[10], row[11]) == (key, None, "{}", "bob", "alice")
@@ -98,15 +91,15 @@ def test_a_derived_msgid_goes_to_the_row_id_and_binds_no_msgid() -> None:
     """Whether the server gives its id (``d``) or the writer reads the msgid."""
     derived_id = msgid(first_id(2) + 9)
     made_here = private_message(derived_id, 1, "Bob", "Alice")._replace(row_id=first_id(2) + 9)
-    fields: list[str] = []
-    ids: list[int] = []
-    encode_records([made_here, private_message(derived_id, 1, "Bob", "Alice")], fields, ids)
-    encode_redact(derived_id, fields)
-    assert fields[0] == "d" and fields[11] == "m"
-    derived, texts, deletes, _, _ = Writer._parse(over_the_pipe(fields), ids)
+    fields = over_the_pipe(
+        encode_record(made_here),
+        encode_record(private_message(derived_id, 1, "Bob", "Alice")),
+        encode_redact(derived_id),
+    )
+    assert fields[:2] == ["d", str(first_id(2) + 9)] and fields[11:13] == ["m", derived_id]
+    derived, texts, deletes, _, _ = Writer._parse(fields)
     assert texts == []
     key = conversation_key("alice", "bob")
-    assert ids == [first_id(2) + 9]
     assert [(len(row), row[0], row[1]) for row in derived] == [(11, first_id(2) + 9, key)] * 2
     [(derived_before, texts_before, statement, row_key)] = deletes
     assert (derived_before, texts_before, row_key) == (2, 0, first_id(2) + 9)
@@ -114,14 +107,15 @@ def test_a_derived_msgid_goes_to_the_row_id_and_binds_no_msgid() -> None:
 
 
 def test_forgets_and_resets_keep_their_place_among_the_messages() -> None:
-    fields: list[str] = []
-    ids: list[int] = []
-    encode_records([channel_message("a", 0), channel_message("b", 1)], fields, ids)
-    encode_forget(name_key("#Chan"), fields)
-    encode_reset_parties(fields)
-    encode_records([channel_message("c", 2)], fields, ids)
-    encode_redact("b", fields)
-    _, rows, deletes, _, reset = Writer._parse(over_the_pipe(fields), ids)
+    fields = over_the_pipe(
+        encode_record(channel_message("a", 0)),
+        encode_record(channel_message("b", 1)),
+        encode_forget(name_key("#Chan")),
+        RESET_PARTIES,
+        encode_record(channel_message("c", 2)),
+        encode_redact("b"),
+    )
+    _, rows, deletes, _, reset = Writer._parse(fields)
     assert [row[1] for row in rows] == ["a", "b", "c"]
     assert [(position, key) for _, position, _, key in deletes] == [(2, "#chan"), (3, "b")]
     assert "target_key" in deletes[0][2] and "msgid" in deletes[1][2]
@@ -130,7 +124,7 @@ def test_forgets_and_resets_keep_their_place_among_the_messages() -> None:
 
 def test_an_unknown_item_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown item kind"):
-        Writer._parse(["z", "whatever"], [])
+        Writer._parse(["z", "whatever"])
 
 
 async def test_a_batch_is_one_transaction(store: Store, db_path: Path) -> None:
@@ -141,17 +135,13 @@ async def test_a_batch_is_one_transaction(store: Store, db_path: Path) -> None:
             "CREATE TRIGGER refuse BEFORE INSERT ON history WHEN NEW.msgid = 'bad' "
             "BEGIN SELECT RAISE(ABORT, 'refused by test'); END"
         )
-    fields: list[str] = []
-    ids: list[int] = []
-    encode_records([channel_message("good", 0), channel_message("bad", 1)], fields, ids)
     writer = Writer(str(db_path))
     with pytest.raises(sqlite3.IntegrityError, match="refused by test"):
-        writer.apply(over_the_pipe(fields), ids)
+        writer.apply(records(channel_message("good", 0), channel_message("bad", 1)))
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM history").fetchone() == (0,)
-    fields, ids = [], []
-    encode_records([channel_message("good", 0), channel_message("good", 1)], fields, ids)
-    assert writer.apply(over_the_pipe(fields), ids) == 1  # the duplicate msgid is skipped
+    # the duplicate msgid is skipped
+    assert writer.apply(records(channel_message("good", 0), channel_message("good", 1))) == 1
 
 
 @pytest.mark.sqlite_only
@@ -195,11 +185,8 @@ async def test_the_writer_copies_the_wal_into_the_database_file(
     await until(lambda: rows_in_the_file_alone() == 100)
 
 
-def _frame(number: int, *records: HistoryRecord) -> Frame:
-    fields: list[str] = []
-    ids: list[int] = []
-    encode_records(list(records), fields, ids)
-    return number, FIELD_SEPARATOR.join(fields).encode(), array(ROW_ID, ids)
+def _frame(number: int, *messages: HistoryRecord) -> Frame:
+    return number, FIELD_SEPARATOR.join(map(encode_record, messages)).encode()
 
 
 def _refuse_bad_messages(db_path: Path) -> None:
@@ -226,7 +213,7 @@ async def test_batches_that_wait_are_one_transaction(store: Store, db_path: Path
     _refuse_bad_messages(db_path)
     writer = Writer(str(db_path))
     group = [_frame(1, _said("first", 1)), _frame(2, _said("bad", 2))]
-    batches = [(text.decode().split(FIELD_SEPARATOR), ids) for _, text, ids in group]
+    batches = [text.decode().split(FIELD_SEPARATOR) for _, text in group]
     with pytest.raises(sqlite3.IntegrityError, match="refused by test"):
         writer.apply_group(batches)
     assert _texts(db_path) == []
@@ -255,7 +242,7 @@ async def test_a_refused_batch_in_a_group_fails_alone(store: Store, db_path: Pat
 def test_a_group_takes_what_waits_and_stops_at_the_end() -> None:
     frames: queue.Queue[Frame | None] = queue.Queue()
     for number in range(1, MAX_GROUP + 3):
-        frames.put((number, b"", array(ROW_ID)))
+        frames.put((number, b""))
     frames.put(None)
     first = next_group(frames)
     assert first is not None and [frame[0] for frame in first] == list(range(1, MAX_GROUP + 1))
@@ -288,10 +275,7 @@ async def test_the_wal_starts_over_though_commits_never_stop(store: Store, db_pa
     def commit() -> None:
         nonlocal number
         number += 1
-        fields: list[str] = []
-        ids: list[int] = []
-        encode_records([_said(f"message {number}", number)], fields, ids)
-        writer.apply(over_the_pipe(fields), ids)
+        writer.apply(records(_said(f"message {number}", number)))
 
     commit()
     restarts = _wal_restarts(db_path)

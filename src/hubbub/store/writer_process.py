@@ -13,24 +13,23 @@ on a busy machine).
 
 A message whose msgid is derived (``protocol.msgid``: every message a server
 made since migration 0010) is stored under the id it names, with a NULL
-msgid. The server sends the ids of its own messages as binary integers:
-decoding msgids here, in Python, cost more than dropping the msgid index
-saved. Any other msgid is
+msgid. The server sends the ids of its own messages in place of their
+msgids: checking a msgid's form here, in Python, cost more than dropping
+the msgid index saved. Any other msgid is
 stored as text, under an id below every boot's, one more than the highest
 such id (SQLite's own choice, the highest id in the table plus one, would
 fall inside the current boot's ids and take the place of a later message).
 
-Frames on stdin: ``<QII`` (batch number, payload length, count of ids) then
-the payload, UTF-8 fields separated by NUL (which no IRC line, and so no
-stored field, can hold), then the ids, native 64-bit integers (``array``
-``q``: the same machine). Each item of a batch starts with its kind:
+Frames on stdin: ``<QI`` (batch number, payload length) then the payload,
+UTF-8 fields separated by NUL (which no IRC line, and so no stored field,
+can hold). Each item of a batch starts with its kind:
 
 * ``m`` and ten fields: msgid, time_ms, sender, account ("" for none),
   target, command, text, tags (JSON, "" for none), then the two parties
   ("" and "" for a channel message); the msgid is checked here;
-* ``d`` and the same ten fields, the msgid empty: a message whose msgid
-  the server made from an event id (``HistoryRecord.row_id``), stored
-  under the next of the ids;
+* ``d`` and the same ten fields, the row id (decimal) in place of the
+  msgid: a message whose msgid the server made from an event id
+  (``HistoryRecord.row_id``);
 * ``f`` and a target key: delete that channel's history;
 * ``r`` and a msgid: delete that message (a redaction, by id if derived);
 * ``p``: forget which conversations are known (retention deleted some).
@@ -60,16 +59,13 @@ import struct
 import sys
 import threading
 import time
-from array import array
 from collections.abc import Sequence
 from typing import BinaryIO
 
 from hubbub.protocol.casemap import fold
 from hubbub.protocol.msgid import FIRST_ID, row_id
 
-HEADER = struct.Struct("<QII")
-ROW_ID = "q"  # the ids' array type code
-ROW_ID_SIZE = array(ROW_ID).itemsize
+HEADER = struct.Struct("<QI")
 REPLY = struct.Struct("<QII")
 FIELD_SEPARATOR = "\0"
 MESSAGE, DERIVED_MESSAGE, FORGET, REDACT, RESET_PARTIES = "m", "d", "f", "r", "p"
@@ -104,7 +100,7 @@ CHECKPOINT_INTERVAL = 1.0  # seconds between copies of the WAL into the database
 # default threshold (700) the collector ran every few dozen rows.
 GC_THRESHOLD = 100_000
 
-Frame = tuple[int, bytes, "array[int]"]  # batch number, fields, row ids
+Frame = tuple[int, bytes]  # batch number, fields
 
 
 def conversation_key(party: str, other: str) -> str:
@@ -162,17 +158,17 @@ class Writer:
         self._known_parties: set[tuple[str, str]] = set()
         self._copied = copied
 
-    def apply(self, fields: list[str], ids: Sequence[int]) -> int:
+    def apply(self, fields: list[str]) -> int:
         """Store one batch in one transaction; returns the duplicates skipped."""
-        return self.apply_group([(fields, ids)])[0]
+        return self.apply_group([fields])[0]
 
-    def apply_group(self, batches: Sequence[tuple[list[str], Sequence[int]]]) -> list[int]:
+    def apply_group(self, batches: Sequence[list[str]]) -> list[int]:
         """Store several batches, in order, in one transaction; returns the
         duplicates each skipped. One commit for them all: a commit writes
         every page the batch changed to the WAL, and private messages change
         a page per conversation, so under load the commits cost more than
         the inserts (py-spy: 44% of the writer against 29%)."""
-        parsed = [self._parse(fields, ids) for fields, ids in batches]
+        parsed = [self._parse(fields) for fields in batches]
         conn = self._conn
         while True:
             try:
@@ -244,7 +240,6 @@ class Writer:
     @staticmethod
     def _parse(
         fields: list[str],
-        ids: Sequence[int],
     ) -> tuple[
         list[tuple[object, ...]],
         list[tuple[object, ...]],
@@ -252,9 +247,8 @@ class Writer:
         set[tuple[str, str]],
         bool,
     ]:
-        """Rows to insert: those whose msgid is derived (id first: the
-        next of ``ids`` for a ``d`` item), the others (id still None, then
-        the msgid); delete requests (with the
+        """Rows to insert: those whose msgid is derived (id first), the
+        others (id still None, then the msgid); delete requests (with the
         count of each kind of row before it, the statement and its key); the
         (party, conversation) pairs seen; whether a reset came."""
         derived_rows: list[tuple[object, ...]] = []
@@ -262,7 +256,6 @@ class Writer:
         deletes: list[tuple[int, int, str, object]] = []
         filings: set[tuple[str, str | None, str | None]] = set()
         reset = False
-        next_id = iter(ids).__next__
         i, end = 0, len(fields)
         while i < end:
             kind = fields[i]
@@ -275,7 +268,7 @@ class Writer:
                 key, party_a, party_b = filing
                 if party_a is not None:
                     filings.add(filing)
-                derived = next_id() if kind == DERIVED_MESSAGE else row_id(msgid)
+                derived = int(msgid) if kind == DERIVED_MESSAGE else row_id(msgid)
                 row = (
                     derived,
                     key,
@@ -357,13 +350,11 @@ def read_frames(requests: BinaryIO, frames: queue.Queue[Frame | None]) -> None:
         header = _read_exactly(requests, HEADER.size)
         if header is None:
             break
-        number, length, count = HEADER.unpack(header)
-        payload = _read_exactly(requests, length + count * ROW_ID_SIZE)
+        number, length = HEADER.unpack(header)
+        payload = _read_exactly(requests, length)
         if payload is None:
             break  # the server died mid-frame: that batch it will not expect
-        ids = array(ROW_ID)
-        ids.frombytes(payload[length:])
-        frames.put((number, payload[:length], ids))
+        frames.put((number, payload))
     frames.put(None)
 
 
@@ -405,16 +396,14 @@ def apply_frames(writer: Writer, group: list[Frame]) -> list[bytes]:
     """Store ``group`` in one transaction, or, if it fails, each frame in its
     own, so that one bad batch fails alone; the replies, in order."""
     try:
-        batches = [(text.decode().split(FIELD_SEPARATOR), ids) for _, text, ids in group]
+        batches = [text.decode().split(FIELD_SEPARATOR) for _, text in group]
         skipped = writer.apply_group(batches)
     except (sqlite3.Error, ValueError) as exc:
         if len(group) > 1:
             return [reply for frame in group for reply in apply_frames(writer, [frame])]
         error = str(exc).encode()
         return [REPLY.pack(group[0][0], 0, len(error)) + error]
-    return [
-        REPLY.pack(number, count, 0) for (number, _, _), count in zip(group, skipped, strict=True)
-    ]
+    return [REPLY.pack(number, count, 0) for (number, _), count in zip(group, skipped, strict=True)]
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -42,11 +43,11 @@ from hubbub.store.sql.uncancellable import uncancellable
 from hubbub.store.sql.writer_link import (
     WriterLink,
     encode_forget,
-    encode_records,
+    encode_record,
     encode_redact,
-    encode_reset_parties,
 )
 from hubbub.store.timeutil import from_ms, to_ms, utcnow
+from hubbub.store.writer_process import RESET_PARTIES
 
 log = logging.getLogger(__name__)
 
@@ -93,18 +94,28 @@ class _ResetParties:
 
 
 _RESET_PARTIES = _ResetParties()
-_Item = HistoryRecord | _Forget | _Redact | _ResetParties
+# In the write buffer: these for PostgreSQL; for the SQLite writer process,
+# each already encoded for it (a str: writer_link.encode_record, ...).
+_Item = HistoryRecord | _Forget | _Redact | _ResetParties | str
 
 
 @uncancellable
 class SqlHistory:
     def __init__(
-        self, engine: AsyncEngine, flush_interval: float, flush_max: int, buffer_max: int
+        self,
+        engine: AsyncEngine,
+        flush_interval: float,
+        flush_max: int,
+        buffer_max: int,
+        *,
+        writer_process: bool = True,
     ) -> None:
+        """``writer_process`` False: SQLite too is written through SQLAlchemy,
+        as PostgreSQL is (tests compare the two paths)."""
         self._engine = engine
         database = engine.url.database
         self._link: WriterLink | None = None
-        if engine.dialect.name == "sqlite":
+        if engine.dialect.name == "sqlite" and writer_process:
             if not database:
                 raise StoreError("history on SQLite needs a database file")
             self._link = WriterLink(database)
@@ -116,10 +127,21 @@ class SqlHistory:
             depth=WRITER_DEPTH if self._link is not None else 1,
         )
         self.writer_stats = self._buffer.stats  # read by metrics and /healthz
-        # Asked before every line a client sends, and called for every
-        # message stored: the buffer's own methods, not ones that call them.
+        # Asked before every line a client sends: the buffer's own method.
         self.congested: Callable[[], bool] = self._buffer.congested
         self.append: Callable[[HistoryRecord], None] = self._buffer.append
+        self._forget_item: Callable[[str], _Item] = _Forget
+        self._redact_item: Callable[[str], _Item] = _Redact
+        self._reset_item: _Item = _RESET_PARTIES
+        if self._link is not None:
+            buffer_append = self._buffer.append
+
+            def append_encoded(record: HistoryRecord) -> None:
+                buffer_append(encode_record(record))
+
+            self.append = append_encoded
+            self._forget_item, self._redact_item = encode_forget, encode_redact
+            self._reset_item = RESET_PARTIES
 
     def start(self) -> None:
         self._buffer.start()
@@ -143,11 +165,11 @@ class SqlHistory:
     def forget(self, target: str) -> None:
         """Delete the history of ``target`` (a channel name) appended so far;
         queued, so it is ordered after buffered messages and before later ones."""
-        self._buffer.append(_Forget(name_key(target)))
+        self._buffer.append(self._forget_item(name_key(target)))
 
     def redact(self, msgid: str) -> None:
         """Delete one message; queued like ``forget``."""
-        self._buffer.append(_Redact(msgid))
+        self._buffer.append(self._redact_item(msgid))
 
     async def start_boot(self) -> int:
         """A new boot number, never handed out before by this database."""
@@ -333,12 +355,12 @@ class SqlHistory:
         cutoff = to_ms(utcnow() - age)
         # The writer skips pairs it wrote before; while parties may be
         # deleted, it must write them again. The flush writes what came before.
-        self._buffer.append(_RESET_PARTIES)
+        self._buffer.append(self._reset_item)
         await self.flush()
         async with self._engine.begin() as conn:
             result = await conn.execute(delete(history).where(history.c.time_ms < cutoff))
             await _forget_silent_parties(conn)
-        self._buffer.append(_RESET_PARTIES)
+        self._buffer.append(self._reset_item)
         return int(result.rowcount)
 
     async def trim_per_target(self, max_messages: int) -> int:
@@ -426,23 +448,8 @@ class SqlHistory:
 
     @staticmethod
     def _write_in_process(link: WriterLink, batch: builtins.list[_Item]) -> Awaitable[int]:
-        fields: builtins.list[str] = []
-        ids: builtins.list[int] = []
-        records: builtins.list[HistoryRecord] = []
-        for item in batch:
-            if type(item) is HistoryRecord:
-                records.append(item)
-                continue
-            encode_records(records, fields, ids)
-            records = []
-            if isinstance(item, _Forget):
-                encode_forget(item.key, fields)
-            elif isinstance(item, _Redact):
-                encode_redact(item.msgid, fields)
-            else:
-                encode_reset_parties(fields)
-        encode_records(records, fields, ids)
-        written = link.send(fields, ids)
+        """The items were encoded as they were appended."""
+        written = link.send(cast(builtins.list[str], batch))
         written.add_done_callback(_warn_of_duplicates)
         return written
 

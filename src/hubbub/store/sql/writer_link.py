@@ -1,7 +1,12 @@
 """The server's end of the history writer process (``writer_process``).
 
-The loop's share of storing a message is one string join per message and
-one pipe write per batch; SQLite runs in the child. The next batch goes out
+The loop's share of storing a message is one string per message, made when
+the message is appended (``encode_record``), and one join and pipe write per
+batch; SQLite runs in the child. Encoding at once, rather than keeping the
+record until its batch goes, leaves one compact string per buffered message
+instead of a tuple and its fields to visit again later, and no object for
+the garbage collector to follow (docs/performance.md, "Encoded when
+appended"). The next batch goes out
 before the last is acknowledged, so the child always has work: waiting for
 each reply left it idle for a turn of the loop per batch, about half the
 time under load. A batch is held until the child acknowledges its commit:
@@ -18,7 +23,6 @@ import json
 import logging
 import os
 import sys
-from array import array
 from collections import deque
 from pathlib import Path
 
@@ -33,8 +37,6 @@ from hubbub.store.writer_process import (
     MESSAGE,
     REDACT,
     REPLY,
-    RESET_PARTIES,
-    ROW_ID,
 )
 
 log = logging.getLogger(__name__)
@@ -48,44 +50,28 @@ class BatchRefused(Exception):
     """SQLite refused a batch; the text is its reason."""
 
 
-def encode_records(records: list[HistoryRecord], out: list[str], ids: list[int]) -> None:
-    """Append ``records`` to ``out`` as writer fields (``writer_process``),
-    and the row ids the server gave them to ``ids`` (their msgid field is
-    left empty: the writer does not need it)."""
-    add_id = ids.append
-    # Unpacked rather than read field by field: this runs for every stored
-    # message, on the loop (a fifth less time per record).
-    for msgid, time_ms, sender, account, target, command, text, tags, parties, row_id in records:
-        if row_id is None:
-            kind = MESSAGE
-        else:
-            kind, msgid = DERIVED_MESSAGE, ""
-            add_id(row_id)
-        out += (
-            kind,
-            msgid,
-            str(time_ms),
-            sender,
-            account or "",
-            target,
-            command,
-            text,
-            json.dumps(dict(tags), separators=(",", ":")) if tags else "",
-            parties[0] if parties else "",
-            parties[1] if parties else "",
-        )
+def encode_record(record: HistoryRecord) -> str:
+    """``record`` as one item of a batch: its writer fields
+    (``writer_process``), joined. A message the server made is stored under
+    the row id it gave it, sent in place of the msgid (the writer does not
+    need the msgid, which is the id's own text)."""
+    msgid, time_ms, sender, account, target, command, text, tags, parties, row_id = record
+    first, second = parties if parties else ("", "")
+    head = f"{MESSAGE}\0{msgid}" if row_id is None else f"{DERIVED_MESSAGE}\0{row_id}"
+    tags_json = json.dumps(dict(tags), separators=(",", ":")) if tags else ""
+    # "\0" is FIELD_SEPARATOR, written out: one f-string is one step.
+    return (
+        f"{head}\0{time_ms}\0{sender}\0{account or ''}\0{target}\0{command}\0{text}"
+        f"\0{tags_json}\0{first}\0{second}"
+    )
 
 
-def encode_forget(key: str, out: list[str]) -> None:
-    out += (FORGET, key)
+def encode_forget(key: str) -> str:
+    return f"{FORGET}{FIELD_SEPARATOR}{key}"
 
 
-def encode_redact(msgid: str, out: list[str]) -> None:
-    out += (REDACT, msgid)
-
-
-def encode_reset_parties(out: list[str]) -> None:
-    out.append(RESET_PARTIES)
+def encode_redact(msgid: str) -> str:
+    return f"{REDACT}{FIELD_SEPARATOR}{msgid}"
 
 
 class _Batch:
@@ -120,13 +106,13 @@ class WriterLink:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def send(self, fields: list[str], ids: list[int]) -> asyncio.Future[int]:
-        """Send one batch now, behind those in flight. The future gives the
+    def send(self, items: list[str]) -> asyncio.Future[int]:
+        """Send one batch of items (``encode_record``, ``encode_forget``,
+        ...; at least one) now, behind those in flight. The future gives the
         duplicates skipped, or raises BatchRefused if SQLite refused it."""
         self._number += 1
-        text = FIELD_SEPARATOR.join(fields).encode()
-        binary = array(ROW_ID, ids).tobytes()
-        frame = HEADER.pack(self._number, len(text), len(ids)) + text + binary
+        text = FIELD_SEPARATOR.join(items).encode()
+        frame = HEADER.pack(self._number, len(text)) + text
         batch = _Batch(self._number, frame, asyncio.get_running_loop().create_future())
         self._unacked.append(batch)
         process = self._process
