@@ -172,3 +172,26 @@ async def test_a_batch_sqlite_rejects_is_dropped_and_later_ones_are_stored(
         assert [r.msgid for r in await store.history.latest("#chan", None, 10)] == ["kept"]
     finally:
         await store.close()
+
+
+async def test_an_append_after_close_is_refused_and_leaves_nothing() -> None:
+    recorder = Recorder()
+    writer: BatchWriter[int] = BatchWriter(recorder.write, interval=60, max_batch=1000)
+    writer.append(0)
+    await writer.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        writer.append(1)
+    assert writer.held == 0 and recorder.batches == [[0]]
+    assert writer.peak == 1
+
+
+async def test_the_peak_counts_what_was_held_before_a_write_ended() -> None:
+    recorder = Recorder()
+    writer: BatchWriter[int] = BatchWriter(recorder.write, interval=60, max_batch=4)
+    for n in range(6):
+        writer.append(n)  # (no task started: they wait for the flush)
+    assert writer.peak == 6
+    await writer.flush()
+    assert writer.held == 0 and writer.peak == 6
+    writer.append(6)
+    assert writer.peak == 6

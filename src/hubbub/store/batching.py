@@ -66,7 +66,7 @@ class BatchWriter(Generic[T]):
         self._pending: list[T] = []
         self._writing = 0  # items in the batches being written
         self._in_flight: deque[asyncio.Future[object]] = deque()
-        self.peak = 0  # most items held at once (buffered + being written)
+        self._peak = 0  # most items held before the last write ended
         self.overruns = 0  # items appended beyond max_pending (nobody waited)
         self._congested = False
         self._warned_at: float | None = None  # monotonic time of the last warning
@@ -76,6 +76,10 @@ class BatchWriter(Generic[T]):
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self.stats = WriterStats(lambda: self.held, self.max_pending)  # metrics, /healthz
+        # How many buffered items make ``append`` look further: a full batch,
+        # or the congestion mark (0 once closing: every append is refused).
+        self._next_check = 0
+        self._set_next_check()
 
     def start(self) -> None:
         """Start the writer task on the running loop."""
@@ -91,6 +95,11 @@ class BatchWriter(Generic[T]):
         """Items buffered or being written."""
         return len(self._pending) + self._writing
 
+    @property
+    def peak(self) -> int:
+        """The most items held at once (only the end of a write lowers it)."""
+        return max(self._peak, self.held)
+
     def congested(self) -> bool:
         """True from ``high_water`` until the writer is back under ``low_water``."""
         return self._congested
@@ -103,13 +112,20 @@ class BatchWriter(Generic[T]):
             callback()
 
     def append(self, item: T) -> None:
-        if self._closing:
-            raise RuntimeError("the store is closed")
+        # Called for every message stored: one comparison unless something
+        # is due (docs/performance.md, "Encoded when appended").
         pending = self._pending
         pending.append(item)
+        if len(pending) >= self._next_check:
+            self._after_append()
+
+    def _after_append(self) -> None:
+        """A full batch goes (or wakes the task); the congestion mark."""
+        pending = self._pending
+        if self._closing:
+            pending.pop()
+            raise RuntimeError("the store is closed")
         held = len(pending) + self._writing
-        if held > self.peak:
-            self.peak = held
         if len(pending) >= self._max_batch:
             if self._depth > 1 and len(self._in_flight) < self._depth:
                 # Now, not from the task: under load the loop's next turn
@@ -119,6 +135,12 @@ class BatchWriter(Generic[T]):
                 self._wake.set()
         if held >= self.high_water:
             self._note_congestion(held)
+        self._set_next_check()
+
+    def _set_next_check(self) -> None:
+        self._next_check = (
+            0 if self._closing else min(self._max_batch, self.high_water - self._writing)
+        )
 
     def _note_congestion(self, held: int) -> None:
         self._wake.set()
@@ -173,6 +195,7 @@ class BatchWriter(Generic[T]):
         else:
             batch, self._pending = pending[: self._batch_cap], pending[self._batch_cap :]
         self._writing += len(batch)
+        self._set_next_check()
         write: asyncio.Future[object]
         try:
             write = asyncio.ensure_future(self._write(batch))
@@ -187,7 +210,9 @@ class BatchWriter(Generic[T]):
         """A batch's end: count it for metrics (written, or lost and logged),
         and let the senders go on if that ends a congestion."""
         self._in_flight.remove(write)
+        self._peak = self.peak
         self._writing -= size
+        self._set_next_check()
         if write.cancelled() or write.exception() is not None:
             self.stats.failed()
             self.stats.dropped += size
@@ -216,6 +241,7 @@ class BatchWriter(Generic[T]):
     async def close(self) -> None:
         """Stop the task after a last flush."""
         self._closing = True
+        self._set_next_check()
         self._wake.set()
         if self._task is not None:
             await self._task
