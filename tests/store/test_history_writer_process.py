@@ -270,6 +270,20 @@ async def test_the_wal_starts_over_though_commits_never_stop(store: Store, db_pa
     writer = Writer(str(db_path), copied)
     checkpointer = sqlite3.connect(db_path, isolation_level=None)
     reader = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        _commit_past_the_thread(writer, copied, checkpointer, reader, db_path)
+    finally:
+        checkpointer.close()
+        reader.close()
+
+
+def _commit_past_the_thread(
+    writer: Writer,
+    copied: threading.Event,
+    checkpointer: sqlite3.Connection,
+    reader: sqlite3.Connection,
+    db_path: Path,
+) -> None:
     number = 0
 
     def commit() -> None:
