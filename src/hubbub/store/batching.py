@@ -97,7 +97,8 @@ class BatchWriter(Generic[T]):
 
     @property
     def peak(self) -> int:
-        """The most items held at once (only the end of a write lowers it)."""
+        """The most items held at once. What is held falls only when a
+        write ends, so the peak is taken there, and now."""
         return max(self._peak, self.held)
 
     def congested(self) -> bool:
