@@ -220,7 +220,12 @@ class RunningServer:
 
 async def ws_client(port: int, nick: str | None = None) -> ClientConnection:
     """An IRCv3 WebSocket client on 127.0.0.1:``port``, registered when ``nick`` is given."""
-    ws = await ws_connect(f"ws://{HOST}:{port}", subprotocols=[Subprotocol("text.ircv3.net")])
+    # max_queue=None: a test that stops reading would otherwise pause the
+    # client's reading (websockets' flow control), so the server's reply to
+    # its close frame would go unseen and closing would take close_timeout (10 s).
+    ws = await ws_connect(
+        f"ws://{HOST}:{port}", subprotocols=[Subprotocol("text.ircv3.net")], max_queue=None
+    )
     if nick is not None:
         await ws.send(f"NICK {nick}")
         await ws.send(f"USER {nick} 0 * :{nick}")

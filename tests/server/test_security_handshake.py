@@ -90,6 +90,7 @@ async def _register_over(irc: RunningServer, kind: str) -> None:
         f"{scheme}://127.0.0.1:{port}",
         subprotocols=["text.ircv3.net"],  # type: ignore[list-item]
         ssl=context,
+        max_queue=None,  # the welcome burst goes unread: see harness.ws_client
     ) as ws:
         await ws.send("NICK latecomer")
         await ws.send("USER latecomer 0 * :Late")
@@ -190,6 +191,7 @@ def test_uvloop_server_counts_then_upgrades(tmp_path: Path) -> None:
             f"wss://127.0.0.1:{wss_port}",
             ssl=_client_tls(),
             subprotocols=["text.ircv3.net"],  # type: ignore[list-item]
+            max_queue=None,  # the welcome burst goes unread: see harness.ws_client
         ) as ws:
             ws.send("NICK uvwss")
             ws.send("USER uvwss 0 * :uv")

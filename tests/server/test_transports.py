@@ -41,7 +41,7 @@ async def _ws_lines(ws: object, until: str, timeout: float = 5.0) -> list[str]:
 async def test_websocket_text_subprotocol(irc: RunningServer) -> None:
     url = f"ws://127.0.0.1:{irc.port('websocket')}"
     plain = await irc.client("plain")
-    async with connect(url, subprotocols=["text.ircv3.net"]) as ws:  # type: ignore[list-item]
+    async with connect(url, subprotocols=["text.ircv3.net"], max_queue=None) as ws:  # type: ignore[list-item]
         assert ws.subprotocol == "text.ircv3.net"
         await ws.send("NICK webby")
         await ws.send("USER webby 0 * :Web")
@@ -57,7 +57,7 @@ async def test_websocket_text_subprotocol(irc: RunningServer) -> None:
 
 async def test_websocket_binary_subprotocol(irc: RunningServer) -> None:
     url = f"ws://127.0.0.1:{irc.port('websocket')}"
-    async with connect(url, subprotocols=["binary.ircv3.net"]) as ws:  # type: ignore[list-item]
+    async with connect(url, subprotocols=["binary.ircv3.net"], max_queue=None) as ws:  # type: ignore[list-item]
         assert ws.subprotocol == "binary.ircv3.net"
         await ws.send(b"NICK bin")
         await ws.send(b"USER bin 0 * :Bin")
