@@ -4,7 +4,11 @@ measure the server's registration rate rather than TCP retransmission timers.
 As in ircload: the window starts small and grows by half every 10 ms until the
 kernel reports a listen-queue overflow; then it is halved, capped at ¾ of
 that level and from there grows by one every 50 ms. A connect() that has not
-completed after the SYN timeout is abandoned and started again."""
+completed after the SYN timeout is abandoned and started again, as a new
+attempt inside the window (retries first), so that a cut window also slows
+the retries: a client retrying in its own slot kept thousands of SYNs a
+second coming at a full listen queue, and gave up after 20 tries (4 s)
+while the server was still working through the clients ahead of it."""
 
 from __future__ import annotations
 
@@ -69,7 +73,9 @@ class Connector:
         self.window = ConnectWindow(opts.conn_start, opts.conn_window)
         self.first_connect = 0
         self.in_flight = 0
+        # popped from the end: retries are pushed there, so they go first
         self._pending = list(range(opts.clients - 1, -1, -1))
+        self._tries = [0] * opts.clients
         self._tasks: set[asyncio.Task[None]] = set()
         loopback = ipaddress.ip_address(addrs[0][0]).is_loopback
         self._sources = 1 + opts.clients // _SOURCES_PER_IP if loopback else 0
@@ -97,14 +103,18 @@ class Connector:
             task.add_done_callback(self._tasks.discard)
 
     async def _client(self, index: int) -> None:
+        """One attempt; a failed one goes back to the front of the queue."""
         try:
-            for _ in range(_MAX_TRIES):
-                client = await self._attempt(index)
-                if client is not None:
-                    self.clients[index] = client
-                    self.session.registered += 1
-                    return
+            client = await self._attempt(index)
+            if client is not None:
+                self.clients[index] = client
+                self.session.registered += 1
+                return
+            self._tries[index] += 1
+            if self._tries[index] < _MAX_TRIES:
                 self.session.connect_retries += 1
+                self._pending.append(index)
+                return
             self.session.failed += 1
             self.session.note(f"client {index}: no registration after {_MAX_TRIES} attempts")
         finally:
@@ -131,7 +141,6 @@ class Connector:
                 await loop.sock_connect(sock, self.addrs[index % len(self.addrs)])
         except (TimeoutError, OSError):
             sock.close()
-            await asyncio.sleep(0.01)
             return None
         try:
             await loop.create_connection(
