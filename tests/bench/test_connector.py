@@ -5,10 +5,13 @@ sockets are covered by the generator tests against the relay)."""
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
+import time
 from typing import cast
 
 from hubbub.bench.client import BenchClient
-from hubbub.bench.connector import _MAX_TRIES, Connector
+from hubbub.bench.connector import _MAX_TRIES, Connector, _connected
 from hubbub.bench.options import BenchOptions, Scenario
 from hubbub.bench.session import Session
 
@@ -67,3 +70,23 @@ async def test_a_client_that_never_gets_in_fails_after_its_tries_and_the_rest_re
     assert connector.clients[3] is None
     assert all(connector.clients[i] is not None for i in (0, 1, 2, 4))
     assert max(connector.started) <= 2
+
+
+def test_connected_tells_a_completed_connect_from_an_unanswered_syn() -> None:
+    """What the connector asks when a connect's SYN timeout fires: a socket
+    the kernel connected meanwhile is used, not abandoned (abandoning them
+    made the server register clients for nothing: InspIRCd lost 2,434 of
+    10,000 clients to retries so)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)  # room for one connection not yet accepted
+        address = listener.getsockname()
+        with socket.create_connection(address, timeout=5) as first, socket.socket() as second:
+            assert _connected(first)
+            # The accept queue is full: the kernel drops this SYN.
+            second.setblocking(False)
+            assert second.connect_ex(address) == errno.EINPROGRESS
+            time.sleep(0.05)
+            assert not _connected(second)
+    with socket.socket() as never:
+        assert not _connected(never)
